@@ -1,0 +1,136 @@
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import { globMatch } from './glob.js';
+import {
+  driftlessConfigSchema,
+  registrySchema,
+  withDefaultType,
+  type DriftlessConfig,
+  type Registry,
+} from './schema.js';
+import { formatFieldPath, parseLocated, type LocatedDocument } from './yaml-locator.js';
+
+/** The repository file's conventional name. */
+export const CONFIG_FILE = 'driftless.yaml';
+
+/** Parses and validates a `driftless.yaml`; throws a ConfigError listing every problem with file:line:col. */
+export const parseDriftlessConfig = (
+  text: string,
+  options: { file?: string; repository?: string; registry?: Registry } = {},
+): DriftlessConfig => {
+  const file = options.file ?? CONFIG_FILE;
+  const doc = parseLocated(text);
+  syntaxCheck(file, doc);
+  const parsed = driftlessConfigSchema.safeParse(withDefaultType(doc.value ?? null));
+  if (!parsed.success) throw new ConfigError(file, zodIssues(file, doc, parsed.error.issues));
+  const config = parsed.data;
+  const issues: ConfigIssue[] = [];
+  const at = (path: PropertyKey[], message: string) =>
+    issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message });
+
+  const seen = new Map<string, number>();
+  config.targets.forEach((t, i) => {
+    const first = seen.get(t.name);
+    if (first !== undefined) at(['targets', i, 'name'], `duplicate target name "${t.name}" (first at targets[${first}])`);
+    else seen.set(t.name, i);
+  });
+  if (options.registry && options.repository) {
+    checkAgainstRegistry(config, options.repository, options.registry, at);
+  }
+  if (issues.length) throw new ConfigError(file, issues);
+  return config;
+};
+
+/** Checks every target against its repository's registry entry (DESIGN.md, "Trust"). */
+const checkAgainstRegistry = (
+  config: DriftlessConfig,
+  repository: string,
+  registry: Registry,
+  at: (path: PropertyKey[], message: string) => void,
+): void => {
+  const grant = registry.repositories[repository];
+  if (!grant) {
+    at([], `repository ${repository} is not in the registry`);
+    return;
+  }
+  config.targets.forEach((t, i) => {
+    if (t.type === 'kubernetes') {
+      if (!grant.clusters.includes(t.cluster)) {
+        at(['targets', i, 'cluster'], `cluster "${t.cluster}" is not allowed for ${repository}`);
+      } else if (!registry.clusters[t.cluster]) {
+        at(['targets', i, 'cluster'], `cluster "${t.cluster}" is not defined in the registry`);
+      }
+      if (t.namespace !== undefined && !namespaceAllowed(grant.namespaces, t.namespace)) {
+        at(['targets', i, 'namespace'], `namespace "${t.namespace}" is not allowed for ${repository}`);
+      }
+    } else {
+      if (grant.stackPrefix === undefined || !t.stack.startsWith(grant.stackPrefix)) {
+        at(
+          ['targets', i, 'stack'],
+          grant.stackPrefix === undefined
+            ? `stack "${t.stack}" is not allowed: ${repository} has no stackPrefix in the registry`
+            : `stack "${t.stack}" must start with "${grant.stackPrefix}" for ${repository}`,
+        );
+      }
+      if (!grant.regions.includes(t.region)) {
+        at(['targets', i, 'region'], `region "${t.region}" is not allowed for ${repository}`);
+      }
+    }
+  });
+};
+
+/** Whether a namespace matches one of the registry's glob patterns (`shop-*`). */
+export const namespaceAllowed = (patterns: readonly string[], namespace: string): boolean =>
+  patterns.some((p) => globMatch(p, namespace));
+
+/** Parses and validates a registry file (YAML or JSON). */
+export const parseRegistry = (text: string, file = 'registry.yaml'): Registry => {
+  const doc = parseLocated(text);
+  syntaxCheck(file, doc);
+  const parsed = registrySchema.safeParse(doc.value ?? null);
+  if (!parsed.success) throw new ConfigError(file, zodIssues(file, doc, parsed.error.issues));
+  const registry = parsed.data;
+  const issues: ConfigIssue[] = [];
+  for (const [repo, grant] of Object.entries(registry.repositories)) {
+    grant.clusters.forEach((c, i) => {
+      if (!registry.clusters[c]) {
+        const path = ['repositories', repo, 'clusters', i];
+        issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message: `cluster "${c}" is not defined under clusters` });
+      }
+    });
+  }
+  if (issues.length) throw new ConfigError(file, issues);
+  return registry;
+};
+
+const syntaxCheck = (file: string, doc: LocatedDocument): void => {
+  if (doc.errors.length) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ file, line: e.line, column: e.column, field: '', message: `invalid YAML: ${e.message}` })),
+    );
+  }
+};
+
+const zodIssues = (file: string, doc: LocatedDocument, issues: readonly z.core.$ZodIssue[]): ConfigIssue[] =>
+  issues.flatMap((issue) => {
+    const path = issue.path as PropertyKey[];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        file,
+        ...doc.locate(path, key),
+        field: formatFieldPath([...path, key]),
+        message: `unknown field "${key}"`,
+      }));
+    }
+    return [{ file, ...doc.locate(path), field: formatFieldPath(path), message: describeIssue(issue, doc, path) }];
+  });
+
+const describeIssue = (issue: z.core.$ZodIssue, doc: LocatedDocument, path: PropertyKey[]): string => {
+  if (issue.code === 'invalid_type' && valueAt(doc.value, path) === undefined) return 'is required';
+  if (issue.code === 'invalid_union' && path[path.length - 1] === 'type') return 'must be kubernetes or cloudformation';
+  return issue.message.replace(/^Invalid input: /, '');
+};
+
+const valueAt = (value: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>((v, p) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined), value);

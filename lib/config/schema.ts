@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** Kubernetes object name rules for a target name (it becomes part of ids, labels and statuses). */
+const TARGET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const duration = z
+  .string()
+  .refine((v) => parseDuration(v) !== undefined, { message: 'must be a duration such as 30s, 5m or 1h' });
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+    message: 'must be a path inside the repository (no leading "/" and no "..")',
+  });
+
+/** Kinds whose deletion by prune needs an explicit opt-in. */
+export const PROTECTED_KINDS = ['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim'] as const;
+
+const applySchema = z.strictObject({
+  /** Take ownership of fields other managers set (server-side apply `force`). @default true */
+  force: z.boolean().default(true),
+  /** Objects applied in parallel within a stage. @default 8 */
+  concurrency: z.number().int().min(1).max(64).default(8),
+});
+
+const pruneSchema = z.strictObject({
+  /** Delete objects that left the render. @default true */
+  enabled: z.boolean().default(true),
+  /** Allow a render with no objects to prune everything. @default false */
+  allowEmpty: z.boolean().default(false),
+  /** Protected kinds that may be pruned. @default [] */
+  allowKinds: z.array(z.enum(PROTECTED_KINDS)).default([]),
+  /** A sync that would delete more than this share of the inventory stops instead. @default 0.5 */
+  maxDeleteShare: z.number().min(0).max(1).default(0.5),
+});
+
+const waitSchema = z.strictObject({
+  /** Wait for applied objects to become healthy. @default false */
+  enabled: z.boolean().default(false),
+  /** How long to wait. @default 5m */
+  timeout: duration.default('5m'),
+});
+
+const commonTarget = {
+  name: z.string().regex(TARGET_NAME, 'must be lowercase letters, digits and "-" (a DNS label)').max(63),
+  branch: z.string().min(1).default('main'),
+  path: relativePath,
+  suspend: z.boolean().default(false),
+  selfHeal: z.boolean().default(false),
+};
+
+const kubernetesTargetSchema = z.strictObject({
+  ...commonTarget,
+  type: z.literal('kubernetes').default('kubernetes'),
+  cluster: z.string().min(1),
+  namespace: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
+  apply: applySchema.prefault({}),
+  prune: pruneSchema.prefault({}),
+  wait: waitSchema.prefault({}),
+});
+
+const cloudFormationTargetSchema = z.strictObject({
+  ...commonTarget,
+  type: z.literal('cloudformation'),
+  stack: z.string().regex(/^[A-Za-z][-A-Za-z0-9]*$/, 'must be a CloudFormation stack name').max(128),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+  parameters: relativePath.optional(),
+  cloudformation: z
+    .strictObject({
+      capabilities: z
+        .array(z.enum(['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND']))
+        .default([]),
+      tags: z.record(z.string(), z.string()).default({}),
+      deleteOnRemove: z.boolean().default(false),
+      /** Service role CloudFormation assumes for this stack; defaults to the deployment's role. */
+      roleArn: z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+    })
+    .prefault({}),
+});
+
+const targetSchema = z.discriminatedUnion('type', [kubernetesTargetSchema, cloudFormationTargetSchema]);
+
+/** Events a repository may ask to be told about in Slack. */
+export const NOTIFY_EVENTS = ['drift', 'failure', 'success'] as const;
+
+/** The schema of a repository's `driftless.yaml`. */
+export const driftlessConfigSchema = z.strictObject({
+  version: z.literal(1),
+  targets: z.array(targetSchema).min(1, 'must list at least one target'),
+  notifications: z
+    .strictObject({
+      slack: z
+        .strictObject({ on: z.array(z.enum(NOTIFY_EVENTS)).default(['drift', 'failure']) })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+/** A validated `driftless.yaml` with every default filled in. */
+export type DriftlessConfig = z.output<typeof driftlessConfigSchema>;
+/** One target of a `driftless.yaml`. */
+export type TargetConfig = DriftlessConfig['targets'][number];
+export type KubernetesTargetConfig = Extract<TargetConfig, { type: 'kubernetes' }>;
+export type CloudFormationTargetConfig = Extract<TargetConfig, { type: 'cloudformation' }>;
+
+/** Normalises a raw target before validation: `type` defaults to kubernetes. */
+export const withDefaultType = (raw: unknown): unknown => {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const r = raw as { targets?: unknown };
+    if (Array.isArray(r.targets)) {
+      return {
+        ...r,
+        targets: r.targets.map((t) =>
+          t && typeof t === 'object' && !Array.isArray(t) && !('type' in t) ? { ...t, type: 'kubernetes' } : t,
+        ),
+      };
+    }
+  }
+  return raw;
+};
+
+const clusterSchema = z.union([
+  z.strictObject({ eks: z.strictObject({ name: z.string().min(1), region: z.string().min(1) }) }),
+  z.strictObject({ kubeconfigSecret: z.string().min(1) }),
+  /** Local use (CLI, serve): a context of the local kubeconfig. */
+  z.strictObject({ context: z.string().min(1), kubeconfig: z.string().min(1).optional() }),
+]);
+
+/** The operator's registry: where each repository may write. */
+export const registrySchema = z.strictObject({
+  repositories: z.record(
+    z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be OWNER/NAME'),
+    z.strictObject({
+      clusters: z.array(z.string()).default([]),
+      namespaces: z.array(z.string()).default([]),
+      stackPrefix: z.string().optional(),
+      regions: z.array(z.string()).default([]),
+    }),
+  ),
+  clusters: z.record(z.string(), clusterSchema).default({}),
+});
+
+/** A validated registry. */
+export type Registry = z.output<typeof registrySchema>;
+export type RepositoryGrant = Registry['repositories'][string];
+export type ClusterEntry = Registry['clusters'][string];
+
+/** Parses a duration field of the config into milliseconds (validated by the schema already). */
+export const durationMs = (text: string): number => parseDuration(text) ?? 0;

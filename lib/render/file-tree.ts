@@ -1,0 +1,103 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+
+/** A repository's files at one commit, read by repository-relative POSIX paths. */
+export interface FileTree {
+  /** 'file', 'dir', or undefined when nothing is at `path`. */
+  kind(path: string): Promise<'file' | 'dir' | undefined>;
+  /** The bytes of a file; rejects when it is missing. */
+  read(path: string): Promise<Uint8Array>;
+  /** Names of a directory's entries, sorted. */
+  list(path: string): Promise<string[]>;
+}
+
+/** Normalises a repository path: POSIX separators, no `.` segments, '' for the root; undefined if it escapes the root. */
+export const normalizePath = (path: string): string | undefined => {
+  const n = posix.normalize(path.replace(/\\/g, '/'));
+  if (n === '.' || n === './' || n === '') return '';
+  if (n.startsWith('../') || n === '..' || n.startsWith('/')) return undefined;
+  return n.replace(/\/$/, '');
+};
+
+/** Joins repository paths and normalises the result (undefined if it leaves the root). */
+export const joinPath = (dir: string, rel: string): string | undefined =>
+  rel.startsWith('/') ? undefined : normalizePath(dir ? `${dir}/${rel}` : rel);
+
+/** A FileTree held in memory: tests, and snapshots fetched from GitHub. */
+export class MemoryFileTree implements FileTree {
+  private readonly files = new Map<string, Uint8Array>();
+  private readonly dirs = new Map<string, Set<string>>([['', new Set()]]);
+
+  constructor(files: Record<string, string | Uint8Array> = {}) {
+    for (const [path, content] of Object.entries(files)) this.set(path, content);
+  }
+
+  /** Adds or replaces a file, creating its directories. */
+  set(path: string, content: string | Uint8Array): void {
+    const p = normalizePath(path);
+    if (p === undefined || p === '') throw new Error(`${path}: not a path inside the tree`);
+    this.files.set(p, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+    let child = p;
+    for (let dir = posix.dirname(p); ; dir = posix.dirname(dir)) {
+      const key = dir === '.' ? '' : dir;
+      const entries = this.dirs.get(key) ?? new Set<string>();
+      entries.add(posix.basename(child));
+      this.dirs.set(key, entries);
+      if (key === '') break;
+      child = key;
+    }
+  }
+
+  async kind(path: string): Promise<'file' | 'dir' | undefined> {
+    const p = normalizePath(path);
+    if (p === undefined) return undefined;
+    return this.files.has(p) ? 'file' : this.dirs.has(p) ? 'dir' : undefined;
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const p = normalizePath(path);
+    const data = p === undefined ? undefined : this.files.get(p);
+    if (!data) throw new Error(`${path}: no such file`);
+    return data;
+  }
+
+  async list(path: string): Promise<string[]> {
+    const p = normalizePath(path);
+    const entries = p === undefined ? undefined : this.dirs.get(p);
+    if (!entries) throw new Error(`${path}: no such directory`);
+    return [...entries].sort();
+  }
+}
+
+/** A FileTree over a local directory (a checkout). Paths never leave `root`. */
+export class LocalFileTree implements FileTree {
+  constructor(private readonly root: string) {}
+
+  private abs(path: string): string | undefined {
+    const p = normalizePath(path);
+    return p === undefined ? undefined : join(this.root, p);
+  }
+
+  async kind(path: string): Promise<'file' | 'dir' | undefined> {
+    const abs = this.abs(path);
+    if (abs === undefined) return undefined;
+    try {
+      const s = await stat(abs);
+      return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const abs = this.abs(path);
+    if (abs === undefined) throw new Error(`${path}: outside the repository`);
+    return readFile(abs);
+  }
+
+  async list(path: string): Promise<string[]> {
+    const abs = this.abs(path);
+    if (abs === undefined) throw new Error(`${path}: outside the repository`);
+    return (await readdir(abs)).filter((n) => n !== '.git').sort();
+  }
+}

@@ -1,0 +1,383 @@
+import { parseAllDocuments } from 'yaml';
+import { RenderError } from '../../core/errors.js';
+import type { KubeObject } from '../../core/object-ref.js';
+import { joinPath, type FileTree } from '../file-tree.js';
+import { parseManifests } from '../yaml-documents.js';
+import { generate, mergeGenerated, mergeOptions } from './generators.js';
+import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
+import {
+  KUSTOMIZATION_FILES,
+  parseKustomization,
+  type Kustomization,
+  type PatchEntry,
+  type Replacement,
+  type Selector,
+} from './kustomization.js';
+import { fixNameReferences } from './name-reference.js';
+import { applyReplacements } from './replacements.js';
+import { contentHash } from './hash.js';
+import {
+  clone,
+  curId,
+  formatId,
+  idEquals,
+  isMap,
+  newResource,
+  storePreviousId,
+  setName,
+  type Resource,
+} from './resource.js';
+import { matchAnyId, selectResources } from './select.js';
+import { sortResources } from './sort.js';
+import { strategicMerge } from './strategic-merge.js';
+import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
+
+/** What a Kustomize build produced: objects in output order, and every file it read. */
+export interface KustomizeResult {
+  readonly objects: KubeObject[];
+  readonly files: ReadonlySet<string>;
+}
+
+const REMOTE = /^(https?:\/\/|git@|ssh:\/\/|git::|github\.com\/|gitlab\.com\/|bitbucket\.org\/)|\?ref=|\.git(\/\/|$)/;
+
+/** The kustomization file in `dir`, or undefined when there is none. */
+export const findKustomizationFile = async (tree: FileTree, dir: string): Promise<string | undefined> => {
+  const found: string[] = [];
+  for (const name of KUSTOMIZATION_FILES) {
+    const p = dir ? `${dir}/${name}` : name;
+    if ((await tree.kind(p)) === 'file') found.push(p);
+  }
+  if (found.length > 1) throw new RenderError(dir || '.', `found multiple kustomization files: ${found.join(', ')}`);
+  return found[0];
+};
+
+/** Renders a Kustomize directory as `kubectl kustomize DIR` (Kustomize v5.5) would. */
+export const kustomize = async (tree: FileTree, dir: string): Promise<KustomizeResult> => {
+  const b = new Builder(tree);
+  const { resources, kustomization } = await b.accumulate(dir, [], 'Kustomization');
+  for (const r of resources) {
+    if (r.generator?.hash) {
+      const hash = contentHash(r.obj);
+      storePreviousId(r);
+      setName(r, `${curId(r).name}-${hash}`);
+    }
+  }
+  wrap(dir, 'fixing name references', () => fixNameReferences(resources));
+  for (const r of resources) dropEmptyAnnotations(r);
+  const ordered = sortResources(resources, kustomization.sortOptions);
+  return { objects: ordered.map((r) => r.obj), files: b.files };
+};
+
+/** Kustomize rewrites annotations when it strips its build annotations, and an empty map disappears. */
+const dropEmptyAnnotations = (r: Resource): void => {
+  const meta = r.obj.metadata;
+  if (isMap(meta) && isMap(meta.annotations) && Object.keys(meta.annotations).length === 0) delete meta.annotations;
+};
+
+const wrap = <T>(file: string, what: string, fn: () => T): T => {
+  try {
+    return fn();
+  } catch (cause) {
+    if (cause instanceof RenderError) throw cause;
+    throw new RenderError(file, `${what}: ${(cause as Error).message}`, undefined, { cause });
+  }
+};
+
+class Builder {
+  readonly files = new Set<string>();
+  private readonly stack: string[] = [];
+
+  constructor(private readonly tree: FileTree) {}
+
+  private async readText(path: string, from: string): Promise<string> {
+    this.files.add(path);
+    try {
+      return new TextDecoder().decode(await this.tree.read(path));
+    } catch (cause) {
+      throw new RenderError(from, `cannot read ${path}: no such file`, undefined, { cause });
+    }
+  }
+
+  /** A path relative to a kustomization directory that must stay inside it (Kustomize's root-only load restriction). */
+  private local(dir: string, rel: string, kustFile: string): string {
+    const p = joinPath(dir, rel);
+    const inside = p !== undefined && (dir === '' || p === dir || p.startsWith(`${dir}/`));
+    if (!inside) throw new RenderError(kustFile, `security: file "${rel}" is not in or below "${dir || '.'}"`);
+    return p;
+  }
+
+  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component'): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
+    const kustFile = await findKustomizationFile(this.tree, dir);
+    if (!kustFile) {
+      throw new RenderError(dir || '.', `no kustomization.yaml, kustomization.yml or Kustomization in ${dir || '.'}`);
+    }
+    if (this.stack.includes(dir)) {
+      throw new RenderError(kustFile, `cycle detected: ${[...this.stack, dir].join(' -> ')}`);
+    }
+    this.stack.push(dir);
+    try {
+      const k = parseKustomization(await this.readText(kustFile, kustFile), kustFile);
+      if (k.kind !== expect) {
+        throw new RenderError(kustFile, `expected kind ${expect} but found ${k.kind}`);
+      }
+      for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra);
+      for (const entry of k.components) {
+        if (REMOTE.test(entry)) throw new RenderError(kustFile, `component "${entry}": remote components are not supported`);
+        const p = joinPath(dir, entry);
+        if (p === undefined || (await this.tree.kind(p)) !== 'dir') {
+          throw new RenderError(kustFile, `component "${entry}": no such directory`);
+        }
+        ra = (await this.accumulate(p, ra, 'Component')).resources;
+      }
+      ra = await this.runGenerators(dir, kustFile, k, ra);
+      ra = await this.runTransformers(dir, kustFile, k, ra);
+      return { resources: ra, kustomization: k };
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private append(ra: Resource[], r: Resource, kustFile: string): void {
+    const id = curId(r);
+    if (ra.some((o) => idEquals(curId(o), id))) {
+      throw new RenderError(kustFile, `may not add resource with an already registered id: ${formatId(id)} (from ${r.origin})`);
+    }
+    ra.push(r);
+  }
+
+  private async addResource(dir: string, kustFile: string, entry: string, ra: Resource[]): Promise<void> {
+    if (REMOTE.test(entry)) throw new RenderError(kustFile, `resource "${entry}": remote resources are not supported`);
+    const p = joinPath(dir, entry);
+    const kind = p === undefined ? undefined : await this.tree.kind(p);
+    if (p === undefined || kind === undefined) {
+      throw new RenderError(kustFile, `resource "${entry}": no such file or directory`);
+    }
+    if (kind === 'dir') {
+      const sub = await this.accumulate(p, [], 'Kustomization');
+      for (const r of sub.resources) this.append(ra, r, kustFile);
+      return;
+    }
+    this.local(dir, entry, kustFile);
+    const objects = parseManifests(await this.readText(p, kustFile), p);
+    for (const obj of objects) {
+      if (obj.kind === 'Kustomization' || obj.kind === 'Component') {
+        throw new RenderError(p, `resource "${entry}" is a ${String(obj.kind)}; list its directory instead`);
+      }
+      this.append(ra, newResource(obj, p), kustFile);
+    }
+  }
+
+  private async runGenerators(dir: string, kustFile: string, k: Kustomization, ra: Resource[]): Promise<Resource[]> {
+    const readLocal = async (rel: string) => {
+      const p = this.local(dir, rel, kustFile);
+      this.files.add(p);
+      try {
+        return await this.tree.read(p);
+      } catch (cause) {
+        throw new RenderError(kustFile, `cannot read ${rel}: no such file`, undefined, { cause });
+      }
+    };
+    for (const [kind, list] of [
+      ['ConfigMap', k.configMapGenerator],
+      ['Secret', k.secretGenerator],
+    ] as const) {
+      for (const args of list) {
+        const options = mergeOptions(args.options, k.generatorOptions);
+        const obj = await wrap(kustFile, `${kind === 'ConfigMap' ? 'configMapGenerator' : 'secretGenerator'}`, () =>
+          generate(kind, args, options, readLocal),
+        );
+        const behavior = (args.behavior || 'create') as 'create' | 'merge' | 'replace';
+        if (!['create', 'merge', 'replace'].includes(behavior)) {
+          throw new RenderError(kustFile, `generator "${args.name}": behavior must be create, merge or replace`);
+        }
+        const res = newResource(obj, kustFile, { behavior, hash: !options.disableNameSuffixHash });
+        const id = curId(res);
+        const matches = matchAnyId(ra, (o) => idEquals(o, id));
+        if (matches.length === 0) {
+          if (behavior !== 'create') {
+            throw new RenderError(kustFile, `generator "${args.name}": ${formatId(id)} does not exist; cannot merge or replace`);
+          }
+          this.append(ra, res, kustFile);
+        } else if (matches.length === 1) {
+          const old = matches[0] as Resource;
+          if (behavior === 'create') {
+            throw new RenderError(kustFile, `generator "${args.name}": ${formatId(id)} exists; behavior must be merge or replace`);
+          }
+          old.obj = mergeGenerated(old.obj, obj, behavior === 'merge');
+        } else {
+          throw new RenderError(kustFile, `generator "${args.name}": found multiple objects that could accept merge of ${formatId(id)}`);
+        }
+      }
+    }
+    return ra;
+  }
+
+  private async loadPatch(dir: string, kustFile: string, p: PatchEntry, what: string): Promise<{ text: string; file: string }> {
+    if (p.path !== undefined) {
+      const path = this.local(dir, p.path, kustFile);
+      return { text: await this.readText(path, kustFile), file: path };
+    }
+    return { text: p.patch ?? '', file: kustFile };
+  }
+
+  private async runTransformers(dir: string, kustFile: string, k: Kustomization, ra: Resource[]): Promise<Resource[]> {
+    // 1. patchesStrategicMerge (legacy): each entry is a file or inline YAML; each document names its target.
+    for (const entry of k.patchesStrategicMerge) {
+      const inline = entry.includes('\n') || /^\s*(apiVersion|kind|metadata)\s*:/.test(entry);
+      const { text, file } = inline
+        ? { text: entry, file: kustFile }
+        : await this.loadPatch(dir, kustFile, { path: entry }, 'patchesStrategicMerge');
+      for (const patch of parsePatchDocs(text, file)) ra = applySmpById(ra, patch, file);
+    }
+    // 2. patches: strategic merge or JSON 6902, by target selector or by the patch's own id.
+    for (const [i, p] of k.patches.entries()) {
+      const { text, file } = await this.loadPatch(dir, kustFile, p, `patches[${i}]`);
+      ra = wrap(file, `patches[${i}]`, () => applyPatch(ra, text, file, p.target, p.options));
+    }
+    // 3–7. namespace, prefix/suffix, labels, annotations.
+    if (k.namespace) {
+      const ns = k.namespace;
+      wrap(kustFile, 'namespace', () => setNamespace(ra, ns));
+    }
+    addNameAffixes(ra, k.namePrefix, k.nameSuffix);
+    applyLabels(ra, k);
+    applyAnnotations(ra, k.commonAnnotations);
+    // 8. patchesJson6902 (legacy).
+    for (const [i, p] of k.patchesJson6902.entries()) {
+      const { text, file } = await this.loadPatch(dir, kustFile, p, `patchesJson6902[${i}]`);
+      const ops = parseJsonPatch(text, file);
+      if (!ops) throw new RenderError(file, `patchesJson6902[${i}] is not a JSON patch`);
+      ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file));
+    }
+    // 9–11. replicas, images, replacements.
+    wrap(kustFile, 'replicas', () => applyReplicas(ra, k.replicas));
+    applyImages(ra, k.images);
+    if (k.replacements.length) {
+      const replacements: Replacement[] = [];
+      for (const r of k.replacements) {
+        if (r.path !== undefined) {
+          const path = this.local(dir, r.path, kustFile);
+          for (const doc of parsePatchDocs(await this.readText(path, kustFile), path, true)) {
+            const loaded = parseKustomization(`replacements:\n${indent(doc)}`, path).replacements;
+            replacements.push(...loaded);
+          }
+        } else replacements.push(r);
+      }
+      wrap(kustFile, 'replacements', () => applyReplacements(ra, replacements));
+    }
+    return ra;
+  }
+}
+
+const indent = (value: unknown): string => {
+  const items = Array.isArray(value) ? value : [value];
+  return items.map((v) => `- ${JSON.stringify(v)}`).join('\n');
+};
+
+/** Parses patch documents (empty ones skipped). */
+const parsePatchDocs = (text: string, file: string, allowLists = false): Record<string, unknown>[] => {
+  const out: Record<string, unknown>[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
+    const v = doc.toJS() as unknown;
+    if (v === null || v === undefined) continue;
+    if (allowLists && Array.isArray(v)) {
+      out.push(...(v as Record<string, unknown>[]));
+      continue;
+    }
+    if (!isMap(v)) throw new RenderError(file, 'a strategic merge patch must be a mapping');
+    out.push(v);
+  }
+  return out;
+};
+
+/** A JSON 6902 patch is a list of operations (YAML or JSON); anything else is undefined. */
+const parseJsonPatch = (text: string, file: string): JsonPatchOp[] | undefined => {
+  const docs = parseAllDocuments(text);
+  if (docs.length !== 1) return undefined;
+  const doc = docs[0];
+  if (!doc || doc.errors[0]) {
+    if (doc?.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
+    return undefined;
+  }
+  const v = doc.toJS() as unknown;
+  return Array.isArray(v) ? (v as JsonPatchOp[]) : undefined;
+};
+
+const applySmpById = (ra: Resource[], patch: Record<string, unknown>, file: string): Resource[] => {
+  const pid = curId(patch);
+  if (!pid.kind || !pid.name) throw new RenderError(file, 'a patch without a target must name its kind and metadata.name');
+  const matches = matchAnyId(ra, (id) => idEquals(id, pid));
+  if (matches.length === 0) throw new RenderError(file, `no resource matches strategic merge patch ${formatId(pid)}`);
+  if (matches.length > 1) throw new RenderError(file, `multiple resources match strategic merge patch ${formatId(pid)}`);
+  return applySmpTo(ra, matches[0] as Resource, patch);
+};
+
+const applySmpTo = (ra: Resource[], r: Resource, patch: Record<string, unknown>): Resource[] => {
+  const p = clone(patch);
+  // Target identity comes from the resource, not the patch (Kustomize copies name, namespace and GVK over).
+  const meta = isMap(p.metadata) ? p.metadata : {};
+  const cur = curId(r);
+  meta.name = cur.name;
+  if (cur.namespace) meta.namespace = cur.namespace;
+  else delete meta.namespace;
+  p.metadata = meta;
+  p.apiVersion = r.obj.apiVersion;
+  p.kind = r.obj.kind;
+  const merged = strategicMerge(r.obj, p, cur.kind, cur.group);
+  if (merged === undefined) return ra.filter((x) => x !== r);
+  r.obj = merged;
+  return ra;
+};
+
+const applyPatch = (
+  ra: Resource[],
+  text: string,
+  file: string,
+  target: Selector | undefined,
+  options: PatchEntry['options'],
+): Resource[] => {
+  const ops = parseJsonPatch(text, file);
+  if (ops) {
+    if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
+    return applyJson6902(ra, ops, target, file, options);
+  }
+  const docs = parsePatchDocs(text, file);
+  if (!docs.length) throw new RenderError(file, 'the patch is empty');
+  if (!target) {
+    for (const d of docs) ra = applySmpById(ra, d, file);
+    return ra;
+  }
+  const selected = selectResources(ra, target);
+  for (const r of selected) for (const d of docs) ra = applySmpTo(ra, r, d);
+  return ra;
+};
+
+const applyJson6902 = (
+  ra: Resource[],
+  ops: JsonPatchOp[],
+  target: Selector,
+  file: string,
+  options?: PatchEntry['options'],
+): Resource[] => {
+  for (const r of selectResources(ra, target)) {
+    const before = curId(r);
+    let next: unknown;
+    try {
+      next = applyJsonPatch(r.obj, ops);
+    } catch (cause) {
+      throw new RenderError(file, `${formatId(before)}: ${(cause as Error).message}`, undefined, { cause });
+    }
+    if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
+    r.obj = next;
+    const after = curId(r);
+    if (after.name !== before.name && !options?.allowNameChange) {
+      throw new RenderError(file, `${formatId(before)}: the patch changes the name; set options.allowNameChange`);
+    }
+    if (after.kind !== before.kind && !options?.allowKindChange) {
+      throw new RenderError(file, `${formatId(before)}: the patch changes the kind; set options.allowKindChange`);
+    }
+    if (after.name !== before.name || after.kind !== before.kind) r.prevIds.push(before);
+  }
+  return ra;
+};

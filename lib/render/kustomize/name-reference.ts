@@ -1,0 +1,111 @@
+import { isNamespaced } from '../cluster-scope.js';
+import { NAME_REFERENCES } from './builtin-field-specs.js';
+import { specApplies, visitPath } from './field-spec.js';
+import {
+  curId,
+  formatId,
+  gvkSelected,
+  isMap,
+  nsEquals,
+  prefixesSuffixesEqual,
+  prevIds,
+  type Resource,
+} from './resource.js';
+
+type Sieve = (r: Resource) => boolean;
+
+/** Rewrites references by name (env, volumes, roleRef, subjects, …) to the current names of their referrals. */
+export const fixNameReferences = (resources: readonly Resource[]): void => {
+  for (const referrer of resources) {
+    const candidates = couldBeReferencedBy(resources, referrer);
+    for (const ref of NAME_REFERENCES) {
+      for (const spec of ref.fieldSpecs) {
+        if (!specApplies(spec, referrer.obj)) continue;
+        const target = { kind: ref.kind, group: ref.group ?? '', version: ref.version ?? '' };
+        const ofKind = candidates.filter((c) => prevIds(c).some((id) => gvkSelected(id, target)));
+        if (!ofKind.length) continue;
+        visitPath(referrer.obj, spec.path, (value) => setReference(value, referrer, spec.path, ofKind));
+      }
+    }
+  }
+};
+
+/** Kustomize's SubsetThatCouldBeReferencedByResource. */
+const couldBeReferencedBy = (resources: readonly Resource[], referrer: Resource): Resource[] => {
+  const rid = curId(referrer);
+  if (!isNamespaced(rid.kind)) return [...resources];
+  const bindingNamespaces = new Set<string>();
+  if (rid.kind === 'RoleBinding' && Array.isArray(referrer.obj.subjects)) {
+    for (const s of referrer.obj.subjects) {
+      if (isMap(s) && s.kind === 'ServiceAccount' && typeof s.namespace === 'string') bindingNamespaces.add(s.namespace);
+    }
+  }
+  return resources.filter((r) => {
+    const id = curId(r);
+    return !isNamespaced(id.kind) || nsEquals(id, rid) || bindingNamespaces.has(id.namespace);
+  });
+};
+
+const setReference = (value: unknown, referrer: Resource, path: string, candidates: Resource[]): unknown => {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') {
+    const referral = selectReferral(value, candidates, referrer, path, (rs) => rs.every((r) => curId(r).name === curId(rs[0] as Resource).name));
+    return referral ? curId(referral).name : undefined;
+  }
+  if (Array.isArray(value)) {
+    return value.map((el) => (el === null || el === undefined ? el : (setReference(el, referrer, path, candidates) ?? el)));
+  }
+  if (isMap(value)) {
+    if (typeof value.name !== 'string') {
+      if (!('name' in value)) throw new Error(`${formatId(curId(referrer))}: updating name reference in ${path}: no 'name' field`);
+      return undefined;
+    }
+    let pool = candidates;
+    if (typeof value.namespace === 'string') {
+      const ns = value.namespace;
+      const byOrg = candidates.filter((c) => c.orgId.namespace === ns);
+      pool = byOrg.length ? byOrg : candidates.filter((c) => curId(c).namespace === ns);
+    }
+    const referral = selectReferral(value.name, pool, referrer, path, (rs) =>
+      rs.every((r) => curId(r).name === curId(rs[0] as Resource).name && curId(r).namespace === curId(rs[0] as Resource).namespace),
+    );
+    if (!referral) return undefined;
+    const id = curId(referral);
+    if (id.name === value.name && id.namespace === '') return undefined;
+    value.name = id.name;
+    if (id.namespace !== '') value.namespace = id.namespace;
+    return value;
+  }
+  return undefined;
+};
+
+/** Kustomize's selectReferral: narrows candidates step by step until one is left. */
+const selectReferral = (
+  oldName: string,
+  candidates: Resource[],
+  referrer: Resource,
+  path: string,
+  identical: (rs: Resource[]) => boolean,
+): Resource | undefined => {
+  const sieve = (list: Resource[], fn: Sieve) => list.filter(fn);
+  let c = sieve(candidates, (r) => prevIds(r).some((id) => id.name === oldName));
+  if (path.endsWith('roleRef/name')) {
+    const roleRef = referrer.obj.roleRef;
+    if (isMap(roleRef) && typeof roleRef.kind === 'string' && typeof roleRef.apiGroup === 'string') {
+      const sel = { kind: roleRef.kind, group: roleRef.apiGroup };
+      c = sieve(c, (r) => prevIds(r).some((id) => gvkSelected(id, sel)));
+    }
+  }
+  const rid = curId(referrer);
+  if (isNamespaced(rid.kind)) {
+    c = sieve(c, (r) => !isNamespaced(curId(r).kind) || r.obj.kind === 'ServiceAccount' || nsEquals(rid, curId(r)));
+  }
+  if (c.length === 1) return c[0];
+  c = sieve(c, (r) => prefixesSuffixesEqual(r, referrer));
+  if (c.length === 1) return c[0];
+  if (c.length === 0) return undefined;
+  if (identical(c)) return c[0];
+  throw new Error(
+    `${formatId(rid)}: found multiple possible referrals for "${oldName}": ${c.map((r) => formatId(curId(r))).join(', ')}`,
+  );
+};

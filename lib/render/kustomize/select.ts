@@ -1,0 +1,46 @@
+import { isNamespaced } from '../cluster-scope.js';
+import type { Selector } from './kustomization.js';
+import { matchesSelector } from './label-selector.js';
+import { curId, effectiveNamespace, gvkSelected, isMap, prevIds, type ResId, type Resource } from './resource.js';
+
+const anchored = (pattern: string): RegExp => {
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (cause) {
+    throw new Error(`invalid selector pattern "${pattern}"`, { cause });
+  }
+};
+
+const selectorNs = (id: ResId): string => (isNamespaced(id.kind) ? effectiveNamespace(id) : '');
+
+/** Resources a patch target selects: name and namespace are anchored regexes matched against the original or current id. */
+export const selectResources = (resources: readonly Resource[], sel: Selector): Resource[] => {
+  const name = sel.name ? anchored(sel.name) : undefined;
+  const namespace = sel.namespace ? anchored(sel.namespace) : undefined;
+  return resources.filter((r) => {
+    const cur = curId(r);
+    const org = r.orgId;
+    if (namespace && !namespace.test(selectorNs(org)) && !namespace.test(selectorNs(cur)) && !namespace.test(org.namespace) && !namespace.test(cur.namespace)) {
+      return false;
+    }
+    if (name && !name.test(org.name) && !name.test(cur.name)) return false;
+    if (!gvkSelected(cur, sel)) return false;
+    const meta = isMap(r.obj.metadata) ? r.obj.metadata : {};
+    if (sel.labelSelector && !matchesSelector(sel.labelSelector, isMap(meta.labels) ? meta.labels : {})) return false;
+    if (sel.annotationSelector && !matchesSelector(sel.annotationSelector, isMap(meta.annotations) ? meta.annotations : {})) {
+      return false;
+    }
+    return true;
+  });
+};
+
+/** Kustomize's ResId.IsSelectedBy: exact name and namespace where the selector sets them. */
+export const idSelectedBy = (id: ResId, sel: Selector): boolean =>
+  (!sel.name || sel.name === id.name) && (!sel.namespace || sel.namespace === id.namespace) && gvkSelected(id, sel);
+
+/** All ids a resource has had, current first (Kustomize's MakeResIds). */
+export const allIds = (r: Resource): ResId[] => [curId(r), ...r.prevIds];
+
+/** Resources any of whose ids (original, previous or current) satisfy `pred`. */
+export const matchAnyId = (resources: readonly Resource[], pred: (id: ResId) => boolean): Resource[] =>
+  resources.filter((r) => pred(curId(r)) || pred(r.orgId) || prevIds(r).some(pred));

@@ -1,0 +1,200 @@
+import { isNamespaced } from '../cluster-scope.js';
+import { COMMON_ANNOTATIONS, COMMON_LABELS, IMAGE_PATHS, REPLICAS_PATHS, TEMPLATE_LABELS } from './builtin-field-specs.js';
+import { specApplies, visitPath, type FieldSpec } from './field-spec.js';
+import type { Kustomization } from './kustomization.js';
+import { curId, formatId, idEquals, isMap, metaOf, storePreviousId, type Resource } from './resource.js';
+import { matchAnyId } from './select.js';
+
+/** Sets `metadata.namespace` on namespaced objects and the namespace of `default` RoleBinding subjects. */
+export const setNamespace = (resources: Resource[], namespace: string): void => {
+  for (const r of resources) {
+    storePreviousId(r);
+    const kind = String(r.obj.kind);
+    if (isNamespaced(kind)) metaOf(r.obj).namespace = namespace;
+    if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
+      const subjects = r.obj.subjects;
+      if (Array.isArray(subjects)) {
+        for (const s of subjects) if (isMap(s) && s.name === 'default') s.namespace = namespace;
+      }
+    }
+    visitNamespaceRefs(r, namespace);
+  }
+  for (const r of resources) {
+    const id = curId(r);
+    if (resources.filter((o) => idEquals(curId(o), id)).length > 1) {
+      throw new Error(`namespace transformation produces ID conflict: ${formatId(id)}`);
+    }
+  }
+};
+
+const NAMESPACE_FIELDS: readonly FieldSpec[] = [
+  { group: 'apiregistration.k8s.io', kind: 'APIService', path: 'spec/service/namespace', create: false },
+  { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', path: 'spec/conversion/webhook/clientConfig/service/namespace' },
+  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', path: 'webhooks/clientConfig/service/namespace' },
+  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', path: 'webhooks/clientConfig/service/namespace' },
+];
+
+const visitNamespaceRefs = (r: Resource, namespace: string): void => {
+  for (const spec of NAMESPACE_FIELDS) {
+    if (specApplies(spec, r.obj)) visitPath(r.obj, spec.path, () => namespace, spec.create ?? false);
+  }
+};
+
+/** Kinds whose names a prefix or suffix never touches. */
+const AFFIX_SKIPPED = (r: Resource): boolean => {
+  const id = curId(r);
+  return id.kind === 'CustomResourceDefinition' || id.kind === 'Namespace' || (id.kind === 'APIService' && id.group === 'apiregistration.k8s.io');
+};
+
+/** Adds namePrefix and nameSuffix to every name they apply to. */
+export const addNameAffixes = (resources: Resource[], prefix: string | undefined, suffix: string | undefined): void => {
+  for (const [affix, isPrefix] of [
+    [prefix, true],
+    [suffix, false],
+  ] as const) {
+    if (!affix) continue;
+    for (const r of resources) {
+      if (AFFIX_SKIPPED(r)) continue;
+      storePreviousId(r);
+      const meta = metaOf(r.obj);
+      meta.name = isPrefix ? `${affix}${String(meta.name)}` : `${String(meta.name)}${affix}`;
+      (isPrefix ? r.prefixes : r.suffixes).push(affix);
+    }
+  }
+};
+
+const applyMapField = (resources: Resource[], specs: readonly FieldSpec[], pairs: Record<string, string>): void => {
+  if (!Object.keys(pairs).length) return;
+  for (const r of resources) {
+    for (const spec of specs) {
+      if (!specApplies(spec, r.obj)) continue;
+      visitPath(
+        r.obj,
+        spec.path,
+        (v) => {
+          const m = isMap(v) ? v : {};
+          Object.assign(m, pairs);
+          return m;
+        },
+        spec.create ?? false,
+      );
+    }
+  }
+};
+
+const dedupe = (specs: readonly FieldSpec[]): FieldSpec[] => {
+  const seen = new Set<string>();
+  return specs.filter((s) => {
+    const key = `${s.group ?? ''}|${s.version ?? ''}|${s.kind ?? ''}|${s.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
+
+/** `labels` entries (each with its own reach), then `commonLabels`. */
+export const applyLabels = (resources: Resource[], k: Kustomization): void => {
+  for (const label of k.labels) {
+    const custom = (label.fields ?? []).filter(isMap).map((f) => ({ ...(f as object), create: f.create === true || f.create === 'true' }) as FieldSpec);
+    const specs = label.includeSelectors
+      ? [...custom, ...COMMON_LABELS]
+      : [...custom, { path: 'metadata/labels', create: true }, ...(label.includeTemplates ? TEMPLATE_LABELS : [])];
+    applyMapField(resources, dedupe(specs), label.pairs ?? {});
+  }
+  if (k.commonLabels) applyMapField(resources, COMMON_LABELS, k.commonLabels);
+};
+
+/** `commonAnnotations`, on objects and pod templates. */
+export const applyAnnotations = (resources: Resource[], annotations: Record<string, string> | undefined): void => {
+  if (annotations) applyMapField(resources, COMMON_ANNOTATIONS, annotations);
+};
+
+/** Splits an image reference into name, tag and digest (Kustomize's image.Split). */
+export const splitImage = (image: string): [name: string, tag: string, digest: string] => {
+  let search = image;
+  let slash = image.indexOf('/');
+  if (slash > 0) search = image.slice(slash);
+  else slash = 0;
+  let at = search.indexOf('@');
+  let colon = search.indexOf(':');
+  if (colon < 0 && at < 0) return [image, '', ''];
+  if (at >= 0 && (at < colon || colon < 0)) {
+    at += slash;
+    return [image.slice(0, at), '', image.slice(at + 1)];
+  }
+  if (at >= 0 && colon >= 0) {
+    at += slash;
+    colon += slash;
+    return [image.slice(0, colon), image.slice(colon + 1, at), image.slice(at + 1)];
+  }
+  colon += slash;
+  return [image.slice(0, colon), image.slice(colon + 1), ''];
+};
+
+const imageMatches = (value: string, name: string): boolean => {
+  try {
+    return new RegExp(`^${name}(@sha256)?(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$`).test(value);
+  } catch {
+    return false;
+  }
+};
+
+type ImageRule = Kustomization['images'][number];
+
+const updateImage = (value: unknown, rule: ImageRule): unknown => {
+  if (typeof value !== 'string' || !imageMatches(value, rule.name)) return undefined;
+  let [name, tag, digest] = splitImage(value);
+  if (rule.newName) name = rule.newName;
+  if (rule.newTag && rule.digest) {
+    tag = rule.newTag;
+    digest = rule.digest;
+  } else if (rule.newTag) {
+    tag = rule.newTag;
+    digest = '';
+  } else if (rule.digest) {
+    tag = '';
+    digest = rule.digest;
+  }
+  return `${name}${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`;
+};
+
+const visitContainers = (node: unknown, fn: (container: Record<string, unknown>) => void): void => {
+  if (Array.isArray(node)) {
+    for (const el of node) visitContainers(el, fn);
+    return;
+  }
+  if (!isMap(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === 'containers' || key === 'initContainers') && Array.isArray(value)) {
+      for (const c of value) if (isMap(c)) fn(c);
+    } else visitContainers(value, fn);
+  }
+};
+
+/** `images`: new name, tag or digest for every container that uses a named image. */
+export const applyImages = (resources: Resource[], images: Kustomization['images']): void => {
+  for (const rule of images) {
+    for (const r of resources) {
+      visitContainers(r.obj, (c) => {
+        const next = updateImage(c.image, rule);
+        if (next !== undefined) c.image = next;
+      });
+      for (const spec of IMAGE_PATHS) visitPath(r.obj, spec.path, (v) => updateImage(v, rule));
+    }
+  }
+};
+
+/** `replicas`: sets spec.replicas on the workloads with that name. */
+export const applyReplicas = (resources: Resource[], replicas: Kustomization['replicas']): void => {
+  for (const rule of replicas) {
+    let found = false;
+    for (const spec of REPLICAS_PATHS) {
+      const matched = matchAnyId(resources, (id) => id.name === rule.name && (!spec.kind || id.kind === spec.kind));
+      for (const r of matched) {
+        found = true;
+        visitPath(r.obj, spec.path, () => rule.count, true);
+      }
+    }
+    if (!found) throw new Error(`replicas: no Deployment, ReplicationController, ReplicaSet or StatefulSet named "${rule.name}"`);
+  }
+};

@@ -1,0 +1,62 @@
+import { posix } from 'node:path';
+import { RenderError } from '../core/errors.js';
+import type { KubeObject } from '../core/object-ref.js';
+import { normalizePath, type FileTree } from './file-tree.js';
+import { findKustomizationFile, kustomize } from './kustomize/build.js';
+import { parseManifests } from './yaml-documents.js';
+
+/** Rendered desired state: objects in order, and every file read to produce them. */
+export interface RenderResult {
+  readonly objects: KubeObject[];
+  /** Repository paths read: the target's dependency files, used to decide which targets a push touches. */
+  readonly files: ReadonlySet<string>;
+}
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+/**
+ * Renders a path of a file tree: a manifest file, a Kustomize directory (one holding a kustomization),
+ * or a plain directory of manifests read recursively in path order.
+ * @example
+ * const { objects } = await renderPath(new LocalFileTree('.'), 'deploy/dev');
+ */
+export const renderPath = async (tree: FileTree, path: string): Promise<RenderResult> => {
+  const p = normalizePath(path);
+  if (p === undefined) throw new RenderError(path, 'path leaves the repository');
+  const kind = await tree.kind(p);
+  if (kind === undefined) throw new RenderError(p || '.', 'no such file or directory');
+  if (kind === 'file') return renderFile(tree, p);
+  if (await findKustomizationFile(tree, p)) return kustomize(tree, p);
+  return renderPlainDirectory(tree, p);
+};
+
+const renderFile = async (tree: FileTree, p: string): Promise<RenderResult> => {
+  const text = new TextDecoder().decode(await tree.read(p));
+  return { objects: parseManifests(text, p), files: new Set([p]) };
+};
+
+/** Every .yaml/.yml/.json below `dir`; a subdirectory with a kustomization is rendered as Kustomize. */
+const renderPlainDirectory = async (tree: FileTree, dir: string): Promise<RenderResult> => {
+  const objects: KubeObject[] = [];
+  const files = new Set<string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const name of await tree.list(d)) {
+      if (name.startsWith('.')) continue;
+      const p = d ? posix.join(d, name) : name;
+      const kind = await tree.kind(p);
+      if (kind === 'dir') {
+        if (await findKustomizationFile(tree, p)) {
+          const sub = await kustomize(tree, p);
+          objects.push(...sub.objects);
+          for (const f of sub.files) files.add(f);
+        } else await walk(p);
+      } else if (kind === 'file' && MANIFEST.test(name)) {
+        const sub = await renderFile(tree, p);
+        objects.push(...sub.objects);
+        files.add(p);
+      }
+    }
+  };
+  await walk(dir);
+  return { objects, files };
+};
