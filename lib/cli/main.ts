@@ -65,6 +65,7 @@ const render = async (args: readonly string[], io: Io): Promise<number> => {
   // and render the path inside it; kustomize's own load restrictions still apply per kustomization.
   const tree = new LocalFileTree('/');
   const result = await renderPath(tree, relative('/', target));
+  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   io.stdout(values.json ? `${JSON.stringify(result.objects, null, 2)}\n` : toYamlStream(result.objects));
   return EXIT.ok;
 };

@@ -10,6 +10,8 @@ export interface RenderResult {
   readonly objects: KubeObject[];
   /** Repository paths read: the target's dependency files, used to decide which targets a push touches. */
   readonly files: ReadonlySet<string>;
+  /** Non-fatal findings, e.g. a patch target that selects nothing (Kustomize ignores it silently). */
+  readonly warnings: readonly string[];
 }
 
 const MANIFEST = /\.(ya?ml|json)$/i;
@@ -32,13 +34,14 @@ export const renderPath = async (tree: FileTree, path: string): Promise<RenderRe
 
 const renderFile = async (tree: FileTree, p: string): Promise<RenderResult> => {
   const text = new TextDecoder().decode(await tree.read(p));
-  return { objects: parseManifests(text, p), files: new Set([p]) };
+  return { objects: parseManifests(text, p), files: new Set([p]), warnings: [] };
 };
 
 /** Every .yaml/.yml/.json below `dir`; a subdirectory with a kustomization is rendered as Kustomize. */
 const renderPlainDirectory = async (tree: FileTree, dir: string): Promise<RenderResult> => {
   const objects: KubeObject[] = [];
   const files = new Set<string>();
+  const warnings: string[] = [];
   const walk = async (d: string): Promise<void> => {
     for (const name of await tree.list(d)) {
       if (name.startsWith('.')) continue;
@@ -48,6 +51,7 @@ const renderPlainDirectory = async (tree: FileTree, dir: string): Promise<Render
         if (await findKustomizationFile(tree, p)) {
           const sub = await kustomize(tree, p);
           objects.push(...sub.objects);
+          warnings.push(...sub.warnings);
           for (const f of sub.files) files.add(f);
         } else await walk(p);
       } else if (kind === 'file' && MANIFEST.test(name)) {
@@ -58,5 +62,5 @@ const renderPlainDirectory = async (tree: FileTree, dir: string): Promise<Render
     }
   };
   await walk(dir);
-  return { objects, files };
+  return { objects, files, warnings };
 };

@@ -48,7 +48,8 @@ const checkObject = (obj: KubeObject, file: string, line: number): KubeObject =>
   return obj;
 };
 
-const firstLine = (s: string): string => s.split('\n')[0] ?? s;
+/** The first line of a YAML error, without the position the caller reports itself. */
+const firstLine = (s: string): string => (s.split('\n')[0] ?? s).replace(/ at line \d+, column \d+:?$/, '');
 
 /** Serialises objects as a YAML stream the way Kustomize prints them: sorted keys, compact sequences. */
 export const toYamlStream = (objects: readonly unknown[]): string =>

@@ -36,6 +36,8 @@ import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplic
 export interface KustomizeResult {
   readonly objects: KubeObject[];
   readonly files: ReadonlySet<string>;
+  /** Things Kustomize accepts silently but a user should hear about (a patch target that selects nothing). */
+  readonly warnings: readonly string[];
 }
 
 const REMOTE = /^(https?:\/\/|git@|ssh:\/\/|git::|github\.com\/|gitlab\.com\/|bitbucket\.org\/)|\?ref=|\.git(\/\/|$)/;
@@ -65,7 +67,7 @@ export const kustomize = async (tree: FileTree, dir: string): Promise<KustomizeR
   wrap(dir, 'fixing name references', () => fixNameReferences(resources));
   for (const r of resources) dropEmptyAnnotations(r);
   const ordered = sortResources(resources, kustomization.sortOptions);
-  return { objects: ordered.map((r) => r.obj), files: b.files };
+  return { objects: ordered.map((r) => r.obj), files: b.files, warnings: b.warnings };
 };
 
 /** Kustomize rewrites annotations when it strips its build annotations, and an empty map disappears. */
@@ -85,6 +87,7 @@ const wrap = <T>(file: string, what: string, fn: () => T): T => {
 
 class Builder {
   readonly files = new Set<string>();
+  readonly warnings: string[] = [];
   private readonly stack: string[] = [];
 
   constructor(private readonly tree: FileTree) {}
@@ -121,6 +124,8 @@ class Builder {
         throw new RenderError(kustFile, `expected kind ${expect} but found ${k.kind}`);
       }
       for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra);
+      // Generators run before components, components before transformers (Kustomize ≥ 5.1).
+      ra = await this.runGenerators(dir, kustFile, k, ra);
       for (const entry of k.components) {
         if (REMOTE.test(entry)) throw new RenderError(kustFile, `component "${entry}": remote components are not supported`);
         const p = joinPath(dir, entry);
@@ -129,7 +134,6 @@ class Builder {
         }
         ra = (await this.accumulate(p, ra, 'Component')).resources;
       }
-      ra = await this.runGenerators(dir, kustFile, k, ra);
       ra = await this.runTransformers(dir, kustFile, k, ra);
       return { resources: ra, kustomization: k };
     } finally {
@@ -232,6 +236,9 @@ class Builder {
     // 2. patches: strategic merge or JSON 6902, by target selector or by the patch's own id.
     for (const [i, p] of k.patches.entries()) {
       const { text, file } = await this.loadPatch(dir, kustFile, p, `patches[${i}]`);
+      if (p.target && selectResources(ra, p.target).length === 0) {
+        this.warnings.push(`${kustFile}: patches[${i}] selects no resource (${describeSelector(p.target)})`);
+      }
       ra = wrap(file, `patches[${i}]`, () => applyPatch(ra, text, file, p.target, p.options));
     }
     // 3–7. namespace, prefix/suffix, labels, annotations.
@@ -247,6 +254,9 @@ class Builder {
       const { text, file } = await this.loadPatch(dir, kustFile, p, `patchesJson6902[${i}]`);
       const ops = parseJsonPatch(text, file);
       if (!ops) throw new RenderError(file, `patchesJson6902[${i}] is not a JSON patch`);
+      if (selectResources(ra, p.target).length === 0) {
+        this.warnings.push(`${kustFile}: patchesJson6902[${i}] selects no resource (${describeSelector(p.target)})`);
+      }
       ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file));
     }
     // 9–11. replicas, images, replacements.
@@ -268,6 +278,11 @@ class Builder {
     return ra;
   }
 }
+
+const describeSelector = (sel: Selector): string =>
+  Object.entries(sel)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
 
 const indent = (value: unknown): string => {
   const items = Array.isArray(value) ? value : [value];

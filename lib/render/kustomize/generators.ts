@@ -78,17 +78,25 @@ const collectPairs = async (args: GeneratorArgs, readLocal: ReadLocal, what: str
   return pairs;
 };
 
-/** Merges a kustomization's generatorOptions into one generator's options (the global values win, as in Kustomize). */
+/** Merges a kustomization's generatorOptions into one generator's options (the generator's own labels and annotations win). */
 export const mergeOptions = (local: GeneratorOptions | undefined, global: GeneratorOptions | undefined): GeneratorOptions => {
   const out: GeneratorOptions = { ...(local ?? {}) };
-  if (global?.labels) out.labels = { ...(out.labels ?? {}), ...global.labels };
-  if (global?.annotations) out.annotations = { ...(out.annotations ?? {}), ...global.annotations };
+  if (global?.labels) out.labels = { ...global.labels, ...(out.labels ?? {}) };
+  if (global?.annotations) out.annotations = { ...global.annotations, ...(out.annotations ?? {}) };
   if (global?.disableNameSuffixHash) out.disableNameSuffixHash = true;
   if (global?.immutable) out.immutable = true;
   return out;
 };
 
-const toBase64 = (v: string | Uint8Array): string => Buffer.from(typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('base64');
+/** Base64 as Kustomize writes Secret data: lines of 70 characters, each ending in a newline, once it needs more than one. */
+export const toBase64 = (v: string | Uint8Array): string => {
+  const enc = Buffer.from(typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('base64');
+  const LINE = 70;
+  if (Math.floor(enc.length / LINE) + 1 <= 1) return enc;
+  let out = '';
+  for (let i = 0; i < enc.length; i += LINE) out += `${enc.slice(i, i + LINE)}\n`;
+  return out;
+};
 
 /** Builds the ConfigMap or Secret a generator entry describes. */
 export const generate = async (

@@ -93,7 +93,11 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const err = doc.errors[0];
-  if (err) throw new RenderError(file, `invalid YAML: ${err.message.split('\n')[0]}`, lineCounter.linePos(err.pos[0]).line);
+  if (err) throw new RenderError(
+      file,
+      `invalid YAML: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+      lineCounter.linePos(err.pos[0]).line,
+    );
   const raw = (doc.toJS() ?? {}) as unknown;
   if (!isMap(raw)) throw new RenderError(file, 'a kustomization must be a mapping');
   const fail = (msg: string): never => {
