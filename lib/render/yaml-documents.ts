@@ -5,14 +5,15 @@ import type { KubeObject } from '../core/object-ref.js';
 /** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
 export const parseManifests = (text: string, file: string): KubeObject[] => {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true });
+  // YAML 1.2 core scalars plus timestamps, which Kustomize (go-yaml) turns into RFC 3339 strings.
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true, customTags: ['timestamp'] });
   const out: KubeObject[] = [];
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    const value: unknown = datesToStrings(doc.toJS({ maxAliasCount: 1000 }));
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
     if (typeof value !== 'object' || Array.isArray(value)) {
@@ -35,6 +36,16 @@ export const parseManifests = (text: string, file: string): KubeObject[] => {
 };
 
 /** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */
+/** Replaces Date values with the RFC 3339 text Go's time.Time marshals to (UTC, trailing zero fractions dropped). */
+const datesToStrings = (v: unknown): unknown => {
+  if (v instanceof Date) return v.toISOString().replace(/\.?0+Z$/, (m) => (m.startsWith('.') ? 'Z' : m)).replace(/\.(\d*?)0+Z$/, '.$1Z');
+  if (Array.isArray(v)) return v.map(datesToStrings);
+  if (v && typeof v === 'object') {
+    for (const [k, val] of Object.entries(v)) (v as Record<string, unknown>)[k] = datesToStrings(val);
+  }
+  return v;
+};
+
 const isList = (obj: KubeObject): boolean =>
   typeof obj.kind === 'string' && obj.kind.endsWith('List') && (Array.isArray(obj.items) || obj.items == null) && 'items' in obj;
 

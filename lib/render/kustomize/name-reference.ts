@@ -63,8 +63,9 @@ const setReference = (value: unknown, referrer: Resource, path: string, candidat
     let pool = candidates;
     if (typeof value.namespace === 'string') {
       const ns = value.namespace;
-      const byOrg = candidates.filter((c) => c.orgId.namespace === ns);
-      pool = byOrg.length ? byOrg : candidates.filter((c) => curId(c).namespace === ns);
+      // Grouped by namespace the way Kustomize groups, where no namespace means "default".
+      const byOrg = candidates.filter((c) => (c.orgId.namespace || 'default') === ns);
+      pool = byOrg.length ? byOrg : candidates.filter((c) => (curId(c).namespace || 'default') === ns);
     }
     const referral = selectReferral(value.name, pool, referrer, path, (rs) =>
       rs.every((r) => curId(r).name === curId(rs[0] as Resource).name && curId(r).namespace === curId(rs[0] as Resource).namespace),
