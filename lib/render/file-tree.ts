@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
 /** A repository's files at one commit, read by repository-relative POSIX paths. */
@@ -69,7 +69,11 @@ export class MemoryFileTree implements FileTree {
   }
 }
 
-/** A FileTree over a local directory (a checkout). Paths never leave `root`. */
+/**
+ * A FileTree over a local directory (a checkout). Paths never leave `root`.
+ * Reads are synchronous underneath: a render makes many small reads of a local disk, and a round trip
+ * through the thread pool per stat cost more than the reads themselves (see BENCHMARKS.md).
+ */
 export class LocalFileTree implements FileTree {
   constructor(private readonly root: string) {}
 
@@ -81,23 +85,19 @@ export class LocalFileTree implements FileTree {
   async kind(path: string): Promise<'file' | 'dir' | undefined> {
     const abs = this.abs(path);
     if (abs === undefined) return undefined;
-    try {
-      const s = await stat(abs);
-      return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
-    } catch {
-      return undefined;
-    }
+    const s = statSync(abs, { throwIfNoEntry: false });
+    return s?.isDirectory() ? 'dir' : s?.isFile() ? 'file' : undefined;
   }
 
   async read(path: string): Promise<Uint8Array> {
     const abs = this.abs(path);
     if (abs === undefined) throw new Error(`${path}: outside the repository`);
-    return readFile(abs);
+    return readFileSync(abs);
   }
 
   async list(path: string): Promise<string[]> {
     const abs = this.abs(path);
     if (abs === undefined) throw new Error(`${path}: outside the repository`);
-    return (await readdir(abs)).filter((n) => n !== '.git').sort();
+    return readdirSync(abs).filter((n) => n !== '.git').sort();
   }
 }

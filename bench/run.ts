@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [-- SUITE…]`: runs the benchmark suites and rewrites their sections of BENCHMARKS.md
+ * (between `<!-- bench:NAME -->` markers), with the machine and the command.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { machine } from './machine.js';
+import { benchRender } from './render.js';
+
+const SUITES: Record<string, () => Promise<string>> = {
+  render: benchRender,
+};
+
+const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(SUITES);
+
+let doc = readFileSync(file, 'utf8');
+for (const name of names) {
+  const suite = SUITES[name];
+  if (!suite) throw new Error(`unknown benchmark suite "${name}" (have: ${Object.keys(SUITES).join(', ')})`);
+  const body = await suite();
+  const section = `<!-- bench:${name} -->\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; command: \`npm run bench -- ${name}\`._\n\n${body}\n<!-- /bench:${name} -->`;
+  const re = new RegExp(`<!-- bench:${name} -->[\\s\\S]*?<!-- /bench:${name} -->`);
+  doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
+  console.log(section);
+}
+writeFileSync(file, doc);
