@@ -1,0 +1,508 @@
+import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/change-set.js';
+import { ReconcilerError } from '../../core/errors.js';
+import { diffInventory, mergeSurvivors, refKey } from '../../core/inventory.js';
+import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../../core/object-ref.js';
+import { FIELD_MANAGER, PRUNE_ANNOTATION, TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../core/ownership.js';
+import { healthOf, type Health } from './health.js';
+import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation, type ResourceInfo } from './kube-client.js';
+import { comparable, jsonEqual } from './normalize.js';
+import { applyOrder, kindRank, mapLimit, Stage, stageOf } from './ordering.js';
+
+type Obj = Record<string, unknown>;
+
+/** Kinds whose deletion needs `prune.allowKinds`. */
+const PROTECTED = new Set(['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim']);
+
+/** How one Kubernetes target is applied (the target's effective config). */
+export interface KubernetesTargetOptions {
+  /** The target's id, `owner/repo/target`. */
+  readonly id: string;
+  /** Namespace for namespaced objects that name none. */
+  readonly namespace?: string;
+  /** @default true */
+  readonly force?: boolean;
+  /** @default 8 */
+  readonly concurrency?: number;
+  readonly prune?: { enabled: boolean; allowEmpty: boolean; allowKinds: readonly string[]; maxDeleteShare: number };
+  readonly wait?: { enabled: boolean; timeoutMs: number };
+  /** Poll interval of health and readiness waits. @default 2000 */
+  readonly pollMs?: number;
+  /** @default 'driftless' */
+  readonly fieldManager?: string;
+}
+
+/** One desired object ready to apply. */
+export interface PreparedObject {
+  readonly obj: KubeObject;
+  readonly ref: ObjectRef;
+  readonly stage: Stage;
+  /** Set once discovery knows the kind; undefined for kinds a CRD of this same sync defines. */
+  info?: ResourceInfo;
+}
+
+/** What the dry run says about one object. */
+export interface PlannedObject extends PreparedObject {
+  readonly action: ChangeAction;
+  readonly detail?: string;
+  /** The live object, when there is one. */
+  readonly live?: KubeObject;
+  /** The object as the server would store it. */
+  readonly dryRun?: KubeObject;
+  /** The dry run could not run because a Namespace or CRD of this sync does not exist yet. */
+  readonly pending?: boolean;
+}
+
+/** The result of `plan`. */
+export interface Plan {
+  readonly objects: readonly PlannedObject[];
+  /** Dry-run failures whose prerequisites already exist: a sync with any stops before writing. */
+  readonly failed: readonly PlannedObject[];
+}
+
+/** What a sync did. */
+export interface SyncResult {
+  readonly changeSet: ChangeSet;
+  /** The inventory to record: applied objects plus stale ones that were not deleted. */
+  readonly inventory: ObjectRef[];
+  /** Whether the sync failed (it then pruned nothing). */
+  readonly failed: boolean;
+  /** Where it stopped, when it failed. */
+  readonly error?: string;
+  readonly health: Record<string, Health>;
+  readonly timings: { planMs: number; applyMs: number; pruneMs: number; waitMs: number };
+}
+
+export interface SyncOptions {
+  readonly previousInventory: readonly ObjectRef[];
+  /** Plan only: report what would change (prune included), write nothing. */
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  /** Called as work progresses (for a CLI progress line). */
+  readonly onProgress?: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
+}
+
+/**
+ * A Kubernetes cluster as a target: staged server-side apply, prune and health wait, all through a KubeClient.
+ * @example
+ * const target = new KubernetesTarget(client, { id: 'acme/shop/shop-prod', namespace: 'shop' });
+ * const result = await target.sync(objects, { previousInventory: [] });
+ */
+export class KubernetesTarget {
+  private readonly o: Required<Omit<KubernetesTargetOptions, 'namespace'>> & { namespace?: string };
+  private readonly label: string;
+
+  constructor(
+    private readonly client: KubeClient,
+    options: KubernetesTargetOptions,
+  ) {
+    this.o = {
+      force: true,
+      concurrency: 8,
+      prune: { enabled: true, allowEmpty: false, allowKinds: [], maxDeleteShare: 0.5 },
+      wait: { enabled: false, timeoutMs: 300_000 },
+      pollMs: 2000,
+      fieldManager: FIELD_MANAGER,
+      ...options,
+    };
+    this.label = targetLabelValue(options.id);
+  }
+
+  /** The label selector of this target's objects. */
+  get selector(): string {
+    return `${TARGET_LABEL}=${this.label}`;
+  }
+
+  /** Adds the default namespace and the ownership label and annotation; resolves each kind. */
+  async prepare(objects: readonly KubeObject[], signal?: AbortSignal): Promise<PreparedObject[]> {
+    const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
+    const crdKinds = new Set(
+      objects.filter((o) => o.kind === 'CustomResourceDefinition').flatMap((crd) => {
+        const spec = (crd.spec ?? {}) as Obj;
+        const kind = String((spec.names as Obj | undefined)?.kind ?? '');
+        return ((spec.versions as Obj[] | undefined) ?? []).map((v) => `${String(spec.group)}/${String(v.name)}/${kind}`);
+      }),
+    );
+    const seen = new Set<string>();
+    return objects.map((input) => {
+      const obj = structuredClone(input) as KubeObject;
+      const apiVersion = String(obj.apiVersion);
+      const key = `${apiVersion}/${String(obj.kind)}`;
+      const info = discovery.get(key);
+      const meta = (obj.metadata ?? {}) as Obj;
+      obj.metadata = meta;
+      const namespaced = info ? info.namespaced : crdKinds.has(key) ? crdNamespaced(objects, key) : Boolean(meta.namespace);
+      if (namespaced && !meta.namespace) {
+        if (!this.o.namespace) {
+          throw new ReconcilerError(`${String(obj.kind)}/${String(meta.name)} has no namespace and the target sets none`);
+        }
+        meta.namespace = this.o.namespace;
+      }
+      if (!namespaced) delete meta.namespace;
+      meta.labels = { ...((meta.labels as Obj | undefined) ?? {}), [TARGET_LABEL]: this.label };
+      meta.annotations = { ...((meta.annotations as Obj | undefined) ?? {}), [TARGET_ID_ANNOTATION]: this.o.id };
+      const [group] = splitApiVersion(apiVersion);
+      const ref: ObjectRef = { group, kind: String(obj.kind), ...(namespaced ? { namespace: String(meta.namespace) } : {}), name: String(meta.name) };
+      if (seen.has(refKey(ref))) throw new ReconcilerError(`${formatRef(ref)} is declared twice in ${this.o.id}`);
+      seen.add(refKey(ref));
+      if (!info && !crdKinds.has(key)) {
+        throw new ReconcilerError(`${formatRef(ref)}: unknown kind ${String(obj.kind)} in ${apiVersion} (the API server does not serve it and no CRD of this target defines it)`);
+      }
+      return { obj, ref, stage: stageOf(obj), ...(info ? { info } : {}) };
+    });
+  }
+
+  /** Server-side dry run of every object, compared with the live object. Writes nothing. */
+  async plan(
+    prepared: readonly PreparedObject[],
+    signal?: AbortSignal,
+    onProgress?: (phase: 'plan', done: number, total: number) => void,
+  ): Promise<Plan> {
+    let planned = 0;
+    const live = await this.liveObjects(prepared, signal);
+    const namespacesInSync = new Set(prepared.filter((p) => p.obj.kind === 'Namespace').map((p) => p.ref.name));
+    const planOne = (p: PreparedObject) => this.planOneWith(p, live, namespacesInSync, signal);
+    const objects = await mapLimit(applyOrder(prepared), this.o.concurrency, async (p): Promise<PlannedObject> => {
+      try {
+        return await planOne(p);
+      } finally {
+        onProgress?.('plan', ++planned, prepared.length);
+      }
+    });
+    return { objects, failed: objects.filter((o) => o.action === ChangeAction.Failed) };
+  }
+
+  private async planOneWith(
+    p: PreparedObject,
+    live: Map<string, KubeObject>,
+    namespacesInSync: Set<string>,
+    signal?: AbortSignal,
+  ): Promise<PlannedObject> {
+      if (!p.info) return { ...p, action: ChangeAction.Created, detail: 'kind defined by a CRD of this sync', pending: true };
+      try {
+        const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(true, signal));
+        let current = live.get(refKey(p.ref));
+        if (!res.created && !current) current = await this.client.get(this.loc(p), { ...(signal ? { signal } : {}) });
+        if (res.created || !current) return { ...p, action: ChangeAction.Created, dryRun: res.object };
+        const same = jsonEqual(comparable(res.object), comparable(current));
+        return { ...p, action: same ? ChangeAction.Unchanged : ChangeAction.Configured, dryRun: res.object, live: current };
+      } catch (err) {
+        if (isMissingNamespace(err) && p.ref.namespace && namespacesInSync.has(p.ref.namespace)) {
+          return { ...p, action: ChangeAction.Created, detail: `namespace ${p.ref.namespace} is created by this sync`, pending: true };
+        }
+        if (err instanceof KubeApiError) return { ...p, action: ChangeAction.Failed, detail: err.describe() };
+        throw err;
+      }
+  }
+
+  /** Plan, apply by stage, prune and wait. A failure stops the sync, prunes nothing and returns the partial change set. */
+  async sync(objects: readonly KubeObject[], options: SyncOptions): Promise<SyncResult> {
+    const { signal } = options;
+    const timings = { planMs: 0, applyMs: 0, pruneMs: 0, waitMs: 0 };
+    let t = performance.now();
+    const prepared = await this.prepare(objects, signal);
+    const plan = await this.plan(prepared, signal, options.onProgress);
+    timings.planMs = performance.now() - t;
+    const desiredRefs = prepared.map((p) => p.ref);
+    const result = (entries: ChangeSetEntry[], inventory: ObjectRef[], error?: string, health: Record<string, Health> = {}): SyncResult => ({
+      changeSet: { target: this.o.id, entries },
+      inventory,
+      failed: error !== undefined,
+      ...(error !== undefined ? { error } : {}),
+      health,
+      timings,
+    });
+
+    if (plan.failed.length) {
+      const entries = plan.objects.map((p) =>
+        p.action === ChangeAction.Failed
+          ? entry(p.ref, ChangeAction.Failed, p.detail)
+          : entry(p.ref, ChangeAction.Skipped, 'not applied: the dry run failed for another object'),
+      );
+      return result(entries, [...options.previousInventory], `dry run failed for ${plan.failed.length} object(s); nothing was applied`);
+    }
+    const stale = diffInventory(options.previousInventory, desiredRefs);
+    if (options.dryRun) {
+      const pruneEntries = await this.prunePlan(stale, desiredRefs.length, options.previousInventory.length, signal);
+      return result(
+        [...plan.objects.map((p) => entry(p.ref, p.action, p.detail)), ...pruneEntries.entries],
+        [...options.previousInventory],
+        pruneEntries.stop,
+      );
+    }
+
+    // Apply, stage by stage.
+    t = performance.now();
+    const done = new Map<string, ChangeSetEntry>();
+    let failure: string | undefined;
+    for (const stage of [Stage.Definitions, Stage.Resources]) {
+      const inStage = plan.objects.filter((p) => p.stage === stage);
+      if (stage === Stage.Resources && inStage.some((p) => p.pending && !p.info)) {
+        const discovery = await this.client.discover({ refresh: true, ...(signal ? { signal } : {}) });
+        for (const p of inStage) if (!p.info) p.info = discovery.get(`${String(p.obj.apiVersion)}/${String(p.obj.kind)}`);
+      }
+      let applied = 0;
+      const writes = inStage.filter((p) => p.action !== ChangeAction.Unchanged).length;
+      await mapLimit(inStage, this.o.concurrency, async (p) => {
+        if (p.action !== ChangeAction.Unchanged) options.onProgress?.('apply', ++applied, writes);
+        if (p.action === ChangeAction.Unchanged) {
+          done.set(refKey(p.ref), entry(p.ref, ChangeAction.Unchanged));
+          return;
+        }
+        if (!p.info) {
+          done.set(refKey(p.ref), entry(p.ref, ChangeAction.Failed, `kind ${String(p.obj.kind)} is still not served after its CRD was applied`));
+          return;
+        }
+        try {
+          const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(false, signal));
+          const action = p.pending ? (res.created ? ChangeAction.Created : ChangeAction.Configured) : p.action;
+          done.set(refKey(p.ref), entry(p.ref, action, p.pending ? undefined : p.detail));
+        } catch (err) {
+          if (!(err instanceof KubeApiError)) throw err;
+          done.set(refKey(p.ref), entry(p.ref, ChangeAction.Failed, err.describe()));
+        }
+      });
+      const failedHere = inStage.filter((p) => done.get(refKey(p.ref))?.action === ChangeAction.Failed);
+      if (failedHere.length) {
+        failure = `apply failed for ${failedHere.length} object(s) in the ${stage === Stage.Definitions ? 'definitions' : 'resources'} stage; nothing was pruned`;
+        break;
+      }
+      if (stage === Stage.Definitions) {
+        const notReady = await this.waitFor(
+          inStage.filter(
+            (p) => (p.obj.kind === 'CustomResourceDefinition' || p.obj.kind === 'Namespace') && p.action !== ChangeAction.Unchanged,
+          ),
+          Math.min(60_000, this.o.wait.timeoutMs),
+          signal,
+        );
+        if (notReady.length) {
+          for (const p of notReady) done.set(refKey(p.ref), entry(p.ref, ChangeAction.Failed, 'not established/active in time'));
+          failure = `${notReady.map((p) => formatRef(p.ref)).join(', ')} did not become ready; nothing else was applied`;
+          break;
+        }
+      }
+    }
+    timings.applyMs = performance.now() - t;
+    const entries = plan.objects.map((p) => done.get(refKey(p.ref)) ?? entry(p.ref, ChangeAction.Skipped, 'not applied: an earlier stage failed'));
+    // Objects that failed to be created are not ours; everything else applied (or already there) is.
+    const applied = plan.objects
+      .filter((p) => {
+        const a = done.get(refKey(p.ref))?.action;
+        return a === ChangeAction.Created || a === ChangeAction.Configured || a === ChangeAction.Unchanged || (a === ChangeAction.Failed && p.live);
+      })
+      .map((p) => p.ref);
+    if (failure) return result(entries, mergeSurvivors(applied, options.previousInventory), failure);
+
+    // Prune.
+    t = performance.now();
+    const pruned = await this.prune(stale, desiredRefs.length, options.previousInventory.length, signal);
+    timings.pruneMs = performance.now() - t;
+    const inventory = mergeSurvivors(applied, pruned.survivors);
+    if (pruned.stop) return result([...entries, ...pruned.entries], inventory, pruned.stop);
+
+    // Wait for health.
+    let health: Record<string, Health> = {};
+    if (this.o.wait.enabled) {
+      t = performance.now();
+      health = await this.health(plan.objects.filter((p) => done.get(refKey(p.ref))?.action !== ChangeAction.Failed), signal);
+      timings.waitMs = performance.now() - t;
+      const bad = Object.entries(health).filter(([, h]) => h.status !== 'ready');
+      if (bad.length) {
+        return result([...entries, ...pruned.entries], inventory, `${bad.length} object(s) not healthy: ${bad.map(([k, h]) => `${k} ${h.status}${h.message ? ` (${h.message})` : ''}`).join('; ')}`, health);
+      }
+    }
+    const failedDeletes = pruned.entries.filter((e) => e.action === ChangeAction.Failed).length;
+    return result([...entries, ...pruned.entries], inventory, failedDeletes ? `${failedDeletes} object(s) could not be pruned` : undefined, health);
+  }
+
+  /** Lists the objects on the cluster that carry this target's label (the inventory when no ledger is kept). */
+  async labelledObjects(signal?: AbortSignal): Promise<KubeObject[]> {
+    const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
+    const seen = new Set<string>();
+    const types = [...discovery.values()].filter((i) => {
+      const k = `${i.group}/${i.resource}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return !SKIP_LISTING.has(i.resource);
+    });
+    const lists = await mapLimit(types, this.o.concurrency, (info) =>
+      this.client.list(info, undefined, this.selector, { ...(signal ? { signal } : {}) }).catch((err: unknown) => {
+        if (err instanceof KubeApiError && (err.status === 404 || err.status === 405 || err.status === 403)) return [];
+        throw err;
+      }),
+    );
+    return lists.flat();
+  }
+
+  /** What prune would do, without deleting. */
+  private async prunePlan(stale: ObjectRef[], desiredCount: number, inventoryCount: number, signal?: AbortSignal) {
+    return this.prune(stale, desiredCount, inventoryCount, signal, true);
+  }
+
+  /** Deletes stale objects the rules allow; returns entries and the refs that stay in the inventory. */
+  private async prune(
+    stale: readonly ObjectRef[],
+    desiredCount: number,
+    inventoryCount: number,
+    signal?: AbortSignal,
+    dryRun = false,
+  ): Promise<{ entries: ChangeSetEntry[]; survivors: ObjectRef[]; stop?: string }> {
+    if (!stale.length) return { entries: [], survivors: [] };
+    const keep = (detail: string) => ({ entries: stale.map((r) => entry(r, ChangeAction.Skipped, detail)), survivors: [...stale] });
+    if (!this.o.prune.enabled) return keep('prune is disabled for this target');
+    if (desiredCount === 0 && !this.o.prune.allowEmpty) {
+      return keep('the render is empty; set prune.allowEmpty to delete everything');
+    }
+    const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
+    const byGroupKind = new Map<string, ResourceInfo>();
+    for (const info of discovery.values()) if (!byGroupKind.has(`${info.group}/${info.kind}`)) byGroupKind.set(`${info.group}/${info.kind}`, info);
+
+    const candidates: { ref: ObjectRef; loc: ObjectLocation }[] = [];
+    const entries: ChangeSetEntry[] = [];
+    const survivors: ObjectRef[] = [];
+    await mapLimit(stale, this.o.concurrency, async (ref) => {
+      const info = byGroupKind.get(`${ref.group}/${ref.kind}`);
+      if (!info) {
+        entries.push(entry(ref, ChangeAction.Deleted, 'already gone (its kind is no longer served)'));
+        return;
+      }
+      const loc: ObjectLocation = { info, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name };
+      const live = await this.client.get(loc, { ...(signal ? { signal } : {}) });
+      if (!live) {
+        entries.push(entry(ref, ChangeAction.Deleted, 'already gone'));
+        return;
+      }
+      const meta = (live.metadata ?? {}) as { labels?: Obj; annotations?: Obj };
+      if (meta.labels?.[TARGET_LABEL] !== this.label) {
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: it does not carry ${TARGET_LABEL}=${this.label}`));
+        return;
+      }
+      if (meta.annotations?.[PRUNE_ANNOTATION] === 'disabled') {
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: ${PRUNE_ANNOTATION}: disabled`));
+        return;
+      }
+      if (PROTECTED.has(ref.kind) && !this.o.prune.allowKinds.includes(ref.kind)) {
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: deleting a ${ref.kind} needs prune.allowKinds: [${ref.kind}]`));
+        survivors.push(ref);
+        return;
+      }
+      candidates.push({ ref, loc });
+    });
+    const share = inventoryCount ? candidates.length / inventoryCount : 0;
+    if (candidates.length && share > this.o.prune.maxDeleteShare) {
+      const detail = `not pruned: would delete ${candidates.length} of ${inventoryCount} objects, more than prune.maxDeleteShare ${this.o.prune.maxDeleteShare}`;
+      return {
+        entries: [...entries, ...candidates.map((c) => entry(c.ref, ChangeAction.Skipped, detail))],
+        survivors: [...survivors, ...candidates.map((c) => c.ref)],
+        stop: detail.replace('not pruned: ', 'prune stopped: '),
+      };
+    }
+    if (dryRun) return { entries: [...entries, ...candidates.map((c) => entry(c.ref, ChangeAction.Deleted, 'would be pruned'))], survivors: [...stale] };
+    // Reverse apply order: namespaced objects first, definitions last.
+    const ordered = [...candidates].sort((a, b) => {
+      const sa = a.ref.namespace ? 0 : 1;
+      const sb = b.ref.namespace ? 0 : 1;
+      return sa !== sb ? sa - sb : kindRank(b.ref.kind) - kindRank(a.ref.kind);
+    });
+    for (const group of [ordered.filter((c) => c.ref.namespace), ordered.filter((c) => !c.ref.namespace)]) {
+      await mapLimit(group, this.o.concurrency, async (c) => {
+        try {
+          const r = await this.client.delete(c.loc, { ...(signal ? { signal } : {}) });
+          entries.push(entry(c.ref, ChangeAction.Deleted, r === 'not-found' ? 'already gone' : 'pruned'));
+        } catch (err) {
+          if (!(err instanceof KubeApiError)) throw err;
+          entries.push(entry(c.ref, ChangeAction.Failed, `delete failed: ${err.describe()}`));
+          survivors.push(c.ref);
+        }
+      });
+    }
+    return { entries, survivors };
+  }
+
+  /** Waits until every object is healthy or the wait times out; returns health per object (`Kind/ns/name`). */
+  private async health(objects: readonly PlannedObject[], signal?: AbortSignal): Promise<Record<string, Health>> {
+    const out: Record<string, Health> = {};
+    const deadline = Date.now() + this.o.wait.timeoutMs;
+    let pending = objects.filter((p) => p.info);
+    while (pending.length) {
+      const results = await mapLimit(pending, this.o.concurrency, async (p) => {
+        const live = await this.client.get(this.loc(p), { ...(signal ? { signal } : {}) });
+        const h: Health = live ? healthOf(live) : { status: 'failed', message: 'object disappeared' };
+        out[formatRef(p.ref)] = h;
+        return h.status === 'in-progress';
+      });
+      pending = pending.filter((_, i) => results[i]);
+      if (!pending.length || Date.now() + this.o.pollMs > deadline || signal?.aborted) break;
+      await new Promise((r) => setTimeout(r, this.o.pollMs));
+    }
+    for (const p of pending) {
+      const h = out[formatRef(p.ref)];
+      out[formatRef(p.ref)] = { status: 'in-progress', message: `timed out${h?.message ? `: ${h.message}` : ''}` };
+    }
+    return out;
+  }
+
+  /** Waits for CRDs to be Established and Namespaces Active; returns the ones that did not get there. */
+  private async waitFor(objects: readonly PlannedObject[], timeoutMs: number, signal?: AbortSignal): Promise<PlannedObject[]> {
+    if (!objects.length) return [];
+    const deadline = Date.now() + timeoutMs;
+    let pending = [...objects];
+    for (;;) {
+      const ready = await mapLimit(pending, this.o.concurrency, async (p) => {
+        const live = p.info ? await this.client.get(this.loc(p), { ...(signal ? { signal } : {}) }) : undefined;
+        return live !== undefined && healthOf(live).status === 'ready';
+      });
+      pending = pending.filter((_, i) => !ready[i]);
+      if (!pending.length || Date.now() > deadline || signal?.aborted) return pending;
+      await new Promise((r) => setTimeout(r, Math.min(this.o.pollMs, 500)));
+    }
+  }
+
+  /** The live objects of this target, by LIST per kind and namespace (one request each, not one per object). */
+  private async liveObjects(prepared: readonly PreparedObject[], signal?: AbortSignal): Promise<Map<string, KubeObject>> {
+    const groups = new Map<string, { info: ResourceInfo; namespace?: string }>();
+    for (const p of prepared) {
+      if (!p.info) continue;
+      groups.set(`${p.info.group}/${p.info.resource}/${p.ref.namespace ?? ''}`, { info: p.info, ...(p.ref.namespace ? { namespace: p.ref.namespace } : {}) });
+    }
+    const out = new Map<string, KubeObject>();
+    await mapLimit([...groups.values()], this.o.concurrency, async (g) => {
+      try {
+        for (const o of await this.client.list(g.info, g.namespace, this.selector, { ...(signal ? { signal } : {}) })) {
+          const meta = (o.metadata ?? {}) as { namespace?: string; name?: string };
+          const ref: ObjectRef = { group: g.info.group, kind: g.info.kind, ...(meta.namespace ? { namespace: meta.namespace } : {}), name: String(meta.name) };
+          out.set(refKey(ref), o);
+        }
+      } catch (err) {
+        // A namespace that does not exist yet has nothing to list; anything else is a real error.
+        if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+      }
+    });
+    return out;
+  }
+
+  private loc(p: PreparedObject): ObjectLocation {
+    if (!p.info) throw new ReconcilerError(`${formatRef(p.ref)}: kind not served`);
+    return { info: p.info, ...(p.ref.namespace ? { namespace: p.ref.namespace } : {}), name: p.ref.name };
+  }
+
+  private applyOptions(dryRun: boolean, signal?: AbortSignal) {
+    return { fieldManager: this.o.fieldManager, force: this.o.force, dryRun, ...(signal ? { signal } : {}) };
+  }
+}
+
+/** Resources never worth listing when looking for labelled objects. */
+const SKIP_LISTING = new Set(['events', 'componentstatuses', 'bindings', 'tokenreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'localsubjectaccessreviews', 'selfsubjectreviews']);
+
+const entry = (ref: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({ ref, action, ...(detail ? { detail } : {}) });
+
+const crdNamespaced = (objects: readonly KubeObject[], key: string): boolean => {
+  for (const crd of objects) {
+    if (crd.kind !== 'CustomResourceDefinition') continue;
+    const spec = (crd.spec ?? {}) as Obj;
+    const kind = String((spec.names as Obj | undefined)?.kind ?? '');
+    for (const v of (spec.versions as Obj[] | undefined) ?? []) {
+      if (`${String(spec.group)}/${String(v.name)}/${kind}` === key) return spec.scope !== 'Cluster';
+    }
+  }
+  return true;
+};
