@@ -1,71 +1,47 @@
-import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ReconcilerError } from '../core/errors.js';
-import { LocalFileTree } from '../render/file-tree.js';
-import { renderPath } from '../render/render.js';
-import { toYamlStream } from '../render/yaml-documents.js';
+import { UsageError } from './args.js';
+import { diffCommand } from './commands/diff.js';
+import { renderCommand } from './commands/render.js';
+import { syncCommand } from './commands/sync.js';
+import { processIo, type Io } from './output.js';
 
-/** Exit codes shared by every command (DESIGN.md). */
+/** Exit codes shared by every command (DESIGN.md): 0 ok / no changes, 1 changes / drift / failed sync, 2 error. */
 export const EXIT = { ok: 0, changes: 1, error: 2 } as const;
 
 const USAGE = `usage: driftless <command> [options]
 
 commands:
-  render DIR [--json]   print the objects DIR renders to (a Kustomize directory, a plain
-                        directory of manifests, or a manifest file) as a YAML stream
+  render DIR [--json]                          print what DIR renders to (Kustomize, plain manifests or a file)
+  diff --repo DIR --target NAME [--json]       server-side dry-run diff of a target (exit 1 when it would change)
+  sync --repo DIR --target NAME [--dry-run] [--json]
+                                               apply, prune and wait; print the change set
+cluster flags (diff, sync): --kubeconfig FILE --context CTX --registry FILE --repository OWNER/NAME
 `;
 
-interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  cwd: string;
-}
-
-const defaultIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  cwd: process.cwd(),
+const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = {
+  render: renderCommand,
+  diff: diffCommand,
+  sync: syncCommand,
 };
 
 /** Runs the `driftless` command line and returns its exit code. */
-export const main = async (argv: readonly string[], io: Io = defaultIo): Promise<number> => {
+export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promise<number> => {
+  const full: Io = { ...processIo(), ...io };
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    full.stdout(USAGE);
+    return command === undefined ? EXIT.error : EXIT.ok;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    full.stderr(`driftless: unknown command "${command}"\n${USAGE}`);
+    return EXIT.error;
+  }
   try {
-    switch (command) {
-      case 'render':
-        return await render(rest, io);
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        io.stdout(USAGE);
-        return command === undefined ? EXIT.error : EXIT.ok;
-      default:
-        io.stderr(`driftless: unknown command "${command}"\n${USAGE}`);
-        return EXIT.error;
-    }
+    return await run(rest, full);
   } catch (err) {
-    io.stderr(`driftless ${command}: ${err instanceof ReconcilerError || err instanceof TypeError ? err.message : String((err as Error)?.stack ?? err)}\n`);
+    const known = err instanceof ReconcilerError || err instanceof UsageError;
+    full.stderr(`driftless ${command}: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
     return EXIT.error;
   }
-};
-
-const render = async (args: readonly string[], io: Io): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { json: { type: 'boolean', default: false } },
-    allowPositionals: true,
-  });
-  if (positionals.length !== 1) {
-    io.stderr('usage: driftless render DIR [--json]\n');
-    return EXIT.error;
-  }
-  const target = resolve(io.cwd, positionals[0] as string);
-  // The directory's own root is the tree: Kustomize may read ../base, so root the tree at the filesystem root
-  // and render the path inside it; kustomize's own load restrictions still apply per kustomization.
-  const tree = new LocalFileTree('/');
-  const result = await renderPath(tree, relative('/', target));
-  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-  io.stdout(values.json ? `${JSON.stringify(result.objects, null, 2)}\n` : toYamlStream(result.objects));
-  return EXIT.ok;
 };

@@ -189,9 +189,24 @@ export class KubernetesTarget {
         if (isMissingNamespace(err) && p.ref.namespace && namespacesInSync.has(p.ref.namespace)) {
           return { ...p, action: ChangeAction.Created, detail: `namespace ${p.ref.namespace} is created by this sync`, pending: true };
         }
+        if (isMissingNamespace(err) && p.ref.namespace) {
+          return { ...p, action: ChangeAction.Failed, detail: `namespace ${p.ref.namespace} does not exist (create it, or add a Namespace to the target)` };
+        }
         if (err instanceof KubeApiError) return { ...p, action: ChangeAction.Failed, detail: err.describe() };
         throw err;
       }
+  }
+
+  /** What a sync would do: the dry-run plan and the prune it would make. Writes nothing. */
+  async preview(
+    objects: readonly KubeObject[],
+    options: Pick<SyncOptions, 'previousInventory' | 'signal' | 'onProgress'>,
+  ): Promise<{ plan: Plan; prune: { entries: ChangeSetEntry[]; stop?: string } }> {
+    const prepared = await this.prepare(objects, options.signal);
+    const plan = await this.plan(prepared, options.signal, options.onProgress);
+    const stale = diffInventory(options.previousInventory, prepared.map((p) => p.ref));
+    const prune = plan.failed.length ? { entries: [] } : await this.prunePlan(stale, prepared.length, options.previousInventory.length, options.signal);
+    return { plan, prune };
   }
 
   /** Plan, apply by stage, prune and wait. A failure stops the sync, prunes nothing and returns the partial change set. */

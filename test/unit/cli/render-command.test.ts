@@ -6,7 +6,7 @@ import { main } from '../../../lib/cli/main.js';
 const run = async (argv: string[]) => {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: join(import.meta.dirname, '..', '..', '..') });
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: join(import.meta.dirname, '..', '..', '..'), isTTY: false });
   return { code, stdout, stderr };
 };
 
@@ -16,6 +16,7 @@ describe('driftless render', () => {
     expect(code).toBe(0);
     const docs = parseAllDocuments(stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'Namespace/shop-prod',
       'ConfigMap/shop-config-gkk2k767k4',
       'Service/shop',
       'Deployment/shop',
@@ -26,7 +27,7 @@ describe('driftless render', () => {
   it('prints a JSON array with --json', async () => {
     const { code, stdout } = await run(['render', 'examples/shop/deploy/overlays/dev', '--json']);
     expect(code).toBe(0);
-    expect((JSON.parse(stdout) as unknown[]).length).toBe(3);
+    expect((JSON.parse(stdout) as unknown[]).length).toBe(4);
   });
 
   it('fails with exit 2 and a message on stderr', async () => {

@@ -1,0 +1,100 @@
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
+import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.js';
+import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
+import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
+import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
+import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
+import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { asKubernetes, kubernetesOptions, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
+import { paint, progress, type Io } from '../output.js';
+
+const USAGE = 'usage: driftless diff --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
+
+const yamlOf = (obj: Record<string, unknown> | undefined): string =>
+  obj ? stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }) : '';
+
+/**
+ * `driftless diff`: the server-side dry-run diff of a target, a unified diff per object (prunes included).
+ * Exit 0: no changes; 1: changes; 2: errors (as `kubectl diff`).
+ */
+export const diffCommand = async (args: readonly string[], io: Io): Promise<number> => {
+  const { values } = parseFlags(args, CLUSTER_FLAGS, USAGE);
+  const local = asKubernetes(
+    loadLocalTarget({
+      repo: required(values.repo, 'repo', USAGE),
+      target: required(values.target, 'target', USAGE),
+      cwd: io.cwd,
+      ...(values.registry ?? io.env.DRIFTLESS_REGISTRY ? { registryFile: values.registry ?? io.env.DRIFTLESS_REGISTRY } : {}),
+      ...(values.repository ? { repository: values.repository } : {}),
+    }),
+  );
+  const rendered = await renderLocalTarget(local);
+  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
+  const { connection } = await localConnection(local, { ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
+  const client = new HttpKubeClient(connection);
+  try {
+    const target = new KubernetesTarget(client, kubernetesOptions(local));
+    const labelled = await target.labelledObjects();
+    const bar = progress(io);
+    const { plan, prune } = await target.preview(rendered.objects, {
+      previousInventory: labelled.map(refOf),
+      onProgress: (_phase, done, total) => bar.update(`dry run ${done}/${total}`),
+    });
+    bar.done();
+    const changeSet: ChangeSet = {
+      target: local.id,
+      entries: [
+        ...plan.objects.map((p) => ({ ref: p.ref, action: p.action, ...(p.detail ? { detail: p.detail } : {}) })),
+        ...prune.entries,
+      ],
+    };
+    if (values.json) {
+      io.stdout(`${JSON.stringify(changeSet, null, 2)}\n`);
+    } else {
+      for (const p of plan.objects) {
+        if (p.action === ChangeAction.Unchanged) continue;
+        const name = formatRef(p.ref);
+        if (p.action === ChangeAction.Failed) {
+          io.stdout(`${paint(io, 'red', `error: ${name}`)}: ${p.detail ?? ''}\n`);
+          continue;
+        }
+        const after = p.dryRun ? comparable(p.dryRun) : comparable(p.obj);
+        const before = p.live ? comparable(p.live) : undefined;
+        const patch = createTwoFilesPatch(
+          before ? `live/${name}` : '/dev/null',
+          `desired/${name}`,
+          yamlOf(before ? maskSecret(before, after) : undefined),
+          yamlOf(maskSecret(after, before)),
+          '',
+          '',
+          { context: 3 },
+        );
+        io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
+      }
+      const byRef = new Map(labelled.map((o) => [formatRef(refOf(o)), o] as const));
+      for (const e of prune.entries) {
+        if (e.action !== ChangeAction.Deleted) {
+          io.stdout(`${paint(io, 'dim', `# ${formatRef(e.ref)}: ${e.detail ?? e.action}`)}\n`);
+          continue;
+        }
+        const live = byRef.get(formatRef(e.ref)) as KubeObject | undefined;
+        const before = live ? maskSecret(comparable(live)) : {};
+        const patch = createTwoFilesPatch(`live/${formatRef(e.ref)}`, '/dev/null', yamlOf(before), '', '', '', { context: 3 });
+        io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
+      }
+      if (prune.stop) io.stdout(`${paint(io, 'red', prune.stop)}\n`);
+    }
+    if (plan.failed.length) return 2;
+    return hasChanges(changeSet.entries) ? 1 : 0;
+  } finally {
+    client.close();
+  }
+};
+
+const colorPatch = (io: Io, patch: string): string =>
+  `${patch
+    .split('\n')
+    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? paint(io, 'green', l) : l.startsWith('-') && !l.startsWith('---') ? paint(io, 'red', l) : l.startsWith('@@') ? paint(io, 'cyan', l) : l))
+    .join('\n')
+    .trimEnd()}\n`;

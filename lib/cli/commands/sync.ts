@@ -1,0 +1,66 @@
+import { formatCounts } from '../../core/change-set.js';
+import { refOf } from '../../core/object-ref.js';
+import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
+import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
+import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { asKubernetes, kubernetesOptions, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
+import { duration, formatEntries, paint, progress, type Io } from '../output.js';
+
+const USAGE =
+  'usage: driftless sync --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--dry-run] [--json]';
+
+/**
+ * `driftless sync`: apply, prune and wait for one target of a local checkout, and print the change set.
+ * Exit 0: the sync succeeded; 1: it failed; 2: an error before it started.
+ */
+export const syncCommand = async (args: readonly string[], io: Io): Promise<number> => {
+  const { values } = parseFlags(args, { ...CLUSTER_FLAGS, 'dry-run': { type: 'boolean', default: false } }, USAGE);
+  const local = asKubernetes(
+    loadLocalTarget({
+      repo: required(values.repo, 'repo', USAGE),
+      target: required(values.target, 'target', USAGE),
+      cwd: io.cwd,
+      ...(values.registry ?? io.env.DRIFTLESS_REGISTRY ? { registryFile: values.registry ?? io.env.DRIFTLESS_REGISTRY } : {}),
+      ...(values.repository ? { repository: values.repository } : {}),
+    }),
+  );
+  const rendered = await renderLocalTarget(local);
+  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
+  const { connection, describe } = await localConnection(local, {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context ? { context: values.context } : {}),
+  });
+  const client = new HttpKubeClient(connection);
+  try {
+    const target = new KubernetesTarget(client, kubernetesOptions(local));
+    if (local.target.suspend) {
+      io.stderr(`${local.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
+      if (values.json) io.stdout(`${JSON.stringify({ target: local.id, entries: [] }, null, 2)}\n`);
+      return 0;
+    }
+    // Without a ledger, the previous inventory is what carries the target's label on the cluster.
+    const previous = (await target.labelledObjects()).map(refOf);
+    if (!values.json) io.stderr(`${values['dry-run'] ? 'dry run of' : 'syncing'} ${local.id} → ${local.target.cluster} (${describe}), ${rendered.objects.length} objects\n`);
+    const bar = progress(io);
+    const started = performance.now();
+    const result = await target.sync(rendered.objects, {
+      previousInventory: previous,
+      dryRun: values['dry-run'],
+      onProgress: (phase, done, total) => bar.update(`${phase} ${done}/${total}`),
+    });
+    bar.done();
+    if (values.json) {
+      io.stdout(`${JSON.stringify(result.changeSet, null, 2)}\n`);
+    } else {
+      io.stdout(formatEntries(io, result.changeSet.entries));
+      const t = result.timings;
+      const times = `plan ${duration(t.planMs)}, apply ${duration(t.applyMs)}, prune ${duration(t.pruneMs)}${t.waitMs ? `, wait ${duration(t.waitMs)}` : ''}; total ${duration(performance.now() - started)}`;
+      io.stdout(`${formatCounts(result.changeSet.entries)} · ${times}\n`);
+      for (const [ref, h] of Object.entries(result.health)) if (h.status !== 'ready') io.stdout(`  ${paint(io, 'yellow', h.status)}  ${ref}  ${h.message ?? ''}\n`);
+      if (result.error) io.stdout(`${paint(io, 'red', `sync failed: ${result.error}`)}\n`);
+    }
+    return result.failed ? 1 : 0;
+  } finally {
+    client.close();
+  }
+};

@@ -1,0 +1,60 @@
+import type { ChangeSetEntry } from '../core/change-set.js';
+import { formatRef } from '../core/object-ref.js';
+
+/** Where a command writes, and whether stdout/stderr are terminals (colour and progress only on a TTY). */
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+}
+
+export const processIo = (): Io => ({
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  cwd: process.cwd(),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+});
+
+const CODES: Record<string, string> = { green: '32', yellow: '33', red: '31', dim: '2', bold: '1', cyan: '36' };
+
+/** Colours text on a TTY; plain text otherwise. */
+export const paint = (io: Io, color: keyof typeof CODES | string, text: string): string =>
+  io.isTTY && CODES[color] ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+
+const ACTION_COLOR: Record<string, string> = { created: 'green', configured: 'yellow', deleted: 'red', failed: 'red', skipped: 'dim', unchanged: 'dim' };
+
+/** Change-set entries as aligned lines: action, object, detail. */
+export const formatEntries = (io: Io, entries: readonly ChangeSetEntry[], { showUnchanged = true } = {}): string => {
+  const shown = entries.filter((e) => showUnchanged || e.action !== 'unchanged');
+  const width = Math.max(0, ...shown.map((e) => formatRef(e.ref).length));
+  return shown
+    .map((e) => {
+      const action = paint(io, ACTION_COLOR[e.action] ?? '', e.action.padEnd(10));
+      const ref = formatRef(e.ref);
+      return `  ${action}  ${e.detail ? ref.padEnd(width) : ref}${e.detail ? `  ${paint(io, 'dim', e.detail)}` : ''}\n`;
+    })
+    .join('');
+};
+
+/** A progress line on stderr, rewritten in place on a TTY and silent otherwise. */
+export const progress = (io: Io) => {
+  let last = 0;
+  return {
+    update(text: string): void {
+      if (!io.isTTY) return;
+      const now = Date.now();
+      if (now - last < 80) return;
+      last = now;
+      io.stderr(`\r\u001b[2K${text}`);
+    },
+    done(): void {
+      if (io.isTTY) io.stderr('\r\u001b[2K');
+    },
+  };
+};
+
+/** Milliseconds as `850 ms` or `2.4 s`. */
+export const duration = (ms: number): string => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
