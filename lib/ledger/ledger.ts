@@ -1,0 +1,138 @@
+import type { ChangeAction, ChangeSetEntry } from '../core/change-set.js';
+import type { ObjectRef } from '../core/object-ref.js';
+
+/** How a sync ended (or that it has not yet). */
+export const SyncResult = {
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Superseded: 'superseded',
+  Skipped: 'skipped',
+  TimedOut: 'timed-out',
+  InProgress: 'in-progress',
+} as const;
+export type SyncResult = (typeof SyncResult)[keyof typeof SyncResult];
+
+/** One sync of one target: the audit record. */
+export interface SyncRecord {
+  readonly targetId: string;
+  readonly repository: string;
+  readonly target: string;
+  /** Unique per target; sorts by start time. */
+  readonly syncId: string;
+  readonly commit: string;
+  readonly branch: string;
+  /** Who pushed or merged. */
+  readonly author?: string;
+  readonly deliveryId?: string;
+  /** What started it: webhook, sweeper, cli, trigger, self-heal. */
+  readonly trigger?: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly result: SyncResult;
+  readonly counts?: Partial<Record<ChangeAction, number>>;
+  readonly changeSet?: readonly ChangeSetEntry[];
+  readonly error?: { readonly message: string; readonly cause?: string };
+  /** GitHub API read calls this sync spent. */
+  readonly githubCalls?: number;
+  readonly durationMs?: number;
+}
+
+/** A target's lease, held by one invocation at a time; `token` is the fencing token. */
+export interface Lease {
+  readonly targetId: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly expiresAt: number;
+}
+
+/** The current state of one target. */
+export interface TargetState {
+  readonly targetId: string;
+  readonly repository: string;
+  readonly target: string;
+  readonly lastAttemptedCommit?: string;
+  readonly lastAppliedCommit?: string;
+  readonly lastResult?: SyncResult;
+  readonly lastSyncAt?: string;
+  readonly lastSyncId?: string;
+  readonly pendingHead?: string;
+  readonly suspended: boolean;
+  readonly suspendedBy?: string;
+  readonly inventory: readonly ObjectRef[];
+  /** Files the last render read (a push touching one of them touches the target). */
+  readonly dependencies: readonly string[];
+  readonly renderedDigest?: string;
+  /** The target's effective config at its last sync (handles a target removed from driftless.yaml). */
+  readonly config?: unknown;
+  readonly lease?: { readonly holder: string; readonly token: number; readonly expiresAt: number };
+  readonly drift?: { readonly status: 'none' | 'drifted'; readonly fingerprint?: string; readonly checkedAt: string };
+}
+
+/** What a sync's holder writes into the target's state. */
+export type StateUpdate = Partial<
+  Pick<
+    TargetState,
+    'lastAttemptedCommit' | 'lastAppliedCommit' | 'lastResult' | 'lastSyncAt' | 'lastSyncId' | 'inventory' | 'dependencies' | 'renderedDigest' | 'config'
+  >
+>;
+
+/** A drift check's report for one target. */
+export interface DriftRecord {
+  readonly targetId: string;
+  readonly checkedAt: string;
+  readonly status: 'none' | 'drifted' | 'resolved';
+  readonly fingerprint?: string;
+  readonly report?: unknown;
+}
+
+/** A page of results and the cursor for the next one. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor?: string;
+}
+
+/** The sync ledger: the audit trail and the state that keeps syncs safe. */
+export interface Ledger {
+  getState(targetId: string): Promise<TargetState | undefined>;
+  listTargets(options?: { repository?: string }): Promise<TargetState[]>;
+
+  /** Takes the lease if it is free or expired; otherwise says who holds it. */
+  acquireLease(targetId: string, holder: string, ttlMs: number, meta: { repository: string; target: string }): Promise<{ lease: Lease } | { heldBy: string; expiresAt: number }>;
+  /** Extends a lease still held; throws LedgerConflictError when it was lost. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /** Records a commit for the holder to pick up; 'lease-free' when the lease was released meanwhile (acquire again). */
+  recordPendingHead(targetId: string, commit: string): Promise<'recorded' | 'lease-free'>;
+  /** Takes (and clears) the pending head, if any, for the holder. */
+  takePendingHead(lease: Lease): Promise<string | undefined>;
+  /** Releases the lease unless work is pending; then it stays held and the pending head is returned. */
+  releaseLease(lease: Lease): Promise<{ released: true } | { released: false; pendingHead: string }>;
+
+  /** Writes the `running` record of a sync (fenced by the lease). */
+  startSync(lease: Lease, record: Omit<SyncRecord, 'syncId' | 'result' | 'targetId'> & { targetId?: string }): Promise<SyncRecord>;
+  /** Writes a sync's outcome and the target's new state in one fenced transaction. */
+  finishSync(lease: Lease, record: SyncRecord, state: StateUpdate): Promise<void>;
+  /** Writes state alone (fenced). */
+  writeState(lease: Lease, state: StateUpdate): Promise<void>;
+  /** Marks `running` syncs older than `olderThanMs` as timed out; returns how many. */
+  markTimedOut(targetId: string, olderThanMs: number): Promise<number>;
+  /** Suspends or resumes a target (an operator's decision, not fenced by the lease). */
+  setSuspended(targetId: string, suspended: boolean, by: string, meta: { repository: string; target: string }): Promise<void>;
+
+  /** Sync history, newest first. */
+  history(options: { targetId?: string; repository?: string; limit?: number; cursor?: string }): Promise<Page<SyncRecord>>;
+  /** Recent syncs across all targets, newest first. */
+  recentSyncs(options?: { limit?: number; days?: number }): Promise<SyncRecord[]>;
+  getSync(targetId: string, syncId: string): Promise<SyncRecord | undefined>;
+
+  /** Records a webhook delivery id; 'duplicate' when it was recorded before. Never throws for duplicates. */
+  recordDelivery(id: string, info: { event: string; repository: string }, ttlSeconds?: number): Promise<'recorded' | 'duplicate'>;
+  hasDelivery(id: string): Promise<boolean>;
+
+  /** The sweeper's memory of a branch: the last processed head and the ETag of its last head request. */
+  getHead(repository: string, branch: string): Promise<{ head?: string; etag?: string; checkedAt?: string } | undefined>;
+  putHead(repository: string, branch: string, value: { head?: string; etag?: string }): Promise<void>;
+
+  putDrift(record: DriftRecord): Promise<void>;
+  latestDrift(targetId: string): Promise<DriftRecord | undefined>;
+}

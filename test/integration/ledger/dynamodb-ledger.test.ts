@@ -1,0 +1,176 @@
+import { DescribeTimeToLiveCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectRef } from '../../../lib/core/object-ref.js';
+import { LedgerConflictError, LedgerError } from '../../../lib/ledger/dynamodb-ledger.js';
+import type { Lease, Ledger } from '../../../lib/ledger/ledger.js';
+import { startLedgerDb } from '../../support/ledger.js';
+
+const META = { repository: 'acme/shop', target: 'web' };
+const ID = 'acme/shop/web';
+const TTL = 20 * 60_000;
+
+const inventoryOf = (n: number): ObjectRef[] =>
+  Array.from({ length: n }, (_, i) => ({ group: i % 2 ? 'apps' : '', kind: i % 2 ? 'Deployment' : 'ConfigMap', namespace: `team-${i % 50}`, name: `object-number-${i}` }));
+
+describe('DynamoDbLedger', () => {
+  let db: Awaited<ReturnType<typeof startLedgerDb>>;
+  beforeAll(async () => {
+    db = await startLedgerDb();
+  }, 90_000);
+  afterAll(() => db?.stop());
+
+  const acquire = async (ledger: Ledger, holder = 'inv-1'): Promise<Lease> => {
+    const r = await ledger.acquireLease(ID, holder, TTL, META);
+    if (!('lease' in r)) throw new Error('lease not acquired');
+    return r.lease;
+  };
+
+  it('lets exactly one of 20 concurrent contenders take the lease; the others leave a pendingHead', async () => {
+    const { ledger } = await db.ledger();
+    // GIVEN 20 invocations for 20 commits WHEN they race for the lease
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const r = await ledger.acquireLease(ID, `inv-${i}`, TTL, META);
+        if ('lease' in r) return { winner: r.lease };
+        return { pending: await ledger.recordPendingHead(ID, `commit-${i}`) };
+      }),
+    );
+    // THEN one wins, nineteen record their commit as pending
+    const winners = outcomes.filter((o) => 'winner' in o);
+    expect(winners).toHaveLength(1);
+    expect(outcomes.filter((o) => 'pending' in o && o.pending === 'recorded')).toHaveLength(19);
+    const state = await ledger.getState(ID);
+    expect(state?.pendingHead).toMatch(/^commit-\d+$/);
+    // AND the holder cannot release while work is pending: it takes the pending head instead
+    const lease = (winners[0] as { winner: Lease }).winner;
+    const release = await ledger.releaseLease(lease);
+    expect(release).toEqual({ released: false, pendingHead: state?.pendingHead });
+    expect(await ledger.takePendingHead(lease)).toBe(state?.pendingHead);
+    expect(await ledger.releaseLease(lease)).toEqual({ released: true });
+    expect('lease' in (await ledger.acquireLease(ID, 'next', TTL, META))).toBe(true);
+  });
+
+  it('takes over an expired lease with a higher fencing token, and fences the stale holder out', async () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    const { ledger } = await db.ledger(() => now);
+    const old = await acquire(ledger, 'old');
+    now += TTL + 1;
+    const fresh = await acquire(ledger, 'new');
+    expect(fresh.token).toBeGreaterThan(old.token);
+    await expect(ledger.writeState(old, { lastResult: 'failed' })).rejects.toBeInstanceOf(LedgerConflictError);
+    await expect(ledger.startSync(old, { repository: 'acme/shop', target: 'web', commit: 'c1', branch: 'main', startedAt: new Date(now).toISOString() })).rejects.toThrow(
+      'lease 1 of old is no longer held',
+    );
+    await expect(ledger.renewLease(old, TTL)).rejects.toBeInstanceOf(LedgerConflictError);
+    await ledger.writeState(fresh, { lastResult: 'succeeded', lastAppliedCommit: 'c2' });
+    expect((await ledger.getState(ID))?.lastAppliedCommit).toBe('c2');
+  });
+
+  it('refuses a holder whose lease expired even if nobody took it over', async () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    const { ledger } = await db.ledger(() => now);
+    const lease = await acquire(ledger);
+    now += TTL + 1;
+    await expect(ledger.writeState(lease, { lastResult: 'succeeded' })).rejects.toBeInstanceOf(LedgerConflictError);
+  });
+
+  it('records a sync from running to its result, with state, in one fenced write', async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    const running = await ledger.startSync(lease, { repository: 'acme/shop', target: 'web', commit: 'abc123', branch: 'main', author: 'octocat', deliveryId: 'd-1', startedAt: new Date().toISOString() });
+    expect(running.result).toBe('running');
+    const changeSet = [{ ref: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'a' }, action: 'created' as const }];
+    await ledger.finishSync(lease, { ...running, result: 'succeeded', endedAt: new Date().toISOString(), changeSet, githubCalls: 2, durationMs: 120 }, {
+      lastAttemptedCommit: 'abc123',
+      lastAppliedCommit: 'abc123',
+      lastResult: 'succeeded',
+      inventory: changeSet.map((c) => c.ref),
+      dependencies: ['deploy/a.yaml'],
+      config: { name: 'web', prune: { enabled: true } },
+    });
+    const [record] = (await ledger.history({ targetId: ID })).items;
+    expect(record).toMatchObject({ result: 'succeeded', commit: 'abc123', author: 'octocat', deliveryId: 'd-1', githubCalls: 2, counts: { created: 1 }, changeSet });
+    const state = await ledger.getState(ID);
+    expect(state).toMatchObject({ lastAppliedCommit: 'abc123', lastResult: 'succeeded', dependencies: ['deploy/a.yaml'], inventory: changeSet.map((c) => c.ref) });
+  });
+
+  it('marks a running record older than the function timeout as timed-out', async () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    const { ledger } = await db.ledger(() => now);
+    const lease = await acquire(ledger);
+    await ledger.startSync(lease, { repository: 'acme/shop', target: 'web', commit: 'c', branch: 'main', startedAt: new Date(now).toISOString() });
+    expect(await ledger.markTimedOut(ID, 15 * 60_000)).toBe(0);
+    now += 16 * 60_000;
+    expect(await ledger.markTimedOut(ID, 15 * 60_000)).toBe(1);
+    const [record] = (await ledger.history({ targetId: ID })).items;
+    expect(record?.result).toBe('timed-out');
+    expect(record?.error?.message).toContain('ended without recording a result');
+  });
+
+  it('pages through history newest first', async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    for (let i = 0; i < 25; i++) {
+      const r = await ledger.startSync(lease, { repository: 'acme/shop', target: 'web', commit: `c${i}`, branch: 'main', startedAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString() });
+      await ledger.finishSync(lease, { ...r, result: 'succeeded' }, { lastAttemptedCommit: `c${i}` });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ledger.history({ targetId: ID, limit: 10, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((r) => r.commit));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `c${24 - i}`));
+    expect((await ledger.history({ repository: 'acme/shop', limit: 3 })).items.map((r) => r.commit)).toEqual(['c24', 'c23', 'c22']);
+    expect((await ledger.recentSyncs({ limit: 2, days: 3650 })).map((r) => r.commit)).toEqual(['c24', 'c23']);
+  });
+
+  it('records a delivery once; the same id again is a duplicate, never an error', async () => {
+    const { ledger, table } = await db.ledger();
+    expect(await ledger.recordDelivery('abc-123', { event: 'push', repository: 'acme/shop' })).toBe('recorded');
+    expect(await ledger.recordDelivery('abc-123', { event: 'push', repository: 'acme/shop' })).toBe('duplicate');
+    expect(await ledger.hasDelivery('abc-123')).toBe(true);
+    const item = await db.client.send(new GetItemCommand({ TableName: table, Key: { PK: { S: 'D#abc-123' }, SK: { S: 'D' } } }));
+    expect(Number(item.Item?.expiresAt?.N)).toBeGreaterThan(Date.now() / 1000 + 6 * 86400);
+    const ttl = await db.client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+    expect(ttl.TimeToLiveDescription?.AttributeName).toBe('expiresAt');
+  });
+
+  it('round-trips an inventory of 5,000 objects', async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    const inventory = inventoryOf(5000);
+    await ledger.writeState(lease, { inventory });
+    expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
+  });
+
+  it('splits an inventory too large for one item across chunks', async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    // Random names do not compress: ~1.6 MB of names needs several chunks.
+    const inventory = Array.from({ length: 20_000 }, (_, i) => ({ group: '', kind: 'ConfigMap', namespace: 'n', name: `${i}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}` }));
+    await ledger.writeState(lease, { inventory });
+    expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
+    await ledger.writeState(lease, { inventory: inventory.slice(0, 3) });
+    expect((await ledger.getState(ID))?.inventory).toEqual(inventory.slice(0, 3));
+  });
+
+  it('keeps the sweeper heads and suspension', async () => {
+    const { ledger } = await db.ledger();
+    await ledger.putHead('acme/shop', 'main', { head: 'abc', etag: 'W/"1"' });
+    expect(await ledger.getHead('acme/shop', 'main')).toMatchObject({ head: 'abc', etag: 'W/"1"' });
+    await ledger.setSuspended(ID, true, 'alice', META);
+    expect((await ledger.getState(ID))?.suspended).toBe(true);
+    expect((await ledger.listTargets({ repository: 'acme/shop' })).map((t) => t.targetId)).toEqual([ID]);
+    expect((await ledger.listTargets()).map((t) => t.targetId)).toEqual([ID]);
+  });
+
+  it('names the table and the operation when the table is missing', async () => {
+    const { DynamoDbLedger } = await import('../../../lib/ledger/dynamodb-ledger.js');
+    const missing = new DynamoDbLedger(db.client, 'no-such-table');
+    const err = await missing.getState(ID).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LedgerError);
+    expect((err as Error).message).toMatch(/^ledger table no-such-table: GetItem failed: ResourceNotFoundException: .*\(does the table exist\?\)$/);
+  });
+});
