@@ -1,7 +1,9 @@
 import { ReconcilerError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { diffCommand } from './commands/diff.js';
+import { historyCommand } from './commands/history.js';
 import { renderCommand } from './commands/render.js';
+import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { processIo, type Io } from './output.js';
 
@@ -15,13 +17,19 @@ commands:
   diff --repo DIR --target NAME [--json]       server-side dry-run diff of a target (exit 1 when it would change)
   sync --repo DIR --target NAME [--dry-run] [--json]
                                                apply, prune and wait; print the change set
+  history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]
+                                               syncs recorded in the ledger, newest first
+  status [--repo OWNER/NAME] [--json]          one line per target: last commit, result, suspended, drift
 cluster flags (diff, sync): --kubeconfig FILE --context CTX --registry FILE --repository OWNER/NAME
+ledger (history, status; sync when set): DRIFTLESS_TABLE, AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT)
 `;
 
 const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = {
   render: renderCommand,
   diff: diffCommand,
   sync: syncCommand,
+  history: historyCommand,
+  status: statusCommand,
 };
 
 /** Runs the `driftless` command line and returns its exit code. */

@@ -37,9 +37,12 @@ export const hasChanges = (entries: readonly ChangeSetEntry[]): boolean =>
   entries.some((e) => e.action === 'created' || e.action === 'configured' || e.action === 'deleted');
 
 /** Formats counts as `2 created, 1 configured, 5 unchanged` (zeros left out). */
-export const formatCounts = (entries: readonly ChangeSetEntry[]): string => {
-  const parts = Object.entries(countActions(entries))
-    .filter(([, n]) => n > 0)
-    .map(([a, n]) => `${n} ${a}`);
+export const formatCounts = (entries: readonly ChangeSetEntry[]): string => formatCountMap(countActions(entries));
+
+/** Formats a counts map the same way. */
+export const formatCountMap = (counts: Partial<Record<ChangeAction, number>>): string => {
+  const parts = Object.values(ChangeAction)
+    .filter((a) => Number(counts[a] ?? 0) > 0)
+    .map((a) => `${String(counts[a])} ${a}`);
   return parts.length ? parts.join(', ') : 'no objects';
 };

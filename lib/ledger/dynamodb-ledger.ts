@@ -152,14 +152,14 @@ export class DynamoDbLedger implements Ledger {
     return typeof pending === 'string' ? pending : undefined;
   }
 
-  async releaseLease(lease: Lease): Promise<{ released: true } | { released: false; pendingHead: string }> {
+  async releaseLease(lease: Lease, options: { leavePending?: boolean } = {}): Promise<{ released: true } | { released: false; pendingHead: string }> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { PK: T(lease.targetId), SK: STATE },
           UpdateExpression: 'REMOVE leaseHolder, leaseExpiresAt',
-          ConditionExpression: 'leaseToken = :t AND leaseHolder = :h AND attribute_not_exists(pendingHead)',
+          ConditionExpression: `leaseToken = :t AND leaseHolder = :h${options.leavePending ? '' : ' AND attribute_not_exists(pendingHead)'}`,
           ExpressionAttributeValues: { ':t': lease.token, ':h': lease.holder },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -105,8 +105,11 @@ export interface Ledger {
   recordPendingHead(targetId: string, commit: string): Promise<'recorded' | 'lease-free'>;
   /** Takes (and clears) the pending head, if any, for the holder. */
   takePendingHead(lease: Lease): Promise<string | undefined>;
-  /** Releases the lease unless work is pending; then it stays held and the pending head is returned. */
-  releaseLease(lease: Lease): Promise<{ released: true } | { released: false; pendingHead: string }>;
+  /**
+   * Releases the lease unless work is pending; then it stays held and the pending head is returned.
+   * `leavePending` releases anyway and leaves the pending head for the sweeper (a CLI sync cannot build it).
+   */
+  releaseLease(lease: Lease, options?: { leavePending?: boolean }): Promise<{ released: true } | { released: false; pendingHead: string }>;
 
   /** Writes the `running` record of a sync (fenced by the lease). */
   startSync(lease: Lease, record: Omit<SyncRecord, 'syncId' | 'result' | 'targetId'> & { targetId?: string }): Promise<SyncRecord>;

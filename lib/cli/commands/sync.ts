@@ -2,7 +2,10 @@ import { formatCounts } from '../../core/change-set.js';
 import { refOf } from '../../core/object-ref.js';
 import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
 import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
+import { ENV } from '../../core/env-names.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { ledgerFromEnv } from '../ledger-env.js';
+import { syncWithLedger } from '../ledger-sync.js';
 import { asKubernetes, kubernetesOptions, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
 import { duration, formatEntries, paint, progress, type Io } from '../output.js';
 
@@ -38,17 +41,34 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
       if (values.json) io.stdout(`${JSON.stringify({ target: local.id, entries: [] }, null, 2)}\n`);
       return 0;
     }
-    // Without a ledger, the previous inventory is what carries the target's label on the cluster.
-    const previous = (await target.labelledObjects()).map(refOf);
-    if (!values.json) io.stderr(`${values['dry-run'] ? 'dry run of' : 'syncing'} ${local.id} → ${local.target.cluster} (${describe}), ${rendered.objects.length} objects\n`);
+    const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
+    if (!values.json) {
+      io.stderr(
+        `${values['dry-run'] ? 'dry run of' : 'syncing'} ${local.id} → ${local.target.cluster} (${describe}), ${rendered.objects.length} objects` +
+          `${ledger ? `, recorded in ${ledger.table}` : ''}\n`,
+      );
+    }
     const bar = progress(io);
     const started = performance.now();
-    const result = await target.sync(rendered.objects, {
-      previousInventory: previous,
-      dryRun: values['dry-run'],
-      onProgress: (phase, done, total) => bar.update(`${phase} ${done}/${total}`),
-    });
-    bar.done();
+    // The previous inventory comes from the ledger when there is one; otherwise it is what carries the target's label.
+    const run = async (recorded: readonly import('../../core/object-ref.js').ObjectRef[] | undefined) =>
+      target.sync(rendered.objects, {
+        previousInventory: recorded ?? (await target.labelledObjects()).map(refOf),
+        dryRun: values['dry-run'],
+        onProgress: (phase, done, total) => bar.update(`${phase} ${done}/${total}`),
+      });
+    let result;
+    try {
+      if (ledger && !values['dry-run']) {
+        result = (await syncWithLedger(ledger.ledger, local, rendered, run)).result;
+      } else {
+        const state = ledger ? await ledger.ledger.getState(local.id) : undefined;
+        result = await run(state?.lastSyncAt ? state.inventory : undefined);
+      }
+    } finally {
+      ledger?.close();
+      bar.done();
+    }
     if (values.json) {
       io.stdout(`${JSON.stringify(result.changeSet, null, 2)}\n`);
     } else {

@@ -1,0 +1,58 @@
+import type { SyncRecord } from '../../ledger/ledger.js';
+import { formatCountMap } from '../../core/change-set.js';
+import { parseFlags, UsageError } from '../args.js';
+import { ledgerFromEnv } from '../ledger-env.js';
+import { duration, paint, type Io } from '../output.js';
+import { table } from '../table.js';
+
+const USAGE = 'usage: driftless history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]';
+
+const RESULT_COLOR: Record<string, string> = { succeeded: 'green', failed: 'red', 'timed-out': 'red', running: 'cyan', 'in-progress': 'cyan', superseded: 'dim', skipped: 'dim' };
+
+/** `driftless history`: syncs newest first, one line each. */
+export const historyCommand = async (args: readonly string[], io: Io): Promise<number> => {
+  const { values } = parseFlags(args, { repo: { type: 'string' }, target: { type: 'string' }, limit: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } }, USAGE);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number\n${USAGE}`);
+  if (values.target && !values.repo) throw new UsageError(`--target needs --repo OWNER/NAME\n${USAGE}`);
+  const { ledger, close } = await ledgerFromEnv(io.env);
+  try {
+    let records: SyncRecord[] = [];
+    if (values.repo) {
+      let cursor: string | undefined;
+      do {
+        const page = await ledger.history({ ...(values.target ? { targetId: `${values.repo}/${values.target}` } : { repository: values.repo }), limit: limit - records.length, ...(cursor ? { cursor } : {}) });
+        records.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor && records.length < limit);
+    } else {
+      records = await ledger.recentSyncs({ limit });
+    }
+    if (values.json) {
+      io.stdout(`${JSON.stringify(records.map(({ changeSet: _c, ...r }) => r), null, 2)}\n`);
+      return 0;
+    }
+    if (!records.length) {
+      io.stdout('no syncs recorded\n');
+      return 0;
+    }
+    io.stdout(
+      table(
+        io,
+        ['WHEN', 'TARGET', 'COMMIT', 'AUTHOR', 'RESULT', 'CHANGES', 'DURATION'],
+        records.map((r) => [
+          r.startedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z'),
+          r.targetId,
+          r.commit.slice(0, 12),
+          r.author ?? '',
+          paint(io, RESULT_COLOR[r.result] ?? '', r.result),
+          r.counts ? formatCountMap(r.counts) : '',
+          r.durationMs !== undefined ? duration(r.durationMs) : '',
+        ]),
+      ),
+    );
+    return 0;
+  } finally {
+    close();
+  }
+};

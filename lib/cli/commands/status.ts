@@ -1,0 +1,52 @@
+import { parseFlags } from '../args.js';
+import { ledgerFromEnv } from '../ledger-env.js';
+import { paint, type Io } from '../output.js';
+import { table } from '../table.js';
+
+const USAGE = 'usage: driftless status [--repo OWNER/NAME] [--json]';
+
+/** `driftless status`: one line per target: last commit, result, when, suspended, drift. */
+export const statusCommand = async (args: readonly string[], io: Io): Promise<number> => {
+  const { values } = parseFlags(args, { repo: { type: 'string' }, json: { type: 'boolean', default: false } }, USAGE);
+  const { ledger, close } = await ledgerFromEnv(io.env);
+  try {
+    const targets = await ledger.listTargets(values.repo ? { repository: values.repo } : {});
+    const rows = targets.map((t) => ({
+      target: t.targetId,
+      commit: t.lastAttemptedCommit ?? null,
+      appliedCommit: t.lastAppliedCommit ?? null,
+      result: t.lastResult ?? null,
+      when: t.lastSyncAt ?? null,
+      suspended: t.suspended,
+      drift: t.drift?.status ?? 'unknown',
+      pendingHead: t.pendingHead ?? null,
+      objects: t.inventory.length,
+    }));
+    if (values.json) {
+      io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
+    }
+    if (!rows.length) {
+      io.stdout('no targets recorded\n');
+      return 0;
+    }
+    io.stdout(
+      table(
+        io,
+        ['TARGET', 'COMMIT', 'RESULT', 'WHEN', 'SUSPENDED', 'DRIFT', 'OBJECTS'],
+        rows.map((r) => [
+          r.target,
+          r.commit?.slice(0, 12) ?? '-',
+          paint(io, r.result === 'succeeded' ? 'green' : r.result === 'failed' || r.result === 'timed-out' ? 'red' : '', r.result ?? '-'),
+          r.when?.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') ?? '-',
+          r.suspended ? paint(io, 'yellow', 'yes') : 'no',
+          paint(io, r.drift === 'drifted' ? 'red' : '', r.drift),
+          String(r.objects),
+        ]),
+      ),
+    );
+    return 0;
+  } finally {
+    close();
+  }
+};
