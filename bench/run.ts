@@ -6,11 +6,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machine } from './machine.js';
 import { benchKubernetes } from './kubernetes.js';
+import { benchLedger } from './ledger.js';
 import { benchRender } from './render.js';
 
 const SUITES: Record<string, () => Promise<string>> = {
   render: benchRender,
   kubernetes: benchKubernetes,
+  ledger: benchLedger,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -80,7 +80,12 @@ export class DynamoDbLedger implements Ledger {
 
   // ---- leases ----
 
-  async acquireLease(targetId: string, holder: string, ttlMs: number, meta: { repository: string; target: string }) {
+  async acquireLease(
+    targetId: string,
+    holder: string,
+    ttlMs: number,
+    meta: { repository: string; target: string },
+  ): Promise<{ lease: Lease } | { heldBy: string; expiresAt: number }> {
     const now = this.now();
     try {
       const out = await this.doc.send(

