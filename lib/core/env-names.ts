@@ -8,6 +8,24 @@ export const ENV = {
   dynamoDbEndpointAlias: 'DYNAMODB_ENDPOINT',
   /** The SDK's own Lambda endpoint override (the local Invoke endpoint). */
   lambdaEndpoint: 'AWS_ENDPOINT_URL_LAMBDA',
+  /** The registry as JSON (deployed: from CDK context). */
+  registryJson: 'DRIFTLESS_REGISTRY_JSON',
   /** A local registry file (CLI, serve). */
   registry: 'DRIFTLESS_REGISTRY',
+  /** The reconcile function's name or ARN (the webhook hands work to it). */
+  reconcileFunction: 'DRIFTLESS_RECONCILE_FUNCTION',
+  /** Secrets Manager ids (deployed). */
+  webhookSecretId: 'DRIFTLESS_WEBHOOK_SECRET_ID',
+  webhookSecretPreviousId: 'DRIFTLESS_WEBHOOK_SECRET_PREVIOUS_ID',
+  githubSecretId: 'DRIFTLESS_GITHUB_SECRET_ID',
+  slackSecretId: 'DRIFTLESS_SLACK_SECRET_ID',
+  /** Secret values given directly (local: serve, tests). */
+  webhookSecret: 'DRIFTLESS_WEBHOOK_SECRET',
+  webhookSecretPrevious: 'DRIFTLESS_WEBHOOK_SECRET_PREVIOUS',
+  githubToken: 'GITHUB_TOKEN',
+  slackWebhookUrl: 'SLACK_WEBHOOK_URL',
+  /** GitHub API base URL (GitHub Enterprise, or a local test endpoint). */
+  githubApiUrl: 'DRIFTLESS_GITHUB_API_URL',
+  /** Largest webhook body accepted, in bytes. */
+  maxBodyBytes: 'DRIFTLESS_MAX_BODY_BYTES',
 } as const;

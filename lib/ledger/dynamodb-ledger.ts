@@ -484,7 +484,7 @@ export class DynamoDbLedger implements Ledger {
       ConditionExpression: 'leaseToken = :fenceToken AND leaseHolder = :fenceHolder AND leaseExpiresAt > :fenceNow',
       ExpressionAttributeValues: { ':fenceToken': lease.token, ':fenceHolder': lease.holder, ':fenceNow': this.now() },
     };
-    const stateItem = stateUpdate
+    const stateItem = stateUpdate && stateUpdate.UpdateExpression !== 'SET '
       ? {
           Update: {
             TableName: this.table,

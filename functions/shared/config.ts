@@ -1,0 +1,34 @@
+import { ENV } from '../../lib/core/env-names.js';
+import { ReconcilerError } from '../../lib/core/errors.js';
+import { parseRegistry } from '../../lib/config/load-config.js';
+import type { Registry } from '../../lib/config/schema.js';
+
+/** The functions' configuration, read from the environment once per cold start; fails fast on what is missing. */
+export interface FunctionConfig {
+  readonly table: string;
+  readonly registry: Registry;
+  readonly reconcileFunction?: string;
+  readonly secretIds: { webhook?: string; webhookPrevious?: string; github?: string; slack?: string };
+  readonly githubApiUrl?: string;
+  readonly maxBodyBytes?: number;
+}
+
+const required = (env: Record<string, string | undefined>, name: string): string => {
+  const v = env[name];
+  if (!v) throw new ReconcilerError(`environment: ${name} is required`);
+  return v;
+};
+
+export const loadConfig = (env: Record<string, string | undefined> = process.env): FunctionConfig => ({
+  table: required(env, ENV.table),
+  registry: parseRegistry(required(env, ENV.registryJson), ENV.registryJson),
+  ...(env[ENV.reconcileFunction] ? { reconcileFunction: env[ENV.reconcileFunction] } : {}),
+  secretIds: {
+    ...(env[ENV.webhookSecretId] ? { webhook: env[ENV.webhookSecretId] } : {}),
+    ...(env[ENV.webhookSecretPreviousId] ? { webhookPrevious: env[ENV.webhookSecretPreviousId] } : {}),
+    ...(env[ENV.githubSecretId] ? { github: env[ENV.githubSecretId] } : {}),
+    ...(env[ENV.slackSecretId] ? { slack: env[ENV.slackSecretId] } : {}),
+  },
+  ...(env[ENV.githubApiUrl] ? { githubApiUrl: env[ENV.githubApiUrl] } : {}),
+  ...(env[ENV.maxBodyBytes] ? { maxBodyBytes: Number(env[ENV.maxBodyBytes]) } : {}),
+});

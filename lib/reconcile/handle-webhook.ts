@@ -1,0 +1,130 @@
+import { Webhooks } from '@octokit/webhooks';
+import { ConfigError } from '../core/errors.js';
+import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
+import type { Registry } from '../config/schema.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RepositorySource } from '../source/repository-source.js';
+import type { ReconcileRequest } from './reconcile-target.js';
+
+/** A webhook delivery as received: raw body (never parsed before the signature is checked) and headers. */
+export interface WebhookRequest {
+  readonly body: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** What became of a delivery; only the HTTP mapping knows status codes. */
+export type WebhookOutcome =
+  | { readonly kind: 'accepted'; readonly targets: readonly string[] }
+  | { readonly kind: 'ignored'; readonly reason: string }
+  | { readonly kind: 'duplicate'; readonly reason: string }
+  | { readonly kind: 'rejected'; readonly status: 400 | 401 | 413; readonly reason: string }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+export interface WebhookDeps {
+  /** The webhook secret, and its rotating twin (both accepted while a rotation is under way). */
+  readonly secrets: readonly string[];
+  readonly registry: Registry;
+  readonly ledger: Ledger;
+  readonly source: RepositorySource;
+  /** Hands one target to reconcile (an async Lambda invoke); rejects when the hand-off failed. */
+  readonly handOff: (request: ReconcileRequest) => Promise<void>;
+  /** Largest body accepted. @default 1 MiB */
+  readonly maxBodyBytes?: number;
+}
+
+/** GitHub caps webhook payloads at 25 MB; push payloads with many commits are far smaller, and 1 MiB is plenty. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Verifies a GitHub delivery, works out the targets it concerns and hands each to reconcile; records the
+ * delivery id only after every hand-off succeeded (a redelivery of a failed hand-off must not be swallowed).
+ * @example
+ * const outcome = await handleWebhook({ body, headers }, deps);
+ */
+export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Promise<WebhookOutcome> => {
+  if (Buffer.byteLength(req.body) > (deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)) {
+    return { kind: 'rejected', status: 413, reason: `body larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes` };
+  }
+  const signature = req.headers['x-hub-signature-256'];
+  if (!signature) return { kind: 'rejected', status: 401, reason: 'missing X-Hub-Signature-256' };
+  if (!req.body) return { kind: 'rejected', status: 401, reason: 'empty body' };
+  let valid = false;
+  for (const verifier of verifiers(deps.secrets)) {
+    if (await verifier.verify(req.body, signature).catch(() => false)) {
+      valid = true;
+      break;
+    }
+  }
+  if (!valid) return { kind: 'rejected', status: 401, reason: 'signature does not match' };
+
+  // Only now is the body trusted enough to parse.
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(req.body) as Record<string, unknown>;
+  } catch {
+    return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
+  }
+  const event = req.headers['x-github-event'] ?? '';
+  const delivery = req.headers['x-github-delivery'] ?? '';
+  if (event === 'ping') return { kind: 'ignored', reason: 'pong' };
+  const repository = String((payload.repository as { full_name?: string } | undefined)?.full_name ?? '');
+  if (!repository || !deps.registry.repositories[repository]) {
+    return { kind: 'ignored', reason: `repository ${repository || '(none)'} is not registered` };
+  }
+  const work = triggerOf(event, payload);
+  if ('ignore' in work) return { kind: 'ignored', reason: work.ignore };
+  // The delivery id is not signed: it only spares duplicate work; reconcile is idempotent on (target, commit) anyway.
+  if (delivery && (await deps.ledger.hasDelivery(delivery))) return { kind: 'duplicate', reason: `delivery ${delivery} was handled before` };
+
+  const text = await deps.source.readFile(repository, work.commit, CONFIG_FILE);
+  if (text === undefined) return { kind: 'ignored', reason: `no ${CONFIG_FILE} at ${work.commit.slice(0, 12)}` };
+  let targets: string[];
+  try {
+    const config = parseDriftlessConfig(text, { repository, registry: deps.registry });
+    targets = config.targets.filter((t) => t.branch === work.branch).map((t) => t.name);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    await deps.source
+      .setStatus(repository, work.commit, { context: 'driftless', state: 'failure', description: err.message.split('\n')[0]?.slice(0, 140) ?? 'invalid driftless.yaml' })
+      .catch(() => undefined);
+    return { kind: 'ignored', reason: `invalid ${CONFIG_FILE}: ${err.message}` };
+  }
+  if (!targets.length) return { kind: 'ignored', reason: `no target tracks ${work.branch}` };
+  const results = await Promise.allSettled(
+    targets.map((target) =>
+      deps.handOff({ repository, target, branch: work.branch, commit: work.commit, trigger: 'webhook', ...(delivery ? { deliveryId: delivery } : {}), ...(work.author ? { author: work.author } : {}) }),
+    ),
+  );
+  const failed = results.filter((r) => r.status === 'rejected');
+  if (failed.length) {
+    return { kind: 'failed', reason: `hand-off failed for ${failed.length} of ${targets.length} targets: ${String((failed[0] as PromiseRejectedResult).reason?.message ?? failed[0])}` };
+  }
+  if (delivery) await deps.ledger.recordDelivery(delivery, { event, repository });
+  return { kind: 'accepted', targets };
+};
+
+const cache = new Map<string, Webhooks>();
+/** One @octokit/webhooks verifier per secret, kept across invocations. */
+const verifiers = (secrets: readonly string[]): Webhooks[] =>
+  secrets
+    .filter(Boolean)
+    .map((secret) => cache.get(secret) ?? (cache.set(secret, new Webhooks({ secret })), cache.get(secret) as Webhooks));
+
+/** The branch and commit an event asks to converge, or why it is ignored. */
+const triggerOf = (event: string, p: Record<string, unknown>): { branch: string; commit: string; author?: string } | { ignore: string } => {
+  if (event === 'push') {
+    const ref = String(p.ref ?? '');
+    if (!ref.startsWith('refs/heads/')) return { ignore: `push to ${ref} is not a branch` };
+    if (p.deleted === true) return { ignore: `branch ${ref.slice(11)} was deleted` };
+    const pusher = (p.pusher as { name?: string } | undefined)?.name;
+    return { branch: ref.slice(11), commit: String(p.after), ...(pusher ? { author: pusher } : {}) };
+  }
+  if (event === 'pull_request') {
+    const pr = (p.pull_request ?? {}) as { merged?: boolean; merge_commit_sha?: string; base?: { ref?: string }; merged_by?: { login?: string } };
+    if (p.action !== 'closed' || pr.merged !== true) return { ignore: `pull_request ${String(p.action)} is acknowledged; previews are planned` };
+    if (!pr.merge_commit_sha || !pr.base?.ref) return { ignore: 'merged pull request without a merge commit' };
+    return { branch: pr.base.ref, commit: pr.merge_commit_sha, ...(pr.merged_by?.login ? { author: pr.merged_by.login } : {}) };
+  }
+  return { ignore: `event ${event || '(none)'} is not handled` };
+};

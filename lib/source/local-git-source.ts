@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ReconcilerError } from '../core/errors.js';
+import type { FileTree } from '../render/file-tree.js';
+import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
+import { treeFromTarball } from './tarball.js';
+
+const run = promisify(execFile);
+
+/**
+ * Repositories read from local git clones (`driftless serve --clone OWNER/NAME=DIR`, tests).
+ * Commit statuses are kept in memory and reported through `onStatus`.
+ */
+export class LocalGitSource implements RepositorySource {
+  readonly statuses: { repository: string; sha: string; status: CommitStatus }[] = [];
+
+  constructor(
+    private readonly clones: Readonly<Record<string, string>>,
+    private readonly onStatus?: (repository: string, sha: string, status: CommitStatus) => void,
+  ) {}
+
+  private dir(repository: string): string {
+    const dir = this.clones[repository];
+    if (!dir) throw new ReconcilerError(`repository ${repository}: no local clone configured`);
+    return dir;
+  }
+
+  private async git(repository: string, args: string[], encoding: 'utf8' | 'buffer' = 'utf8'): Promise<string | Buffer> {
+    try {
+      const out = await run('git', ['-C', this.dir(repository), ...args], { encoding, maxBuffer: 512 * 1024 * 1024 });
+      return out.stdout;
+    } catch (err) {
+      throw new ReconcilerError(`repository ${repository}: git ${args[0]} failed: ${String((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`, { cause: err });
+    }
+  }
+
+  async headAndChanges(repository: string, branch: string, since?: string): Promise<HeadAndChanges> {
+    const head = String(await this.git(repository, ['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
+    if (!since) return { head };
+    const known = await this.git(repository, ['cat-file', '-e', `${since}^{commit}`]).then(() => true, () => false);
+    if (!known) return { head, changed: { files: [], truncated: true } };
+    const out = String(await this.git(repository, ['diff', '--name-only', '--no-renames', since, head]));
+    return { head, changed: { files: out.split('\n').filter(Boolean), truncated: false } };
+  }
+
+  async snapshot(repository: string, sha: string): Promise<FileTree> {
+    const tgz = (await this.git(repository, ['archive', '--format=tar.gz', `--prefix=snapshot/`, sha], 'buffer')) as Buffer;
+    return (await treeFromTarball(tgz)).tree;
+  }
+
+  async readFile(repository: string, sha: string, path: string): Promise<string | undefined> {
+    try {
+      return String(await this.git(repository, ['show', `${sha}:${path}`]));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async setStatus(repository: string, sha: string, status: CommitStatus): Promise<void> {
+    this.statuses.push({ repository, sha, status });
+    this.onStatus?.(repository, sha, status);
+  }
+}

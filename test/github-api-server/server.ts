@@ -1,0 +1,143 @@
+/**
+ * A local GitHub REST endpoint for tests whose answers are computed from a real git repository (built by the
+ * test with the git CLI): branch refs, compare, contents, tarball, commits, and commit statuses, in the shapes
+ * GitHub documents (@octokit/openapi-types). Requests are logged so tests can count GitHub calls.
+ * Simpler than GitHub: one repository per server, no pagination, token auth only checks presence.
+ */
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LoggedGitHubRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}
+
+export class GitHubApiServer {
+  readonly requests: LoggedGitHubRequest[] = [];
+  readonly statuses: { sha: string; state: string; context: string; description: string }[] = [];
+  private readonly server: Server;
+
+  constructor(
+    readonly repository: string,
+    private readonly dir: string,
+  ) {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+          this.requests.push({ method: req.method ?? 'GET', path: url.pathname, status });
+          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+          res.end(Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body));
+        };
+        if (!req.headers.authorization) return send(401, { message: 'Requires authentication' });
+        try {
+          this.route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), String(req.headers.accept ?? ''), send);
+        } catch (err) {
+          send(422, { message: (err as Error).message });
+        }
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this.url;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Requests other than status writes (the read calls a push costs). */
+  reads(): LoggedGitHubRequest[] {
+    return this.requests.filter((r) => !(r.method === 'POST' && r.path.includes('/statuses/')) && !r.path.startsWith('/_codeload'));
+  }
+
+  private git(args: string[]): string {
+    return execFileSync('git', ['-C', this.dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  }
+
+  private sha(ref: string): string | undefined {
+    try {
+      return this.git(['rev-parse', '--verify', `${ref}^{commit}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private route(method: string, url: URL, body: string, accept: string, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+    const prefix = `/repos/${this.repository}`;
+    const path = decodeURIComponent(url.pathname);
+    if (path.startsWith('/_codeload/')) {
+      const sha = path.split('/')[2] as string;
+      const tgz = execFileSync('git', ['-C', this.dir, 'archive', '--format=tar.gz', `--prefix=${this.repository.replace('/', '-')}-${sha.slice(0, 7)}/`, sha]);
+      return send(200, tgz, { 'content-type': 'application/x-gzip' });
+    }
+    if (!path.startsWith(`${prefix}/`)) return send(404, { message: 'Not Found' });
+    const rest = path.slice(prefix.length + 1);
+    let m: RegExpMatchArray | null;
+    if (method === 'GET' && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) {
+      const sha = this.sha(`refs/heads/${m[1]}`);
+      return sha ? send(200, { ref: `refs/heads/${m[1]}`, object: { sha, type: 'commit', url: '' } }) : send(404, { message: 'Not Found' });
+    }
+    if (method === 'GET' && (m = rest.match(/^commits\/(.+)$/))) {
+      const sha = this.sha(m[1] as string) ?? this.sha(`refs/heads/${m[1]}`);
+      return sha ? send(200, { sha }) : send(404, { message: 'Not Found' });
+    }
+    if (method === 'GET' && (m = rest.match(/^compare\/(.+)\.\.\.(.+)$/))) {
+      const base = this.sha(m[1] as string);
+      const head = this.sha(m[2] as string) ?? this.sha(`refs/heads/${m[2]}`);
+      if (!base || !head) return send(404, { message: 'Not Found' });
+      const mergeBase = this.git(['merge-base', base, head]);
+      const ahead = this.git(['rev-list', '--reverse', `${base}..${head}`]).split('\n').filter(Boolean);
+      const behind = this.git(['rev-list', `${head}..${base}`]).split('\n').filter(Boolean);
+      const perPage = Number(url.searchParams.get('per_page') ?? 300);
+      const files = this.git(['diff', '--name-status', '--no-renames', mergeBase, head])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [st, filename] = l.split('\t') as [string, string];
+          return { filename, status: st === 'A' ? 'added' : st === 'D' ? 'removed' : 'modified' };
+        });
+      return send(200, {
+        status: ahead.length && behind.length ? 'diverged' : ahead.length ? 'ahead' : behind.length ? 'behind' : 'identical',
+        ahead_by: ahead.length,
+        behind_by: behind.length,
+        total_commits: ahead.length,
+        base_commit: { sha: base },
+        merge_base_commit: { sha: mergeBase },
+        commits: ahead.slice(0, 250).map((sha) => ({ sha })),
+        files: files.slice(0, Math.min(perPage, 300)),
+      });
+    }
+    if (method === 'GET' && (m = rest.match(/^contents\/(.+)$/))) {
+      const ref = url.searchParams.get('ref') ?? 'HEAD';
+      let content: string;
+      try {
+        content = this.git(['show', `${ref}:${m[1]}`]);
+      } catch {
+        return send(404, { message: 'Not Found' });
+      }
+      if (accept.includes('raw')) return send(200, content, { 'content-type': 'text/plain; charset=utf-8' });
+      return send(200, { type: 'file', encoding: 'base64', path: m[1], content: Buffer.from(content).toString('base64') });
+    }
+    if (method === 'GET' && (m = rest.match(/^tarball\/(.+)$/))) {
+      const sha = this.sha(m[1] as string);
+      return sha ? send(302, '', { location: `${this.url}/_codeload/${sha}` }) : send(404, { message: 'Not Found' });
+    }
+    if (method === 'POST' && (m = rest.match(/^statuses\/([0-9a-f]{40})$/))) {
+      const b = JSON.parse(body) as { state: string; context: string; description: string };
+      this.statuses.push({ sha: m[1] as string, state: b.state, context: b.context, description: b.description });
+      return send(201, { id: this.statuses.length, state: b.state, context: b.context, description: b.description });
+    }
+    return send(404, { message: 'Not Found' });
+  }
+}

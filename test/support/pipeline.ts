@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { sign } from '@octokit/webhooks-methods';
+import pushExamples from '@octokit/webhooks-examples';
+import { parseRegistry } from '../../lib/config/load-config.js';
+import { handleWebhook } from '../../lib/reconcile/handle-webhook.js';
+import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
+import { LocalInvokeServer } from '../../lib/local/invoke-server.js';
+import { GitHubSource } from '../../lib/source/github-source.js';
+import { clusterClients, lambdaHandOff } from '../../functions/shared/compose.js';
+import { toHttpResponse, toWebhookRequest } from '../../functions/shared/http.js';
+import { GitHubApiServer } from '../github-api-server/server.js';
+import { KubeApiServer } from '../kube-api-server/server.js';
+import { startLedgerDb } from './ledger.js';
+
+export const REPO = 'acme/shop';
+export const SECRET = 'webhook-s3cret';
+
+/** The push example from @octokit/webhooks-examples, rewritten to point at the test repository. */
+export const pushPayload = (before: string, after: string, branch = 'main', repository = REPO) => {
+  const examples = (pushExamples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find((e) => e.name === 'push')?.examples ?? [];
+  const base = structuredClone(examples[0] as Record<string, unknown>);
+  const repo = base.repository as Record<string, unknown>;
+  return {
+    ...base,
+    ref: `refs/heads/${branch}`,
+    before,
+    after,
+    created: false,
+    deleted: false,
+    repository: { ...repo, full_name: repository, name: repository.split('/')[1], owner: { ...(repo.owner as object), login: repository.split('/')[0], name: repository.split('/')[0] } },
+    pusher: { name: 'octocat', email: 'octocat@example.com' },
+  };
+};
+
+/** A whole local pipeline: a git repository, GitHub's API over it, two clusters, DynamoDB Local, the Invoke endpoint. */
+export const startPipeline = async (options: { kubeLatencyMs?: number } = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'driftless-e2e-'));
+  const repoDir = join(dir, 'repo');
+  mkdirSync(repoDir);
+  const git = (...args: string[]) => execFileSync('git', ['-C', repoDir, '-c', 'user.name=Octo Cat', '-c', 'user.email=octo@example.com', ...args], { encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'main');
+  const write = (files: Record<string, string | null>) => {
+    for (const [p, content] of Object.entries(files)) {
+      const abs = join(repoDir, p);
+      if (content === null) rmSync(abs, { force: true });
+      else {
+        mkdirSync(dirname(abs), { recursive: true });
+        writeFileSync(abs, content);
+      }
+    }
+  };
+  const commit = (files: Record<string, string | null>, message = 'change'): string => {
+    write(files);
+    git('add', '-A');
+    git('commit', '-q', '--allow-empty', '-m', message);
+    return git('rev-parse', 'HEAD');
+  };
+
+  const dev = new KubeApiServer({ latencyMs: options.kubeLatencyMs ?? 0, namespaceController: true });
+  const prod = new KubeApiServer({ namespaceController: true });
+  await dev.start();
+  await prod.start();
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\ncurrent-context: dev\nclusters:\n- name: dev\n  cluster: {server: ${dev.url}, insecure-skip-tls-verify: true}\n- name: prod\n  cluster: {server: ${prod.url}, insecure-skip-tls-verify: true}\nusers:\n- name: admin\n  user: {token: test-admin-token}\ncontexts:\n- name: dev\n  context: {cluster: dev, user: admin}\n- name: prod\n  context: {cluster: prod, user: admin}\n`,
+  );
+  const registry = parseRegistry(
+    JSON.stringify({
+      repositories: { [REPO]: { clusters: ['dev', 'prod'], namespaces: ['shop-*'] } },
+      clusters: { dev: { context: 'dev', kubeconfig }, prod: { context: 'prod', kubeconfig }, staging: { context: 'dev', kubeconfig } },
+    }),
+  );
+  const db = await startLedgerDb();
+  const { ledger, table } = await db.ledger();
+  const github = new GitHubApiServer(REPO, repoDir);
+  await github.start();
+  const source = new GitHubSource({ auth: { token: 'test-token' }, baseUrl: github.url });
+  const notices: unknown[] = [];
+  const deps: Omit<ReconcileDeps, 'holder'> = {
+    ledger,
+    source,
+    registry,
+    cluster: clusterClients(registry, async () => '', true),
+    notifier: { failure: async (n) => void notices.push(n) },
+  };
+  const errors: unknown[] = [];
+  const invoke = new LocalInvokeServer({
+    reconcile: (event, context) => reconcileTarget(event as ReconcileRequest, { ...deps, holder: context.awsRequestId }, deadlineSignal(context.getRemainingTimeInMillis())),
+  });
+  invoke.onError = (_n, err) => errors.push(err);
+  await invoke.start();
+  const lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const webhookDeps = { secrets: [SECRET], registry, ledger, source, handOff: lambdaHandOff(lambda, 'reconcile') };
+
+  let deliveries = 0;
+  /** Sends a signed delivery through the webhook handler (Function URL event → HTTP response). */
+  const deliver = async (event: string, payload: unknown, o: { secret?: string; delivery?: string; body?: string; wait?: boolean } = {}) => {
+    const body = o.body ?? JSON.stringify(payload);
+    const signature = await sign(o.secret ?? SECRET, o.body !== undefined && payload !== undefined ? JSON.stringify(payload) : body);
+    const delivery = o.delivery ?? `delivery-${++deliveries}`;
+    const res = toHttpResponse(
+      await handleWebhook(
+        toWebhookRequest({ headers: { 'X-GitHub-Event': event, 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': signature, 'Content-Type': 'application/json' }, body }),
+        webhookDeps,
+      ),
+    );
+    if (o.wait !== false) await invoke.idle();
+    return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown>, delivery };
+  };
+
+  return {
+    dir, repoDir, git, commit, write, dev, prod, db, ledger, table, github, source, deps, invoke, lambda, registry, notices, errors, deliver, webhookDeps,
+    async stop() {
+      lambda.destroy();
+      await invoke.stop();
+      await github.stop();
+      await dev.stop();
+      await prod.stop();
+      await db.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
