@@ -1,16 +1,14 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ReconcilerError } from '../../lib/core/errors.js';
-import type { Registry } from '../../lib/config/schema.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
-import type { ReconcileDeps, ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
+import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
 import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
 import { GitHubSource, type GitHubAuth } from '../../lib/source/github-source.js';
 import type { RepositorySource } from '../../lib/source/repository-source.js';
-import { connectionFromEks, connectionFromKubeconfig, describeEksClusterWithSdk } from '../../lib/targets/kubernetes/cluster-access.js';
-import { HttpKubeClient } from '../../lib/targets/kubernetes/http-kube-client.js';
-import type { KubeClient } from '../../lib/targets/kubernetes/kube-client.js';
+import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
+import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
 import { loadConfig, type FunctionConfig } from './config.js';
 import { secretsManager } from './secrets.js';
 
@@ -43,37 +41,6 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     readFile: async (...a) => (await get()).readFile(...a),
     setStatus: async (...a) => (await get()).setStatus(...a),
   };
-};
-
-/** Clients for registry clusters, built on first use and kept for the life of the container. */
-export const clusterClients = (registry: Registry, readSecret: SecretReader, allowPlugins: boolean) => {
-  const clients = new Map<string, Promise<KubeClient>>();
-  return (name: string): Promise<KubeClient> => {
-    let c = clients.get(name);
-    if (!c) {
-      c = (async () => {
-        const entry = registry.clusters[name];
-        if (!entry) throw new ReconcilerError(`cluster "${name}" is not in the registry`);
-        if ('eks' in entry) {
-          const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-          return new HttpKubeClient(await connectionFromEks(entry.eks, { describe: describeEksClusterWithSdk, credentials: defaultProvider() }));
-        }
-        if ('kubeconfigSecret' in entry) {
-          return new HttpKubeClient(await connectionFromKubeconfig({ contents: await readSecret(entry.kubeconfigSecret), allowPlugins }));
-        }
-        return new HttpKubeClient(await connectionFromKubeconfig({ ...(entry.kubeconfig ? { file: entry.kubeconfig } : {}), context: entry.context, allowPlugins }));
-      })();
-      c.catch(() => clients.delete(name));
-      clients.set(name, c);
-    }
-    return c;
-  };
-};
-
-/** Hands one target to the reconcile function with an asynchronous invoke (InvocationType Event). */
-export const lambdaHandOff = (client: LambdaClient, functionName: string) => async (request: ReconcileRequest): Promise<void> => {
-  const out = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(request)) }));
-  if (out.StatusCode !== 202) throw new ReconcilerError(`invoke of ${functionName} answered ${String(out.StatusCode)}`);
 };
 
 /** The webhook function's dependencies. */

@@ -3,6 +3,7 @@ import { UsageError } from './args.js';
 import { diffCommand } from './commands/diff.js';
 import { historyCommand } from './commands/history.js';
 import { renderCommand } from './commands/render.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { processIo, type Io } from './output.js';
@@ -13,6 +14,9 @@ export const EXIT = { ok: 0, changes: 1, error: 2 } as const;
 const USAGE = `usage: driftless <command> [options]
 
 commands:
+  serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]…
+                                               run the pipeline here: webhook, reconcile, DynamoDB Local
+                                               (no registry or clones: a demo with the example repository)
   render DIR [--json]                          print what DIR renders to (Kustomize, plain manifests or a file)
   diff --repo DIR --target NAME [--json]       server-side dry-run diff of a target (exit 1 when it would change)
   sync --repo DIR --target NAME [--dry-run] [--json]
@@ -30,6 +34,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<numb
   sync: syncCommand,
   history: historyCommand,
   status: statusCommand,
+  serve: (args, io) => serveCommand(args, io),
 };
 
 /** Runs the `driftless` command line and returns its exit code. */

@@ -173,7 +173,6 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     return { records };
   };
 
-  await status('pending', `syncing ${head.slice(0, 7)}`);
   // Fetch what the target needs at the head: one tarball of the commit.
   let tree;
   try {
@@ -198,15 +197,18 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     await status('success', 'target removed from driftless.yaml; objects left in place');
     return { records };
   }
+  if (target.type !== 'kubernetes') {
+    // Planned (CloudFormation targets): recorded, not reported as a failure of the user's commit.
+    await finish('skipped', { error: { message: `${target.type} targets are not applied by this version of driftless yet` } }, { config: target });
+    return { records };
+  }
   if (target.suspend || state?.suspended) {
     await finish('skipped', { error: { message: target.suspend ? 'suspended in driftless.yaml' : `suspended by ${state?.suspendedBy ?? 'an operator'}` } }, { config: target });
     await status('success', 'suspended: nothing applied');
     return { records };
   }
-  if (target.type !== 'kubernetes') {
-    return fail(`${target.name}: ${target.type} targets are not supported by this reconciler yet`, undefined, {}, { config: target });
-  }
 
+  await status('pending', `syncing ${head.slice(0, 7)}`);
   let rendered;
   try {
     rendered = await renderPath(tree, target.path);

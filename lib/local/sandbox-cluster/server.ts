@@ -91,6 +91,8 @@ export interface KubeApiServerOptions {
   namespaceController?: boolean;
   /** Delay before a new CRD becomes Established. */
   crdEstablishDelayMs?: number;
+  /** Play the workload controllers: a written Deployment, StatefulSet, DaemonSet or Job reports ready shortly after. */
+  simulateControllers?: boolean;
 }
 
 /** The default admin token of a test server. */
@@ -628,6 +630,7 @@ export class KubeApiServer {
     meta.resourceVersion = String(++this.rv);
     this.store.set(key, next);
     if (t.kind === 'CustomResourceDefinition') this.registerCrd(next);
+    if (this.options.simulateControllers) this.rollOut(key);
     return [creating ? 201 : 200, withTypeMeta(next, t)];
   }
 
@@ -676,6 +679,28 @@ export class KubeApiServer {
       if (t.kind === 'CustomResourceDefinition') this.crdTypes.delete(String(meta.name));
     }
     return [200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, ...(t.group ? { group: t.group } : {}), kind: t.resource, uid: meta.uid } }];
+  }
+
+  /** What a controller would report once a workload has rolled out. */
+  private rollOut(key: string): void {
+    setTimeout(() => {
+      const o = this.store.get(key);
+      if (!o) return;
+      const meta = o.metadata as Obj;
+      const spec = (o.spec ?? {}) as Obj;
+      const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+      const generation = meta.generation;
+      const status: Record<string, Obj> = {
+        Deployment: { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
+        StatefulSet: { observedGeneration: generation, replicas, readyReplicas: replicas, updatedReplicas: replicas, currentRevision: 'r1', updateRevision: 'r1' },
+        DaemonSet: { observedGeneration: generation, desiredNumberScheduled: 1, numberReady: 1, updatedNumberScheduled: 1, numberAvailable: 1 },
+        Job: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] },
+      };
+      const next = status[String(o.kind)];
+      if (!next) return;
+      o.status = next;
+      meta.resourceVersion = String(++this.rv);
+    }, 100);
   }
 
   private registerCrd(crd: Obj): void {

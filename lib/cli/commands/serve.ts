@@ -1,0 +1,50 @@
+import { parseDuration } from '../../config/duration.js';
+import { serve } from '../../local/serve.js';
+import { parseFlags, UsageError } from '../args.js';
+import { paint, type Io } from '../output.js';
+
+const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--poll 10s]';
+
+/**
+ * `driftless serve`: the main job on this machine — webhook, reconcile and the local sweeper, with DynamoDB
+ * Local started for you. Without a registry or clones it runs the demo: the example repository and a sandbox cluster.
+ */
+export const serveCommand = async (args: readonly string[], io: Io, until: Promise<unknown> = signalled()): Promise<number> => {
+  const { values } = parseFlags(
+    args,
+    { port: { type: 'string', default: '8787' }, registry: { type: 'string' }, clone: { type: 'string', multiple: true }, poll: { type: 'string', default: '10s' } },
+    USAGE,
+  );
+  const clones: Record<string, string> = {};
+  for (const c of values.clone ?? []) {
+    const m = c.match(/^([^/=\s]+\/[^/=\s]+)=(.+)$/);
+    if (!m) throw new UsageError(`--clone ${c}: expected OWNER/NAME=DIR\n${USAGE}`);
+    clones[m[1] as string] = m[2] as string;
+  }
+  const port = Number(values.port);
+  const pollMs = parseDuration(values.poll ?? '10s');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number\n${USAGE}`);
+  if (pollMs === undefined) throw new UsageError(`--poll must be a duration such as 10s\n${USAGE}`);
+  const stamp = () => paint(io, 'dim', new Date().toISOString().slice(11, 19));
+  const serving = await serve({
+    port,
+    ...(values.registry ? { registryFile: values.registry } : {}),
+    clones,
+    pollMs,
+    cwd: io.cwd,
+    env: io.env,
+    print: (line) => io.stdout(`${stamp()} ${line}\n`),
+  });
+  io.stdout(`${stamp()} ready — Ctrl-C to stop\n`);
+  await until;
+  io.stdout(`${stamp()} stopping…\n`);
+  await serving.stop();
+  return 0;
+};
+
+const signalled = (): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });

@@ -1,0 +1,308 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { formatCountMap } from '../core/change-set.js';
+import { ENV } from '../core/env-names.js';
+import { ReconcilerError } from '../core/errors.js';
+import { targetId } from '../core/ownership.js';
+import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
+import type { Registry } from '../config/schema.js';
+import { dynamoDbClient } from '../ledger/client.js';
+import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
+import { ensureTable } from '../ledger/table.js';
+import { SlackNotifier } from '../notify/slack-notifier.js';
+import { handleWebhook } from '../reconcile/handle-webhook.js';
+import { lambdaHandOff } from '../reconcile/lambda-hand-off.js';
+import { toHttpResponse, toWebhookRequest } from '../reconcile/webhook-http.js';
+import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
+import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../reconcile/reconcile-target.js';
+import { GitHubSource } from '../source/github-source.js';
+import { LocalGitSource } from '../source/local-git-source.js';
+import type { RepositorySource } from '../source/repository-source.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { LocalInvokeServer } from './invoke-server.js';
+import { ADMIN_TOKEN, KubeApiServer } from './sandbox-cluster/server.js';
+
+/** What `driftless serve` runs with. */
+export interface ServeOptions {
+  /** @default 8787 */
+  readonly port?: number;
+  readonly registryFile?: string;
+  /** OWNER/NAME → local clone directory. */
+  readonly clones?: Readonly<Record<string, string>>;
+  /** How often local clones are checked for new heads. @default 10000 */
+  readonly pollMs?: number;
+  /** Where demo files go. @default .driftless */
+  readonly stateDir?: string;
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  /** One line per delivery and per sync. */
+  readonly print: (line: string) => void;
+}
+
+/** A running `serve`. */
+export interface Serving {
+  readonly url: string;
+  readonly webhookUrl: string;
+  readonly secret: string;
+  /** Checks every cloned repository for new heads now (the local sweeper). */
+  sweep(): Promise<void>;
+  /** Resolves when every reconcile started so far has finished. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The package's root (where examples/ lives), from lib/local or dist/lib/local. */
+const packageRoot = (): string => {
+  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'examples'))) return dir;
+  }
+  throw new ReconcilerError('cannot find the driftless package (its examples/ directory)');
+};
+
+/** Reads KEY=VALUE lines of a `.env` file into the environment given (existing values win). */
+export const loadDotEnv = (file: string, env: Record<string, string | undefined>): void => {
+  if (!existsSync(file)) return;
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const m = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (!m || line.trim().startsWith('#')) continue;
+    const value = (m[2] ?? '').replace(/^(['"])(.*)\1$/, '$2');
+    env[m[1] as string] ??= value;
+  }
+};
+
+/**
+ * The whole pipeline on this machine: the webhook on /webhook, the local Invoke endpoint running the reconcile
+ * handler, DynamoDB Local (unless an endpoint is given), repositories from local clones (or GitHub), clusters
+ * from the kubeconfig — and, with nothing configured, a demo: the example repository and a sandbox cluster.
+ */
+export const serve = async (o: ServeOptions): Promise<Serving> => {
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
+  };
+  try {
+    const env = o.env;
+    loadDotEnv(join(o.cwd, '.env'), env);
+    let registry: Registry;
+    let clones: Record<string, string> = { ...(o.clones ?? {}) };
+    let secret = env[ENV.webhookSecret] ?? '';
+    const demo = !o.registryFile && !env[ENV.registry] && !Object.keys(clones).length;
+    if (demo) {
+      const d = await startDemo(join(o.cwd, o.stateDir ?? '.driftless'), o.print);
+      stops.push(d.stop);
+      registry = d.registry;
+      clones = d.clones;
+      secret ||= 'driftless-demo';
+    } else {
+      const file = o.registryFile ?? env[ENV.registry];
+      if (!file) throw new ReconcilerError('serve needs a registry file (--registry FILE or DRIFTLESS_REGISTRY)');
+      registry = parseRegistry(readFileSync(resolve(o.cwd, file), 'utf8'), file);
+      if (!secret) throw new ReconcilerError(`serve needs ${ENV.webhookSecret} (in the environment or .env): the webhook secret GitHub signs with`);
+    }
+    const secrets = [secret, env[ENV.webhookSecretPrevious] ?? ''].filter(Boolean);
+
+    // The ledger: DynamoDB Local unless an endpoint is configured.
+    let endpoint = env[ENV.dynamoDbEndpoint] ?? env[ENV.dynamoDbEndpointAlias];
+    if (!endpoint) {
+      o.print('starting DynamoDB Local…');
+      const db: DynamoDbLocal = await startDynamoDbLocal();
+      stops.push(() => db.stop());
+      endpoint = db.endpoint;
+    }
+    const table = env[ENV.table] || 'driftless';
+    const ddb = dynamoDbClient({ ...env, [ENV.dynamoDbEndpoint]: endpoint });
+    stops.push(() => ddb.destroy());
+    await ensureTable(ddb, table);
+    const ledger = new DynamoDbLedger(ddb, table);
+
+    // Repositories: local clones, else GitHub with a token.
+    const local = new LocalGitSource(clones, (repo, sha, s) => o.print(`status ${repo}@${sha.slice(0, 7)} ${s.context}: ${s.state} — ${s.description}`));
+    const github = env[ENV.githubToken] ? new GitHubSource({ auth: { token: env[ENV.githubToken] as string }, ...(env[ENV.githubApiUrl] ? { baseUrl: env[ENV.githubApiUrl] } : {}) }) : undefined;
+    const pick = (repository: string): RepositorySource => {
+      if (clones[repository]) return local;
+      if (github) return github;
+      throw new ReconcilerError(`repository ${repository}: no --clone for it and no ${ENV.githubToken}`);
+    };
+    const source: RepositorySource = {
+      headAndChanges: (repo, ...a) => pick(repo).headAndChanges(repo, ...a),
+      snapshot: (repo, ...a) => pick(repo).snapshot(repo, ...a),
+      readFile: (repo, ...a) => pick(repo).readFile(repo, ...a),
+      setStatus: (repo, ...a) => pick(repo).setStatus(repo, ...a),
+    };
+    const slackUrl = env[ENV.slackWebhookUrl];
+    const deps: Omit<ReconcileDeps, 'holder'> = {
+      ledger,
+      source,
+      registry,
+      cluster: clusterClients(registry, async (id) => env[id] ?? '', true),
+      ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
+    };
+
+    // The local Invoke endpoint runs the reconcile handler in this process.
+    const invoke = new LocalInvokeServer({
+      reconcile: async (event, context) => {
+        const req = event as ReconcileRequest;
+        const outcome = await reconcileTarget(req, { ...deps, holder: context.awsRequestId }, deadlineSignal(context.getRemainingTimeInMillis()));
+        const id = targetId(req.repository, req.target);
+        if (outcome.kind === 'pending') o.print(`sync   ${id}: busy (held by ${outcome.heldBy}); ${req.commit?.slice(0, 7) ?? 'head'} queued`);
+        else {
+          for (const r of outcome.records) {
+            o.print(
+              `sync   ${id} ${r.commit.slice(0, 7)} ${r.result}${r.counts ? ` — ${formatCountMap(r.counts)}` : ''}${r.durationMs !== undefined ? ` in ${r.durationMs} ms` : ''}${r.error ? ` — ${r.error.message}` : ''}`,
+            );
+          }
+          if (!outcome.records.length) o.print(`sync   ${id}: ${outcome.untouched ? 'not touched by this change' : 'already at the head'}`);
+        }
+        return outcome;
+      },
+    });
+    invoke.onError = (_fn, err) => o.print(`error  reconcile failed: ${(err as Error).message}`);
+    await invoke.start();
+    stops.push(() => invoke.stop());
+    const lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    stops.push(() => lambda.destroy());
+    const handOff = lambdaHandOff(lambda, 'reconcile');
+
+    // The webhook endpoint.
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= 8 * 1024 * 1024) chunks.push(c);
+      });
+      req.on('end', () => {
+        void (async () => {
+          if (req.url === '/healthz') {
+            res.writeHead(200).end('ok\n');
+            return;
+          }
+          if (req.method !== 'POST' || !req.url?.startsWith('/webhook')) {
+            res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
+            return;
+          }
+          const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+          const body = size > 8 * 1024 * 1024 ? 'x'.repeat(size) : Buffer.concat(chunks).toString('utf8');
+          try {
+            const outcome = await handleWebhook(toWebhookRequest({ headers, body }), { secrets, registry, ledger, source, handOff });
+            const http = toHttpResponse(outcome);
+            o.print(`webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`);
+            res.writeHead(http.statusCode, http.headers).end(http.body);
+          } catch (err) {
+            o.print(`webhook error: ${(err as Error).message}`);
+            res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', reason: (err as Error).message }));
+          }
+        })();
+      });
+    });
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(o.port ?? 8787, '127.0.0.1', resolveListen);
+    });
+    stops.push(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // The local sweeper: a clone's new head starts the same work a webhook would.
+    const sweep = async () => {
+      for (const [repository, dir] of Object.entries(clones)) {
+        if (!registry.repositories[repository]) continue;
+        let branches: string[];
+        try {
+          branches = execFileSync('git', ['-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+        } catch {
+          continue;
+        }
+        for (const branch of branches) {
+          const { head } = await local.headAndChanges(repository, branch);
+          const text = await local.readFile(repository, head, CONFIG_FILE);
+          if (!text) continue;
+          let targets: string[];
+          try {
+            targets = parseDriftlessConfig(text, { repository, registry }).targets.filter((t) => t.branch === branch).map((t) => t.name);
+          } catch (err) {
+            o.print(`sweep  ${repository}@${head.slice(0, 7)}: ${(err as Error).message}`);
+            continue;
+          }
+          for (const target of targets) {
+            const state = await ledger.getState(targetId(repository, target));
+            if (state?.lastAttemptedCommit === head && !state.pendingHead) continue;
+            await handOff({ repository, target, branch, commit: head, trigger: 'sweeper' });
+          }
+        }
+      }
+    };
+    const pollMs = o.pollMs ?? 10_000;
+    let sweeping = Promise.resolve();
+    const timer = setInterval(() => {
+      sweeping = sweeping.then(sweep).catch((err: unknown) => o.print(`sweep error: ${(err as Error).message}`));
+    }, pollMs);
+    stops.push(() => clearInterval(timer));
+    o.print(`driftless serve on ${url}`);
+    o.print(`  webhook   POST ${url}/webhook   (secret: ${demo ? secret : 'from DRIFTLESS_WEBHOOK_SECRET'})`);
+    o.print(`  ledger    table ${table} at ${endpoint}`);
+    o.print(`  invoke    ${invoke.url} (reconcile runs in this process)`);
+    for (const [repo, dir] of Object.entries(clones)) o.print(`  repo      ${repo} from ${dir} (checked every ${Math.round(pollMs / 1000)} s)`);
+    await sweep().catch((err: unknown) => o.print(`sweep error: ${(err as Error).message}`));
+    return {
+      url,
+      webhookUrl: `${url}/webhook`,
+      secret,
+      sweep,
+      idle: () => invoke.idle(),
+      stop: async () => {
+        await sweeping;
+        await stopAll();
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+};
+
+/** The demo: the example repository as a local git clone, and a sandbox cluster for both of its clusters. */
+const startDemo = async (stateDir: string, print: (l: string) => void) => {
+  const demoDir = join(stateDir, 'demo');
+  const repoDir = join(demoDir, 'shop');
+  if (!existsSync(join(repoDir, '.git'))) {
+    mkdirSync(demoDir, { recursive: true });
+    cpSync(join(packageRoot(), 'examples', 'shop'), repoDir, { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-C', repoDir, '-c', 'user.name=driftless demo', '-c', 'user.email=demo@driftless.invalid', ...args], { stdio: 'ignore' });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'example repository');
+  }
+  const sandbox = new KubeApiServer({ namespaceController: true, simulateControllers: true });
+  await sandbox.start();
+  const kubeconfig = join(demoDir, 'kubeconfig');
+  // One sandbox serves both registry clusters, through two contexts.
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: sandbox-dev',
+      'clusters:',
+      `- name: sandbox\n  cluster:\n    server: ${sandbox.url}\n    insecure-skip-tls-verify: true`,
+      'users:',
+      `- name: sandbox-admin\n  user:\n    token: ${ADMIN_TOKEN}`,
+      'contexts:',
+      '- name: sandbox-dev\n  context:\n    cluster: sandbox\n    user: sandbox-admin',
+      '- name: sandbox-prod\n  context:\n    cluster: sandbox\n    user: sandbox-admin',
+      '',
+    ].join('\n'),
+  );
+  const registry = parseRegistry(
+    JSON.stringify({
+      repositories: { 'acme/shop': { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'] } },
+      clusters: { dev: { context: 'sandbox-dev', kubeconfig }, prod: { context: 'sandbox-prod', kubeconfig } },
+    }),
+  );
+  print(`demo: example repository acme/shop at ${repoDir} (commit there to see it synced)`);
+  print(`demo: sandbox cluster at ${sandbox.url} (kubeconfig ${kubeconfig}, contexts sandbox-dev and sandbox-prod)`);
+  return { registry, clones: { 'acme/shop': repoDir }, stop: () => sandbox.stop() };
+};

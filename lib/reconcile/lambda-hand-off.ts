@@ -1,0 +1,11 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ReconcilerError } from '../core/errors.js';
+import type { ReconcileRequest } from './reconcile-target.js';
+
+/** Hands one target to the reconcile function with an asynchronous invoke (InvocationType Event). */
+export const lambdaHandOff =
+  (client: LambdaClient, functionName: string) =>
+  async (request: ReconcileRequest): Promise<void> => {
+    const out = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(request)) }));
+    if (out.StatusCode !== 202) throw new ReconcilerError(`invoke of ${functionName} answered ${String(out.StatusCode)}`);
+  };
