@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { machine } from './machine.js';
 import { benchKubernetes } from './kubernetes.js';
 import { benchLedger } from './ledger.js';
+import { benchPipeline } from './pipeline.js';
 import { benchRender } from './render.js';
 
 const SUITES: Record<string, () => Promise<string>> = {
   render: benchRender,
   kubernetes: benchKubernetes,
   ledger: benchLedger,
+  pipeline: benchPipeline,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

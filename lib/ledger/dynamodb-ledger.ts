@@ -64,13 +64,17 @@ export class DynamoDbLedger implements Ledger {
     return out.Item ? this.toState(out.Item) : undefined;
   }
 
-  async listTargets(options: { repository?: string } = {}): Promise<TargetState[]> {
+  async listTargets(options: { repository?: string; withInventory?: boolean } = {}): Promise<TargetState[]> {
+    const light =
+      options.withInventory === false
+        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, suspended, pendingHead, drift', ExpressionAttributeNames: { '#t': 'target' } }
+        : {};
     const items = options.repository
-      ? await this.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' } })
+      ? await this.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' }, ...light })
       : (
           await Promise.all(
             Array.from({ length: SHARDS }, (_, s) =>
-              this.queryAll({ IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': `TARGETS#${s}` } }),
+              this.queryAll({ IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': `TARGETS#${s}` }, ...light }),
             ),
           )
         ).flat();

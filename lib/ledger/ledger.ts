@@ -95,7 +95,8 @@ export interface Page<T> {
 /** The sync ledger: the audit trail and the state that keeps syncs safe. */
 export interface Ledger {
   getState(targetId: string): Promise<TargetState | undefined>;
-  listTargets(options?: { repository?: string }): Promise<TargetState[]>;
+  /** Targets, from the cross-target index; `withInventory: false` leaves inventories out (cheaper). */
+  listTargets(options?: { repository?: string; withInventory?: boolean }): Promise<TargetState[]>;
 
   /** Takes the lease if it is free or expired; otherwise says who holds it. */
   acquireLease(targetId: string, holder: string, ttlMs: number, meta: { repository: string; target: string }): Promise<{ lease: Lease } | { heldBy: string; expiresAt: number }>;

@@ -25,7 +25,8 @@ export interface WebhookDeps {
   /** The webhook secret, and its rotating twin (both accepted while a rotation is under way). */
   readonly secrets: readonly string[];
   readonly registry: Registry;
-  readonly ledger: Ledger;
+  /** Only what the webhook needs of the ledger: deliveries, and the targets it already knows. */
+  readonly ledger: Pick<Ledger, 'hasDelivery' | 'recordDelivery' | 'listTargets'>;
   readonly source: RepositorySource;
   /** Hands one target to reconcile (an async Lambda invoke); rejects when the hand-off failed. */
   readonly handOff: (request: ReconcileRequest) => Promise<void>;
@@ -75,20 +76,32 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
   const work = triggerOf(event, payload);
   if ('ignore' in work) return { kind: 'ignored', reason: work.ignore };
   // The delivery id is not signed: it only spares duplicate work; reconcile is idempotent on (target, commit) anyway.
-  if (delivery && (await deps.ledger.hasDelivery(delivery))) return { kind: 'duplicate', reason: `delivery ${delivery} was handled before` };
+  const [duplicate, known] = await Promise.all([
+    delivery ? deps.ledger.hasDelivery(delivery) : Promise.resolve(false),
+    deps.ledger.listTargets({ repository, withInventory: false }),
+  ]);
+  if (duplicate) return { kind: 'duplicate', reason: `delivery ${delivery} was handled before` };
+  const knownOnBranch = known
+    .filter((t) => (t.config as { branch?: string } | undefined)?.branch === work.branch)
+    .map((t) => t.target);
 
-  const text = await deps.source.readFile(repository, work.commit, CONFIG_FILE);
-  if (text === undefined) return { kind: 'ignored', reason: `no ${CONFIG_FILE} at ${work.commit.slice(0, 12)}` };
-  let targets: string[];
-  try {
-    const config = parseDriftlessConfig(text, { repository, registry: deps.registry });
-    targets = config.targets.filter((t) => t.branch === work.branch).map((t) => t.name);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    await deps.source
-      .setStatus(repository, work.commit, { context: 'driftless', state: 'failure', description: err.message.split('\n')[0]?.slice(0, 140) ?? 'invalid driftless.yaml' })
-      .catch(() => undefined);
-    return { kind: 'ignored', reason: `invalid ${CONFIG_FILE}: ${err.message}` };
+  // driftless.yaml is read (one GitHub call) only when it may have changed or no target is known yet.
+  let targets: string[] = knownOnBranch;
+  if (!knownOnBranch.length || configMayHaveChanged(event, payload)) {
+    const text = await deps.source.readFile(repository, work.commit, CONFIG_FILE);
+    if (text === undefined) return { kind: 'ignored', reason: `no ${CONFIG_FILE} at ${work.commit.slice(0, 12)}` };
+    try {
+      const config = parseDriftlessConfig(text, { repository, registry: deps.registry });
+      const named = config.targets.filter((t) => t.branch === work.branch).map((t) => t.name);
+      // Targets that left the file are handed off too: reconcile records their removal once.
+      targets = [...named, ...knownOnBranch.filter((t) => !named.includes(t))];
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      await deps.source
+        .setStatus(repository, work.commit, { context: 'driftless', state: 'failure', description: err.message.split('\n')[0]?.slice(0, 140) ?? 'invalid driftless.yaml' })
+        .catch(() => undefined);
+      return { kind: 'ignored', reason: `invalid ${CONFIG_FILE}: ${err.message}` };
+    }
   }
   if (!targets.length) return { kind: 'ignored', reason: `no target tracks ${work.branch}` };
   const results = await Promise.allSettled(
@@ -102,6 +115,17 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
   }
   if (delivery) await deps.ledger.recordDelivery(delivery, { event, repository });
   return { kind: 'accepted', targets };
+};
+
+/**
+ * Whether a delivery may change driftless.yaml: a push whose (at most 20 listed) commits name it, a push that
+ * lists no commits or may list only some, and merged pull requests (their payload has no file lists).
+ */
+const configMayHaveChanged = (event: string, p: Record<string, unknown>): boolean => {
+  if (event !== 'push') return true;
+  const commits = p.commits as { added?: string[]; modified?: string[]; removed?: string[] }[] | undefined;
+  if (!Array.isArray(commits) || commits.length === 0 || commits.length >= 20) return true;
+  return commits.some((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])].includes(CONFIG_FILE));
 };
 
 const cache = new Map<string, Webhooks>();

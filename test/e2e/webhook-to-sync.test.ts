@@ -148,14 +148,16 @@ describe('webhook to sync, end to end', () => {
   it('spends at most three GitHub read calls on a push that touches one target', async () => {
     const c = p.commit({ 'deploy/web/cm.yaml': cm('web-settings', 'v9') });
     p.github.requests.length = 0;
-    await p.deliver('push', pushPayload(first, c));
-    // The webhook reads driftless.yaml; each reconcile makes one compare, and the touched one one tarball.
+    await p.deliver('push', pushPayload(first, c, 'main', REPO, ['deploy/web/cm.yaml']));
+    // The webhook knows the targets from the ledger (driftless.yaml did not change); each reconcile makes one
+    // compare, and the touched one one tarball.
     const reads = p.github.reads();
     const forWeb = reads.filter((r) => !r.path.includes('/contents/'));
-    expect(reads.filter((r) => r.path.includes('/contents/'))).toHaveLength(1);
+    expect(reads.filter((r) => r.path.includes('/contents/'))).toHaveLength(0);
     expect(forWeb.filter((r) => r.path.includes('/tarball/'))).toHaveLength(1);
     const [record] = (await p.ledger.history({ targetId: `${REPO}/web`, limit: 1 })).items;
-    expect((record?.githubCalls ?? 0) + 1).toBeLessThanOrEqual(3);
+    expect(record?.githubCalls).toBe(2);
+    expect(reads).toHaveLength(3);
     first = c;
   });
 

@@ -21,7 +21,7 @@ export const REPO = 'acme/shop';
 export const SECRET = 'webhook-s3cret';
 
 /** The push example from @octokit/webhooks-examples, rewritten to point at the test repository. */
-export const pushPayload = (before: string, after: string, branch = 'main', repository = REPO) => {
+export const pushPayload = (before: string, after: string, branch = 'main', repository = REPO, modified?: string[]) => {
   const examples = (pushExamples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find((e) => e.name === 'push')?.examples ?? [];
   const base = structuredClone(examples[0] as Record<string, unknown>);
   const repo = base.repository as Record<string, unknown>;
@@ -34,6 +34,7 @@ export const pushPayload = (before: string, after: string, branch = 'main', repo
     deleted: false,
     repository: { ...repo, full_name: repository, name: repository.split('/')[1], owner: { ...(repo.owner as object), login: repository.split('/')[0], name: repository.split('/')[0] } },
     pusher: { name: 'octocat', email: 'octocat@example.com' },
+    ...(modified ? { commits: [{ id: after, message: 'change', added: [], removed: [], modified }] } : {}),
   };
 };
 
