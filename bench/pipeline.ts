@@ -44,10 +44,18 @@ export const benchPipeline = async (): Promise<string> => {
       p.github.requests.length = 0;
       p.dev.resetLog();
       const t = performance.now();
+      // "Applied" is when the API server holds all 20 new objects; watch for it while the pipeline runs.
+      const applied = new Promise<number>((resolve) => {
+        const poll = setInterval(() => {
+          const all = Array.from({ length: 20 }, (_, i) => p.dev.get('v1', 'ConfigMap', 'shop-web', `cm-${i}`) as { data: { version: string } } | undefined);
+          if (all.every((o) => o?.data.version === String(r))) {
+            clearInterval(poll);
+            resolve(performance.now() - t);
+          }
+        }, 2);
+      });
       await p.deliver('push', pushPayload(prev, c, 'main', undefined, Object.keys(objects('x'))));
-      const total = performance.now() - t;
-      const live = p.dev.get('v1', 'ConfigMap', 'shop-web', 'cm-19') as { data: { version: string } };
-      if (live.data.version !== String(r)) throw new Error('change not applied');
+      const total = await applied;
       runs.push({ total, api: p.dev.requests.length, reads: p.github.reads().length });
       prev = c;
     }
@@ -60,14 +68,17 @@ export const benchPipeline = async (): Promise<string> => {
       '|---|---:|---:|',
       `| webhook handler, warm, in-process, 1,000 signed deliveries: p50 | ${ms(median(times))} ms | |`,
       `| webhook handler: p99 | ${ms(percentile(times, 99))} ms | ≤ 50 ms |`,
-      `| merge to applied, 20 changed objects (delivery → last object applied), median of 5 | ${ms(median(totals))} ms | ≤ 1 s beyond the API server's time |`,
+      `| merge to applied, 20 changed objects (delivery → all 20 applied on the API server), median of 5 | ${ms(median(totals))} ms | ≤ 1 s beyond the API server's time |`,
       `| Kubernetes API requests per such push | ${runs[0]?.api} | |`,
       `| GitHub read calls per push touching one target (webhook + reconcile; statuses apart) | ${runs[0]?.reads} | ≤ 3 |`,
       '',
-      'The webhook reads `driftless.yaml` at the pushed commit (1 call) and hands each target to reconcile; reconcile',
+      'The webhook takes the targets from the ledger and hands each to reconcile; reconcile',
       "asks for one compare from the target's last attempted commit to the branch (it names the head and the changed",
-      'files) and, when the target is touched, one tarball of the head. The test API server adds no latency here, so',
-      "the merge-to-applied time is driftless's own.",
+      'files) and, when the target is touched, one tarball of the head. The test API server adds no injected latency',
+      'but runs in the same process (about 10 ms per apply here), so its time is inside the figure. Commit statuses',
+      "are not on the path: Octokit spaces GitHub writes a second apart, and the pending status is sent without waiting.",
+      'A webhook makes two ledger reads in parallel (delivery seen? targets known?), one async invoke per target and',
+      'one conditional write; it reads driftless.yaml from GitHub only when the push may have changed it.',
     ].join('\n');
   } finally {
     await p.stop();

@@ -160,7 +160,9 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
   };
   // Failure notices go to Slack unless the repository's notifications leave `failure` out (unknown config: notify).
   let notifyOn: readonly string[] = ['failure'];
+  let pendingStatus: Promise<void> = Promise.resolve();
   const fail = async (message: string, cause?: unknown, extra: Partial<SyncRecord> = {}, update: StateUpdate = {}, failures?: string[]) => {
+    await pendingStatus;
     const rec = await finish('failed', { error: { message, ...(cause instanceof Error && cause.message !== message ? { cause: cause.message } : {}) }, ...extra }, update);
     await status('failure', message);
     // One notice per failure: a retry of the same commit that fails again stays quiet.
@@ -208,7 +210,8 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     return { records };
   }
 
-  await status('pending', `syncing ${head.slice(0, 7)}`);
+  // Not awaited: GitHub spaces writes a second apart (Octokit's throttling), and the apply need not wait for it.
+  pendingStatus = status('pending', `syncing ${head.slice(0, 7)}`);
   let rendered;
   try {
     rendered = await renderPath(tree, target.path);
@@ -251,6 +254,7 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     return fail(result.error ?? 'sync failed', undefined, extra, update, failures);
   }
   await finish('succeeded', extra, update);
+  await pendingStatus;
   await status('success', formatCounts(result.changeSet.entries));
   return { records };
 };
