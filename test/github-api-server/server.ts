@@ -12,6 +12,7 @@ export interface LoggedGitHubRequest {
   readonly method: string;
   readonly path: string;
   readonly status: number;
+  readonly authorization?: string;
 }
 
 export class GitHubApiServer {
@@ -29,7 +30,7 @@ export class GitHubApiServer {
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://x');
         const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-          this.requests.push({ method: req.method ?? 'GET', path: url.pathname, status });
+          this.requests.push({ method: req.method ?? 'GET', path: url.pathname, status, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
           res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
           res.end(Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body));
         };
@@ -81,7 +82,12 @@ export class GitHubApiServer {
       const tgz = execFileSync('git', ['-C', this.dir, 'archive', '--format=tar.gz', `--prefix=${this.repository.replace('/', '-')}-${sha.slice(0, 7)}/`, sha]);
       return send(200, tgz, { 'content-type': 'application/x-gzip' });
     }
+    // GitHub App: the installation of the repository (asked with the app's JWT) and its access tokens.
+    if (method === 'POST' && path === '/app/installations/4242/access_tokens') {
+      return send(201, { token: 'ghs_installation_token', expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {}, repository_selection: 'all' });
+    }
     if (!path.startsWith(`${prefix}/`)) return send(404, { message: 'Not Found' });
+    if (method === 'GET' && path === `${prefix}/installation`) return send(200, { id: 4242, account: { login: this.repository.split('/')[0] } });
     const rest = path.slice(prefix.length + 1);
     let m: RegExpMatchArray | null;
     if (method === 'GET' && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) {
@@ -122,7 +128,7 @@ export class GitHubApiServer {
       const ref = url.searchParams.get('ref') ?? 'HEAD';
       let content: string;
       try {
-        content = this.git(['show', `${ref}:${m[1]}`]);
+        content = execFileSync('git', ['-C', this.dir, 'show', `${ref}:${m[1]}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       } catch {
         return send(404, { message: 'Not Found' });
       }

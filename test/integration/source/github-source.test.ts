@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitHubSource } from '../../../lib/source/github-source.js';
+import { LocalGitSource } from '../../../lib/source/local-git-source.js';
+import { GitHubApiServer } from '../../github-api-server/server.js';
+
+describe('GitHubSource and LocalGitSource over a real git repository', () => {
+  let dir: string;
+  let server: GitHubApiServer;
+  const shas: string[] = [];
+  const git = (...a: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { encoding: 'utf8' }).trim();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'driftless-source-'));
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(dir, 'driftless.yaml'), 'version: 1\n');
+    writeFileSync(join(dir, 'a.yaml'), 'a: 1\n');
+    git('add', '-A');
+    git('commit', '-qm', 'one');
+    shas.push(git('rev-parse', 'HEAD'));
+    writeFileSync(join(dir, 'b.yaml'), 'b: 1\n');
+    git('add', '-A');
+    git('commit', '-qm', 'two');
+    shas.push(git('rev-parse', 'HEAD'));
+    server = new GitHubApiServer('acme/shop', dir);
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sources = () => ({
+    github: new GitHubSource({ auth: { token: 't' }, baseUrl: server.url }),
+    local: new LocalGitSource({ 'acme/shop': dir }),
+  });
+
+  it.each(['github', 'local'] as const)('%s: resolves the head, the changes since a commit, files and a snapshot', async (which) => {
+    const source = sources()[which];
+    expect(await source.headAndChanges('acme/shop', 'main')).toMatchObject({ head: shas[1] });
+    const since = await source.headAndChanges('acme/shop', 'main', shas[0]);
+    expect(since).toMatchObject({ head: shas[1], changed: { files: ['b.yaml'], truncated: false } });
+    expect(await source.readFile('acme/shop', shas[0] as string, 'a.yaml')).toBe('a: 1\n');
+    expect(await source.readFile('acme/shop', shas[0] as string, 'missing.yaml')).toBeUndefined();
+    const tree = await source.snapshot('acme/shop', shas[1] as string);
+    expect(await tree.list('')).toEqual(['a.yaml', 'b.yaml', 'driftless.yaml']);
+  });
+
+  it('treats an unknown base as a truncated compare (every target touched)', async () => {
+    const r = await sources().github.headAndChanges('acme/shop', 'main', 'f'.repeat(40));
+    expect(r).toMatchObject({ head: shas[1], changed: { truncated: true } });
+  });
+
+  it('treats a head behind the base (a force-push back) as truncated', async () => {
+    const r = await sources().github.headAndChanges('acme/shop', 'main', shas[1]);
+    expect(r.changed?.truncated).toBe(false);
+    git('branch', '-f', 'old', shas[0] as string);
+    const back = await sources().github.headAndChanges('acme/shop', 'old', shas[1]);
+    expect(back).toMatchObject({ head: shas[0], changed: { truncated: true } });
+  });
+
+  it('authenticates as a GitHub App installation', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    server.requests.length = 0;
+    const source = new GitHubSource({ auth: { appId: 123, privateKey }, baseUrl: server.url });
+    expect(await source.readFile('acme/shop', shas[0] as string, 'a.yaml')).toBe('a: 1\n');
+    expect(await source.readFile('acme/shop', shas[1] as string, 'b.yaml')).toBe('b: 1\n');
+    const paths = server.requests.map((r) => `${r.method} ${r.path}`);
+    expect(paths.filter((p) => p.includes('access_tokens'))).toHaveLength(1);
+    expect(server.requests.find((r) => r.path.endsWith('/installation'))?.authorization).toMatch(/^bearer \S+\.\S+\.\S+$/i);
+    expect(server.requests.filter((r) => r.path.includes('/contents/')).map((r) => r.authorization)).toEqual(['token ghs_installation_token', 'token ghs_installation_token']);
+  });
+});
