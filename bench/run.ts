@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machine } from './machine.js';
+import { benchGitHubFetch } from './github-fetch.js';
 import { benchKubernetes } from './kubernetes.js';
 import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
@@ -15,6 +16,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   kubernetes: benchKubernetes,
   ledger: benchLedger,
   pipeline: benchPipeline,
+  'github-fetch': benchGitHubFetch,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -135,6 +135,23 @@ export class GitHubApiServer {
       if (accept.includes('raw')) return send(200, content, { 'content-type': 'text/plain; charset=utf-8' });
       return send(200, { type: 'file', encoding: 'base64', path: m[1], content: Buffer.from(content).toString('base64') });
     }
+    if (method === 'GET' && (m = rest.match(/^git\/trees\/(.+)$/))) {
+      const sha = this.sha(m[1] as string);
+      if (!sha) return send(404, { message: 'Not Found' });
+      const tree = this.git(['ls-tree', '-r', '-l', sha])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [meta, path] = l.split('\t') as [string, string];
+          const [mode, type, objectSha, size] = meta.split(/\s+/) as [string, string, string, string];
+          return { path, mode, type, sha: objectSha, size: Number(size) };
+        });
+      return send(200, { sha, truncated: false, tree });
+    }
+    if (method === 'GET' && (m = rest.match(/^git\/blobs\/([0-9a-f]{40})$/))) {
+      const content = execFileSync('git', ['-C', this.dir, 'cat-file', 'blob', m[1] as string]);
+      return send(200, { sha: m[1], size: content.length, encoding: 'base64', content: content.toString('base64') });
+    }
     if (method === 'GET' && (m = rest.match(/^tarball\/(.+)$/))) {
       const sha = this.sha(m[1] as string);
       return sha ? send(302, '', { location: `${this.url}/_codeload/${sha}` }) : send(404, { message: 'Not Found' });
