@@ -40,6 +40,16 @@ export const repositoryName = (dir: string, given?: string): string => {
 
 /** Reads DIR/driftless.yaml (checked against the registry when there is one) and picks a target. */
 export const loadLocalTarget = (opts: { repo: string; target: string; registryFile?: string; repository?: string; cwd: string }): LocalTarget => {
+  const { repoDir, repository, config, registry } = loadLocalConfig(opts);
+  const target = config.targets.find((t) => t.name === opts.target);
+  if (!target) {
+    throw new ReconcilerError(`${CONFIG_FILE}: no target "${opts.target}" (targets: ${config.targets.map((t) => t.name).join(', ')})`);
+  }
+  return { repoDir, repository, id: targetId(repository, target.name), config, target, ...(registry ? { registry } : {}) };
+};
+
+/** Reads DIR/driftless.yaml, checked against the registry file when one is given. */
+export const loadLocalConfig = (opts: { repo: string; registryFile?: string; repository?: string; cwd: string }) => {
   const repoDir = resolve(opts.cwd, opts.repo);
   const file = join(repoDir, CONFIG_FILE);
   if (!existsSync(file)) throw new ReconcilerError(`${file}: no such file (is ${opts.repo} a checkout with a driftless.yaml?)`);
@@ -49,11 +59,7 @@ export const loadLocalTarget = (opts: { repo: string; target: string; registryFi
     file: CONFIG_FILE,
     ...(registry ? { registry, repository } : {}),
   });
-  const target = config.targets.find((t) => t.name === opts.target);
-  if (!target) {
-    throw new ReconcilerError(`${CONFIG_FILE}: no target "${opts.target}" (targets: ${config.targets.map((t) => t.name).join(', ')})`);
-  }
-  return { repoDir, repository, id: targetId(repository, target.name), config, target, ...(registry ? { registry } : {}) };
+  return { repoDir, repository, config, ...(registry ? { registry } : {}) };
 };
 
 /** Renders the target's path; objects outside the registry grant are an error before anything is sent. */

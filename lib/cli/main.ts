@@ -1,6 +1,7 @@
 import { ReconcilerError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { diffCommand } from './commands/diff.js';
+import { driftCommand } from './commands/drift.js';
 import { historyCommand } from './commands/history.js';
 import { renderCommand } from './commands/render.js';
 import { serveCommand } from './commands/serve.js';
@@ -21,6 +22,7 @@ commands:
   diff --repo DIR --target NAME [--json]       server-side dry-run diff of a target (exit 1 when it would change)
   sync --repo DIR --target NAME [--dry-run] [--json]
                                                apply, prune and wait; print the change set
+  drift --repo DIR [--target NAME] [--json]    desired against live for a target, or all of them (exit 1 on drift)
   history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]
                                                syncs recorded in the ledger, newest first
   status [--repo OWNER/NAME] [--json]          one line per target: last commit, result, suspended, drift
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<numb
   render: renderCommand,
   diff: diffCommand,
   sync: syncCommand,
+  drift: driftCommand,
   history: historyCommand,
   status: statusCommand,
   serve: (args, io) => serveCommand(args, io),

@@ -110,9 +110,18 @@ export const applyDefaults = (obj: Obj): void => {
       obj.status ??= { phase: 'Active' };
       break;
     }
-    case 'Secret':
+    case 'Secret': {
       obj.type ??= 'Opaque';
+      // stringData is write-only: the server merges it into data.
+      const stringData = obj.stringData;
+      if (isMap(stringData)) {
+        const data = (isMap(obj.data) ? obj.data : {}) as Obj;
+        for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+        obj.data = data;
+        delete obj.stringData;
+      }
       break;
+    }
     default:
   }
 };

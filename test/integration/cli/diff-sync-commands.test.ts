@@ -94,6 +94,22 @@ describe('driftless diff and sync', () => {
     expect((await run(['sync', '--repo', 'repo'], dir)).code).toBe(2);
   });
 
+  it('drift exits 0 on an unchanged cluster and 1 with the drifted field after an edit', async () => {
+    await run(['sync', ...flags], dir);
+    expect((await run(['drift', ...flags], dir)).stdout).toContain('acme/shop/web: no drift');
+    await fetch(`${server.url}/api/v1/namespaces/shop/configmaps/settings?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ data: { level: 'debug' } }),
+    });
+    const drift = await run(['drift', ...flags], dir);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toMatch(/modified\s+ConfigMap\/shop\/settings/);
+    expect(drift.stdout).toContain('data.level: info → debug  (changed by kubectl-edit)');
+    const json = JSON.parse((await run(['drift', ...flags, '--json'], dir)).stdout) as { target: string; objects: unknown[] }[];
+    expect(json[0]?.objects).toHaveLength(1);
+  });
+
   it('refuses objects in namespaces the registry does not grant', async () => {
     writeFileSync(
       join(dir, 'registry.yaml'),

@@ -1,0 +1,69 @@
+import type { DriftReport } from '../../drift/detect-drift.js';
+import { driftReport } from '../../drift/detect-drift.js';
+import { ENV } from '../../core/env-names.js';
+import { formatRef } from '../../core/object-ref.js';
+import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
+import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
+import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { ledgerFromEnv } from '../ledger-env.js';
+import { asKubernetes, kubernetesOptions, loadLocalConfig, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
+import { paint, type Io } from '../output.js';
+
+const USAGE = 'usage: driftless drift --repo DIR [--target NAME] [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
+
+const show = (v: unknown): string => {
+  const s = typeof v === 'string' ? v : v === undefined ? '(unset)' : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 59)}…` : s;
+};
+
+/**
+ * `driftless drift`: desired (the render of DIR) against live, for one target or every Kubernetes target.
+ * Exit 0: no drift; 1: drift; 2: errors.
+ */
+export const driftCommand = async (args: readonly string[], io: Io): Promise<number> => {
+  const { values } = parseFlags(args, { ...CLUSTER_FLAGS, target: { type: 'string' } }, USAGE);
+  const repo = required(values.repo, 'repo', USAGE);
+  const registryFile = values.registry ?? io.env[ENV.registry];
+  const base = { repo, cwd: io.cwd, ...(registryFile ? { registryFile } : {}), ...(values.repository ? { repository: values.repository } : {}) };
+  const first = loadLocalConfig(base).config;
+  const names = values.target ? [values.target] : first.targets.filter((t) => t.type === 'kubernetes').map((t) => t.name);
+  const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
+  const reports: DriftReport[] = [];
+  try {
+    for (const name of names) {
+      const local = asKubernetes(loadLocalTarget({ ...base, target: name }));
+      const rendered = await renderLocalTarget(local);
+      const { connection } = await localConnection(local, { ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
+      const client = new HttpKubeClient(connection);
+      try {
+        const target = new KubernetesTarget(client, kubernetesOptions(local));
+        const plan = await target.plan(await target.prepare(rendered.objects));
+        const labelled = await target.labelledObjects();
+        const state = ledger ? await ledger.ledger.getState(local.id) : undefined;
+        reports.push(driftReport(local.id, plan.objects, labelled, state?.lastSyncAt ? state.inventory : undefined));
+      } finally {
+        client.close();
+      }
+    }
+  } finally {
+    ledger?.close();
+  }
+  if (values.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
+  else {
+    for (const r of reports) {
+      if (!r.objects.length) {
+        io.stdout(`${r.target}: ${paint(io, 'green', 'no drift')}\n`);
+        continue;
+      }
+      io.stdout(`${r.target}: ${paint(io, 'red', `${r.objects.length} object(s) drifted`)}\n`);
+      for (const o of r.objects) {
+        io.stdout(`  ${paint(io, o.state === 'modified' ? 'yellow' : 'red', o.state.padEnd(9))}  ${formatRef(o.ref)}${o.error ? `  ${o.error}` : ''}\n`);
+        for (const f of o.fields ?? []) {
+          io.stdout(`      ${f.path}: ${show(f.desired)} → ${show(f.live)}${f.changedBy ? paint(io, 'dim', `  (changed by ${f.changedBy})`) : ''}\n`);
+        }
+      }
+    }
+  }
+  if (reports.some((r) => r.objects.some((o) => o.error))) return 2;
+  return reports.some((r) => r.objects.length) ? 1 : 0;
+};

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { refKey } from '../core/inventory.js';
+import { formatRef, refOf, type KubeObject, type ObjectRef } from '../core/object-ref.js';
+import type { PlannedObject } from '../targets/kubernetes/kubernetes-target.js';
+import { comparable } from '../targets/kubernetes/normalize.js';
+
+type Obj = Record<string, unknown>;
+const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** One field that differs between what Git says and what the cluster has. */
+export interface FieldDrift {
+  /** `spec.template.spec.containers[name=web].image` */
+  readonly path: string;
+  readonly desired: unknown;
+  readonly live: unknown;
+  /** The field manager that owns the live value (from managedFields), when one does. */
+  readonly changedBy?: string;
+}
+
+/** How one object drifted. */
+export interface ObjectDrift {
+  readonly ref: ObjectRef;
+  /** modified: fields differ; missing: not on the cluster; unmanaged: carries the target's label but is not in its inventory. */
+  readonly state: 'modified' | 'missing' | 'unmanaged';
+  readonly fields?: readonly FieldDrift[];
+  /** For objects the dry run could not check. */
+  readonly error?: string;
+}
+
+/** A target's drift at one check. */
+export interface DriftReport {
+  readonly target: string;
+  readonly checkedAt: string;
+  readonly objects: readonly ObjectDrift[];
+  /** A stable hash of what drifted: the same drift on two checks has the same fingerprint. */
+  readonly fingerprint: string;
+}
+
+/** Keys that identify list elements, so a reordered list is not drift and paths name the element. */
+const LIST_KEYS: Readonly<Record<string, string>> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+  imagePullSecrets: 'name',
+};
+
+const HIDDEN = '<hidden>';
+
+/**
+ * The fields that differ between the server-side dry run of the desired object and the live object. The dry run
+ * merges only the fields our manifest sets into the live object, so fields it does not set (an autoscaler's
+ * replicas, server defaults, other controllers' annotations) are equal on both sides and never drift.
+ */
+export const fieldDrifts = (desired: KubeObject, live: KubeObject): FieldDrift[] => {
+  const out: FieldDrift[] = [];
+  const secret = desired.kind === 'Secret';
+  const walk = (a: unknown, b: unknown, path: string[], fv1: string[]): void => {
+    if (isMap(a) && isMap(b)) {
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[k], b[k], [...path, k], [...fv1, `f:${k}`]);
+      return;
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+      const key = LIST_KEYS[path[path.length - 1] ?? ''];
+      if (key && [...a, ...b].every((e) => isMap(e) && e[key] !== undefined)) {
+        const ids = new Set([...a, ...b].map((e) => String((e as Obj)[key])));
+        for (const id of ids) {
+          const ea = a.find((e) => String((e as Obj)[key]) === id);
+          const eb = b.find((e) => String((e as Obj)[key]) === id);
+          walk(ea, eb, [...path.slice(0, -1), `${path[path.length - 1]}[${key}=${id}]`], [...fv1, `k:${key}=${id}`]);
+        }
+        return;
+      }
+    }
+    if (JSON.stringify(a) === JSON.stringify(b)) return;
+    const hide = secret && (path[0] === 'data' || path[0] === 'stringData');
+    out.push({
+      path: path.join('.'),
+      desired: hide ? HIDDEN : a,
+      live: hide ? HIDDEN : b,
+      ...ownerOf(live, fv1),
+    });
+  };
+  walk(comparable(desired), comparable(live), [], []);
+  return out;
+};
+
+/** The manager that owns a field path in the live object's managedFields. */
+const ownerOf = (live: KubeObject, path: string[]): { changedBy?: string } => {
+  const entries = ((live.metadata as Obj | undefined)?.managedFields as { manager?: string; fieldsV1?: unknown }[] | undefined) ?? [];
+  for (const e of entries) {
+    let node: unknown = e.fieldsV1;
+    let found = true;
+    for (const seg of path) {
+      if (!isMap(node)) {
+        found = false;
+        break;
+      }
+      if (seg.startsWith('k:')) {
+        const [k, v] = seg.slice(2).split('=') as [string, string];
+        const match = Object.keys(node).find((key) => key.startsWith('k:') && String((JSON.parse(key.slice(2)) as Obj)[k]) === v);
+        node = match ? node[match] : undefined;
+      } else node = node[seg];
+      if (node === undefined) {
+        found = false;
+        break;
+      }
+    }
+    if (found && e.manager) return { changedBy: e.manager };
+  }
+  return {};
+};
+
+/** Builds a target's drift report from its dry-run plan and the objects on the cluster that carry its label. */
+export const driftReport = (
+  target: string,
+  planned: readonly PlannedObject[],
+  labelled: readonly KubeObject[],
+  inventory: readonly ObjectRef[] | undefined,
+  checkedAt = new Date().toISOString(),
+): DriftReport => {
+  const objects: ObjectDrift[] = [];
+  for (const p of planned) {
+    if (p.action === 'failed') objects.push({ ref: p.ref, state: 'modified', error: p.detail ?? 'the dry run failed' });
+    else if (p.action === 'created' || !p.live) objects.push({ ref: p.ref, state: 'missing' });
+    else if (p.action === 'configured' && p.dryRun) {
+      const fields = fieldDrifts(p.dryRun, p.live);
+      if (fields.length) objects.push({ ref: p.ref, state: 'modified', fields });
+    }
+  }
+  // Without a ledger the inventory is the render itself.
+  const known = new Set((inventory ?? planned.map((p) => p.ref)).map(refKey));
+  for (const o of labelled) {
+    const ref = refOf(o);
+    if (!known.has(refKey(ref))) objects.push({ ref, state: 'unmanaged' });
+  }
+  objects.sort((a, b) => formatRef(a.ref).localeCompare(formatRef(b.ref)));
+  return { target, checkedAt, objects, fingerprint: fingerprintOf(objects) };
+};
+
+/** A stable hash of what drifted (values included, so a changed drift is new; Secret values are already hidden). */
+export const fingerprintOf = (objects: readonly ObjectDrift[]): string =>
+  objects.length
+    ? createHash('sha256')
+        .update(JSON.stringify(objects.map((o) => [formatRef(o.ref), o.state, (o.fields ?? []).map((f) => [f.path, f.desired, f.live]), o.error ?? ''])))
+        .digest('hex')
+        .slice(0, 16)
+    : '';
