@@ -40,6 +40,7 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     snapshot: async (...a) => (await get()).snapshot(...a),
     readFile: async (...a) => (await get()).readFile(...a),
     setStatus: async (...a) => (await get()).setStatus(...a),
+    headIfChanged: async (...a) => (await get()).headIfChanged(...a),
   };
 };
 

@@ -67,7 +67,7 @@ export class DynamoDbLedger implements Ledger {
   async listTargets(options: { repository?: string; withInventory?: boolean } = {}): Promise<TargetState[]> {
     const light =
       options.withInventory === false
-        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, suspended, pendingHead, drift', ExpressionAttributeNames: { '#t': 'target' } }
+        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt', ExpressionAttributeNames: { '#t': 'target' } }
         : {};
     const items = options.repository
       ? await this.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' }, ...light })

@@ -132,6 +132,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       snapshot: (repo, ...a) => pick(repo).snapshot(repo, ...a),
       readFile: (repo, ...a) => pick(repo).readFile(repo, ...a),
       setStatus: (repo, ...a) => pick(repo).setStatus(repo, ...a),
+      headIfChanged: (repo, ...a) => pick(repo).headIfChanged(repo, ...a),
     };
     const slackUrl = env[ENV.slackWebhookUrl];
     const deps: Omit<ReconcileDeps, 'holder'> = {

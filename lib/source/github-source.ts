@@ -114,6 +114,19 @@ export class GitHubSource implements RepositorySource {
     }
   }
 
+  async headIfChanged(repository: string, branch: string, etag?: string): Promise<{ notModified: true } | { head: string; etag?: string }> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      const res = await gh.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${branch}`, ...(etag ? { headers: { 'if-none-match': etag } } : {}) });
+      const tag = res.headers.etag;
+      return { head: res.data.object.sha, ...(tag ? { etag: tag } : {}) };
+    } catch (err) {
+      if ((err as { status?: number }).status === 304) return { notModified: true };
+      throw wrap(repository, `branch ${branch}`, err);
+    }
+  }
+
   async snapshot(repository: string, sha: string, signal?: AbortSignal): Promise<FileTree> {
     const [owner, repo] = split(repository);
     const gh = await this.forRepo(repository);

@@ -56,6 +56,11 @@ export class LocalGitSource implements RepositorySource {
     }
   }
 
+  async headIfChanged(repository: string, branch: string, etag?: string): Promise<{ notModified: true } | { head: string; etag?: string }> {
+    const { head } = await this.headAndChanges(repository, branch);
+    return etag === head ? { notModified: true } : { head, etag: head };
+  }
+
   async setStatus(repository: string, sha: string, status: CommitStatus): Promise<void> {
     this.statuses.push({ repository, sha, status });
     this.onStatus?.(repository, sha, status);

@@ -26,6 +26,8 @@ export interface RepositorySource {
   /** One file at a commit; undefined when it does not exist. */
   readFile(repository: string, sha: string, path: string, signal?: AbortSignal): Promise<string | undefined>;
   setStatus(repository: string, sha: string, status: CommitStatus): Promise<void>;
+  /** The branch head, asked conditionally: `notModified` when the ETag still matches (free on GitHub's rate limit). */
+  headIfChanged(repository: string, branch: string, etag?: string): Promise<{ notModified: true } | { head: string; etag?: string }>;
 }
 
 /** A source that counts the requests made through it (for the ledger's "GitHub calls spent"). */
@@ -54,6 +56,10 @@ export const countingSource = (source: RepositorySource): RepositorySource & { r
     setStatus: (...a) => {
       counts.writes++;
       return source.setStatus(...a);
+    },
+    headIfChanged: (...a) => {
+      counts.reads++;
+      return source.headIfChanged(...a);
     },
   };
 };

@@ -35,6 +35,9 @@ export class StaticSource implements RepositorySource {
     this.reads++;
     return this.files[path];
   }
+  async headIfChanged() {
+    return { head: 'f'.repeat(40) };
+  }
   async setStatus(_repo: string, sha: string, status: CommitStatus) {
     this.statuses.push({ sha, status });
   }

@@ -19,6 +19,7 @@ export class GitHubApiServer {
   readonly requests: LoggedGitHubRequest[] = [];
   readonly statuses: { sha: string; state: string; context: string; description: string }[] = [];
   private readonly server: Server;
+  private lastIfNoneMatch: string | undefined;
 
   constructor(
     readonly repository: string,
@@ -35,6 +36,7 @@ export class GitHubApiServer {
           res.end(Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body));
         };
         if (!req.headers.authorization) return send(401, { message: 'Requires authentication' });
+        this.lastIfNoneMatch = typeof req.headers['if-none-match'] === 'string' ? req.headers['if-none-match'] : undefined;
         try {
           this.route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), String(req.headers.accept ?? ''), send);
         } catch (err) {
@@ -92,7 +94,10 @@ export class GitHubApiServer {
     let m: RegExpMatchArray | null;
     if (method === 'GET' && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) {
       const sha = this.sha(`refs/heads/${m[1]}`);
-      return sha ? send(200, { ref: `refs/heads/${m[1]}`, object: { sha, type: 'commit', url: '' } }) : send(404, { message: 'Not Found' });
+      if (!sha) return send(404, { message: 'Not Found' });
+      const etag = `W/"${sha}"`;
+      if (this.lastIfNoneMatch === etag) return send(304, '', { etag });
+      return send(200, { ref: `refs/heads/${m[1]}`, object: { sha, type: 'commit', url: '' } }, { etag });
     }
     if (method === 'GET' && (m = rest.match(/^commits\/(.+)$/))) {
       const sha = this.sha(m[1] as string) ?? this.sha(`refs/heads/${m[1]}`);

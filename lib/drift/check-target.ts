@@ -1,0 +1,65 @@
+import { CONFIG_FILE } from '../config/load-config.js';
+import type { KubernetesTargetConfig, Registry } from '../config/schema.js';
+import { durationMs } from '../config/schema.js';
+import { ReconcilerError } from '../core/errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { renderPath } from '../render/render.js';
+import type { RepositorySource } from '../source/repository-source.js';
+import type { KubeClient } from '../targets/kubernetes/kube-client.js';
+import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
+import { driftReport, type DriftReport } from './detect-drift.js';
+
+/** What checking one target found. */
+export interface TargetCheck {
+  readonly targetId: string;
+  readonly report?: DriftReport;
+  readonly suspended: boolean;
+  /** Self-heal re-applied the target after this report. */
+  readonly healed: boolean;
+  /** Why the target could not be checked. */
+  readonly error?: string;
+}
+
+export interface CheckDeps {
+  readonly ledger: Ledger;
+  readonly source: RepositorySource;
+  readonly registry: Registry;
+  readonly cluster: (name: string) => Promise<KubeClient>;
+  /** Re-applies a self-healing target (a reconcile with trigger self-heal). */
+  readonly heal?: (target: { repository: string; target: string; branch: string }) => Promise<void>;
+}
+
+/**
+ * Desired (the render at the target's last applied commit) against live. Self-healing targets that drifted
+ * are re-applied; suspended targets are reported, never healed.
+ */
+export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: AbortSignal): Promise<TargetCheck> => {
+  const state = await deps.ledger.getState(targetId);
+  if (!state?.lastAppliedCommit || !state.config) return { targetId, suspended: false, healed: false, error: 'never applied' };
+  const config = state.config as KubernetesTargetConfig;
+  const suspended = state.suspended || config.suspend === true;
+  if (config.type !== 'kubernetes') return { targetId, suspended, healed: false, error: `${String(config.type)} targets are not checked yet` };
+  try {
+    const tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
+    if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);
+    const rendered = await renderPath(tree, config.path);
+    const target = new KubernetesTarget(await deps.cluster(config.cluster), {
+      id: targetId,
+      ...(config.namespace ? { namespace: config.namespace } : {}),
+      force: true,
+      concurrency: config.apply?.concurrency ?? 8,
+      prune: config.prune,
+      wait: { enabled: false, timeoutMs: durationMs(config.wait?.timeout ?? '5m') },
+    });
+    const plan = await target.plan(await target.prepare(rendered.objects, signal), signal);
+    const report = driftReport(targetId, plan.objects, await target.labelledObjects(signal), state.inventory);
+    let healed = false;
+    if (report.objects.length && config.selfHeal && !suspended && deps.heal) {
+      await deps.heal({ repository: state.repository, target: state.target, branch: config.branch });
+      healed = true;
+    }
+    return { targetId, report, suspended, healed };
+  } catch (err) {
+    return { targetId, suspended, healed: false, error: (err as Error).message };
+  }
+};
