@@ -30,10 +30,15 @@ export class SlackNotifier implements Notifier {
   }
 
   async failure(notice: FailureNotice): Promise<void> {
+    await this.post(failureMessage(notice), `failure notice for ${notice.targetId}`);
+  }
+
+  /** Posts a prepared message (a drift run's report). */
+  async post(message: { text: string; blocks: unknown[] }, what = 'message'): Promise<void> {
     try {
-      await this.hook.send(failureMessage(notice));
+      await this.hook.send(message as Parameters<IncomingWebhook['send']>[0]);
     } catch (cause) {
-      throw new ReconcilerError(`Slack: failure notice for ${notice.targetId} was not delivered: ${(cause as Error).message}`, { cause });
+      throw new ReconcilerError(`Slack: ${what} was not delivered: ${(cause as Error).message}`, { cause });
     }
   }
 }

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IncomingWebhook } from '@slack/webhook';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTarget } from '../../lib/drift/check-target.js';
+import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import { runDrift } from '../../lib/drift/run-drift.js';
 import { sweep } from '../../lib/drift/sweep.js';
 import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
@@ -49,9 +49,7 @@ describe('drift runs, Slack reports and the sweeper', () => {
             await reconcileTarget({ ...t, trigger: 'self-heal', force: true }, { ...p.deps, holder: 'self-heal' });
           },
         }),
-      post: async (m) => {
-        await new IncomingWebhook(slackUrl).send(m);
-      },
+      post: (m) => new SlackNotifier(slackUrl).post(m, 'drift report'),
     });
 
   beforeAll(async () => {
