@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machine } from './machine.js';
+import { benchDrift } from './drift.js';
 import { benchGitHubFetch } from './github-fetch.js';
 import { benchKubernetes } from './kubernetes.js';
 import { benchLedger } from './ledger.js';
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   ledger: benchLedger,
   pipeline: benchPipeline,
   'github-fetch': benchGitHubFetch,
+  drift: benchDrift,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

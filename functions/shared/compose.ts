@@ -83,3 +83,27 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
     log: (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields })),
   };
 };
+
+/** The drift function's dependencies: checks, the sweeper, self-heal hand-offs and the Slack report. */
+export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()) => {
+  if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the drift function');
+  const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
+  const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
+  const lambda = new LambdaClient({});
+  const handOff = lambdaHandOff(lambda, config.reconcileFunction);
+  const slackId = config.secretIds.slack;
+  return {
+    ledger,
+    lambda,
+    driftFunction: config.driftFunction,
+    check: {
+      ledger,
+      source,
+      registry: config.registry,
+      cluster: clusterClients(config.registry, readSecret, false),
+      heal: (t: { repository: string; target: string; branch: string }) => handOff({ ...t, trigger: 'self-heal', force: true }),
+    },
+    sweep: { ledger, source, registry: config.registry, handOff },
+    ...(slackId ? { post: async (m: { text: string; blocks: unknown[] }) => new SlackNotifier(await readSecret(slackId)).post(m, 'drift report') } : {}),
+  };
+};

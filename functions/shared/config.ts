@@ -8,6 +8,7 @@ export interface FunctionConfig {
   readonly table: string;
   readonly registry: Registry;
   readonly reconcileFunction?: string;
+  readonly driftFunction?: string;
   readonly secretIds: { webhook?: string; webhookPrevious?: string; github?: string; slack?: string };
   readonly githubApiUrl?: string;
   readonly maxBodyBytes?: number;
@@ -23,6 +24,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   table: required(env, ENV.table),
   registry: parseRegistry(required(env, ENV.registryJson), ENV.registryJson),
   ...(env[ENV.reconcileFunction] ? { reconcileFunction: env[ENV.reconcileFunction] } : {}),
+  ...(env[ENV.driftFunction] ? { driftFunction: env[ENV.driftFunction] } : {}),
   secretIds: {
     ...(env[ENV.webhookSecretId] ? { webhook: env[ENV.webhookSecretId] } : {}),
     ...(env[ENV.webhookSecretPreviousId] ? { webhookPrevious: env[ENV.webhookSecretPreviousId] } : {}),

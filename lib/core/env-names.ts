@@ -12,6 +12,8 @@ export const ENV = {
   registryJson: 'DRIFTLESS_REGISTRY_JSON',
   /** A local registry file (CLI, serve). */
   registry: 'DRIFTLESS_REGISTRY',
+  /** The drift function's name or ARN (the schedule's run invokes it once per target). */
+  driftFunction: 'DRIFTLESS_DRIFT_FUNCTION',
   /** The reconcile function's name or ARN (the webhook hands work to it). */
   reconcileFunction: 'DRIFTLESS_RECONCILE_FUNCTION',
   /** Secrets Manager ids (deployed). */

@@ -22,6 +22,8 @@ import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequ
 import { GitHubSource } from '../source/github-source.js';
 import { LocalGitSource } from '../source/local-git-source.js';
 import type { RepositorySource } from '../source/repository-source.js';
+import { checkTarget } from '../drift/check-target.js';
+import { runDrift, type DriftRun } from '../drift/run-drift.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
 import { ADMIN_TOKEN, KubeApiServer } from './sandbox-cluster/server.js';
@@ -35,6 +37,8 @@ export interface ServeOptions {
   readonly clones?: Readonly<Record<string, string>>;
   /** How often local clones are checked for new heads. @default 10000 */
   readonly pollMs?: number;
+  /** How often the drift loop runs. @default 5 minutes */
+  readonly driftMs?: number;
   /** Where demo files go. @default .driftless */
   readonly stateDir?: string;
   readonly cwd: string;
@@ -50,6 +54,8 @@ export interface Serving {
   readonly secret: string;
   /** Checks every cloned repository for new heads now (the local sweeper). */
   sweep(): Promise<void>;
+  /** Runs the drift loop once now. */
+  drift(): Promise<DriftRun>;
   /** Resolves when every reconcile started so far has finished. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -236,8 +242,25 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
         }
       }
     };
-    const pollMs = o.pollMs ?? 10_000;
     let sweeping = Promise.resolve();
+    // The drift loop: desired at each target's last applied commit against live; Slack only on change.
+    const notifier = slackUrl ? new SlackNotifier(slackUrl) : undefined;
+    const drift = async (): Promise<DriftRun> => {
+      const r = await runDrift({
+        ledger,
+        check: (id) => checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }),
+        ...(notifier ? { post: (m) => notifier.post(m, 'drift report') } : {}),
+      });
+      for (const c of r.changes) {
+        o.print(`drift  ${c.check.targetId}: ${c.change === 'resolved' ? 'drift resolved' : `${c.change} drift, ${c.check.report?.objects.length ?? 0} object(s)`}${c.check.healed ? ' (self-healed)' : ''}`);
+      }
+      return r;
+    };
+    const driftTimer = setInterval(() => {
+      sweeping = sweeping.then(() => drift()).then(() => undefined).catch((err: unknown) => o.print(`drift error: ${(err as Error).message}`));
+    }, o.driftMs ?? 5 * 60_000);
+    stops.push(() => clearInterval(driftTimer));
+    const pollMs = o.pollMs ?? 10_000;
     const timer = setInterval(() => {
       sweeping = sweeping.then(sweep).catch((err: unknown) => o.print(`sweep error: ${(err as Error).message}`));
     }, pollMs);
@@ -246,6 +269,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     o.print(`  webhook   POST ${url}/webhook   (secret: ${demo ? secret : 'from DRIFTLESS_WEBHOOK_SECRET'})`);
     o.print(`  ledger    table ${table} at ${endpoint}`);
     o.print(`  invoke    ${invoke.url} (reconcile runs in this process)`);
+    o.print(`  drift     every ${Math.round((o.driftMs ?? 300_000) / 1000)} s${slackUrl ? ', reported to Slack' : ''}`);
     for (const [repo, dir] of Object.entries(clones)) o.print(`  repo      ${repo} from ${dir} (checked every ${Math.round(pollMs / 1000)} s)`);
     await sweep().catch((err: unknown) => o.print(`sweep error: ${(err as Error).message}`));
     return {
@@ -253,6 +277,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       webhookUrl: `${url}/webhook`,
       secret,
       sweep,
+      drift,
       idle: () => invoke.idle(),
       stop: async () => {
         await sweeping;

@@ -45,6 +45,8 @@ describe('driftless serve (demo defaults)', () => {
     await serving.idle();
     expect(lines.some((l) => l.includes(`acme/shop/shop-dev ${head.slice(0, 7)} succeeded — 1 created, 1 configured, 2 unchanged, 1 deleted`))).toBe(true);
     expect(lines.some((l) => l.includes('acme/shop/shop-prod: not touched by this change'))).toBe(true);
+    const quiet = await serving.drift();
+    expect(quiet.changes).toEqual([]);
     const bad = await fetch(serving.webhookUrl, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' }, body });
     expect(bad.status).toBe(401);
   });

@@ -3,7 +3,7 @@ import { serve } from '../../local/serve.js';
 import { parseFlags, UsageError } from '../args.js';
 import { paint, type Io } from '../output.js';
 
-const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--poll 10s]';
+const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--poll 10s] [--drift-interval 5m]';
 
 /**
  * `driftless serve`: the main job on this machine — webhook, reconcile and the local sweeper, with DynamoDB
@@ -12,7 +12,7 @@ const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone O
 export const serveCommand = async (args: readonly string[], io: Io, until: Promise<unknown> = signalled()): Promise<number> => {
   const { values } = parseFlags(
     args,
-    { port: { type: 'string', default: '8787' }, registry: { type: 'string' }, clone: { type: 'string', multiple: true }, poll: { type: 'string', default: '10s' } },
+    { port: { type: 'string', default: '8787' }, registry: { type: 'string' }, clone: { type: 'string', multiple: true }, poll: { type: 'string', default: '10s' }, 'drift-interval': { type: 'string', default: '5m' } },
     USAGE,
   );
   const clones: Record<string, string> = {};
@@ -25,12 +25,15 @@ export const serveCommand = async (args: readonly string[], io: Io, until: Promi
   const pollMs = parseDuration(values.poll ?? '10s');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number\n${USAGE}`);
   if (pollMs === undefined) throw new UsageError(`--poll must be a duration such as 10s\n${USAGE}`);
+  const driftMs = parseDuration(values['drift-interval'] ?? '5m');
+  if (driftMs === undefined) throw new UsageError(`--drift-interval must be a duration such as 5m\n${USAGE}`);
   const stamp = () => paint(io, 'dim', new Date().toISOString().slice(11, 19));
   const serving = await serve({
     port,
     ...(values.registry ? { registryFile: values.registry } : {}),
     clones,
     pollMs,
+    driftMs,
     cwd: io.cwd,
     env: io.env,
     print: (line) => io.stdout(`${stamp()} ${line}\n`),
