@@ -1,5 +1,27 @@
-import { App } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parse } from 'yaml';
+import { ReconcilerStack, type RegistryJson } from './stacks/reconciler-stack.js';
 
-/** The CDK app that deploys the reconciler (the stack itself lands with its own issue). */
+/**
+ * The CDK app. Context: `registry` (JSON) or `registryFile` (a YAML/JSON file; default infra/registry.example.json),
+ * `driftRateMinutes` (15), `reconcileReservedConcurrency` (off), `stackName` (Driftless), `vpc` (JSON:
+ * vpcId, availabilityZones, subnetIds, securityGroupId). Synth works offline, with no credentials.
+ */
 const app = new App();
+const ctx = (k: string): unknown => app.node.tryGetContext(k);
+const asJson = <T>(v: unknown): T | undefined => (v === undefined ? undefined : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+const registryFile = String(ctx('registryFile') ?? join(import.meta.dirname, 'registry.example.json'));
+const registry = asJson<RegistryJson>(ctx('registry')) ?? (parse(readFileSync(resolve(registryFile), 'utf8')) as RegistryJson);
+const vpc = asJson<{ vpcId: string; availabilityZones: string[]; subnetIds: string[]; securityGroupId: string }>(ctx('vpc'));
+const concurrency = ctx('reconcileReservedConcurrency');
+new ReconcilerStack(app, String(ctx('stackName') ?? 'Driftless'), {
+  registry,
+  driftRateMinutes: Number(ctx('driftRateMinutes') ?? 15),
+  ...(concurrency !== undefined ? { reconcileReservedConcurrency: Number(concurrency) } : {}),
+  ...(vpc ? { vpc } : {}),
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();

@@ -1,0 +1,235 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lib/core/env-names.js';
+import { ReconcilerFunction } from '../constructs/reconciler-function.js';
+
+/** The registry, as the stack reads it (DESIGN.md, "Trust"). */
+export interface RegistryJson {
+  repositories: Record<string, { clusters?: string[]; namespaces?: string[]; stackPrefix?: string; regions?: string[] }>;
+  clusters: Record<string, { eks?: { name: string; region: string }; kubeconfigSecret?: string }>;
+}
+
+export interface ReconcilerStackProps extends StackProps {
+  /** Which repositories may write where; decides which clusters, stacks and secrets the functions reach. */
+  readonly registry: RegistryJson;
+  /** Minutes between drift runs. @default 15 */
+  readonly driftRateMinutes?: number;
+  /** Reserved concurrency of the reconcile function; off by default (fails deploys on low-quota accounts). @default undefined */
+  readonly reconcileReservedConcurrency?: number;
+  /** Secret names. @default driftless/webhook-secret, driftless/webhook-secret-previous, driftless/github, driftless/slack-webhook */
+  readonly secretNames?: { webhook?: string; webhookPrevious?: string; github?: string; slack?: string };
+  /** Optional VPC placement for private EKS endpoints (no lookups: synth stays offline). @default no VPC */
+  readonly vpc?: { vpcId: string; availabilityZones: string[]; subnetIds: string[]; securityGroupId: string };
+}
+
+/**
+ * The reconciler's own stack: webhook (Function URL, HMAC checked in code), reconcile and drift functions, the
+ * ledger table, an artifact bucket, a CloudFormation service role, the drift schedule, a dead-letter queue and alarms.
+ * @example
+ * new ReconcilerStack(app, 'Driftless', { registry });
+ */
+export class ReconcilerStack extends Stack {
+  constructor(scope: Construct, id: string, props: ReconcilerStackProps) {
+    super(scope, id, props);
+    const names = {
+      webhook: 'driftless/webhook-secret',
+      webhookPrevious: 'driftless/webhook-secret-previous',
+      github: 'driftless/github',
+      slack: 'driftless/slack-webhook',
+      ...props.secretNames,
+    };
+
+    const table = new Table(this, 'SyncLedger', {
+      partitionKey: { name: 'PK', type: AttributeType.STRING },
+      sortKey: { name: 'SK', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const ix of ['GSI1', 'GSI2']) {
+      table.addGlobalSecondaryIndex({ indexName: ix, partitionKey: { name: `${ix}PK`, type: AttributeType.STRING }, sortKey: { name: `${ix}SK`, type: AttributeType.STRING } });
+    }
+
+    const artifacts = new Bucket(this, 'Artifacts', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: false,
+      lifecycleRules: [{ expiration: Duration.days(7) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: false,
+    });
+
+    const dlq = new Queue(this, 'DeadLetters', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+
+    const cfnRole = new Role(this, 'CloudFormationServiceRole', {
+      assumedBy: new ServicePrincipal('cloudformation.amazonaws.com'),
+      description: 'Role CloudFormation assumes for stack targets; attach the permissions your stacks need',
+    });
+
+    const secret = (id: string, name: string) => Secret.fromSecretNameV2(this, id, name);
+    const webhookSecret = secret('WebhookSecret', names.webhook);
+    const webhookPrevious = secret('WebhookSecretPrevious', names.webhookPrevious);
+    const github = secret('GitHubSecret', names.github);
+    const slack = secret('SlackSecret', names.slack);
+    const kubeconfigSecrets = Object.values(props.registry.clusters)
+      .map((c) => c.kubeconfigSecret)
+      .filter((n): n is string => Boolean(n));
+
+    const vpc = props.vpc
+      ? {
+          vpc: Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.vpc.vpcId, availabilityZones: props.vpc.availabilityZones }),
+          subnets: props.vpc.subnetIds.map((s, i) => Subnet.fromSubnetId(this, `Subnet${i}`, s)),
+          securityGroups: [SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', props.vpc.securityGroupId)],
+        }
+      : undefined;
+    const registryJson = JSON.stringify(props.registry);
+    const common = { [ENV.registryJson]: registryJson };
+
+    const reconcile = new ReconcilerFunction(this, 'Reconcile', {
+      name: 'reconcile',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      environment: common,
+      ...(props.reconcileReservedConcurrency !== undefined ? { reservedConcurrency: props.reconcileReservedConcurrency } : {}),
+      ...(vpc ? { vpc } : {}),
+    })
+      .bindLedger(table, ENV.table)
+      .bindSecret(github, ENV.githubSecretId)
+      .bindSecret(slack, ENV.slackSecretId);
+    reconcile.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(dlq) });
+
+    const webhook = new ReconcilerFunction(this, 'Webhook', { name: 'webhook', timeout: Duration.seconds(10), memorySize: 256, environment: common })
+      .bindLedger(table, ENV.table)
+      .bindSecret(webhookSecret, ENV.webhookSecretId)
+      .bindSecret(webhookPrevious, ENV.webhookSecretPreviousId)
+      .bindSecret(github, ENV.githubSecretId);
+    webhook.fn.addEnvironment(ENV.reconcileFunction, reconcile.fn.functionName);
+    reconcile.fn.grantInvoke(webhook.fn);
+    const url = webhook.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+
+    const drift = new ReconcilerFunction(this, 'Drift', { name: 'drift', timeout: Duration.minutes(15), memorySize: 1024, environment: common, ...(vpc ? { vpc } : {}) })
+      .bindLedger(table, ENV.table)
+      .bindSecret(github, ENV.githubSecretId)
+      .bindSecret(slack, ENV.slackSecretId);
+    drift.fn.addEnvironment(ENV.reconcileFunction, reconcile.fn.functionName);
+    reconcile.fn.grantInvoke(drift.fn);
+    // The run invokes itself once per target; by ARN pattern, to avoid a dependency on its own policy.
+    drift.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: `${Stack.of(this).stackName}-Drift*`, arnFormat: ':' as never })] }),
+    );
+    const rate = props.driftRateMinutes ?? 15;
+    const schedule = new Rule(this, 'DriftSchedule', { schedule: Schedule.rate(Duration.minutes(rate)), targets: [new LambdaFunction(drift.fn)] });
+
+    // Cluster and stack access, from the registry only.
+    const kubeconfigs = kubeconfigSecrets.map((name, i) => Secret.fromSecretNameV2(this, `Kubeconfig${i}`, name));
+    for (const fn of [reconcile.fn, drift.fn]) {
+      for (const k of kubeconfigs) k.grantRead(fn);
+      const eks = Object.values(props.registry.clusters).flatMap((c) => (c.eks ? [c.eks] : []));
+      if (eks.length) {
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: eks.map((c) => this.formatArn({ service: 'eks', region: c.region, resource: 'cluster', resourceName: c.name })) }),
+        );
+      }
+    }
+    const stackArns = Object.values(props.registry.repositories).flatMap((r) =>
+      r.stackPrefix ? (r.regions ?? [this.region]).map((region) => this.formatArn({ service: 'cloudformation', region, resource: 'stack', resourceName: `${r.stackPrefix}*/*` })) : [],
+    );
+    if (stackArns.length) {
+      reconcile.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: [
+            'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
+            'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:DeleteStack', 'cloudformation:DetectStackDrift',
+            'cloudformation:DescribeStackDriftDetectionStatus', 'cloudformation:DescribeStackResourceDrifts', 'cloudformation:GetTemplate',
+          ],
+          resources: stackArns,
+        }),
+      );
+      reconcile.fn.addToRolePolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [cfnRole.roleArn] }));
+      artifacts.grantReadWrite(reconcile.fn);
+      reconcile.fn.addEnvironment('DRIFTLESS_ARTIFACT_BUCKET', artifacts.bucketName);
+      reconcile.fn.addEnvironment('DRIFTLESS_CLOUDFORMATION_ROLE', cfnRole.roleArn);
+    }
+
+    // Alarms: dead letters, reconcile errors, throttles, and a drift run missing for two intervals.
+    new Alarm(this, 'DeadLettersAlarm', {
+      metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: 'a reconcile hand-off failed after its retries (messages in the dead-letter queue)',
+    });
+    new Alarm(this, 'ReconcileErrorsAlarm', {
+      metric: reconcile.fn.metricErrors({ period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    for (const [name, f] of [['Webhook', webhook], ['Reconcile', reconcile], ['Drift', drift]] as const) {
+      new Alarm(this, `${name}ThrottlesAlarm`, {
+        metric: f.fn.metricThrottles({ period: Duration.minutes(5) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    new Alarm(this, 'DriftMissingAlarm', {
+      metric: drift.fn.metricInvocations({ period: Duration.minutes(rate * 2) }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.BREACHING,
+      alarmDescription: `no drift run for two intervals (${rate * 2} minutes)`,
+    });
+
+    new CfnOutput(this, 'WebhookUrl', { value: url.url, description: 'Payload URL of the GitHub webhook' });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'ReconcileFunctionName', { value: reconcile.fn.functionName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: dlq.queueUrl });
+    new CfnOutput(this, 'CloudFormationRoleArn', { value: cfnRole.roleArn });
+    void schedule;
+
+    // Every acknowledged cdk-nag finding says why.
+    const acks: [string, string][] = [
+      ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', "grants only writing the functions' own logs"],
+      ['AwsSolutions-IAM5[Resource::<SyncLedger8ED48ECC.Arn>/index/*]', "the ledger's two indexes (GSI1, GSI2), which history, status and the drift run query"],
+      ['AwsSolutions-IAM5[Resource::<ReconcileF09151E3.Arn>:*]', 'versions and aliases of the reconcile function, for the async hand-off'],
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function/${this.stackName}-Drift*]`, 'the drift run invokes its own function once per target'],
+      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map(
+        (a) => [`AwsSolutions-IAM5[Action::${a}]`, 'the reconcile function stages large templates in the artifact bucket only'] as [string, string],
+      ),
+      ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/*]', 'objects of the artifact bucket only'],
+      ...Object.values(props.registry.repositories).flatMap((r) =>
+        r.stackPrefix
+          ? (r.regions?.length ? r.regions : ['<AWS::Region>']).map(
+              (region) =>
+                [
+                  `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${region}:<AWS::AccountId>:stack/${r.stackPrefix}*/*]`,
+                  `stacks under the registry's stack prefix ${r.stackPrefix} only`,
+                ] as [string, string],
+            )
+          : [],
+      ),
+      ['AwsSolutions-S1', 'the artifact bucket only holds large templates for CloudFormation for a few days; CloudTrail covers access'],
+      ['AwsSolutions-SQS3', 'this queue is itself the dead-letter queue'],
+      ['AwsSolutions-L1', 'Node.js 22 is the newest runtime the handlers are tested on'],
+    ];
+    for (const [id, reason] of acks) Validations.of(this).acknowledge({ id: `AwsSolutions::${id}`, reason });
+  }
+}
