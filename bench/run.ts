@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machine } from './machine.js';
+import { benchBundles } from './bundles.js';
 import { benchDrift } from './drift.js';
 import { benchGitHubFetch } from './github-fetch.js';
 import { benchKubernetes } from './kubernetes.js';
@@ -19,6 +20,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   pipeline: benchPipeline,
   'github-fetch': benchGitHubFetch,
   drift: benchDrift,
+  bundles: benchBundles,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -4,8 +4,8 @@ import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
-import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
-import { GitHubSource, type GitHubAuth } from '../../lib/source/github-source.js';
+import { GitHubSource } from '../../lib/source/github-source.js';
+import { githubAuthFrom } from './github-auth.js';
 import type { RepositorySource } from '../../lib/source/repository-source.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
 import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
@@ -14,18 +14,6 @@ import { secretsManager } from './secrets.js';
 
 /** Reads a secret by id (Secrets Manager in AWS, the environment locally). */
 export type SecretReader = (id: string) => Promise<string>;
-
-/** GitHub credentials from a secret: a token, or `{"appId": …, "privateKey": "…"}` for a GitHub App. */
-export const githubAuthFrom = (secret: string): GitHubAuth => {
-  const trimmed = secret.trim();
-  if (trimmed.startsWith('{')) {
-    const v = JSON.parse(trimmed) as { appId?: string | number; privateKey?: string; token?: string };
-    if (v.token) return { token: v.token };
-    if (v.appId && v.privateKey) return { appId: v.appId, privateKey: v.privateKey };
-    throw new ReconcilerError('GitHub secret: expected a token, or JSON with appId and privateKey');
-  }
-  return { token: trimmed };
-};
 
 /** A lazy GitHub source: credentials are read on first use. */
 export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | undefined, baseUrl?: string): RepositorySource => {
@@ -41,23 +29,6 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     readFile: async (...a) => (await get()).readFile(...a),
     setStatus: async (...a) => (await get()).setStatus(...a),
     headIfChanged: async (...a) => (await get()).headIfChanged(...a),
-  };
-};
-
-/** The webhook function's dependencies. */
-export const composeWebhook = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()): Omit<WebhookDeps, 'secrets'> & { secrets: () => Promise<string[]> } => {
-  if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the webhook');
-  const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
-  return {
-    registry: config.registry,
-    ledger,
-    source: lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl),
-    handOff: lambdaHandOff(new LambdaClient({}), config.reconcileFunction),
-    ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
-    secrets: async () =>
-      Promise.all(
-        [config.secretIds.webhook, config.secretIds.webhookPrevious].filter((id): id is string => Boolean(id)).map((id) => readSecret(id).catch(() => '')),
-      ),
   };
 };
 

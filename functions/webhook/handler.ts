@@ -1,5 +1,5 @@
 import { handleWebhook } from '../../lib/reconcile/handle-webhook.js';
-import { composeWebhook } from '../shared/compose.js';
+import { composeWebhook } from './compose.js';
 import { toHttpResponse, toWebhookRequest, type FunctionUrlEvent, type FunctionUrlResult } from '../shared/http.js';
 
 const deps = composeWebhook(); // cold start: config and clients, once

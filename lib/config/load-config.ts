@@ -112,11 +112,11 @@ const syntaxCheck = (file: string, doc: LocatedDocument): void => {
   }
 };
 
-const zodIssues = (file: string, doc: LocatedDocument, issues: readonly z.core.$ZodIssue[]): ConfigIssue[] =>
+const zodIssues = (file: string, doc: LocatedDocument, issues: readonly z.ZodIssue[]): ConfigIssue[] =>
   issues.flatMap((issue) => {
     const path = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
+      return issue.keys.map((key: string) => ({
         file,
         ...doc.locate(path, key),
         field: formatFieldPath([...path, key]),
@@ -126,10 +126,13 @@ const zodIssues = (file: string, doc: LocatedDocument, issues: readonly z.core.$
     return [{ file, ...doc.locate(path), field: formatFieldPath(path), message: describeIssue(issue, doc, path) }];
   });
 
-const describeIssue = (issue: z.core.$ZodIssue, doc: LocatedDocument, path: PropertyKey[]): string => {
+const describeIssue = (issue: z.ZodIssue, doc: LocatedDocument, path: PropertyKey[]): string => {
   if (issue.code === 'invalid_type' && valueAt(doc.value, path) === undefined) return 'is required';
-  if (issue.code === 'invalid_union' && path[path.length - 1] === 'type') return 'must be kubernetes or cloudformation';
-  return issue.message.replace(/^Invalid input: /, '');
+  if ((issue.code === 'invalid_union_discriminator' || issue.code === 'invalid_union') && path[path.length - 1] === 'type') {
+    return 'must be kubernetes or cloudformation';
+  }
+  const message = issue.message.replace(/^Invalid input: /, '');
+  return message.charAt(0).toLowerCase() + message.slice(1);
 };
 
 const valueAt = (value: unknown, path: readonly PropertyKey[]): unknown =>

@@ -57,9 +57,9 @@ const kubernetesTargetSchema = z.strictObject({
   type: z.literal('kubernetes').default('kubernetes'),
   cluster: z.string().min(1),
   namespace: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
-  apply: applySchema.prefault({}),
-  prune: pruneSchema.prefault({}),
-  wait: waitSchema.prefault({}),
+  apply: applySchema.default({}),
+  prune: pruneSchema.default({}),
+  wait: waitSchema.default({}),
 });
 
 const cloudFormationTargetSchema = z.strictObject({
@@ -78,7 +78,7 @@ const cloudFormationTargetSchema = z.strictObject({
       /** Service role CloudFormation assumes for this stack; defaults to the deployment's role. */
       roleArn: z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
     })
-    .prefault({}),
+    .default({}),
 });
 
 const targetSchema = z.discriminatedUnion('type', [kubernetesTargetSchema, cloudFormationTargetSchema]);
@@ -94,9 +94,9 @@ export const driftlessConfigSchema = z.strictObject({
     .strictObject({
       slack: z
         .strictObject({ on: z.array(z.enum(NOTIFY_EVENTS)).default(['drift', 'failure']) })
-        .prefault({}),
+        .default({}),
     })
-    .prefault({}),
+    .default({}),
 });
 
 /** A validated `driftless.yaml` with every default filled in. */

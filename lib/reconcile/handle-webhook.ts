@@ -27,7 +27,8 @@ export interface WebhookDeps {
   readonly registry: Registry;
   /** Only what the webhook needs of the ledger: deliveries, and the targets it already knows. */
   readonly ledger: Pick<Ledger, 'hasDelivery' | 'recordDelivery' | 'listTargets'>;
-  readonly source: RepositorySource;
+  /** Only what the webhook needs of a repository source: one file, and a status on a bad driftless.yaml. */
+  readonly source: Pick<RepositorySource, 'readFile' | 'setStatus'>;
   /** Hands one target to reconcile (an async Lambda invoke); rejects when the hand-off failed. */
   readonly handOff: (request: ReconcileRequest) => Promise<void>;
   /** Largest body accepted. @default 1 MiB */

@@ -16,7 +16,8 @@ export interface KubeconfigSource {
 
 /** A connection from a kubeconfig, authenticated by @kubernetes/client-node (tokens, certificates, exec plugins). */
 export const connectionFromKubeconfig = async (src: KubeconfigSource): Promise<ClusterConnection> => {
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  // The config module alone: the package's index pulls in every generated API client (megabytes in a bundle).
+  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
   const kc = new KubeConfig();
   const where = src.contents !== undefined ? 'kubeconfig from the secret' : src.file ? `kubeconfig ${src.file}` : 'default kubeconfig';
   try {

@@ -1,0 +1,39 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ReconcilerError } from '../../lib/core/errors.js';
+import { dynamoDbClient } from '../../lib/ledger/client.js';
+import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
+import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
+import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
+import { GitHubApi } from '../../lib/source/github-api.js';
+import { githubAuthFrom } from '../shared/github-auth.js';
+import { loadConfig, type FunctionConfig } from '../shared/config.js';
+import { secretsManager } from '../shared/secrets.js';
+
+/** The webhook function's dependencies: only what it needs (no clusters, no tarballs, no Slack). */
+export const composeWebhook = (
+  config: FunctionConfig = loadConfig(),
+  readSecret: (id: string) => Promise<string> = secretsManager(),
+): Omit<WebhookDeps, 'secrets'> & { secrets: () => Promise<string[]> } => {
+  if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the webhook');
+  let github: Promise<GitHubApi> | undefined;
+  const api = () =>
+    (github ??= (async () => {
+      const id = config.secretIds.github;
+      if (!id) throw new ReconcilerError('no GitHub credentials configured');
+      return new GitHubApi({ auth: githubAuthFrom(await readSecret(id)), ...(config.githubApiUrl ? { baseUrl: config.githubApiUrl } : {}) });
+    })());
+  return {
+    registry: config.registry,
+    ledger: new DynamoDbLedger(dynamoDbClient(process.env), config.table),
+    source: {
+      readFile: async (...a) => (await api()).readFile(...a),
+      setStatus: async (...a) => (await api()).setStatus(...a),
+    },
+    handOff: lambdaHandOff(new LambdaClient({}), config.reconcileFunction),
+    ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
+    secrets: async () =>
+      Promise.all(
+        [config.secretIds.webhook, config.secretIds.webhookPrevious].filter((id): id is string => Boolean(id)).map((id) => readSecret(id).catch(() => '')),
+      ),
+  };
+};

@@ -1,0 +1,173 @@
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { createAppAuth } from '@octokit/auth-app';
+import { ReconcilerError } from '../core/errors.js';
+import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
+
+/** How the reconciler authenticates to GitHub: a token, or a GitHub App (installation tokens, cached by Octokit). */
+export type GitHubAuth = { token: string } | { appId: string | number; privateKey: string };
+
+export interface GitHubSourceOptions {
+  readonly auth: GitHubAuth;
+  /** API base URL (GitHub Enterprise, or a local test endpoint). @default https://api.github.com */
+  readonly baseUrl?: string;
+  /** Called when the rate limit is hit (logging). */
+  readonly onRateLimit?: (message: string) => void;
+}
+
+const ThrottledOctokit = Octokit.plugin(retry, throttling);
+type Client = InstanceType<typeof ThrottledOctokit>;
+
+/** The most files a compare answers in one page; more means a truncated compare (every target touched). */
+const COMPARE_PAGE = 300;
+
+/** GitHub's API for repositories, through Octokit with the retry and throttling plugins (everything but snapshots). */
+export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
+  private readonly clients = new Map<string, Client>();
+
+  constructor(private readonly options: GitHubSourceOptions) {}
+
+  protected client(installationId?: number): Client {
+    const key = String(installationId ?? 'token');
+    let c = this.clients.get(key);
+    if (!c) {
+      const common = {
+        ...(this.options.baseUrl ? { baseUrl: this.options.baseUrl } : {}),
+        userAgent: 'driftless',
+        throttle: {
+          onRateLimit: (after: number, opts: { method: string; url: string }, _o: unknown, retryCount: number) => {
+            this.options.onRateLimit?.(`GitHub rate limit on ${opts.method} ${opts.url}; retrying after ${after} s`);
+            return retryCount < 2;
+          },
+          onSecondaryRateLimit: (after: number, opts: { method: string; url: string }, _o: unknown, retryCount: number) => {
+            this.options.onRateLimit?.(`GitHub secondary rate limit on ${opts.method} ${opts.url}; retrying after ${after} s`);
+            return retryCount < 1;
+          },
+        },
+      };
+      const auth = this.options.auth;
+      c =
+        'token' in auth
+          ? new ThrottledOctokit({ ...common, auth: auth.token })
+          : new ThrottledOctokit({
+              ...common,
+              authStrategy: createAppAuth,
+              auth: { appId: auth.appId, privateKey: auth.privateKey, ...(installationId ? { installationId } : {}) },
+            });
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  private readonly installations = new Map<string, number>();
+
+  /** The Octokit for a repository: the token's, or the App installation's (looked up once per repository). */
+  protected async forRepo(repository: string): Promise<Client> {
+    if ('token' in this.options.auth) return this.client();
+    let id = this.installations.get(repository);
+    if (id === undefined) {
+      const [owner, repo] = split(repository);
+      const res = await this.client().request('GET /repos/{owner}/{repo}/installation', { owner, repo });
+      id = res.data.id;
+      this.installations.set(repository, id);
+    }
+    return this.client(id);
+  }
+
+  async headAndChanges(repository: string, branch: string, since?: string, signal?: AbortSignal): Promise<HeadAndChanges> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    const request = signal ? { request: { signal } } : {};
+    if (since) {
+      // One request gives both: the compare of the last attempted commit with the branch names the head.
+      try {
+        const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { owner, repo, basehead: `${since}...${branch}`, per_page: COMPARE_PAGE, ...request });
+        const d = res.data;
+        const files = (d.files ?? []).flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])]);
+        // Compare lists the changes from the merge base: when the head is not a descendant of the base (a
+        // force-push back, a rewritten branch), what changed since the base is not in it, so touch everything.
+        const truncated = (d.files?.length ?? 0) >= COMPARE_PAGE || d.commits.length < d.ahead_by || d.behind_by > 0;
+        let head: string | undefined;
+        if (d.ahead_by === 0) head = d.behind_by === 0 ? d.base_commit.sha : d.merge_base_commit.sha;
+        else if (d.commits.length === d.ahead_by) head = d.commits[d.commits.length - 1]?.sha;
+        if (head) return { head, changed: { files, truncated } };
+        const ref = await this.ref(gh, owner, repo, branch, signal);
+        return { head: ref, changed: { files, truncated: true }, requests: 2 };
+      } catch (err) {
+        // An unknown base (force-pushed away, or garbage collected): every target counts as touched.
+        if ((err as { status?: number }).status !== 404) throw wrap(repository, 'compare', err);
+        return { head: await this.ref(gh, owner, repo, branch, signal), changed: { files: [], truncated: true }, requests: 2 };
+      }
+    }
+    return { head: await this.ref(gh, owner, repo, branch, signal) };
+  }
+
+  private async ref(gh: Client, owner: string, repo: string, branch: string, signal?: AbortSignal): Promise<string> {
+    try {
+      const res = await gh.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${branch}`, ...(signal ? { request: { signal } } : {}) });
+      return res.data.object.sha;
+    } catch (err) {
+      throw wrap(`${owner}/${repo}`, `branch ${branch}`, err);
+    }
+  }
+
+  async headIfChanged(repository: string, branch: string, etag?: string): Promise<{ notModified: true } | { head: string; etag?: string }> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      const res = await gh.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${branch}`, ...(etag ? { headers: { 'if-none-match': etag } } : {}) });
+      const tag = res.headers.etag;
+      return { head: res.data.object.sha, ...(tag ? { etag: tag } : {}) };
+    } catch (err) {
+      if ((err as { status?: number }).status === 304) return { notModified: true };
+      throw wrap(repository, `branch ${branch}`, err);
+    }
+  }
+
+  async readFile(repository: string, sha: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      const res = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
+        owner,
+        repo,
+        path,
+        ref: sha,
+        headers: { accept: 'application/vnd.github.raw+json' },
+        ...(signal ? { request: { signal } } : {}),
+      });
+      return typeof res.data === 'string' ? res.data : Buffer.from((res.data as { content?: string }).content ?? '', 'base64').toString('utf8');
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return undefined;
+      throw wrap(repository, `${path} at ${sha.slice(0, 12)}`, err);
+    }
+  }
+
+  async setStatus(repository: string, sha: string, status: CommitStatus): Promise<void> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      await gh.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+        owner,
+        repo,
+        sha,
+        state: status.state,
+        context: status.context,
+        description: status.description.slice(0, 140),
+        ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+      });
+    } catch (err) {
+      throw wrap(repository, `status ${status.context}`, err);
+    }
+  }
+}
+
+export const split = (repository: string): [string, string] => {
+  const [owner, repo] = repository.split('/');
+  if (!owner || !repo) throw new ReconcilerError(`repository "${repository}" is not OWNER/NAME`);
+  return [owner, repo];
+};
+
+export const wrap = (repository: string, what: string, err: unknown): ReconcilerError =>
+  new ReconcilerError(`GitHub ${repository}: ${what} failed: ${(err as { status?: number }).status ?? ''} ${(err as Error).message}`.replace(/\s+/g, ' '), { cause: err });
