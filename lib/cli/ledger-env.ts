@@ -3,9 +3,25 @@ import { ReconcilerError } from '../core/errors.js';
 import { dynamoDbClient } from '../ledger/client.js';
 import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
 import { tableExists } from '../ledger/table.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A running `driftless serve` in this directory (its `.driftless/serve.json`), if any. */
+export const localServe = (cwd: string): { url: string; invokeUrl: string; dynamoDbEndpoint: string; table: string } | undefined => {
+  const file = join(cwd, '.driftless', 'serve.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof localServe>) : undefined;
+};
+
+/** The environment, with a local serve's ledger filled in when DRIFTLESS_TABLE is not set. */
+export const withServeDefaults = (env: Record<string, string | undefined>, cwd: string): Record<string, string | undefined> => {
+  if (env[ENV.table]) return env;
+  const serve = localServe(cwd);
+  return serve ? { ...env, [ENV.table]: serve.table, [ENV.dynamoDbEndpoint]: serve.dynamoDbEndpoint } : env;
+};
 
 /** The ledger named by DRIFTLESS_TABLE, at the endpoint the SDK takes from AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT). */
-export const ledgerFromEnv = async (env: Record<string, string | undefined>) => {
+export const ledgerFromEnv = async (given: Record<string, string | undefined>, cwd = process.cwd()) => {
+  const env = withServeDefaults(given, cwd);
   const table = env[ENV.table];
   if (!table) throw new ReconcilerError(`${ENV.table} is not set: name the ledger table (and ${ENV.dynamoDbEndpoint} for DynamoDB Local)`);
   const client = dynamoDbClient(env);

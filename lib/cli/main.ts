@@ -3,6 +3,7 @@ import { UsageError } from './args.js';
 import { diffCommand } from './commands/diff.js';
 import { driftCommand } from './commands/drift.js';
 import { historyCommand } from './commands/history.js';
+import { suspendCommand, triggerCommand } from './commands/operator.js';
 import { renderCommand } from './commands/render.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -26,6 +27,9 @@ commands:
   history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]
                                                syncs recorded in the ledger, newest first
   status [--repo OWNER/NAME] [--json]          one line per target: last commit, result, suspended, drift
+  suspend|resume --repo OWNER/NAME --target NAME
+                                               stop or restart syncing a target (recorded in the ledger)
+  trigger --repo OWNER/NAME [--target NAME]    sync now through the reconcile function (deployed, or serve's)
 cluster flags (diff, sync): --kubeconfig FILE --context CTX --registry FILE --repository OWNER/NAME
 ledger (history, status; sync when set): DRIFTLESS_TABLE, AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT)
 `;
@@ -37,6 +41,9 @@ const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<numb
   drift: driftCommand,
   history: historyCommand,
   status: statusCommand,
+  suspend: suspendCommand(true),
+  resume: suspendCommand(false),
+  trigger: triggerCommand,
   serve: (args, io) => serveCommand(args, io),
 };
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -265,6 +265,11 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       sweeping = sweeping.then(sweep).catch((err: unknown) => o.print(`sweep error: ${(err as Error).message}`));
     }, pollMs);
     stops.push(() => clearInterval(timer));
+    // Where `driftless history/status/suspend/resume/trigger` find this serve when no environment says otherwise.
+    const stateFile = join(o.cwd, o.stateDir ?? '.driftless', 'serve.json');
+    mkdirSync(dirname(stateFile), { recursive: true });
+    writeFileSync(stateFile, `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, pid: process.pid }, null, 2)}\n`);
+    stops.push(() => rmSync(stateFile, { force: true }));
     o.print(`driftless serve on ${url}`);
     o.print(`  webhook   POST ${url}/webhook   (secret: ${demo ? secret : 'from DRIFTLESS_WEBHOOK_SECRET'})`);
     o.print(`  ledger    table ${table} at ${endpoint}`);

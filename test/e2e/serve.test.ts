@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.js';
 import { serve, type Serving } from '../../lib/local/serve.js';
 import { pushPayload } from '../support/pipeline.js';
 
@@ -49,5 +50,41 @@ describe('driftless serve (demo defaults)', () => {
     expect(quiet.changes).toEqual([]);
     const bad = await fetch(serving.webhookUrl, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' }, body });
     expect(bad.status).toBe(401);
+  });
+});
+
+describe('operator commands against a local serve', () => {
+  let dir: string;
+  let serving: Serving;
+  const run = async (argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: dir, env: { USER: 'alice' }, isTTY: false });
+    return { code, stdout, stderr };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'driftless-operator-'));
+    serving = await serve({ port: 0, pollMs: 3_600_000, cwd: dir, env: {}, print: () => undefined });
+    await serving.idle();
+  }, 120_000);
+  afterAll(async () => {
+    await serving?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('suspends, shows it in status, resumes, and triggers a sync through the reconcile function', async () => {
+    expect((await run(['suspend', '--repo', 'acme/shop', '--target', 'shop-dev'])).stdout).toContain('acme/shop/shop-dev suspended');
+    expect((await run(['status', '--repo', 'acme/shop'])).stdout).toMatch(/acme\/shop\/shop-dev\s+\S+\s+succeeded\s+\S+ \S+\s+yes/);
+    const triggered = await run(['trigger', '--repo', 'acme/shop', '--target', 'shop-dev']);
+    expect(triggered.stdout).toContain('triggered acme/shop/shop-dev (main)');
+    await serving.idle();
+    const [record] = JSON.parse((await run(['history', '--repo', 'acme/shop', '--target', 'shop-dev', '--json', '--limit', '1'])).stdout) as { result: string; trigger: string; error?: { message: string } }[];
+    expect(record).toMatchObject({ result: 'skipped', trigger: 'trigger', error: { message: 'suspended by alice' } });
+    expect((await run(['resume', '--repo', 'acme/shop', '--target', 'shop-dev'])).stdout).toContain('resumed');
+    await run(['trigger', '--repo', 'acme/shop', '--target', 'shop-dev']);
+    await serving.idle();
+    const [again] = JSON.parse((await run(['history', '--repo', 'acme/shop', '--target', 'shop-dev', '--json', '--limit', '1'])).stdout) as { result: string }[];
+    expect(again?.result).toBe('succeeded');
   });
 });

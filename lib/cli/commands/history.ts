@@ -15,7 +15,7 @@ export const historyCommand = async (args: readonly string[], io: Io): Promise<n
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number\n${USAGE}`);
   if (values.target && !values.repo) throw new UsageError(`--target needs --repo OWNER/NAME\n${USAGE}`);
-  const { ledger, close } = await ledgerFromEnv(io.env);
+  const { ledger, close } = await ledgerFromEnv(io.env, io.cwd);
   try {
     let records: SyncRecord[] = [];
     if (values.repo) {

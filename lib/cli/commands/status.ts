@@ -8,7 +8,7 @@ const USAGE = 'usage: driftless status [--repo OWNER/NAME] [--json]';
 /** `driftless status`: one line per target: last commit, result, when, suspended, drift. */
 export const statusCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, { repo: { type: 'string' }, json: { type: 'boolean', default: false } }, USAGE);
-  const { ledger, close } = await ledgerFromEnv(io.env);
+  const { ledger, close } = await ledgerFromEnv(io.env, io.cwd);
   try {
     const targets = await ledger.listTargets(values.repo ? { repository: values.repo } : {});
     const rows = targets.map((t) => ({
