@@ -141,10 +141,28 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       headIfChanged: (repo, ...a) => pick(repo).headIfChanged(repo, ...a),
     };
     const slackUrl = env[ENV.slackWebhookUrl];
+    // Long syncs show progress: at most one line every two seconds per target.
+    const lastProgress = new Map<string, number>();
     const deps: Omit<ReconcileDeps, 'holder'> = {
       ledger,
       source,
       registry,
+      progress: (id, phase, done, total) => {
+        const key = `${id}/${phase}`;
+        const now = Date.now();
+        if (done >= total) {
+          lastProgress.delete(key);
+          return;
+        }
+        const last = lastProgress.get(key);
+        // The first call starts the clock: a sync shorter than two seconds prints no progress.
+        if (last === undefined || now - last < 2000) {
+          if (last === undefined) lastProgress.set(key, now);
+          return;
+        }
+        lastProgress.set(key, now);
+        o.print(`sync   ${id}: ${phase} ${done}/${total}…`);
+      },
       cluster: clusterClients(registry, async (id) => env[id] ?? '', true),
       ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
     };

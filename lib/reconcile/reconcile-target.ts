@@ -43,6 +43,8 @@ export interface ReconcileDeps {
   /** A `running` record older than this is marked timed-out. @default 15 minutes */
   readonly functionTimeoutMs?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Progress of a sync's phases (the CLI and serve show it on long syncs). */
+  readonly progress?: (targetId: string, phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
 }
 
 /** How a reconcile ended. */
@@ -236,7 +238,11 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
   });
   let result;
   try {
-    result = await engine.sync(rendered.objects, { previousInventory: state?.inventory ?? [], ...(signal ? { signal } : {}) });
+    result = await engine.sync(rendered.objects, {
+      previousInventory: state?.inventory ?? [],
+      ...(signal ? { signal } : {}),
+      ...(deps.progress ? { onProgress: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => deps.progress?.(id, phase, done, total) } : {}),
+    });
   } catch (err) {
     if (err instanceof LedgerConflictError) throw err;
     return fail((err as Error).message, err, {}, { config: target });
