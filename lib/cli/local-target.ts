@@ -12,7 +12,8 @@ import { LocalFileTree } from '../render/file-tree.js';
 import { renderPath, type RenderResult } from '../render/render.js';
 import { connectionFromEks, connectionFromKubeconfig, describeEksClusterWithSdk } from '../targets/kubernetes/cluster-access.js';
 import type { ClusterConnection } from '../targets/kubernetes/http-kube-client.js';
-import type { KubernetesTargetOptions } from '../targets/kubernetes/kubernetes-target.js';
+import { KubernetesTarget, type KubernetesTargetOptions } from '../targets/kubernetes/kubernetes-target.js';
+import { HttpKubeClient } from '../targets/kubernetes/http-kube-client.js';
 
 /** A target of a local checkout, resolved for the CLI. */
 export interface LocalTarget {
@@ -128,3 +129,41 @@ export const asKubernetes = (t: LocalTarget): LocalTarget & { target: Kubernetes
 };
 
 export type { KubeObject };
+
+/** The cluster flags every command that reaches a cluster takes. */
+export interface ClusterFlagValues {
+  repo?: string;
+  target?: string;
+  kubeconfig?: string;
+  context?: string;
+  registry?: string;
+  repository?: string;
+}
+
+/**
+ * What diff, sync and drift all start with: the target of a local checkout, rendered (warnings on stderr),
+ * and a client for its cluster. The caller closes the client.
+ */
+export const openLocalKubernetesTarget = async (
+  values: ClusterFlagValues & { repo: string; target: string },
+  io: { cwd: string; env: Record<string, string | undefined>; stderr: (s: string) => void },
+) => {
+  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
+  const local = asKubernetes(
+    loadLocalTarget({
+      repo: values.repo,
+      target: values.target,
+      cwd: io.cwd,
+      ...(registryFile ? { registryFile } : {}),
+      ...(values.repository ? { repository: values.repository } : {}),
+    }),
+  );
+  const rendered = await renderLocalTarget(local);
+  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
+  const { connection, describe } = await localConnection(local, {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context ? { context: values.context } : {}),
+  });
+  const client = new HttpKubeClient(connection);
+  return { local, rendered, client, describe, target: new KubernetesTarget(client, kubernetesOptions(local)) };
+};

@@ -3,6 +3,7 @@ import { refKey } from '../core/inventory.js';
 import { formatRef, refOf, type KubeObject, type ObjectRef } from '../core/object-ref.js';
 import type { PlannedObject } from '../targets/kubernetes/kubernetes-target.js';
 import { comparable } from '../targets/kubernetes/normalize.js';
+import { MERGE_KEYS } from '../render/kustomize/strategic-merge.js';
 
 type Obj = Record<string, unknown>;
 const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -37,16 +38,7 @@ export interface DriftReport {
 }
 
 /** Keys that identify list elements, so a reordered list is not drift and paths name the element. */
-const LIST_KEYS: Readonly<Record<string, string>> = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  ports: 'containerPort',
-  imagePullSecrets: 'name',
-};
+const LIST_KEYS: Readonly<Record<string, string>> = { ...MERGE_KEYS, ports: 'containerPort' };
 
 const HIDDEN = '<hidden>';
 

@@ -2,11 +2,9 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.js';
 import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
-import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
-import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
-import { asKubernetes, kubernetesOptions, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
+import { openLocalKubernetesTarget } from '../local-target.js';
 import { paint, progress, type Io } from '../output.js';
 
 const USAGE = 'usage: driftless diff --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
@@ -20,21 +18,11 @@ const yamlOf = (obj: Record<string, unknown> | undefined): string =>
  */
 export const diffCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, CLUSTER_FLAGS, USAGE);
-  const local = asKubernetes(
-    loadLocalTarget({
-      repo: required(values.repo, 'repo', USAGE),
-      target: required(values.target, 'target', USAGE),
-      cwd: io.cwd,
-      ...(values.registry ?? io.env.DRIFTLESS_REGISTRY ? { registryFile: values.registry ?? io.env.DRIFTLESS_REGISTRY } : {}),
-      ...(values.repository ? { repository: values.repository } : {}),
-    }),
+  const { local, rendered, client, target } = await openLocalKubernetesTarget(
+    { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) },
+    io,
   );
-  const rendered = await renderLocalTarget(local);
-  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
-  const { connection } = await localConnection(local, { ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
-  const client = new HttpKubeClient(connection);
   try {
-    const target = new KubernetesTarget(client, kubernetesOptions(local));
     const labelled = await target.labelledObjects();
     const bar = progress(io);
     const { plan, prune } = await target.preview(rendered.objects, {

@@ -2,11 +2,9 @@ import type { DriftReport } from '../../drift/detect-drift.js';
 import { driftReport } from '../../drift/detect-drift.js';
 import { ENV } from '../../core/env-names.js';
 import { formatRef } from '../../core/object-ref.js';
-import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
-import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { asKubernetes, kubernetesOptions, loadLocalConfig, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
+import { loadLocalConfig, openLocalKubernetesTarget } from '../local-target.js';
 import { paint, type Io } from '../output.js';
 
 const USAGE = 'usage: driftless drift --repo DIR [--target NAME] [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
@@ -31,12 +29,8 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
   const reports: DriftReport[] = [];
   try {
     for (const name of names) {
-      const local = asKubernetes(loadLocalTarget({ ...base, target: name }));
-      const rendered = await renderLocalTarget(local);
-      const { connection } = await localConnection(local, { ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
-      const client = new HttpKubeClient(connection);
+      const { local, rendered, client, target } = await openLocalKubernetesTarget({ ...values, repo, target: name }, io);
       try {
-        const target = new KubernetesTarget(client, kubernetesOptions(local));
         const plan = await target.plan(await target.prepare(rendered.objects));
         const labelled = await target.labelledObjects();
         const state = ledger ? await ledger.ledger.getState(local.id) : undefined;

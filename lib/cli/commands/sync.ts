@@ -1,12 +1,10 @@
 import { formatCounts } from '../../core/change-set.js';
 import { refOf } from '../../core/object-ref.js';
-import { HttpKubeClient } from '../../targets/kubernetes/http-kube-client.js';
-import { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
 import { ENV } from '../../core/env-names.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { syncWithLedger } from '../ledger-sync.js';
-import { asKubernetes, kubernetesOptions, loadLocalTarget, localConnection, renderLocalTarget } from '../local-target.js';
+import { openLocalKubernetesTarget } from '../local-target.js';
 import { duration, formatEntries, paint, progress, type Io } from '../output.js';
 
 const USAGE =
@@ -18,24 +16,11 @@ const USAGE =
  */
 export const syncCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, { ...CLUSTER_FLAGS, 'dry-run': { type: 'boolean', default: false } }, USAGE);
-  const local = asKubernetes(
-    loadLocalTarget({
-      repo: required(values.repo, 'repo', USAGE),
-      target: required(values.target, 'target', USAGE),
-      cwd: io.cwd,
-      ...(values.registry ?? io.env.DRIFTLESS_REGISTRY ? { registryFile: values.registry ?? io.env.DRIFTLESS_REGISTRY } : {}),
-      ...(values.repository ? { repository: values.repository } : {}),
-    }),
+  const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(
+    { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) },
+    io,
   );
-  const rendered = await renderLocalTarget(local);
-  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
-  const { connection, describe } = await localConnection(local, {
-    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
-    ...(values.context ? { context: values.context } : {}),
-  });
-  const client = new HttpKubeClient(connection);
   try {
-    const target = new KubernetesTarget(client, kubernetesOptions(local));
     if (local.target.suspend) {
       io.stderr(`${local.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
       if (values.json) io.stdout(`${JSON.stringify({ target: local.id, entries: [] }, null, 2)}\n`);

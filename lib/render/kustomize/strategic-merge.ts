@@ -3,7 +3,7 @@ import { clone, isMap } from './resource.js';
 type Obj = Record<string, unknown>;
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
-const MERGE_KEYS: Readonly<Record<string, string>> = {
+export const MERGE_KEYS: Readonly<Record<string, string>> = {
   containers: 'name',
   initContainers: 'name',
   ephemeralContainers: 'name',
