@@ -1,0 +1,303 @@
+import {
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DeleteStackCommand,
+  DescribeChangeSetCommand,
+  DescribeStackDriftDetectionStatusCommand,
+  DescribeStackEventsCommand,
+  DescribeStackResourceDriftsCommand,
+  DescribeStacksCommand,
+  DetectStackDriftCommand,
+  ExecuteChangeSetCommand,
+  type Capability,
+  type Change,
+  type CloudFormationClient,
+  type StackStatus,
+} from '@aws-sdk/client-cloudformation';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/change-set.js';
+import { ReconcilerError } from '../../core/errors.js';
+import type { ObjectRef } from '../../core/object-ref.js';
+import type { FieldDrift, ObjectDrift } from '../../drift/detect-drift.js';
+import type { Template } from './template.js';
+
+/** The largest TemplateBody CloudFormation accepts; larger templates go through S3. */
+export const MAX_TEMPLATE_BODY = 51_200;
+/** Group of the refs of stack resources in change sets. */
+export const CFN_GROUP = 'cloudformation.aws';
+
+export interface CloudFormationTargetOptions {
+  /** The target's id, `owner/repo/target`. */
+  readonly id: string;
+  readonly stack: string;
+  readonly capabilities?: readonly string[];
+  readonly tags?: Readonly<Record<string, string>>;
+  /** The service role CloudFormation assumes (deployed: the stack's role). */
+  readonly roleArn?: string;
+  /** Where templates over 51,200 bytes are uploaded. */
+  readonly artifactBucket?: string;
+  /** @default 2000 */
+  readonly pollMs?: number;
+}
+
+/** How an apply ended. */
+export type StackOutcome =
+  | { readonly result: 'succeeded' | 'unchanged'; readonly changeSet: ChangeSet }
+  | { readonly result: 'in-progress'; readonly changeSet: ChangeSet; readonly status: string }
+  | { readonly result: 'failed'; readonly changeSet: ChangeSet; readonly error: string };
+
+type Parameters = readonly { ParameterKey: string; ParameterValue: string }[];
+
+const SUCCESS = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE']);
+const FAILED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_FAILED', 'IMPORT_ROLLBACK_COMPLETE', 'IMPORT_ROLLBACK_FAILED']);
+const NO_CHANGES = /didn't contain changes|No updates are to be performed|The submitted information didn't contain changes/i;
+
+/**
+ * A CloudFormation stack as a target: change sets for plan and apply, the stack's events for failures, and
+ * DetectStackDrift for drift (a change set compares templates, never live resources).
+ * @example
+ * const outcome = await new CloudFormationTarget(cfn, { id, stack: 'acme-vpc' }).apply(template, params, { commit });
+ */
+export class CloudFormationTarget {
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly cfn: CloudFormationClient,
+    private readonly o: CloudFormationTargetOptions,
+    private readonly s3?: S3Client,
+  ) {
+    this.pollMs = o.pollMs ?? 2000;
+  }
+
+  /** The stack's status, or undefined when it does not exist. */
+  async status(): Promise<StackStatus | undefined> {
+    try {
+      const out = await this.cfn.send(new DescribeStacksCommand({ StackName: this.o.stack }));
+      return out.Stacks?.[0]?.StackStatus;
+    } catch (err) {
+      if (/does not exist/.test((err as Error).message)) return undefined;
+      throw this.wrap('DescribeStacks', err);
+    }
+  }
+
+  /** What an apply would change: a change set, described and deleted again (with the empty stack it created). */
+  async plan(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal } = {}): Promise<ChangeSet> {
+    const before = await this.status();
+    if (before?.endsWith('_IN_PROGRESS') && before !== 'REVIEW_IN_PROGRESS') {
+      return this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}; planned later`)]);
+    }
+    if (before === 'ROLLBACK_COMPLETE') {
+      return this.changeSet([entry(this.stackRef(), ChangeAction.Configured, 'stack is ROLLBACK_COMPLETE after a failed create: it will be deleted and created again')]);
+    }
+    const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', o);
+    try {
+      return this.changeSet(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries);
+    } finally {
+      await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
+      // A CREATE change set made an empty stack in REVIEW_IN_PROGRESS: a plan leaves nothing behind.
+      if (before === undefined) await this.cfn.send(new DeleteStackCommand({ StackName: this.o.stack })).catch(() => undefined);
+    }
+  }
+
+  /** Executes a change set and waits as long as the invocation allows; a stack still updating is `in-progress`. */
+  async apply(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal; deadline?: number } = {}): Promise<StackOutcome> {
+    let before = await this.status();
+    if (before === 'UPDATE_ROLLBACK_FAILED') {
+      return { result: 'failed', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, 'UPDATE_ROLLBACK_FAILED')]), error: `stack ${this.o.stack} is UPDATE_ROLLBACK_FAILED: continue the rollback in CloudFormation, then push again` };
+    }
+    if (before?.endsWith('_IN_PROGRESS') && before !== 'REVIEW_IN_PROGRESS') {
+      // Never race another update: a later invocation (the schedule) tries again.
+      return { result: 'in-progress', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}`)]), status: before };
+    }
+    if (before === 'ROLLBACK_COMPLETE') {
+      // A failed create leaves a stack that can only be deleted: replace it.
+      await this.cfn.send(new DeleteStackCommand({ StackName: this.o.stack }));
+      const gone = await this.waitFor((s) => s === undefined || s === 'DELETE_COMPLETE' || s === 'DELETE_FAILED', o);
+      if (gone !== undefined && gone !== 'DELETE_COMPLETE') {
+        return { result: 'failed', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, `delete before re-create ended ${gone}`)]), error: `stack ${this.o.stack}: deleting the ROLLBACK_COMPLETE stack ended ${gone}` };
+      }
+      before = undefined;
+    }
+    const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', o);
+    if (created.noChanges) {
+      await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
+      return { result: 'unchanged', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Unchanged)]) };
+    }
+    const startedAt = new Date();
+    await this.cfn.send(new ExecuteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name }));
+    return this.settle(this.changeSet(created.entries), startedAt, o);
+  }
+
+  /** Finishes a sync recorded `in-progress`: waits again for the stack to settle. */
+  async finish(changeSet: ChangeSet, startedAt: Date, o: { signal?: AbortSignal; deadline?: number } = {}): Promise<StackOutcome> {
+    return this.settle(changeSet, startedAt, o);
+  }
+
+  /** DetectStackDrift, polled, then the MODIFIED and DELETED resources with their property differences. */
+  async detectDrift(o: { signal?: AbortSignal; deadline?: number } = {}): Promise<ObjectDrift[]> {
+    const { StackDriftDetectionId: id } = await this.cfn.send(new DetectStackDriftCommand({ StackName: this.o.stack }));
+    if (!id) throw new ReconcilerError(`stack ${this.o.stack}: DetectStackDrift returned no detection id`);
+    for (;;) {
+      const s = await this.cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: id }));
+      if (s.DetectionStatus === 'DETECTION_FAILED') throw new ReconcilerError(`stack ${this.o.stack}: drift detection failed: ${s.DetectionStatusReason ?? ''}`);
+      if (s.DetectionStatus === 'DETECTION_COMPLETE') break;
+      if (o.deadline && Date.now() + this.pollMs > o.deadline) throw new ReconcilerError(`stack ${this.o.stack}: drift detection did not finish in time`);
+      await sleep(this.pollMs, o.signal);
+    }
+    const drifts: ObjectDrift[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      if (++pages > 100) throw new ReconcilerError(`stack ${this.o.stack}: more than 100 pages of drift`);
+      const page = await this.cfn.send(
+        new DescribeStackResourceDriftsCommand({ StackName: this.o.stack, StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'], ...(token ? { NextToken: token } : {}) }),
+      );
+      for (const d of page.StackResourceDrifts ?? []) {
+        const ref = this.resourceRef(d.ResourceType ?? 'Resource', d.LogicalResourceId ?? '');
+        if (d.StackResourceDriftStatus === 'DELETED') drifts.push({ ref, state: 'missing' });
+        else {
+          const fields: FieldDrift[] = (d.PropertyDifferences ?? []).map((p) => ({ path: p.PropertyPath ?? '', desired: p.ExpectedValue, live: p.ActualValue }));
+          drifts.push({ ref, state: 'modified', fields });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return drifts;
+  }
+
+  /** Deletes the stack (a target removed with `deleteOnRemove: true`). */
+  async delete(): Promise<void> {
+    await this.cfn.send(new DeleteStackCommand({ StackName: this.o.stack, ...(this.o.roleArn ? { RoleARN: this.o.roleArn } : {}) }));
+  }
+
+  private async settle(changeSet: ChangeSet, startedAt: Date, o: { signal?: AbortSignal; deadline?: number }): Promise<StackOutcome> {
+    const status = await this.waitFor((s) => s === undefined || SUCCESS.has(s) || FAILED.has(s), o);
+    if (status && SUCCESS.has(status)) return { result: 'succeeded', changeSet };
+    if (status === undefined || FAILED.has(status)) {
+      const reason = await this.firstFailure(startedAt);
+      return {
+        result: 'failed',
+        changeSet: this.changeSet([...changeSet.entries.filter((e) => e.ref.kind !== 'AWS::CloudFormation::Stack'), entry(this.stackRef(), ChangeAction.Failed, status ?? 'stack is gone')]),
+        error: `stack ${this.o.stack} ended ${status ?? 'deleted'}${reason ? `: ${reason}` : ''}`,
+      };
+    }
+    return { result: 'in-progress', changeSet, status };
+  }
+
+  /** Polls the stack status until `done` or the deadline; returns the last status seen. */
+  private async waitFor(done: (s: StackStatus | undefined) => boolean, o: { signal?: AbortSignal; deadline?: number }): Promise<StackStatus | undefined> {
+    for (;;) {
+      const s = await this.status();
+      if (done(s)) return s;
+      if ((o.deadline && Date.now() + this.pollMs > o.deadline) || o.signal?.aborted) return s;
+      await sleep(this.pollMs, o.signal).catch(() => undefined);
+    }
+  }
+
+  /** The reason of the first resource that failed since the execution started. */
+  private async firstFailure(since: Date): Promise<string | undefined> {
+    const out = await this.cfn.send(new DescribeStackEventsCommand({ StackName: this.o.stack })).catch(() => undefined);
+    const failed = (out?.StackEvents ?? [])
+      .filter((e) => (e.Timestamp ?? new Date(0)) >= new Date(since.getTime() - 1000) && /FAILED$/.test(e.ResourceStatus ?? '') && e.ResourceStatusReason)
+      .sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0));
+    const first = failed[0];
+    return first ? `${first.LogicalResourceId} (${first.ResourceType}): ${first.ResourceStatusReason}` : undefined;
+  }
+
+  private async createChangeSet(template: Template, parameters: Parameters, type: 'CREATE' | 'UPDATE', o: { commit?: string; signal?: AbortSignal }) {
+    const name = `driftless-${(o.commit ?? Date.now().toString(36)).slice(0, 12)}-${Date.now().toString(36)}`;
+    const body = await this.templateLocation(template, name);
+    await this.cfn.send(
+      new CreateChangeSetCommand({
+        StackName: this.o.stack,
+        ChangeSetName: name,
+        ChangeSetType: type,
+        ...body,
+        Parameters: parameters.map((p) => ({ ...p })),
+        Capabilities: [...(this.o.capabilities ?? [])] as Capability[],
+        Tags: Object.entries({ ...this.o.tags, 'driftless:target': this.o.id }).map(([Key, Value]) => ({ Key, Value })),
+        ...(this.o.roleArn ? { RoleARN: this.o.roleArn } : {}),
+      }),
+    );
+    const changes: Change[] = [];
+    for (;;) {
+      let token: string | undefined;
+      const first = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name }));
+      if (first.Status === 'FAILED') {
+        if (NO_CHANGES.test(first.StatusReason ?? '')) return { name, noChanges: true, entries: [] as ChangeSetEntry[] };
+        await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name })).catch(() => undefined);
+        throw new ReconcilerError(`stack ${this.o.stack}: change set failed: ${first.StatusReason ?? 'no reason given'}`);
+      }
+      if (first.Status !== 'CREATE_COMPLETE') {
+        await sleep(this.pollMs, o.signal);
+        continue;
+      }
+      changes.push(...(first.Changes ?? []));
+      token = first.NextToken;
+      for (let pages = 1; token; pages++) {
+        if (pages > 100) throw new ReconcilerError(`stack ${this.o.stack}: change set has more than 100 pages`);
+        const page = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name, NextToken: token }));
+        changes.push(...(page.Changes ?? []));
+        token = page.NextToken;
+      }
+      return { name, noChanges: changes.length === 0, entries: changes.map((c) => this.toEntry(c)) };
+    }
+  }
+
+  /** TemplateBody, or a TemplateURL in the artifact bucket for templates over 51,200 bytes. */
+  private async templateLocation(template: Template, name: string): Promise<{ TemplateBody: string } | { TemplateURL: string }> {
+    if (Buffer.byteLength(template.text) <= MAX_TEMPLATE_BODY) return { TemplateBody: template.text };
+    if (!this.o.artifactBucket || !this.s3) {
+      throw new ReconcilerError(`stack ${this.o.stack}: the template is ${Buffer.byteLength(template.text)} bytes, over CloudFormation's ${MAX_TEMPLATE_BODY}; configure the artifact bucket`);
+    }
+    const key = `templates/${this.o.stack}/${name}.${template.format}`;
+    await this.s3.send(new PutObjectCommand({ Bucket: this.o.artifactBucket, Key: key, Body: template.text }));
+    return { TemplateURL: `https://${this.o.artifactBucket}.s3.amazonaws.com/${key}` };
+  }
+
+  private toEntry(c: Change): ChangeSetEntry {
+    const rc = c.ResourceChange ?? {};
+    const ref = this.resourceRef(rc.ResourceType ?? 'Resource', rc.LogicalResourceId ?? '');
+    switch (rc.Action) {
+      case 'Add':
+        return entry(ref, ChangeAction.Created);
+      case 'Remove':
+        return entry(ref, ChangeAction.Deleted);
+      case 'Import':
+        return entry(ref, ChangeAction.Created, 'imported');
+      default: {
+        const replacement = rc.Replacement === 'True' ? 'replacement' : rc.Replacement === 'Conditional' ? 'replacement: conditional' : undefined;
+        const props = (rc.Details ?? []).map((d) => d.Target?.Name).filter(Boolean);
+        return entry(ref, ChangeAction.Configured, [replacement, props.length ? `changes ${[...new Set(props)].join(', ')}` : undefined].filter(Boolean).join('; ') || undefined);
+      }
+    }
+  }
+
+  private resourceRef(type: string, logicalId: string): ObjectRef {
+    return { group: CFN_GROUP, kind: type, namespace: this.o.stack, name: logicalId };
+  }
+
+  private stackRef(): ObjectRef {
+    return { group: CFN_GROUP, kind: 'AWS::CloudFormation::Stack', name: this.o.stack };
+  }
+
+  private changeSet(entries: ChangeSetEntry[]): ChangeSet {
+    return { target: this.o.id, entries };
+  }
+
+  private wrap(operation: string, err: unknown): ReconcilerError {
+    return new ReconcilerError(`stack ${this.o.stack}: ${operation} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+const entry = (ref: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({ ref, action, ...(detail ? { detail } : {}) });
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
