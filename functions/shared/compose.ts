@@ -4,6 +4,7 @@ import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
+import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { githubAuthFrom } from './github-auth.js';
 import type { RepositorySource } from '../../lib/source/repository-source.js';
@@ -41,6 +42,7 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
     source: lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl),
     registry: config.registry,
     cluster: clusterClients(config.registry, readSecret, false),
+    cloudformation: cloudFormationAccess(),
     ...(slackId
       ? {
           notifier: {
@@ -72,6 +74,7 @@ export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: 
       source,
       registry: config.registry,
       cluster: clusterClients(config.registry, readSecret, false),
+      cloudformation: cloudFormationAccess(),
       heal: (t: { repository: string; target: string; branch: string }) => handOff({ ...t, trigger: 'self-heal', force: true }),
     },
     sweep: { ledger, source, registry: config.registry, handOff },

@@ -161,8 +161,14 @@ export class ReconcilerStack extends Stack {
       );
       reconcile.fn.addToRolePolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [cfnRole.roleArn] }));
       artifacts.grantReadWrite(reconcile.fn);
-      reconcile.fn.addEnvironment('DRIFTLESS_ARTIFACT_BUCKET', artifacts.bucketName);
-      reconcile.fn.addEnvironment('DRIFTLESS_CLOUDFORMATION_ROLE', cfnRole.roleArn);
+      reconcile.fn.addEnvironment(ENV.artifactBucket, artifacts.bucketName);
+      reconcile.fn.addEnvironment(ENV.cloudFormationRole, cfnRole.roleArn);
+      drift.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['cloudformation:DetectStackDrift', 'cloudformation:DescribeStackDriftDetectionStatus', 'cloudformation:DescribeStackResourceDrifts', 'cloudformation:DescribeStacks'],
+          resources: stackArns,
+        }),
+      );
     }
 
     // Alarms: dead letters, reconcile errors, throttles, and a drift run missing for two intervals.

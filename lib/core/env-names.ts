@@ -28,6 +28,10 @@ export const ENV = {
   slackWebhookUrl: 'SLACK_WEBHOOK_URL',
   /** GitHub API base URL (GitHub Enterprise, or a local test endpoint). */
   githubApiUrl: 'DRIFTLESS_GITHUB_API_URL',
+  /** The artifact bucket for templates over 51,200 bytes. */
+  artifactBucket: 'DRIFTLESS_ARTIFACT_BUCKET',
+  /** The CloudFormation service role stack targets are applied with. */
+  cloudFormationRole: 'DRIFTLESS_CLOUDFORMATION_ROLE',
   /** Largest webhook body accepted, in bytes. */
   maxBodyBytes: 'DRIFTLESS_MAX_BODY_BYTES',
 } as const;

@@ -1,5 +1,7 @@
 import { CONFIG_FILE } from '../config/load-config.js';
-import type { KubernetesTargetConfig, Registry } from '../config/schema.js';
+import type { CloudFormationTargetConfig, KubernetesTargetConfig, Registry } from '../config/schema.js';
+import type { CloudFormationAccess } from '../reconcile/reconcile-target.js';
+import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
 import { durationMs } from '../config/schema.js';
 import { ReconcilerError } from '../core/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -7,7 +9,7 @@ import { renderPath } from '../render/render.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import { driftReport, type DriftReport } from './detect-drift.js';
+import { driftReport, fingerprintOf, type DriftReport } from './detect-drift.js';
 
 /** What checking one target found. */
 export interface TargetCheck {
@@ -25,6 +27,8 @@ export interface CheckDeps {
   readonly source: RepositorySource;
   readonly registry: Registry;
   readonly cluster: (name: string) => Promise<KubeClient>;
+  /** CloudFormation access for stack targets, per region. */
+  readonly cloudformation?: (region: string) => CloudFormationAccess;
   /** Re-applies a self-healing target (a reconcile with trigger self-heal). */
   readonly heal?: (target: { repository: string; target: string; branch: string }) => Promise<void>;
 }
@@ -38,7 +42,23 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
   if (!state?.lastAppliedCommit || !state.config) return { targetId, suspended: false, healed: false, error: 'never applied' };
   const config = state.config as KubernetesTargetConfig;
   const suspended = state.suspended || config.suspend === true;
-  if (config.type !== 'kubernetes') return { targetId, suspended, healed: false, error: `${String(config.type)} targets are not checked yet` };
+  if ((config as { type: string }).type === 'cloudformation') {
+    const stackConfig = state.config as CloudFormationTargetConfig;
+    if (!deps.cloudformation) return { targetId, suspended, healed: false, error: 'no CloudFormation access configured' };
+    try {
+      // DetectStackDrift compares live resources; a change set would only compare templates.
+      const objects = await new CloudFormationTarget(deps.cloudformation(stackConfig.region).cfn, { id: targetId, stack: stackConfig.stack }).detectDrift({ ...(signal ? { signal } : {}) });
+      const report = { target: targetId, checkedAt: new Date().toISOString(), objects, fingerprint: fingerprintOf(objects) };
+      let healed = false;
+      if (objects.length && stackConfig.selfHeal && !suspended && deps.heal) {
+        await deps.heal({ repository: state.repository, target: state.target, branch: stackConfig.branch });
+        healed = true;
+      }
+      return { targetId, report, suspended, healed };
+    } catch (err) {
+      return { targetId, suspended, healed: false, error: (err as Error).message };
+    }
+  }
   try {
     const tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
     if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);

@@ -33,7 +33,9 @@ export const sweep = async (deps: SweepDeps): Promise<{ handedOff: ReconcileRequ
       for (const name of names) {
         const t = targets.find((x) => x.target === name);
         const missed = changed && t?.lastAttemptedCommit !== head;
-        const stuck = Boolean(t?.pendingHead) && (!t?.lease || t.lease.expiresAt < Date.now());
+        const free = !t?.lease || t.lease.expiresAt < Date.now();
+        // Work left behind: a pending head nobody took, or a stack execution still to be finished.
+        const stuck = free && (Boolean(t?.pendingHead) || t?.lastResult === 'in-progress');
         if (!missed && !stuck) continue;
         const req: ReconcileRequest = { repository, target: name, branch, ...(head ? { commit: head } : {}), trigger: 'sweeper' };
         await deps.handOff(req);

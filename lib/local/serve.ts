@@ -18,6 +18,7 @@ import { handleWebhook } from '../reconcile/handle-webhook.js';
 import { lambdaHandOff } from '../reconcile/lambda-hand-off.js';
 import { toHttpResponse, toWebhookRequest } from '../reconcile/webhook-http.js';
 import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
+import { cloudFormationAccess } from '../targets/cloudformation/access.js';
 import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../reconcile/reconcile-target.js';
 import { GitHubSource } from '../source/github-source.js';
 import { LocalGitSource } from '../source/local-git-source.js';
@@ -164,6 +165,8 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
         o.print(`sync   ${id}: ${phase} ${done}/${total}…`);
       },
       cluster: clusterClients(registry, async (id) => env[id] ?? '', true),
+      // Stack targets only with AWS credentials at hand (never in the demo).
+      ...(!demo && (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) ? { cloudformation: cloudFormationAccess(env) } : {}),
       ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
     };
 

@@ -5,7 +5,7 @@ import { formatRef } from '../core/object-ref.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
 import { objectsOutsideGrant } from '../config/registry-check.js';
-import { durationMs, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
+import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
 import type { Lease, Ledger, StateUpdate, SyncRecord, TargetState } from '../ledger/ledger.js';
 import { LedgerConflictError } from '../ledger/dynamodb-ledger.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -13,6 +13,19 @@ import { renderPath } from '../render/render.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
+import { parseParameters, parseTemplate } from '../targets/cloudformation/template.js';
+
+/** What reconcile needs to reach CloudFormation in one region. */
+export interface CloudFormationAccess {
+  readonly cfn: CloudFormationClient;
+  readonly s3?: S3Client;
+  /** The deployment's service role, used when the target names none. */
+  readonly roleArn?: string;
+  readonly artifactBucket?: string;
+}
 
 /** What to reconcile: one target of one repository, triggered by a commit (a trigger, not an order). */
 export interface ReconcileRequest {
@@ -43,6 +56,8 @@ export interface ReconcileDeps {
   /** A `running` record older than this is marked timed-out. @default 15 minutes */
   readonly functionTimeoutMs?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** CloudFormation access for stack targets, per region (the service role and artifact bucket of the deployment). */
+  readonly cloudformation?: (region: string) => CloudFormationAccess;
   /** Progress of a sync's phases (the CLI and serve show it on long syncs). */
   readonly progress?: (targetId: string, phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
 }
@@ -196,14 +211,17 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
   notifyOn = repoConfig.notifications.slack.on;
   const target = repoConfig.targets.find((t) => t.name === req.target);
   if (!target || target.branch !== req.branch) {
-    // Removed from driftless.yaml (or moved to another branch): objects stay in place, reported once.
+    // Removed from driftless.yaml (or moved to another branch), handled from the last recorded config:
+    // Kubernetes objects stay in place, reported once; a stack is deleted only if deleteOnRemove was true.
+    const last = state?.config as CloudFormationTargetConfig | undefined;
+    if (!target && last?.type === 'cloudformation' && last.cloudformation?.deleteOnRemove && deps.cloudformation) {
+      const access = deps.cloudformation(last.region);
+      await new CloudFormationTarget(access.cfn, { id, stack: last.stack, ...(last.cloudformation.roleArn ?? access.roleArn ? { roleArn: last.cloudformation.roleArn ?? access.roleArn } : {}) }).delete();
+      await finish('succeeded', { error: { message: `${req.target} left ${CONFIG_FILE}; stack ${last.stack} deleted (deleteOnRemove)` } }, { inventory: [] });
+      return { records };
+    }
     await finish('skipped', { error: { message: `${req.target} is no longer in ${CONFIG_FILE} on ${req.branch}; its objects were left in place` } }, {});
     await status('success', 'target removed from driftless.yaml; objects left in place');
-    return { records };
-  }
-  if (target.type !== 'kubernetes') {
-    // Planned (CloudFormation targets): recorded, not reported as a failure of the user's commit.
-    await finish('skipped', { error: { message: `${target.type} targets are not applied by this version of driftless yet` } }, { config: target });
     return { records };
   }
   if (target.suspend || state?.suspended) {
@@ -214,6 +232,58 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
 
   // Not awaited: GitHub spaces writes a second apart (Octokit's throttling), and the apply need not wait for it.
   pendingStatus = status('pending', `syncing ${head.slice(0, 7)}`);
+  if (target.type === 'cloudformation') {
+    if (!deps.cloudformation) {
+      // Not a failure of the commit: this reconciler (a local serve without AWS credentials) cannot reach AWS.
+      await finish('skipped', { error: { message: 'stack targets need AWS access, which this reconciler is not given' } }, { config: target });
+      await pendingStatus;
+      await status('success', 'not applied: no AWS access here');
+      return { records };
+    }
+    const read = async (p: string) => new TextDecoder().decode(await tree.read(p));
+    let template;
+    let parameters: { ParameterKey: string; ParameterValue: string }[] = [];
+    try {
+      template = parseTemplate(await read(target.path), target.path);
+      if (target.parameters) parameters = parseParameters(await read(target.parameters), target.parameters);
+    } catch (err) {
+      return fail((err as Error).message, err, {}, { config: target });
+    }
+    const access = deps.cloudformation(target.region);
+    const roleArn = target.cloudformation.roleArn ?? access.roleArn;
+    const stack = new CloudFormationTarget(
+      access.cfn,
+      {
+        id,
+        stack: target.stack,
+        capabilities: target.cloudformation.capabilities,
+        tags: target.cloudformation.tags,
+        ...(roleArn ? { roleArn } : {}),
+        ...(access.artifactBucket ? { artifactBucket: access.artifactBucket } : {}),
+      },
+      access.s3,
+    );
+    const outcome = await stack.apply(template, parameters, { commit: head, ...(signal ? { signal } : {}), deadline: Date.now() + deadlineLeft(signal) - MARGIN_MS }).catch((err: unknown) => err as Error);
+    if (outcome instanceof Error) return fail(outcome.message, outcome, {}, { config: target });
+    const cfnUpdate: StateUpdate = {
+      inventory: [{ group: 'cloudformation.aws', kind: 'AWS::CloudFormation::Stack', name: target.stack }],
+      dependencies: [...new Set([target.path, ...(target.parameters ? [target.parameters] : []), CONFIG_FILE])].sort(),
+      config: target,
+    };
+    const cfnExtra = { changeSet: outcome.changeSet.entries, counts: countActions(outcome.changeSet.entries) };
+    if (outcome.result === 'failed') return fail(outcome.error, undefined, cfnExtra, cfnUpdate);
+    if (outcome.result === 'in-progress') {
+      // Finished by a later invocation: the schedule's sweeper hands in-progress targets back to reconcile.
+      await finish('in-progress', { ...cfnExtra, error: { message: `stack ${target.stack} is ${outcome.status}; a later invocation finishes it` } }, cfnUpdate);
+      await pendingStatus;
+      await status('pending', `stack ${outcome.status}`);
+      return { records };
+    }
+    await finish('succeeded', cfnExtra, { ...cfnUpdate, lastAppliedCommit: head });
+    await pendingStatus;
+    await status('success', outcome.result === 'unchanged' ? 'stack unchanged' : formatCounts(outcome.changeSet.entries));
+    return { records };
+  }
   let rendered;
   try {
     rendered = await renderPath(tree, target.path);

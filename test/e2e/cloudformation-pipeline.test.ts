@@ -1,0 +1,86 @@
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DeleteStackCommand,
+  DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  type StackStatus,
+} from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
+
+type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+const cfn = mockClient(CloudFormationClient);
+const missing = Object.assign(new Error('Stack with id acme-vpc does not exist'), { name: 'ValidationError' });
+const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date() }] });
+const CONFIG = `version: 1
+targets:
+  - name: vpc
+    type: cloudformation
+    path: infra/vpc.yaml
+    stack: acme-vpc
+    region: eu-west-1
+    parameters: infra/prod.json
+    cloudformation: { capabilities: [CAPABILITY_NAMED_IAM], deleteOnRemove: true }
+`;
+const TEMPLATE = 'Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: !Ref Cidr\n';
+
+describe('a CloudFormation target through the pipeline', () => {
+  let p: Pipeline;
+  let head: string;
+  beforeAll(async () => {
+    p = await startPipeline();
+    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }), roleArn: 'arn:aws:iam::123456789012:role/driftless-cfn' });
+  }, 120_000);
+  afterAll(() => p?.stop());
+
+  it('creates the stack from a push: change set with the template and parameters, ledger record, commit status', async () => {
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).rejectsOnce(missing).resolves(stack('CREATE_COMPLETE'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn.on(ExecuteChangeSetCommand).resolves({});
+    head = p.commit({ 'driftless.yaml': CONFIG, 'infra/vpc.yaml': TEMPLATE, 'infra/prod.json': '[{"ParameterKey": "Cidr", "ParameterValue": "10.0.0.0/16"}]' });
+    expect((await p.deliver('push', pushPayload('0'.repeat(40), head))).status).toBe(202);
+    const input = cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ StackName: 'acme-vpc', ChangeSetType: 'CREATE', TemplateBody: TEMPLATE, Parameters: [{ ParameterKey: 'Cidr', ParameterValue: '10.0.0.0/16' }], Capabilities: ['CAPABILITY_NAMED_IAM'], RoleARN: 'arn:aws:iam::123456789012:role/driftless-cfn' });
+    const [record] = (await p.ledger.history({ targetId: `${REPO}/vpc` })).items;
+    expect(record).toMatchObject({ result: 'succeeded', commit: head, counts: { created: 1 } });
+    expect((await p.ledger.getState(`${REPO}/vpc`))?.dependencies).toEqual(['driftless.yaml', 'infra/prod.json', 'infra/vpc.yaml']);
+    expect(p.github.statuses.filter((s) => s.context === 'driftless/vpc').map((s) => s.state)).toEqual(['pending', 'success']);
+  });
+
+  it('records a failed update with the first failed event, and a failure status', async () => {
+    cfn.reset();
+    const start = Date.now();
+    cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolves(stack('UPDATE_ROLLBACK_COMPLETE'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'True' } }] });
+    cfn.on(ExecuteChangeSetCommand).resolves({});
+    cfn.on(DescribeStackEventsCommand).resolves({
+      StackEvents: [{ StackId: 's', EventId: 'e', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date(start + 50), ResourceStatusReason: 'CIDR conflicts' }],
+    });
+    const next = p.commit({ 'infra/vpc.yaml': `${TEMPLATE}      EnableDnsSupport: true\n` });
+    await p.deliver('push', pushPayload(head, next));
+    const [record] = (await p.ledger.history({ targetId: `${REPO}/vpc`, limit: 1 })).items;
+    expect(record?.result).toBe('failed');
+    expect(record?.error?.message).toBe('stack acme-vpc ended UPDATE_ROLLBACK_COMPLETE: Vpc (AWS::EC2::VPC): CIDR conflicts');
+    expect(p.github.statuses.filter((s) => s.sha === next && s.context === 'driftless/vpc').pop()?.state).toBe('failure');
+    head = next;
+  });
+
+  it('deletes the stack when the target leaves driftless.yaml with deleteOnRemove', async () => {
+    cfn.reset();
+    cfn.on(DeleteStackCommand).resolves({});
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    const next = p.commit({ 'driftless.yaml': 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop-web\n', 'deploy/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-web\n' });
+    await p.deliver('push', pushPayload(head, next));
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['acme-vpc']);
+    const [record] = (await p.ledger.history({ targetId: `${REPO}/vpc`, limit: 1 })).items;
+    expect(record?.error?.message).toContain('stack acme-vpc deleted (deleteOnRemove)');
+  });
+});
