@@ -4,7 +4,9 @@ import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.
 import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
-import { openLocalKubernetesTarget } from '../local-target.js';
+import { loadLocalTarget, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
+import type { CloudFormationTargetConfig } from '../../config/schema.js';
+import { diffStack } from './stack.js';
 import { paint, progress, type Io } from '../output.js';
 
 const USAGE = 'usage: driftless diff --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
@@ -18,6 +20,16 @@ const yamlOf = (obj: Record<string, unknown> | undefined): string =>
  */
 export const diffCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, CLUSTER_FLAGS, USAGE);
+  // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
+  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
+  const chosen = loadLocalTarget({
+    repo: required(values.repo, 'repo', USAGE),
+    target: required(values.target, 'target', USAGE),
+    cwd: io.cwd,
+    ...(registryFile ? { registryFile } : {}),
+    ...(values.repository ? { repository: values.repository } : {}),
+  });
+  if (chosen.target.type === 'cloudformation') return diffStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
   const { local, rendered, client, target } = await openLocalKubernetesTarget(
     { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) },
     io,

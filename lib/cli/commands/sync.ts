@@ -4,7 +4,9 @@ import { ENV } from '../../core/env-names.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { syncWithLedger } from '../ledger-sync.js';
-import { openLocalKubernetesTarget } from '../local-target.js';
+import { loadLocalTarget, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
+import type { CloudFormationTargetConfig } from '../../config/schema.js';
+import { syncStack } from './stack.js';
 import { duration, formatEntries, paint, progress, type Io } from '../output.js';
 
 const USAGE =
@@ -16,6 +18,16 @@ const USAGE =
  */
 export const syncCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, { ...CLUSTER_FLAGS, 'dry-run': { type: 'boolean', default: false } }, USAGE);
+  // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
+  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
+  const chosen = loadLocalTarget({
+    repo: required(values.repo, 'repo', USAGE),
+    target: required(values.target, 'target', USAGE),
+    cwd: io.cwd,
+    ...(registryFile ? { registryFile } : {}),
+    ...(values.repository ? { repository: values.repository } : {}),
+  });
+  if (chosen.target.type === 'cloudformation') return syncStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
   const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(
     { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) },
     io,
