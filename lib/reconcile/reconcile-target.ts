@@ -271,6 +271,22 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
       config: target,
     };
     const cfnExtra = { changeSet: outcome.changeSet.entries, counts: countActions(outcome.changeSet.entries) };
+    // An execution an earlier sync left in progress has now ended: that record says how, too.
+    if (outcome.result !== 'in-progress' && state?.lastResult === 'in-progress' && state.lastSyncId) {
+      const earlier = await deps.ledger.getSync(id, state.lastSyncId);
+      if (earlier?.result === 'in-progress') {
+        await deps.ledger.finishSync(
+          lease,
+          {
+            ...earlier,
+            result: outcome.result === 'failed' ? 'failed' : 'succeeded',
+            endedAt: new Date().toISOString(),
+            error: { message: outcome.result === 'failed' ? outcome.error : `the stack settled; finished by sync ${running.syncId}` },
+          },
+          {},
+        );
+      }
+    }
     if (outcome.result === 'failed') return fail(outcome.error, undefined, cfnExtra, cfnUpdate);
     if (outcome.result === 'in-progress') {
       // Finished by a later invocation: the schedule's sweeper hands in-progress targets back to reconcile.

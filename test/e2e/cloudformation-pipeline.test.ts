@@ -73,6 +73,31 @@ describe('a CloudFormation target through the pipeline', () => {
     head = next;
   });
 
+  it('records an execution that outlives the invocation as in-progress, and closes that record when a later run finds it settled', async () => {
+    const { reconcileTarget, deadlineSignal } = await import('../../lib/reconcile/reconcile-target.js');
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolves(stack('UPDATE_IN_PROGRESS'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn.on(ExecuteChangeSetCommand).resolves({});
+    // An invocation with almost no time left.
+    await reconcileTarget({ repository: REPO, target: 'vpc', branch: 'main', trigger: 'trigger', force: true }, { ...p.deps, holder: 'short' }, deadlineSignal(1000, 0));
+    const [inProgress] = (await p.ledger.history({ targetId: `${REPO}/vpc`, limit: 1 })).items;
+    expect(inProgress?.result).toBe('in-progress');
+    expect((await p.ledger.getState(`${REPO}/vpc`))?.lastResult).toBe('in-progress');
+    // The stack settles; the next run (the sweeper's) finds nothing left to change.
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.' });
+    await reconcileTarget({ repository: REPO, target: 'vpc', branch: 'main', trigger: 'sweeper' }, { ...p.deps, holder: 'later' });
+    const [latest, earlier] = (await p.ledger.history({ targetId: `${REPO}/vpc`, limit: 2 })).items;
+    expect(latest?.result).toBe('succeeded');
+    expect(earlier).toMatchObject({ syncId: inProgress?.syncId, result: 'succeeded' });
+    expect(earlier?.error?.message).toContain('the stack settled; finished by sync');
+  });
+
   it('deletes the stack when the target leaves driftless.yaml with deleteOnRemove', async () => {
     cfn.reset();
     cfn.on(DeleteStackCommand).resolves({});
