@@ -147,17 +147,9 @@ export interface ClusterFlagValues {
 export const openLocalKubernetesTarget = async (
   values: ClusterFlagValues & { repo: string; target: string },
   io: { cwd: string; env: Record<string, string | undefined>; stderr: (s: string) => void },
+  loaded?: LocalTarget,
 ) => {
-  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
-  const local = asKubernetes(
-    loadLocalTarget({
-      repo: values.repo,
-      target: values.target,
-      cwd: io.cwd,
-      ...(registryFile ? { registryFile } : {}),
-      ...(values.repository ? { repository: values.repository } : {}),
-    }),
-  );
+  const local = asKubernetes(loaded ?? loadFromFlags(values, io));
   const rendered = await renderLocalTarget(local);
   for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
   const { connection, describe } = await localConnection(local, {
@@ -166,4 +158,16 @@ export const openLocalKubernetesTarget = async (
   });
   const client = new HttpKubeClient(connection);
   return { local, rendered, client, describe, target: new KubernetesTarget(client, kubernetesOptions(local)) };
+};
+
+/** The target the cluster flags name (with the registry file from --registry or DRIFTLESS_REGISTRY). */
+export const loadFromFlags = (values: ClusterFlagValues & { repo: string; target: string }, io: { cwd: string; env: Record<string, string | undefined> }): LocalTarget => {
+  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
+  return loadLocalTarget({
+    repo: values.repo,
+    target: values.target,
+    cwd: io.cwd,
+    ...(registryFile ? { registryFile } : {}),
+    ...(values.repository ? { repository: values.repository } : {}),
+  });
 };

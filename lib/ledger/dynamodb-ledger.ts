@@ -37,6 +37,17 @@ export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 type Item = Record<string, unknown>;
 
+/** The attributes that make a state item findable (its identity and index keys), for an UpdateExpression's SET. */
+const IDENTITY_SET = 'targetId = :id, repository = :repo, target = :name, GSI1PK = :g1pk, GSI1SK = :id, GSI2PK = :g2pk, GSI2SK = :g2sk';
+const identityValues = (targetId: string, meta: { repository: string; target: string }): Item => ({
+  ':id': targetId,
+  ':repo': meta.repository,
+  ':name': meta.target,
+  ':g1pk': `TARGETS#${shardOf(targetId)}`,
+  ':g2pk': R(meta.repository),
+  ':g2sk': `T#${meta.target}`,
+});
+
 const shardOf = (s: string): number => createHash('sha256').update(s).digest().readUInt16BE(0) % SHARDS;
 const T = (targetId: string) => `T#${targetId}`;
 const R = (repository: string) => `R#${repository}`;
@@ -97,8 +108,7 @@ export class DynamoDbLedger implements Ledger {
           TableName: this.table,
           Key: { PK: T(targetId), SK: STATE },
           UpdateExpression:
-            'SET leaseHolder = :h, leaseExpiresAt = :exp, leaseToken = if_not_exists(leaseToken, :zero) + :one, ' +
-            'targetId = :id, repository = :repo, target = :name, GSI1PK = :g1pk, GSI1SK = :id, GSI2PK = :g2pk, GSI2SK = :g2sk',
+            `SET leaseHolder = :h, leaseExpiresAt = :exp, leaseToken = if_not_exists(leaseToken, :zero) + :one, ${IDENTITY_SET}`,
           ConditionExpression: 'attribute_not_exists(leaseHolder) OR leaseExpiresAt < :now',
           ExpressionAttributeValues: {
             ':h': holder,
@@ -106,12 +116,7 @@ export class DynamoDbLedger implements Ledger {
             ':zero': 0,
             ':one': 1,
             ':now': now,
-            ':id': targetId,
-            ':repo': meta.repository,
-            ':name': meta.target,
-            ':g1pk': `TARGETS#${shardOf(targetId)}`,
-            ':g2pk': R(meta.repository),
-            ':g2sk': `T#${meta.target}`,
+            ...identityValues(targetId, meta),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -263,20 +268,8 @@ export class DynamoDbLedger implements Ledger {
         new UpdateCommand({
           TableName: this.table,
           Key: { PK: T(targetId), SK: STATE },
-          UpdateExpression:
-            'SET suspended = :s, suspendedBy = :by, suspendedAt = :at, targetId = :id, repository = :repo, target = :name, ' +
-            'GSI1PK = :g1pk, GSI1SK = :id, GSI2PK = :g2pk, GSI2SK = :g2sk',
-          ExpressionAttributeValues: {
-            ':s': suspended,
-            ':by': by,
-            ':at': new Date(this.now()).toISOString(),
-            ':id': targetId,
-            ':repo': meta.repository,
-            ':name': meta.target,
-            ':g1pk': `TARGETS#${shardOf(targetId)}`,
-            ':g2pk': R(meta.repository),
-            ':g2sk': `T#${meta.target}`,
-          },
+          UpdateExpression: `SET suspended = :s, suspendedBy = :by, suspendedAt = :at, ${IDENTITY_SET}`,
+          ExpressionAttributeValues: { ':s': suspended, ':by': by, ':at': new Date(this.now()).toISOString(), ...identityValues(targetId, meta) },
         }),
       ),
     );

@@ -4,7 +4,7 @@ import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.
 import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
-import { loadLocalTarget, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
+import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { diffStack } from './stack.js';
 import { paint, progress, type Io } from '../output.js';
@@ -20,20 +20,11 @@ const yamlOf = (obj: Record<string, unknown> | undefined): string =>
  */
 export const diffCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, CLUSTER_FLAGS, USAGE);
+  const flags = { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) };
+  const chosen = loadFromFlags(flags, io);
   // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
-  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
-  const chosen = loadLocalTarget({
-    repo: required(values.repo, 'repo', USAGE),
-    target: required(values.target, 'target', USAGE),
-    cwd: io.cwd,
-    ...(registryFile ? { registryFile } : {}),
-    ...(values.repository ? { repository: values.repository } : {}),
-  });
   if (chosen.target.type === 'cloudformation') return diffStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
-  const { local, rendered, client, target } = await openLocalKubernetesTarget(
-    { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) },
-    io,
-  );
+  const { local, rendered, client, target } = await openLocalKubernetesTarget(flags, io, chosen);
   try {
     const labelled = await target.labelledObjects();
     const bar = progress(io);

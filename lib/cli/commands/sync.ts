@@ -4,7 +4,7 @@ import { ENV } from '../../core/env-names.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { syncWithLedger } from '../ledger-sync.js';
-import { loadLocalTarget, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
+import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { syncStack } from './stack.js';
 import { duration, formatEntries, paint, progress, type Io } from '../output.js';
@@ -18,20 +18,11 @@ const USAGE =
  */
 export const syncCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseFlags(args, { ...CLUSTER_FLAGS, 'dry-run': { type: 'boolean', default: false } }, USAGE);
+  const flags = { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) };
+  const chosen = loadFromFlags(flags, io);
   // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
-  const registryFile = values.registry ?? io.env.DRIFTLESS_REGISTRY;
-  const chosen = loadLocalTarget({
-    repo: required(values.repo, 'repo', USAGE),
-    target: required(values.target, 'target', USAGE),
-    cwd: io.cwd,
-    ...(registryFile ? { registryFile } : {}),
-    ...(values.repository ? { repository: values.repository } : {}),
-  });
   if (chosen.target.type === 'cloudformation') return syncStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
-  const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(
-    { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) },
-    io,
-  );
+  const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(flags, io, chosen);
   try {
     if (local.target.suspend) {
       io.stderr(`${local.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
