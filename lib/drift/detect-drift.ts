@@ -4,9 +4,7 @@ import { formatRef, refOf, type KubeObject, type ObjectRef } from '../core/objec
 import type { PlannedObject } from '../targets/kubernetes/kubernetes-target.js';
 import { comparable } from '../targets/kubernetes/normalize.js';
 import { MERGE_KEYS } from '../render/kustomize/strategic-merge.js';
-
-type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isMap, type Obj } from '../core/plain-object.js';
 
 /** One field that differs between what Git says and what the cluster has. */
 export interface FieldDrift {

@@ -3,9 +3,7 @@
  * A set holds paths such as ['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"web"}', 'f:image'].
  */
 import { isAtomicMap, isSetList, listKeys } from './schema.js';
-
-type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isMap, type Obj } from '../../core/plain-object.js';
 
 export type FieldSet = Set<string>;
 const enc = (path: readonly string[]): string => JSON.stringify(path);

@@ -1,10 +1,9 @@
+import { isMap, type Obj } from '../../core/plain-object.js';
 /**
  * The slice of the Kubernetes OpenAPI schema the test API server needs: list keys, atomic fields and defaults.
  * Simpler than the real server: keys and atomicity are decided by field name (not by type), and only the
  * defaults that the recorded kinds show are filled in.
  */
-type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
 

@@ -44,9 +44,7 @@ import {
   type FieldSet,
 } from './field-set.js';
 import { applyDefaults, validate } from './schema.js';
-
-type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isMap, type Obj } from '../../core/plain-object.js';
 
 interface ResourceType {
   group: string;

@@ -16,17 +16,8 @@ import {
 import { fixNameReferences } from './name-reference.js';
 import { applyReplacements } from './replacements.js';
 import { contentHash } from './hash.js';
-import {
-  clone,
-  curId,
-  formatId,
-  idEquals,
-  isMap,
-  newResource,
-  storePreviousId,
-  setName,
-  type Resource,
-} from './resource.js';
+import { isMap } from '../../core/plain-object.js';
+import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
 import { strategicMerge } from './strategic-merge.js';

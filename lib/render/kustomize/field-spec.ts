@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../core/object-ref.js';
 import { splitApiVersion } from '../../core/object-ref.js';
-import { isMap } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
 
 /** Where a transformer writes: a slash-separated path, limited to a group/version/kind (Kustomize FieldSpec). */
 export interface FieldSpec {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { KubeObject } from '../../core/object-ref.js';
 import type { GeneratorArgs, GeneratorOptions } from './kustomization.js';
-import { isMap } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
 
 /** Reads a file relative to the kustomization; rejects files outside it. */
 export type ReadLocal = (path: string) => Promise<Uint8Array>;

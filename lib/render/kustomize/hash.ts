@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../core/object-ref.js';
-import { isMap } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
 
 /** JSON as Go's encoding/json writes it: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped. */
 export const goJson = (value: unknown): string =>

@@ -1,4 +1,5 @@
-import { clone, isMap } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
+import { clone } from './resource.js';
 
 /** One RFC 6902 operation. */
 export interface JsonPatchOp {

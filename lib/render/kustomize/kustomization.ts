@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { RenderError } from '../../core/errors.js';
-import { isMap } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
 
 /** The file names Kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;

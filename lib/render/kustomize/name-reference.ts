@@ -1,16 +1,8 @@
 import { isNamespaced } from '../cluster-scope.js';
 import { NAME_REFERENCES } from './builtin-field-specs.js';
 import { specApplies, visitPath } from './field-spec.js';
-import {
-  curId,
-  formatId,
-  gvkSelected,
-  isMap,
-  nsEquals,
-  prefixesSuffixesEqual,
-  prevIds,
-  type Resource,
-} from './resource.js';
+import { isMap } from '../../core/plain-object.js';
+import { curId, formatId, gvkSelected, nsEquals, prefixesSuffixesEqual, prevIds, type Resource } from './resource.js';
 
 type Sieve = (r: Resource) => boolean;
 

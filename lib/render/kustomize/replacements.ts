@@ -1,5 +1,6 @@
 import type { Replacement, ReplacementOptions, Selector } from './kustomization.js';
-import { clone, formatId, curId, isMap, type Resource } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
+import { clone, formatId, curId, type Resource } from './resource.js';
 import { allIds, idSelectedBy } from './select.js';
 import { matchesSelector } from './label-selector.js';
 

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../core/object-ref.js';
 import { splitApiVersion } from '../../core/object-ref.js';
 import { isNamespaced } from '../cluster-scope.js';
+import type { Obj } from '../../core/plain-object.js';
 
 /** Identity of a resource during a Kustomize build (Kustomize's ResId). */
 export interface ResId {
@@ -30,8 +31,6 @@ export interface Resource {
   /** The file or generator it came from (for error messages). */
   readonly origin: string;
 }
-
-type Obj = Record<string, unknown>;
 
 export const metaOf = (obj: KubeObject): Obj => {
   let m = obj.metadata as Obj | undefined;
@@ -106,6 +105,3 @@ export const prefixesSuffixesEqual = (a: Resource, b: Resource): boolean =>
 
 /** Deep copy of JSON data. */
 export const clone = <T>(v: T): T => structuredClone(v);
-
-/** Whether a value is a plain mapping. */
-export const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

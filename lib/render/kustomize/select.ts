@@ -1,7 +1,8 @@
 import { isNamespaced } from '../cluster-scope.js';
 import type { Selector } from './kustomization.js';
 import { matchesSelector } from './label-selector.js';
-import { curId, effectiveNamespace, gvkSelected, isMap, prevIds, type ResId, type Resource } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
+import { curId, effectiveNamespace, gvkSelected, prevIds, type ResId, type Resource } from './resource.js';
 
 const anchored = (pattern: string): RegExp => {
   try {

@@ -1,6 +1,5 @@
-import { clone, isMap } from './resource.js';
-
-type Obj = Record<string, unknown>;
+import { isMap, type Obj } from '../../core/plain-object.js';
+import { clone } from './resource.js';
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
 export const MERGE_KEYS: Readonly<Record<string, string>> = {

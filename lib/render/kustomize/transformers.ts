@@ -2,7 +2,8 @@ import { isNamespaced } from '../cluster-scope.js';
 import { COMMON_ANNOTATIONS, COMMON_LABELS, IMAGE_PATHS, REPLICAS_PATHS, TEMPLATE_LABELS } from './builtin-field-specs.js';
 import { specApplies, visitPath, type FieldSpec } from './field-spec.js';
 import type { Kustomization } from './kustomization.js';
-import { curId, formatId, idEquals, isMap, metaOf, storePreviousId, type Resource } from './resource.js';
+import { isMap } from '../../core/plain-object.js';
+import { curId, formatId, idEquals, metaOf, storePreviousId, type Resource } from './resource.js';
 import { matchAnyId } from './select.js';
 
 /** Sets `metadata.namespace` on namespaced objects and the namespace of `default` RoleBinding subjects. */

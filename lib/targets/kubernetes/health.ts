@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../core/object-ref.js';
+import type { Obj } from '../../core/plain-object.js';
 
 /** Readiness of one object after apply. */
 export interface Health {
@@ -6,7 +7,6 @@ export interface Health {
   readonly message?: string;
 }
 
-type Obj = Record<string, unknown>;
 const num = (v: unknown, d = 0): number => (typeof v === 'number' ? v : d);
 const conditions = (status: Obj): Obj[] => (Array.isArray(status.conditions) ? (status.conditions as Obj[]) : []);
 const condition = (status: Obj, type: string): Obj | undefined => conditions(status).find((c) => c.type === type);

@@ -7,8 +7,7 @@ import { healthOf, type Health } from './health.js';
 import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation, type ResourceInfo } from './kube-client.js';
 import { comparable, jsonEqual } from './normalize.js';
 import { applyOrder, kindRank, mapLimit, Stage, stageOf } from './ordering.js';
-
-type Obj = Record<string, unknown>;
+import type { Obj } from '../../core/plain-object.js';
 
 /** Kinds whose deletion needs `prune.allowKinds`. */
 const PROTECTED = new Set(['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim']);

@@ -1,7 +1,5 @@
 import type { KubeObject } from '../../core/object-ref.js';
-
-type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isMap, type Obj } from '../../core/plain-object.js';
 
 /** Metadata the server sets, never part of what a manifest declares. */
 const SERVER_METADATA = ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'selfLink'];
