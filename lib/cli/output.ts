@@ -58,3 +58,6 @@ export const progress = (io: Io) => {
 
 /** Milliseconds as `850 ms` or `2.4 s`. */
 export const duration = (ms: number): string => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/** Machine output (`--json`): two-space indented JSON and a newline, the same for every command. */
+export const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

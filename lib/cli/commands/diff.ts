@@ -7,7 +7,7 @@ import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { diffStack } from './stack.js';
-import { paint, progress, type Io } from '../output.js';
+import { paint, progress, type Io, toJson } from '../output.js';
 
 const USAGE = 'usage: driftless diff --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
 
@@ -41,7 +41,7 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
       ],
     };
     if (values.json) {
-      io.stdout(`${JSON.stringify(changeSet, null, 2)}\n`);
+      io.stdout(toJson(changeSet));
     } else {
       for (const p of plan.objects) {
         if (p.action === ChangeAction.Unchanged) continue;

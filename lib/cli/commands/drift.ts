@@ -5,7 +5,7 @@ import { formatRef } from '../../core/object-ref.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, openLocalKubernetesTarget } from '../local-target.js';
-import { paint, type Io } from '../output.js';
+import { paint, type Io, toJson } from '../output.js';
 
 const USAGE = 'usage: driftless drift --repo DIR [--target NAME] [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
 
@@ -42,7 +42,7 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
   } finally {
     ledger?.close();
   }
-  if (values.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
+  if (values.json) io.stdout(toJson(reports));
   else {
     for (const r of reports) {
       if (!r.objects.length) {

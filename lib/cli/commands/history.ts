@@ -2,7 +2,7 @@ import type { SyncRecord } from '../../ledger/ledger.js';
 import { formatCountMap } from '../../core/change-set.js';
 import { parseFlags, UsageError } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { duration, paint, type Io } from '../output.js';
+import { duration, paint, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
 const USAGE = 'usage: driftless history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]';
@@ -29,7 +29,7 @@ export const historyCommand = async (args: readonly string[], io: Io): Promise<n
       records = await ledger.recentSyncs({ limit });
     }
     if (values.json) {
-      io.stdout(`${JSON.stringify(records.map(({ changeSet: _c, ...r }) => r), null, 2)}\n`);
+      io.stdout(toJson(records.map(({ changeSet: _c, ...r }) => r)));
       return 0;
     }
     if (!records.length) {

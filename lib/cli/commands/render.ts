@@ -3,7 +3,7 @@ import { LocalFileTree } from '../../render/file-tree.js';
 import { renderPath } from '../../render/render.js';
 import { toYamlStream } from '../../render/yaml-documents.js';
 import { parseFlags, UsageError } from '../args.js';
-import type { Io } from '../output.js';
+import { toJson, type Io } from '../output.js';
 
 const USAGE = 'usage: driftless render DIR [--json]';
 
@@ -15,6 +15,6 @@ export const renderCommand = async (args: readonly string[], io: Io): Promise<nu
   // Rooted at / so that a kustomization may reach ../base; Kustomize's own load restrictions still apply.
   const result = await renderPath(new LocalFileTree('/'), relative('/', target));
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-  io.stdout(values.json ? `${JSON.stringify(result.objects, null, 2)}\n` : toYamlStream(result.objects));
+  io.stdout(values.json ? toJson(result.objects) : toYamlStream(result.objects));
   return 0;
 };

@@ -6,7 +6,7 @@ import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { CloudFormationTarget } from '../../targets/cloudformation/cloudformation-target.js';
 import { parseParameters, parseTemplate } from '../../targets/cloudformation/template.js';
 import type { LocalTarget } from '../local-target.js';
-import { paint, type Io } from '../output.js';
+import { paint, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
 /** A stack target of a local checkout, with the caller's AWS credentials (the CLI may use them directly). */
@@ -42,7 +42,7 @@ export const diffStack = async (local: LocalTarget & { target: CloudFormationTar
   const s = openStack(local);
   try {
     const cs = await s.stack.plan(s.template, s.parameters);
-    io.stdout(json ? `${JSON.stringify(cs, null, 2)}\n` : changeTable(io, cs));
+    io.stdout(json ? toJson(cs) : changeTable(io, cs));
     return hasChanges(cs.entries) ? 1 : 0;
   } finally {
     s.close();
@@ -55,7 +55,7 @@ export const syncStack = async (local: LocalTarget & { target: CloudFormationTar
   try {
     if (!json) io.stderr(`syncing ${local.id} → stack ${local.target.stack} (${local.target.region})\n`);
     const out = await s.stack.apply(s.template, s.parameters);
-    if (json) io.stdout(`${JSON.stringify(out.changeSet, null, 2)}\n`);
+    if (json) io.stdout(toJson(out.changeSet));
     else {
       io.stdout(changeTable(io, out.changeSet));
       io.stdout(`${out.result}: ${formatCounts(out.changeSet.entries)}${out.result === 'failed' ? ` — ${out.error}` : ''}\n`);

@@ -1,6 +1,6 @@
 import { parseFlags } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { paint, type Io } from '../output.js';
+import { paint, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
 const USAGE = 'usage: driftless status [--repo OWNER/NAME] [--json]';
@@ -23,7 +23,7 @@ export const statusCommand = async (args: readonly string[], io: Io): Promise<nu
       objects: t.inventory.length,
     }));
     if (values.json) {
-      io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      io.stdout(toJson(rows));
       return 0;
     }
     if (!rows.length) {

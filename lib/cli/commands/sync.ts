@@ -7,7 +7,7 @@ import { syncWithLedger } from '../ledger-sync.js';
 import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { syncStack } from './stack.js';
-import { duration, formatEntries, paint, progress, type Io } from '../output.js';
+import { duration, formatEntries, paint, progress, type Io, toJson } from '../output.js';
 
 const USAGE =
   'usage: driftless sync --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--dry-run] [--json]';
@@ -26,7 +26,7 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
   try {
     if (local.target.suspend) {
       io.stderr(`${local.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
-      if (values.json) io.stdout(`${JSON.stringify({ target: local.id, entries: [] }, null, 2)}\n`);
+      if (values.json) io.stdout(toJson({ target: local.id, entries: [] }));
       return 0;
     }
     const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
@@ -58,7 +58,7 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
       bar.done();
     }
     if (values.json) {
-      io.stdout(`${JSON.stringify(result.changeSet, null, 2)}\n`);
+      io.stdout(toJson(result.changeSet));
     } else {
       io.stdout(formatEntries(io, result.changeSet.entries));
       const t = result.timings;
