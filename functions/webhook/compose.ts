@@ -31,9 +31,12 @@ export const composeWebhook = (
     },
     handOff: lambdaHandOff(new LambdaClient({}), config.reconcileFunction),
     ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
-    secrets: async () =>
-      Promise.all(
-        [config.secretIds.webhook, config.secretIds.webhookPrevious].filter((id): id is string => Boolean(id)).map((id) => readSecret(id).catch(() => '')),
-      ),
+    // The current secret must be readable (otherwise every delivery would be refused as unsigned); the previous
+    // one is optional and may be absent or empty outside a rotation.
+    secrets: async () => {
+      if (!config.secretIds.webhook) throw new ReconcilerError('environment: DRIFTLESS_WEBHOOK_SECRET_ID is required by the webhook');
+      const previousId = config.secretIds.webhookPrevious;
+      return Promise.all([readSecret(config.secretIds.webhook), previousId ? readSecret(previousId).catch(() => '') : '']);
+    },
   };
 };

@@ -5,5 +5,15 @@ import { toHttpResponse, toWebhookRequest, type FunctionUrlEvent, type FunctionU
 const deps = composeWebhook(); // cold start: config and clients, once
 
 /** Lambda Function URL → verify → hand off → 202 (`functions/shared/http.ts` maps outcomes to status codes). */
-export const handler = async (event: FunctionUrlEvent): Promise<FunctionUrlResult> =>
-  toHttpResponse(await handleWebhook(toWebhookRequest(event), { ...deps, secrets: await deps.secrets() }));
+export const handler = async (event: FunctionUrlEvent): Promise<FunctionUrlResult> => {
+  let secrets: string[];
+  try {
+    secrets = await deps.secrets();
+  } catch (err) {
+    // Not the sender's fault: answer 502 so GitHub shows the delivery as failed and it can be redelivered.
+    const reason = (err as Error).message;
+    console.error(JSON.stringify({ level: 'ERROR', message: 'webhook secret unavailable', reason }));
+    return toHttpResponse({ kind: 'failed', reason: 'webhook secret unavailable' });
+  }
+  return toHttpResponse(await handleWebhook(toWebhookRequest(event), { ...deps, secrets }));
+};

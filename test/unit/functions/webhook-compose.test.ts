@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseRegistry } from '../../../lib/config/load-config.js';
+import { composeWebhook } from '../../../functions/webhook/compose.js';
+import type { FunctionConfig } from '../../../functions/shared/config.js';
+
+const config = (secretIds: FunctionConfig['secretIds']): FunctionConfig => ({
+  table: 'driftless-ledger',
+  registry: parseRegistry(JSON.stringify({ repositories: {}, clusters: {} })),
+  reconcileFunction: 'driftless-reconcile',
+  secretIds,
+});
+
+const reader = (values: Record<string, string>) => async (id: string) => {
+  if (id in values) return values[id] as string;
+  throw new Error(`secret ${id}: cannot be read: ThrottlingException`);
+};
+
+describe('composeWebhook secrets', () => {
+  it('reads the current and the previous webhook secret', async () => {
+    const deps = composeWebhook(config({ webhook: 'cur', webhookPrevious: 'prev' }), reader({ cur: 'one', prev: 'two' }));
+    expect(await deps.secrets()).toEqual(['one', 'two']);
+  });
+
+  it('treats an unreadable previous secret as absent: it only matters during a rotation', async () => {
+    const deps = composeWebhook(config({ webhook: 'cur', webhookPrevious: 'prev' }), reader({ cur: 'one' }));
+    expect(await deps.secrets()).toEqual(['one', '']);
+  });
+
+  it('fails when the current secret cannot be read, rather than refusing every delivery as unsigned', async () => {
+    const deps = composeWebhook(config({ webhook: 'cur' }), reader({}));
+    await expect(deps.secrets()).rejects.toThrow(/secret cur: cannot be read/);
+  });
+
+  it('fails when no webhook secret is configured', async () => {
+    const deps = composeWebhook(config({}), reader({}));
+    await expect(deps.secrets()).rejects.toThrow(/DRIFTLESS_WEBHOOK_SECRET_ID is required/);
+  });
+});
