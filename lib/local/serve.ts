@@ -14,7 +14,7 @@ import { dynamoDbClient } from '../ledger/client.js';
 import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
 import { ensureTable } from '../ledger/table.js';
 import { SlackNotifier } from '../notify/slack-notifier.js';
-import { handleWebhook } from '../reconcile/handle-webhook.js';
+import { bodyTooLarge, handleWebhook } from '../reconcile/handle-webhook.js';
 import { lambdaHandOff } from '../reconcile/lambda-hand-off.js';
 import { toHttpResponse, toWebhookRequest } from '../reconcile/webhook-http.js';
 import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
@@ -201,7 +201,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size <= 8 * 1024 * 1024) chunks.push(c);
+        if (!bodyTooLarge(size)) chunks.push(c); // past the limit the body is counted, not kept
       });
       req.on('end', () => {
         void (async () => {
@@ -214,9 +214,10 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
             return;
           }
           const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
-          const body = size > 8 * 1024 * 1024 ? 'x'.repeat(size) : Buffer.concat(chunks).toString('utf8');
           try {
-            const outcome = await handleWebhook(toWebhookRequest({ headers, body }), { secrets, registry, ledger, source, handOff });
+            const outcome =
+              bodyTooLarge(size) ??
+              (await handleWebhook(toWebhookRequest({ headers, body: Buffer.concat(chunks).toString('utf8') }), { secrets, registry, ledger, source, handOff }));
             const http = toHttpResponse(outcome);
             o.print(`webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`);
             res.writeHead(http.statusCode, http.headers).end(http.body);

@@ -38,6 +38,10 @@ export interface WebhookDeps {
 /** GitHub caps webhook payloads at 25 MB; push payloads with many commits are far smaller, and 1 MiB is plenty. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** The 413 for a body of `bytes` over the limit; a server that streams the body can answer it before buffering. */
+export const bodyTooLarge = (bytes: number, max = DEFAULT_MAX_BODY_BYTES): WebhookOutcome | undefined =>
+  bytes > max ? { kind: 'rejected', status: 413, reason: `body larger than ${max} bytes` } : undefined;
+
 /**
  * Verifies a GitHub delivery, works out the targets it concerns and hands each to reconcile; records the
  * delivery id only after every hand-off succeeded (a redelivery of a failed hand-off must not be swallowed).
@@ -45,9 +49,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * const outcome = await handleWebhook({ body, headers }, deps);
  */
 export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Promise<WebhookOutcome> => {
-  if (Buffer.byteLength(req.body) > (deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)) {
-    return { kind: 'rejected', status: 413, reason: `body larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes` };
-  }
+  const tooLarge = bodyTooLarge(Buffer.byteLength(req.body), deps.maxBodyBytes);
+  if (tooLarge) return tooLarge;
   const signature = req.headers['x-hub-signature-256'];
   if (!signature) return { kind: 'rejected', status: 401, reason: 'missing X-Hub-Signature-256' };
   if (!req.body) return { kind: 'rejected', status: 401, reason: 'empty body' };

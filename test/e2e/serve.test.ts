@@ -50,6 +50,10 @@ describe('driftless serve (demo defaults)', () => {
     expect(quiet.changes).toEqual([]);
     const bad = await fetch(serving.webhookUrl, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' }, body });
     expect(bad.status).toBe(401);
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    const large = await fetch(serving.webhookUrl, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': await sign(serving.secret, huge) }, body: huge });
+    expect(large.status).toBe(413);
+    expect(await large.json()).toEqual({ status: 'rejected', reason: 'body larger than 1048576 bytes' });
   });
 });
 
