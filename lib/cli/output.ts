@@ -61,3 +61,11 @@ export const duration = (ms: number): string => (ms < 1000 ? `${Math.round(ms)} 
 
 /** Machine output (`--json`): two-space indented JSON and a newline, the same for every command. */
 export const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+const RESULT_COLOR: Record<string, string> = { succeeded: 'green', failed: 'red', 'timed-out': 'red', running: 'cyan', 'in-progress': 'cyan', superseded: 'dim', skipped: 'dim' };
+
+/** A sync result, coloured the same in every table. */
+export const paintResult = (io: Io, result: string): string => paint(io, RESULT_COLOR[result] ?? '', result);
+
+/** An ISO timestamp as `2026-11-21 22:41:16Z` (to the second). */
+export const timestamp = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z');

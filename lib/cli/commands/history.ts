@@ -2,12 +2,10 @@ import type { SyncRecord } from '../../ledger/ledger.js';
 import { formatCountMap } from '../../core/change-set.js';
 import { parseFlags, UsageError } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { duration, paint, type Io, toJson } from '../output.js';
+import { duration, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
 const USAGE = 'usage: driftless history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]';
-
-const RESULT_COLOR: Record<string, string> = { succeeded: 'green', failed: 'red', 'timed-out': 'red', running: 'cyan', 'in-progress': 'cyan', superseded: 'dim', skipped: 'dim' };
 
 /** `driftless history`: syncs newest first, one line each. */
 export const historyCommand = async (args: readonly string[], io: Io): Promise<number> => {
@@ -41,11 +39,11 @@ export const historyCommand = async (args: readonly string[], io: Io): Promise<n
         io,
         ['WHEN', 'TARGET', 'COMMIT', 'AUTHOR', 'RESULT', 'CHANGES', 'DURATION'],
         records.map((r) => [
-          r.startedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z'),
+          timestamp(r.startedAt),
           r.targetId,
           r.commit.slice(0, 12),
           r.author ?? '',
-          paint(io, RESULT_COLOR[r.result] ?? '', r.result),
+          paintResult(io, r.result),
           r.counts ? formatCountMap(r.counts) : '',
           r.durationMs !== undefined ? duration(r.durationMs) : '',
         ]),

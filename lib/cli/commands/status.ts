@@ -1,6 +1,6 @@
 import { parseFlags } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { paint, type Io, toJson } from '../output.js';
+import { paint, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
 const USAGE = 'usage: driftless status [--repo OWNER/NAME] [--json]';
@@ -37,8 +37,8 @@ export const statusCommand = async (args: readonly string[], io: Io): Promise<nu
         rows.map((r) => [
           r.target,
           r.commit?.slice(0, 12) ?? '-',
-          paint(io, r.result === 'succeeded' ? 'green' : r.result === 'failed' || r.result === 'timed-out' ? 'red' : '', r.result ?? '-'),
-          r.when?.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') ?? '-',
+          r.result ? paintResult(io, r.result) : '-',
+          r.when ? timestamp(r.when) : '-',
           r.suspended ? paint(io, 'yellow', 'yes') : 'no',
           paint(io, r.drift === 'drifted' ? 'red' : '', r.drift),
           String(r.objects),
