@@ -2,7 +2,8 @@ import { isMap, type Obj } from '../../core/plain-object.js';
 /**
  * The slice of the Kubernetes OpenAPI schema the test API server needs: list keys, atomic fields and defaults.
  * Simpler than the real server: keys and atomicity are decided by field name (not by type), and only the
- * defaults that the recorded kinds show are filled in.
+ * defaults that the recorded kinds show are filled in. The keys are written out here rather than taken from the
+ * renderer's MERGE_KEYS on purpose: the stand-in for the API server must not share a mistake with the code it tests.
  */
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
