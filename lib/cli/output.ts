@@ -26,6 +26,9 @@ export const paint = (io: Io, color: keyof typeof CODES | string, text: string):
 
 const ACTION_COLOR: Record<string, string> = { created: 'green', configured: 'yellow', deleted: 'red', failed: 'red', skipped: 'dim', unchanged: 'dim' };
 
+/** A change-set action, coloured the same in every listing. */
+export const paintAction = (io: Io, action: string): string => paint(io, ACTION_COLOR[action] ?? '', action);
+
 /** Change-set entries as aligned lines: action, object, detail. */
 export const formatEntries = (io: Io, entries: readonly ChangeSetEntry[], { showUnchanged = true } = {}): string => {
   const shown = entries.filter((e) => showUnchanged || e.action !== 'unchanged');

@@ -6,7 +6,7 @@ import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { CloudFormationTarget } from '../../targets/cloudformation/cloudformation-target.js';
 import { parseParameters, parseTemplate } from '../../targets/cloudformation/template.js';
 import type { LocalTarget } from '../local-target.js';
-import { paint, type Io, toJson } from '../output.js';
+import { paintAction, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
 /** A stack target of a local checkout, with the caller's AWS credentials (the CLI may use them directly). */
@@ -30,7 +30,7 @@ const changeTable = (io: Io, cs: ChangeSet): string =>
     io,
     ['ACTION', 'LOGICAL ID', 'TYPE', 'REPLACEMENT'],
     cs.entries.map((e) => [
-      paint(io, e.action === 'created' ? 'green' : e.action === 'deleted' || e.action === 'failed' ? 'red' : e.action === 'configured' ? 'yellow' : 'dim', e.action),
+      paintAction(io, e.action),
       e.ref.name,
       e.ref.kind,
       e.detail?.includes('replacement: conditional') ? 'Conditional' : e.detail?.includes('replacement') ? 'True' : e.action === 'configured' ? 'False' : '',
@@ -49,11 +49,20 @@ export const diffStack = async (local: LocalTarget & { target: CloudFormationTar
   }
 };
 
-/** `driftless sync` for a stack target: executes the change set and waits. Exit 0 ok, 1 failed. */
-export const syncStack = async (local: LocalTarget & { target: CloudFormationTargetConfig }, json: boolean, io: Io): Promise<number> => {
+/**
+ * `driftless sync` for a stack target: executes the change set and waits. Exit 0 ok, 1 failed.
+ * `--dry-run` plans the change set (created, described, deleted again) and executes nothing.
+ */
+export const syncStack = async (local: LocalTarget & { target: CloudFormationTargetConfig }, o: { json: boolean; dryRun: boolean }, io: Io): Promise<number> => {
+  const { json } = o;
   const s = openStack(local);
   try {
-    if (!json) io.stderr(`syncing ${local.id} → stack ${local.target.stack} (${local.target.region})\n`);
+    if (!json) io.stderr(`${o.dryRun ? 'dry run of' : 'syncing'} ${local.id} → stack ${local.target.stack} (${local.target.region})\n`);
+    if (o.dryRun) {
+      const cs = await s.stack.plan(s.template, s.parameters);
+      io.stdout(json ? toJson(cs) : `${changeTable(io, cs)}dry run: ${formatCounts(cs.entries)}\n`);
+      return 0;
+    }
     const out = await s.stack.apply(s.template, s.parameters);
     if (json) io.stdout(toJson(out.changeSet));
     else {

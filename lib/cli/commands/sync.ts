@@ -1,5 +1,5 @@
 import { formatCounts } from '../../core/change-set.js';
-import { refOf } from '../../core/object-ref.js';
+import { refOf, type ObjectRef } from '../../core/object-ref.js';
 import { ENV } from '../../core/env-names.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
@@ -20,15 +20,17 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
   const { values } = parseFlags(args, { ...CLUSTER_FLAGS, 'dry-run': { type: 'boolean', default: false } }, USAGE);
   const flags = { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) };
   const chosen = loadFromFlags(flags, io);
+  if (chosen.target.suspend) {
+    io.stderr(`${chosen.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
+    if (values.json) io.stdout(toJson({ target: chosen.id, entries: [] }));
+    return 0;
+  }
   // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
-  if (chosen.target.type === 'cloudformation') return syncStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
+  if (chosen.target.type === 'cloudformation') {
+    return syncStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, { json: values.json ?? false, dryRun: values['dry-run'] ?? false }, io);
+  }
   const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(flags, io, chosen);
   try {
-    if (local.target.suspend) {
-      io.stderr(`${local.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
-      if (values.json) io.stdout(toJson({ target: local.id, entries: [] }));
-      return 0;
-    }
     const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
     if (!values.json) {
       io.stderr(
@@ -39,7 +41,7 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
     const bar = progress(io);
     const started = performance.now();
     // The previous inventory comes from the ledger when there is one; otherwise it is what carries the target's label.
-    const run = async (recorded: readonly import('../../core/object-ref.js').ObjectRef[] | undefined) =>
+    const run = async (recorded: readonly ObjectRef[] | undefined) =>
       target.sync(rendered.objects, {
         previousInventory: recorded ?? (await target.labelledObjects()).map(refOf),
         dryRun: values['dry-run'],

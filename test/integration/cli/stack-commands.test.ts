@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -62,5 +62,31 @@ describe('driftless diff and sync for a stack target', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('succeeded: 1 configured');
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('sync --dry-run plans the change set, deletes it again and executes nothing', async () => {
+    const { code, stdout, stderr } = await run(['sync', '--repo', '.', '--target', 'vpc', '--repository', 'acme/infra', '--dry-run']);
+    expect(code).toBe(0);
+    expect(stderr).toContain('dry run of acme/infra/vpc');
+    expect(stdout).toMatch(/configured\s+Vpc\s+AWS::EC2::VPC\s+True/);
+    expect(stdout).toContain('dry run: 1 configured');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('sync of a suspended stack target touches nothing', async () => {
+    const config = join(dir, 'driftless.yaml');
+    const before = readFileSync(config, 'utf8');
+    writeFileSync(config, `${before}    suspend: true\n`);
+    try {
+      const { code, stdout, stderr } = await run(['sync', '--repo', '.', '--target', 'vpc', '--repository', 'acme/infra', '--json']);
+      expect(code).toBe(0);
+      expect(stderr).toContain('acme/infra/vpc is suspended');
+      expect(JSON.parse(stdout)).toEqual({ target: 'acme/infra/vpc', entries: [] });
+      expect(cfn.calls()).toHaveLength(0);
+    } finally {
+      writeFileSync(config, before);
+    }
   });
 });
