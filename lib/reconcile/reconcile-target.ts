@@ -180,7 +180,7 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
   let pendingStatus: Promise<void> = Promise.resolve();
   const fail = async (message: string, cause?: unknown, extra: Partial<SyncRecord> = {}, update: StateUpdate = {}, failures?: string[]) => {
     await pendingStatus;
-    const rec = await finish('failed', { error: { message, ...(cause instanceof Error && cause.message !== message ? { cause: cause.message } : {}) }, ...extra }, update);
+    await finish('failed', { error: { message, ...(cause instanceof Error && cause.message !== message ? { cause: cause.message } : {}) }, ...extra }, update);
     await status('failure', message);
     // One notice per failure: a retry of the same commit that fails again stays quiet.
     const repeat = state?.lastResult === 'failed' && state.lastAttemptedCommit === head;

@@ -207,7 +207,7 @@ class Builder {
     return ra;
   }
 
-  private async loadPatch(dir: string, kustFile: string, p: PatchEntry, what: string): Promise<{ text: string; file: string }> {
+  private async loadPatch(dir: string, kustFile: string, p: PatchEntry): Promise<{ text: string; file: string }> {
     if (p.path !== undefined) {
       const path = this.local(dir, p.path, kustFile);
       return { text: await this.readText(path, kustFile), file: path };
@@ -221,12 +221,12 @@ class Builder {
       const inline = entry.includes('\n') || /^\s*(apiVersion|kind|metadata)\s*:/.test(entry);
       const { text, file } = inline
         ? { text: entry, file: kustFile }
-        : await this.loadPatch(dir, kustFile, { path: entry }, 'patchesStrategicMerge');
+        : await this.loadPatch(dir, kustFile, { path: entry });
       for (const patch of parsePatchDocs(text, file)) ra = applySmpById(ra, patch, file);
     }
     // 2. patches: strategic merge or JSON 6902, by target selector or by the patch's own id.
     for (const [i, p] of k.patches.entries()) {
-      const { text, file } = await this.loadPatch(dir, kustFile, p, `patches[${i}]`);
+      const { text, file } = await this.loadPatch(dir, kustFile, p);
       if (p.target && selectResources(ra, p.target).length === 0) {
         this.warnings.push(`${kustFile}: patches[${i}] selects no resource (${describeSelector(p.target)})`);
       }
@@ -242,7 +242,7 @@ class Builder {
     applyAnnotations(ra, k.commonAnnotations);
     // 8. patchesJson6902 (legacy).
     for (const [i, p] of k.patchesJson6902.entries()) {
-      const { text, file } = await this.loadPatch(dir, kustFile, p, `patchesJson6902[${i}]`);
+      const { text, file } = await this.loadPatch(dir, kustFile, p);
       const ops = parseJsonPatch(text, file);
       if (!ops) throw new RenderError(file, `patchesJson6902[${i}] is not a JSON patch`);
       if (selectResources(ra, p.target).length === 0) {
