@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { countActions } from '../core/change-set.js';
@@ -25,9 +24,6 @@ export const checkoutInfo = (dir: string): { commit: string; branch: string; aut
   branch: git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']) ?? 'local',
   author: git(dir, ['config', 'user.name']) ?? userInfo().username,
 });
-
-/** A stable digest of the rendered objects. */
-export const renderedDigest = (objects: readonly KubeObject[]): string => createHash('sha256').update(JSON.stringify(objects)).digest('hex');
 
 /**
  * Runs a CLI sync under the target's lease and records it like the reconcile function does:
@@ -88,7 +84,6 @@ export const syncWithLedger = async (
       lastSyncId: running.syncId,
       inventory: result.inventory,
       dependencies: [...rendered.files].sort(),
-      renderedDigest: renderedDigest(rendered.objects),
       config: local.target,
     });
     return { result, record };

@@ -533,7 +533,7 @@ export class DynamoDbLedger implements Ledger {
       targetId: String(i.targetId),
       repository: String(i.repository),
       target: String(i.target),
-      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'renderedDigest', 'config', 'drift']),
+      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'config', 'drift']),
       suspended: i.suspended === true,
       inventory,
       dependencies: Array.isArray(i.dependencies) ? (i.dependencies as string[]) : [],

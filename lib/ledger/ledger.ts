@@ -62,7 +62,6 @@ export interface TargetState {
   readonly inventory: readonly ObjectRef[];
   /** Files the last render read (a push touching one of them touches the target). */
   readonly dependencies: readonly string[];
-  readonly renderedDigest?: string;
   /** The target's effective config at its last sync (handles a target removed from driftless.yaml). */
   readonly config?: unknown;
   readonly lease?: { readonly holder: string; readonly token: number; readonly expiresAt: number };
@@ -73,7 +72,7 @@ export interface TargetState {
 export type StateUpdate = Partial<
   Pick<
     TargetState,
-    'lastAttemptedCommit' | 'lastAppliedCommit' | 'lastResult' | 'lastSyncAt' | 'lastSyncId' | 'inventory' | 'dependencies' | 'renderedDigest' | 'config'
+    'lastAttemptedCommit' | 'lastAppliedCommit' | 'lastResult' | 'lastSyncAt' | 'lastSyncId' | 'inventory' | 'dependencies' | 'config'
   >
 >;
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { countActions, formatCounts } from '../core/change-set.js';
 import { ConfigError, ReconcilerError, RenderError } from '../core/errors.js';
 import { formatRef } from '../core/object-ref.js';
@@ -336,7 +335,6 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
   const update: StateUpdate = {
     inventory: result.inventory,
     dependencies: [...new Set([...rendered.files, CONFIG_FILE])].sort(),
-    renderedDigest: createHash('sha256').update(JSON.stringify(rendered.objects)).digest('hex'),
     config: target,
     ...(result.failed ? {} : { lastAppliedCommit: head }),
   };
