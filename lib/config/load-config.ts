@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { globMatch } from './glob.js';
+import { overlapMessage, overlappingStackPrefixes, stackGrantIssues } from './stack-grants.js';
 import {
   driftlessConfigSchema,
   registrySchema,
@@ -64,17 +65,7 @@ const checkAgainstRegistry = (
         at(['targets', i, 'namespace'], `namespace "${t.namespace}" is not allowed for ${repository}`);
       }
     } else {
-      if (grant.stackPrefix === undefined || !t.stack.startsWith(grant.stackPrefix)) {
-        at(
-          ['targets', i, 'stack'],
-          grant.stackPrefix === undefined
-            ? `stack "${t.stack}" is not allowed: ${repository} has no stackPrefix in the registry`
-            : `stack "${t.stack}" must start with "${grant.stackPrefix}" for ${repository}`,
-        );
-      }
-      if (!grant.regions.includes(t.region)) {
-        at(['targets', i, 'region'], `region "${t.region}" is not allowed for ${repository}`);
-      }
+      for (const issue of stackGrantIssues(t, grant, repository)) at(['targets', i, ...issue.path], issue.message);
     }
   });
 };
@@ -98,6 +89,10 @@ export const parseRegistry = (text: string, file = 'registry.yaml'): Registry =>
         issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message: `cluster "${c}" is not defined under clusters` });
       }
     });
+  }
+  for (const pair of overlappingStackPrefixes(registry.repositories)) {
+    const path = ['repositories', pair[1], 'stackPrefix'];
+    issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message: overlapMessage(registry.repositories, pair) });
   }
   if (issues.length) throw new ConfigError(file, issues);
   return registry;

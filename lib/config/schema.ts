@@ -62,6 +62,10 @@ const kubernetesTargetSchema = z.strictObject({
   wait: waitSchema.default({}),
 });
 
+/** CloudFormation capabilities a stack target may acknowledge (granted by the registry). */
+export const CFN_CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'] as const;
+const IAM_ROLE_ARN = /^arn:aws[-a-z]*:iam::\d{12}:role\/.+$/;
+
 const cloudFormationTargetSchema = z.strictObject({
   ...commonTarget,
   type: z.literal('cloudformation'),
@@ -70,13 +74,12 @@ const cloudFormationTargetSchema = z.strictObject({
   parameters: relativePath.optional(),
   cloudformation: z
     .strictObject({
-      capabilities: z
-        .array(z.enum(['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND']))
-        .default([]),
+      /** A subset of the capabilities the registry grants the repository. */
+      capabilities: z.array(z.enum(CFN_CAPABILITIES)).default([]),
       tags: z.record(z.string(), z.string()).default({}),
       deleteOnRemove: z.boolean().default(false),
-      /** Service role CloudFormation assumes for this stack; defaults to the deployment's role. */
-      roleArn: z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+      /** Service role CloudFormation assumes for this stack, one the registry lists; defaults to the deployment's role. */
+      roleArn: z.string().regex(IAM_ROLE_ARN, 'must be an IAM role ARN').optional(),
     })
     .default({}),
 });
@@ -136,8 +139,24 @@ export const registrySchema = z.strictObject({
     z.strictObject({
       clusters: z.array(z.string()).default([]),
       namespaces: z.array(z.string()).default([]),
-      stackPrefix: z.string().optional(),
+      /** Stacks of this repository start with it; required for stack targets, never empty, never overlapping another's. */
+      stackPrefix: z
+        .string()
+        .min(1, 'must not be empty (an empty prefix grants every stack)')
+        .refine((p) => p === '' || /^[A-Za-z][-A-Za-z0-9]*$/.test(p), 'must be the start of a CloudFormation stack name (letters, digits, "-")')
+        .optional(),
       regions: z.array(z.string()).default([]),
+      /** Take over existing objects and stacks that carry no driftless ownership. @default false */
+      adopt: z.boolean().default(false),
+      /** What stack targets may ask of CloudFormation. @default none granted */
+      cloudformation: z
+        .strictObject({
+          /** Service roles a target may name in `cloudformation.roleArn`. @default [] */
+          roleArns: z.array(z.string().regex(IAM_ROLE_ARN, 'must be an IAM role ARN')).default([]),
+          /** Capabilities a target may acknowledge. @default [] */
+          capabilities: z.array(z.enum(CFN_CAPABILITIES)).default([]),
+        })
+        .default({}),
     }),
   ),
   clusters: z.record(z.string(), clusterSchema).default({}),

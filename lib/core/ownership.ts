@@ -6,6 +6,11 @@ export const FIELD_MANAGER = 'driftless';
 export const TARGET_LABEL = 'driftless.dev/target';
 /** Annotation carrying the owning target's full id (`owner/repo/target`). */
 export const TARGET_ID_ANNOTATION = 'driftless.dev/target-id';
+/**
+ * Tag carrying the owning target's id (`owner/repo/target`) on a CloudFormation stack. Set when driftless creates
+ * the stack; a stack without it (or with another target's id) is not updated, replaced or deleted.
+ */
+export const STACK_TARGET_TAG = 'driftless:target';
 /** Annotation that keeps an object from being pruned when set to `disabled`. */
 export const PRUNE_ANNOTATION = 'driftless.dev/prune';
 

@@ -4,6 +4,7 @@ import { formatRef } from '../core/object-ref.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
 import { objectsOutsideGrant } from '../config/registry-check.js';
+import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
 import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
 import type { Lease, Ledger, StateUpdate, SyncRecord, TargetState } from '../ledger/ledger.js';
 import { LedgerConflictError } from '../ledger/dynamodb-ledger.js';
@@ -214,9 +215,14 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     // Kubernetes objects stay in place, reported once; a stack is deleted only if deleteOnRemove was true.
     const last = state?.config as CloudFormationTargetConfig | undefined;
     if (!target && last?.type === 'cloudformation' && last.cloudformation?.deleteOnRemove && deps.cloudformation) {
+      // The registry of now decides, not the one the stack was created under.
+      const grant = registryGrant(deps.registry, req.repository);
+      const refused = whyStackNotGranted(grant, { stack: last.stack, region: last.region, roleArn: last.cloudformation.roleArn });
+      if (refused) return fail(`${req.target} left ${CONFIG_FILE}; stack ${last.stack} not deleted (deleteOnRemove): ${refused}`);
       const access = deps.cloudformation(last.region);
-      await new CloudFormationTarget(access.cfn, { id, stack: last.stack, ...(last.cloudformation.roleArn ?? access.roleArn ? { roleArn: last.cloudformation.roleArn ?? access.roleArn } : {}) }).delete();
-      await finish('succeeded', { error: { message: `${req.target} left ${CONFIG_FILE}; stack ${last.stack} deleted (deleteOnRemove)` } }, { inventory: [] });
+      const deleted = await new CloudFormationTarget(access.cfn, { id, stack: last.stack, adopt: grant?.adopt === true, ...(last.cloudformation.roleArn ?? access.roleArn ? { roleArn: last.cloudformation.roleArn ?? access.roleArn } : {}) }).delete().catch((err: unknown) => err as Error);
+      if (deleted instanceof Error) return fail(deleted.message, deleted);
+      await finish('succeeded', { error: { message: `${req.target} left ${CONFIG_FILE}; stack ${last.stack} ${deleted === 'deleted' ? 'deleted (deleteOnRemove)' : 'was already gone'}` } }, { inventory: [] });
       return { records };
     }
     await finish('skipped', { error: { message: `${req.target} is no longer in ${CONFIG_FILE} on ${req.branch}; its objects were left in place` } }, {});
@@ -257,6 +263,7 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
         stack: target.stack,
         capabilities: target.cloudformation.capabilities,
         tags: target.cloudformation.tags,
+        adopt: registryGrant(deps.registry, req.repository)?.adopt === true,
         ...(roleArn ? { roleArn } : {}),
         ...(access.artifactBucket ? { artifactBucket: access.artifactBucket } : {}),
       },

@@ -16,7 +16,8 @@ import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 const cfn = mockClient(CloudFormationClient);
 const missing = Object.assign(new Error('Stack with id acme-vpc does not exist'), { name: 'ValidationError' });
-const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date() }] });
+// Every stack here was created by this target: it carries the ownership tag.
+const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: `${REPO}/vpc` }] }] });
 const CONFIG = `version: 1
 targets:
   - name: vpc
@@ -100,6 +101,7 @@ describe('a CloudFormation target through the pipeline', () => {
 
   it('deletes the stack when the target leaves driftless.yaml with deleteOnRemove', async () => {
     cfn.reset();
+    cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
     cfn.on(DeleteStackCommand).resolves({});
     cfn.on(DeleteChangeSetCommand).resolves({});
     const next = p.commit({ 'driftless.yaml': 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop-web\n', 'deploy/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-web\n' });

@@ -73,7 +73,7 @@ export const startPipeline = async (options: { kubeLatencyMs?: number } = {}) =>
   );
   const registry = parseRegistry(
     JSON.stringify({
-      repositories: { [REPO]: { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'] } },
+      repositories: { [REPO]: { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } } },
       clusters: { dev: { context: 'dev', kubeconfig }, prod: { context: 'prod', kubeconfig }, staging: { context: 'dev', kubeconfig } },
     }),
   );

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { formatCounts, hasChanges, type ChangeSet } from '../../core/change-set.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
+import { registryGrant } from '../../config/stack-grants.js';
 import { CloudFormationTarget } from '../../targets/cloudformation/cloudformation-target.js';
 import { parseParameters, parseTemplate } from '../../targets/cloudformation/template.js';
 import type { LocalTarget } from '../local-target.js';
@@ -20,6 +21,7 @@ const openStack = (local: LocalTarget & { target: CloudFormationTargetConfig }) 
     stack: local.target.stack,
     capabilities: local.target.cloudformation.capabilities,
     tags: local.target.cloudformation.tags,
+    adopt: local.registry ? registryGrant(local.registry, local.repository)?.adopt === true : false,
     ...(local.target.cloudformation.roleArn ? { roleArn: local.target.cloudformation.roleArn } : {}),
   });
   return { template, parameters, stack, close: () => cfn.destroy() };

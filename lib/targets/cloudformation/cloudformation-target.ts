@@ -18,6 +18,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/change-set.js';
 import { ReconcilerError } from '../../core/errors.js';
 import type { ObjectRef } from '../../core/object-ref.js';
+import { STACK_TARGET_TAG } from '../../core/ownership.js';
 import type { FieldDrift, ObjectDrift } from '../../drift/detect-drift.js';
 import type { Template } from './template.js';
 
@@ -36,6 +37,11 @@ export interface CloudFormationTargetOptions {
   readonly roleArn?: string;
   /** Where templates over 51,200 bytes are uploaded. */
   readonly artifactBucket?: string;
+  /**
+   * Take over an existing stack that carries no ownership tag (the registry's `adopt`). A stack tagged for
+   * another target is refused even then. @default false
+   */
+  readonly adopt?: boolean;
   /** @default 2000 */
   readonly pollMs?: number;
 }
@@ -71,18 +77,37 @@ export class CloudFormationTarget {
 
   /** The stack's status, or undefined when it does not exist. */
   async status(): Promise<StackStatus | undefined> {
+    return (await this.describe())?.status;
+  }
+
+  /** The stack's status and tags, or undefined when it does not exist. */
+  async describe(): Promise<{ status: StackStatus | undefined; tags: Record<string, string> } | undefined> {
     try {
       const out = await this.cfn.send(new DescribeStacksCommand({ StackName: this.o.stack }));
-      return out.Stacks?.[0]?.StackStatus;
+      const s = out.Stacks?.[0];
+      if (!s) return undefined;
+      return { status: s.StackStatus, tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) };
     } catch (err) {
       if (/does not exist/.test((err as Error).message)) return undefined;
       throw this.wrap('DescribeStacks', err);
     }
   }
 
+  /**
+   * Describes the stack and refuses it unless this target owns it (its tag names this target) or, with `adopt`,
+   * it carries no driftless tag at all. Returns the status (undefined: no stack) and whether it is adopted.
+   */
+  private async owned(): Promise<{ status: StackStatus | undefined; adopted: boolean }> {
+    const found = await this.describe();
+    if (!found) return { status: undefined, adopted: false };
+    const problem = ownershipProblem(found.tags, this.o.id, this.o.adopt === true);
+    if (problem) throw new ReconcilerError(`stack ${this.o.stack} ${problem}`);
+    return { status: found.status, adopted: found.tags[STACK_TARGET_TAG] !== this.o.id };
+  }
+
   /** What an apply would change: a change set, described and deleted again (with the empty stack it created). */
   async plan(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal } = {}): Promise<ChangeSet> {
-    const before = await this.status();
+    const { status: before, adopted } = await this.owned();
     if (before?.endsWith('_IN_PROGRESS') && before !== 'REVIEW_IN_PROGRESS') {
       return this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}; planned later`)]);
     }
@@ -91,7 +116,7 @@ export class CloudFormationTarget {
     }
     const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', o);
     try {
-      return this.changeSet(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries);
+      return this.changeSet([...(adopted ? [adoptedEntry(this.stackRef())] : []), ...(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries)]);
     } finally {
       await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
       // A CREATE change set made an empty stack in REVIEW_IN_PROGRESS: a plan leaves nothing behind.
@@ -101,7 +126,9 @@ export class CloudFormationTarget {
 
   /** Executes a change set and waits as long as the invocation allows; a stack still updating is `in-progress`. */
   async apply(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal; deadline?: number } = {}): Promise<StackOutcome> {
-    let before = await this.status();
+    const ownership = await this.owned();
+    let before = ownership.status;
+    const adopted = ownership.adopted ? [adoptedEntry(this.stackRef())] : [];
     if (before === 'UPDATE_ROLLBACK_FAILED') {
       return { result: 'failed', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, 'UPDATE_ROLLBACK_FAILED')]), error: `stack ${this.o.stack} is UPDATE_ROLLBACK_FAILED: continue the rollback in CloudFormation, then push again` };
     }
@@ -121,11 +148,11 @@ export class CloudFormationTarget {
     const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', o);
     if (created.noChanges) {
       await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
-      return { result: 'unchanged', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Unchanged)]) };
+      return { result: 'unchanged', changeSet: this.changeSet([...adopted, entry(this.stackRef(), ChangeAction.Unchanged)]) };
     }
     const startedAt = new Date();
     await this.cfn.send(new ExecuteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name }));
-    return this.settle(this.changeSet(created.entries), startedAt, o);
+    return this.settle(this.changeSet([...adopted, ...created.entries]), startedAt, o);
   }
 
   /** Finishes a sync recorded `in-progress`: waits again for the stack to settle. */
@@ -165,9 +192,15 @@ export class CloudFormationTarget {
     return drifts;
   }
 
-  /** Deletes the stack (a target removed with `deleteOnRemove: true`). */
-  async delete(): Promise<void> {
+  /**
+   * Deletes the stack (a target removed with `deleteOnRemove: true`) when this target owns it (or `adopt`);
+   * `absent` when there is no such stack. A stack owned by anyone else is refused before any call but the Describe.
+   */
+  async delete(): Promise<'deleted' | 'absent'> {
+    const { status } = await this.owned();
+    if (status === undefined) return 'absent';
     await this.cfn.send(new DeleteStackCommand({ StackName: this.o.stack, ...(this.o.roleArn ? { RoleARN: this.o.roleArn } : {}) }));
+    return 'deleted';
   }
 
   private async settle(changeSet: ChangeSet, startedAt: Date, o: { signal?: AbortSignal; deadline?: number }): Promise<StackOutcome> {
@@ -215,7 +248,7 @@ export class CloudFormationTarget {
         ...body,
         Parameters: parameters.map((p) => ({ ...p })),
         Capabilities: [...(this.o.capabilities ?? [])] as Capability[],
-        Tags: Object.entries({ ...this.o.tags, 'driftless:target': this.o.id }).map(([Key, Value]) => ({ Key, Value })),
+        Tags: Object.entries({ ...this.o.tags, [STACK_TARGET_TAG]: this.o.id }).map(([Key, Value]) => ({ Key, Value })),
         ...(this.o.roleArn ? { RoleARN: this.o.roleArn } : {}),
       }),
     );
@@ -291,6 +324,21 @@ export class CloudFormationTarget {
 }
 
 const entry = (ref: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({ ref, action, ...(detail ? { detail } : {}) });
+
+const adoptedEntry = (ref: ObjectRef): ChangeSetEntry => entry(ref, ChangeAction.Configured, `adopted: the stack had no ${STACK_TARGET_TAG} tag; the registry's adopt lets this repository take it over`);
+
+/**
+ * Why a stack with these tags is not this target's to change, or undefined when it is: tagged for this target,
+ * or untagged with `adopt`. A stack tagged for another target is never taken over.
+ */
+export const ownershipProblem = (tags: Readonly<Record<string, string>>, id: string, adopt: boolean): string | undefined => {
+  const owner = tags[STACK_TARGET_TAG];
+  if (owner === id) return undefined;
+  const listed = Object.keys(tags).length ? Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') : 'none';
+  if (owner !== undefined) return `is managed by ${owner}, not ${id}: two targets never share a stack (tags: ${listed})`;
+  if (adopt) return undefined;
+  return `exists and is not managed by ${id} (no ${STACK_TARGET_TAG} tag; tags: ${listed}); the registry's adopt lets this repository take such stacks over`;
+};
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {

@@ -32,7 +32,7 @@ describe('driftless diff and sync for a stack target', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DeleteChangeSetCommand).resolves({});
     cfn.on(ExecuteChangeSetCommand).resolves({});

@@ -25,7 +25,8 @@ const template = parseTemplate('Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n   
 const target = (o: Partial<ConstructorParameters<typeof CloudFormationTarget>[1]> = {}) =>
   new CloudFormationTarget(new CloudFormationClient({ region: 'eu-west-1' }), { id: 'acme/infra/vpc', stack: 'acme-vpc', capabilities: ['CAPABILITY_NAMED_IAM'], pollMs: 1, ...o }, new S3Client({ region: 'eu-west-1' }));
 const missing = Object.assign(new Error('Stack with id acme-vpc does not exist'), { name: 'ValidationError' });
-const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date() }] });
+// Stacks this target created carry its ownership tag.
+const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
 
 describe('CloudFormationTarget', () => {
   beforeEach(() => {
@@ -122,6 +123,54 @@ describe('CloudFormationTarget', () => {
     const stuck = await target().apply(template, []);
     expect(stuck.result === 'failed' && stuck.error).toContain('UPDATE_ROLLBACK_FAILED');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  describe('ownership', () => {
+    const foreign = (StackStatus: StackStatus, Tags: { Key: string; Value: string }[]) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags }] });
+    const writes = () => [CreateChangeSetCommand, ExecuteChangeSetCommand, DeleteChangeSetCommand, DeleteStackCommand].flatMap((c) => cfn.commandCalls(c as never));
+
+    it('refuses to plan, update or delete a stack without its ownership tag, calling nothing but DescribeStacks', async () => {
+      cfn.on(DescribeStacksCommand).resolves(foreign('UPDATE_COMPLETE', [{ Key: 'team', Value: 'net' }]));
+      const message = 'stack acme-vpc exists and is not managed by acme/infra/vpc (no driftless:target tag; tags: team=net)';
+      await expect(target().plan(template, [])).rejects.toThrow(message);
+      await expect(target().apply(template, [])).rejects.toThrow(message);
+      await expect(target().delete()).rejects.toThrow(message);
+      expect(writes()).toHaveLength(0);
+      expect(cfn.commandCalls(DescribeStacksCommand)).toHaveLength(3);
+    });
+
+    it('never deletes a ROLLBACK_COMPLETE stack of another target, even with adopt', async () => {
+      cfn.on(DescribeStacksCommand).resolves(foreign('ROLLBACK_COMPLETE', [{ Key: 'driftless:target', Value: 'acme/other/vpc' }]));
+      await expect(target({ adopt: true }).apply(template, [])).rejects.toThrow(
+        'stack acme-vpc is managed by acme/other/vpc, not acme/infra/vpc: two targets never share a stack (tags: driftless:target=acme/other/vpc)',
+      );
+      expect(writes()).toHaveLength(0);
+    });
+
+    it('adopts an untagged stack when allowed: the update sets the tag and the change set says adopted', async () => {
+      cfn.on(DescribeStacksCommand).resolvesOnce(foreign('UPDATE_COMPLETE', [])).resolves(stack('UPDATE_COMPLETE'));
+      cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+      const out = await target({ adopt: true }).apply(template, []);
+      expect(out.result).toBe('succeeded');
+      expect(out.changeSet.entries[0]).toMatchObject({ ref: { kind: 'AWS::CloudFormation::Stack', name: 'acme-vpc' }, action: 'configured', detail: expect.stringContaining('adopted') });
+      const input = cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input;
+      expect(input?.ChangeSetType).toBe('UPDATE');
+      expect(input?.Tags).toContainEqual({ Key: 'driftless:target', Value: 'acme/infra/vpc' });
+    });
+
+    it('keeps the ownership tag when the repository sets a tag of the same key', async () => {
+      cfn.on(DescribeStacksCommand).rejectsOnce(missing).resolves(stack('CREATE_COMPLETE'));
+      cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+      await target({ tags: { 'driftless:target': 'acme/other/vpc' } }).apply(template, []);
+      expect(cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input.Tags).toEqual([{ Key: 'driftless:target', Value: 'acme/infra/vpc' }]);
+    });
+
+    it('deletes its own stack, and reports a stack already gone as absent', async () => {
+      cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).rejects(missing);
+      expect(await target().delete()).toBe('deleted');
+      expect(await target().delete()).toBe('absent');
+      expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
+    });
   });
 
   it('deletes the REVIEW_IN_PROGRESS stack a plan of a new stack created', async () => {

@@ -5,7 +5,7 @@ import { ConfigError } from '../../../lib/core/errors.js';
 const registry = parseRegistry(
   JSON.stringify({
     repositories: {
-      'acme/platform-config': { clusters: ['dev', 'prod'], namespaces: ['shop-*', 'platform'], stackPrefix: 'acme-', regions: ['eu-west-1'] },
+      'acme/platform-config': { clusters: ['dev', 'prod'], namespaces: ['shop-*', 'platform'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } },
     },
     clusters: { dev: { eks: { name: 'dev-cluster', region: 'eu-west-1' } }, prod: { kubeconfigSecret: 'driftless/clusters/prod' } },
   }),
