@@ -7,6 +7,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { grantLedgerAccess, type LedgerAccess } from './ledger-access.js';
 
 /** Props of one of the reconciler's functions. */
 export interface ReconcilerFunctionProps {
@@ -15,7 +16,7 @@ export interface ReconcilerFunctionProps {
   readonly timeout: Duration;
   /** @default 512 */
   readonly memorySize?: number;
-  /** Reserved concurrency; off by default (it fails deploys on accounts with a low quota). @default undefined */
+  /** Reserved concurrency (the stack sets one per function from its props). @default undefined: none */
   readonly reservedConcurrency?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
@@ -74,10 +75,10 @@ export class ReconcilerFunction extends Construct {
     });
   }
 
-  /** Sets DRIFTLESS_TABLE and grants read/write on the ledger table and its indexes. */
-  bindLedger(table: ITable, variable: string): this {
+  /** Sets DRIFTLESS_TABLE and grants the function's own ledger access (its actions, key prefixes and indexes). */
+  bindLedger(table: ITable, variable: string, access: LedgerAccess): this {
     this.fn.addEnvironment(variable, table.tableName);
-    table.grantReadWriteData(this.fn);
+    grantLedgerAccess(table, this.fn, access);
     return this;
   }
 

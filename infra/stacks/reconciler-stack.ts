@@ -12,20 +12,54 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lib/core/env-names.js';
+import { parseRegistry } from '../../lib/config/load-config.js';
+import { overlapMessage, overlappingStackPrefixes } from '../../lib/config/stack-grants.js';
+import { ReconcilerError } from '../../lib/core/errors.js';
+import { LEDGER_ACCESS } from '../constructs/ledger-access.js';
 import { ReconcilerFunction } from '../constructs/reconciler-function.js';
 
-/** The registry, as the stack reads it (DESIGN.md, "Trust"). */
+/** The registry, as the stack reads it (DESIGN.md, "Trust"); validated like the functions validate it. */
 export interface RegistryJson {
-  repositories: Record<string, { clusters?: string[]; namespaces?: string[]; stackPrefix?: string; regions?: string[] }>;
-  clusters: Record<string, { eks?: { name: string; region: string }; kubeconfigSecret?: string }>;
+  repositories: Record<
+    string,
+    {
+      clusters?: string[];
+      namespaces?: string[];
+      stackPrefix?: string;
+      regions?: string[];
+      adopt?: boolean;
+      cloudformation?: { roleArns?: string[]; capabilities?: string[] };
+      [field: string]: unknown;
+    }
+  >;
+  clusters: Record<string, { eks?: { name: string; region: string }; kubeconfigSecret?: string; [field: string]: unknown }>;
 }
+
+/** Reserved concurrency per function. */
+export interface ReservedConcurrency {
+  /** GitHub does not retry a throttled delivery (the sweeper catches up). @default 20 */
+  readonly webhook?: number;
+  /** One target per invocation; throttled async invocations are retried for up to an hour. @default 20 */
+  readonly reconcile?: number;
+  /** One run plus one invocation per target checked (four at a time). @default 10 */
+  readonly drift?: number;
+}
+
+/** Defaults of `reservedConcurrency`: 50 in all, so the account keeps its 100 unreserved on a 1,000 quota. */
+export const DEFAULT_RESERVED_CONCURRENCY = { webhook: 20, reconcile: 20, drift: 10 } as const satisfies Required<ReservedConcurrency>;
 
 export interface ReconcilerStackProps extends StackProps {
   /** Which repositories may write where; decides which clusters, stacks and secrets the functions reach. */
   readonly registry: RegistryJson;
   /** Minutes between drift runs. @default 15 */
   readonly driftRateMinutes?: number;
-  /** Reserved concurrency of the reconcile function; off by default (fails deploys on low-quota accounts). @default undefined */
+  /**
+   * Reserved concurrency per function: bounds what a flood of webhooks can cost and keeps one function from
+   * starving the others. `false` reserves none (accounts whose quota cannot spare 100 unreserved).
+   * @default DEFAULT_RESERVED_CONCURRENCY (webhook 20, reconcile 20, drift 10)
+   */
+  readonly reservedConcurrency?: ReservedConcurrency | false;
+  /** @deprecated use `reservedConcurrency.reconcile` */
   readonly reconcileReservedConcurrency?: number;
   /** Secret names. @default driftless/webhook-secret, driftless/webhook-secret-previous, driftless/github, driftless/slack-webhook */
   readonly secretNames?: { webhook?: string; webhookPrevious?: string; github?: string; slack?: string };
@@ -42,6 +76,14 @@ export interface ReconcilerStackProps extends StackProps {
 export class ReconcilerStack extends Stack {
   constructor(scope: Construct, id: string, props: ReconcilerStackProps) {
     super(scope, id, props);
+    // The registry is checked here as the functions check it at cold start: a bad one fails the synth, not a deploy.
+    const overlaps = overlappingStackPrefixes(props.registry.repositories);
+    if (overlaps.length) throw new ReconcilerError(`registry: ${overlaps.map((pair) => overlapMessage(props.registry.repositories, pair)).join('; ')}`);
+    const registry = parseRegistry(JSON.stringify(props.registry), 'registry');
+    const reserved =
+      props.reservedConcurrency === false
+        ? undefined
+        : { ...DEFAULT_RESERVED_CONCURRENCY, ...(props.reconcileReservedConcurrency !== undefined ? { reconcile: props.reconcileReservedConcurrency } : {}), ...props.reservedConcurrency };
     const names = {
       webhook: 'driftless/webhook-secret',
       webhookPrevious: 'driftless/webhook-secret-previous',
@@ -104,16 +146,22 @@ export class ReconcilerStack extends Stack {
       timeout: Duration.minutes(15),
       memorySize: 1024,
       environment: common,
-      ...(props.reconcileReservedConcurrency !== undefined ? { reservedConcurrency: props.reconcileReservedConcurrency } : {}),
+      ...(reserved ? { reservedConcurrency: reserved.reconcile } : {}),
       ...(vpc ? { vpc } : {}),
     })
-      .bindLedger(table, ENV.table)
+      .bindLedger(table, ENV.table, LEDGER_ACCESS.reconcile)
       .bindSecret(github, ENV.githubSecretId)
       .bindSecret(slack, ENV.slackSecretId);
     reconcile.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(dlq) });
 
-    const webhook = new ReconcilerFunction(this, 'Webhook', { name: 'webhook', timeout: Duration.seconds(10), memorySize: 256, environment: common })
-      .bindLedger(table, ENV.table)
+    const webhook = new ReconcilerFunction(this, 'Webhook', {
+      name: 'webhook',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: common,
+      ...(reserved ? { reservedConcurrency: reserved.webhook } : {}),
+    })
+      .bindLedger(table, ENV.table, LEDGER_ACCESS.webhook)
       .bindSecret(webhookSecret, ENV.webhookSecretId)
       .bindSecret(webhookPrevious, ENV.webhookSecretPreviousId)
       .bindSecret(github, ENV.githubSecretId);
@@ -121,8 +169,15 @@ export class ReconcilerStack extends Stack {
     reconcile.fn.grantInvoke(webhook.fn);
     const url = webhook.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
 
-    const drift = new ReconcilerFunction(this, 'Drift', { name: 'drift', timeout: Duration.minutes(15), memorySize: 1024, environment: common, ...(vpc ? { vpc } : {}) })
-      .bindLedger(table, ENV.table)
+    const drift = new ReconcilerFunction(this, 'Drift', {
+      name: 'drift',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      environment: common,
+      ...(reserved ? { reservedConcurrency: reserved.drift } : {}),
+      ...(vpc ? { vpc } : {}),
+    })
+      .bindLedger(table, ENV.table, LEDGER_ACCESS.drift)
       .bindSecret(github, ENV.githubSecretId)
       .bindSecret(slack, ENV.slackSecretId);
     drift.fn.addEnvironment(ENV.reconcileFunction, reconcile.fn.functionName);
@@ -159,7 +214,15 @@ export class ReconcilerStack extends Stack {
           resources: stackArns,
         }),
       );
-      reconcile.fn.addToRolePolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [cfnRole.roleArn] }));
+      // The deployment's service role, and the roles the registry grants to repositories: nothing else.
+      const grantedRoles = [...new Set(Object.values(registry.repositories).flatMap((r) => (r.stackPrefix ? r.cloudformation.roleArns : [])))].sort();
+      reconcile.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [cfnRole.roleArn, ...grantedRoles],
+          conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+        }),
+      );
       artifacts.grantReadWrite(reconcile.fn);
       reconcile.fn.addEnvironment(ENV.artifactBucket, artifacts.bucketName);
       reconcile.fn.addEnvironment(ENV.cloudFormationRole, cfnRole.roleArn);
@@ -214,7 +277,6 @@ export class ReconcilerStack extends Stack {
     // Every acknowledged cdk-nag finding says why.
     const acks: [string, string][] = [
       ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', "grants only writing the functions' own logs"],
-      ['AwsSolutions-IAM5[Resource::<SyncLedger8ED48ECC.Arn>/index/*]', "the ledger's two indexes (GSI1, GSI2), which history, status and the drift run query"],
       ['AwsSolutions-IAM5[Resource::<ReconcileF09151E3.Arn>:*]', 'versions and aliases of the reconcile function, for the async hand-off'],
       [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function/${this.stackName}-Drift*]`, 'the drift run invokes its own function once per target'],
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map(

@@ -88,9 +88,82 @@ describe('ReconcilerStack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching', Period: 1800 });
   });
 
-  it('has no reserved concurrency unless asked', () => {
-    for (const f of Object.values(template.findResources('AWS::Lambda::Function'))) {
-      expect((f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions).toBeUndefined();
+  /** The statements of the policies attached to one function's role. */
+  const roleStatements = (t: Template, fn: 'Webhook' | 'Reconcile' | 'Drift') =>
+    Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(`${fn}ServiceRole`))
+      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+  const dynamoActions = (statements: Statement[]) => [...new Set(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('dynamodb:')))].sort();
+
+  it('gives the internet-facing webhook only a get, a put and an index query on the ledger, on delivery keys', () => {
+    const statements = roleStatements(template, 'Webhook');
+    expect(dynamoActions(statements)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    for (const a of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:*']) {
+      expect(statements.some((s) => [s.Action].flat().includes(a))).toBe(false);
+    }
+    const items = statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'));
+    expect(items?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['D#*'] } });
+    const query = statements.find((s) => [s.Action].flat().includes('dynamodb:Query'));
+    expect(JSON.stringify(query?.Resource)).toContain('/index/GSI2');
+    expect(JSON.stringify(query?.Resource)).not.toContain('GSI1');
+  });
+
+  it('gives reconcile and drift their own ledger actions on their key prefixes, and no function a scan or delete', () => {
+    expect(dynamoActions(roleStatements(template, 'Reconcile'))).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    );
+    expect(dynamoActions(roleStatements(template, 'Drift'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const leading = (fn: 'Reconcile' | 'Drift') =>
+      roleStatements(template, fn).find((s) => [s.Action].flat().includes('dynamodb:GetItem'))?.Condition;
+    expect(leading('Reconcile')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*'] } });
+    expect(leading('Drift')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*', 'R#*'] } });
+    for (const fn of ['Webhook', 'Reconcile', 'Drift'] as const) {
+      const actions = roleStatements(template, fn).flatMap((s) => [s.Action].flat());
+      expect(actions.filter((a) => ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'].includes(a) || a.startsWith('dynamodb:*'))).toEqual([]);
     }
   });
+
+  it('reserves concurrency per function: the documented defaults', () => {
+    const reserved = Object.fromEntries(
+      Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, f]) => [id.replace(/[0-9A-F]{8}$/, ''), (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions]),
+    );
+    expect(reserved).toEqual({ Webhook: 20, Reconcile: 20, Drift: 10 });
+  });
+
+  describe('from other props (bundling skipped)', () => {
+    const synth = (props: Partial<ConstructorParameters<typeof ReconcilerStack>[2]>) => {
+      const other = new App({ outdir: join('/tmp', `cdk-test-${process.pid}-${Math.random().toString(36).slice(2)}`), context: { 'aws:cdk:bundling-stacks': [] } });
+      return Template.fromStack(new ReconcilerStack(other, 'Driftless', { registry, ...props }));
+    };
+    const reservedOf = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions);
+
+    it('sets reserved concurrency from the props, or none with false', () => {
+      expect(reservedOf(synth({ reservedConcurrency: { webhook: 5, drift: 3 } })).sort()).toEqual([20, 3, 5].sort());
+      expect(reservedOf(synth({ reservedConcurrency: false }))).toEqual([undefined, undefined, undefined]);
+    });
+
+    it('lets reconcile pass only the deployment role and the roles the registry grants, to CloudFormation only', () => {
+      const role = 'arn:aws:iam::123456789012:role/net-deployer';
+      const t = synth({ registry: { ...registry, repositories: { 'acme/net': { stackPrefix: 'net-', regions: ['eu-west-1'], cloudformation: { roleArns: [role] } } } } });
+      const pass = roleStatements(t, 'Reconcile').filter((s) => [s.Action].flat().includes('iam:PassRole'));
+      expect(pass).toHaveLength(1);
+      expect(JSON.stringify(pass[0]?.Resource)).toContain(role);
+      expect(pass[0]?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
+    });
+
+    it('fails the synth on overlapping stack prefixes, naming the pair', () => {
+      const overlapping = { ...registry, repositories: { 'acme/net': { stackPrefix: 'acme-' }, 'acme/shop': { stackPrefix: 'acme-shop-' } } };
+      expect(() => synth({ registry: overlapping })).toThrow('registry: stackPrefix "acme-" of acme/net overlaps stackPrefix "acme-shop-" of acme/shop');
+    });
+
+    it('fails the synth on an empty stack prefix', () => {
+      expect(() => synth({ registry: { ...registry, repositories: { 'acme/net': { stackPrefix: '' } } } })).toThrow('must not be empty (an empty prefix grants every stack)');
+    });
+  });
 });
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
