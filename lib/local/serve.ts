@@ -351,7 +351,7 @@ const startDemo = async (stateDir: string, print: (l: string) => void) => {
   );
   const registry = parseRegistry(
     JSON.stringify({
-      repositories: { 'acme/shop': { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'] } },
+      repositories: { 'acme/shop': { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } } },
       clusters: { dev: { context: 'sandbox-dev', kubeconfig }, prod: { context: 'sandbox-prod', kubeconfig } },
     }),
   );
