@@ -75,6 +75,14 @@ describe('driftless diff and sync for a stack target', () => {
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
   });
 
+  it('sync refuses a stack of the right name that this target does not own, sending nothing after the Describe', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'team', Value: 'net' }] }] });
+    const { code, stderr } = await run(['sync', '--repo', '.', '--target', 'vpc', '--repository', 'acme/infra']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('stack acme-vpc exists and is not managed by acme/infra/vpc (no driftless:target tag; tags: team=net)');
+    expect(cfn.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['DescribeStacksCommand']);
+  });
+
   it('sync of a suspended stack target touches nothing', async () => {
     const config = join(dir, 'driftless.yaml');
     const before = readFileSync(config, 'utf8');
