@@ -138,6 +138,19 @@ export const registrySchema = z.strictObject({
       namespaces: z.array(z.string()).default([]),
       stackPrefix: z.string().optional(),
       regions: z.array(z.string()).default([]),
+      /** Cluster-scoped kinds the repository may write, as `Kind` (a built-in kind) or `group/Kind`. @default [] */
+      clusterScoped: z
+        .array(
+          z
+            .string()
+            .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Z][A-Za-z0-9]*$/, 'must be Kind or group/Kind')
+            .refine((k) => k !== 'Namespace' && !k.endsWith('/Namespace'), { message: 'Namespace is granted by namespaces patterns, not clusterScoped' }),
+        )
+        .default([]),
+      /** Take over objects that exist live without this target's ownership label. @default false */
+      adopt: z.boolean().default(false),
+      /** Protected kinds the repository may prune (its `prune.allowKinds` can only narrow this). @default [] */
+      pruneKinds: z.array(z.enum(PROTECTED_KINDS)).default([]),
     }),
   ),
   clusters: z.record(z.string(), clusterSchema).default({}),
