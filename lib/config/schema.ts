@@ -144,7 +144,7 @@ export const registrySchema = z.strictObject({
           z
             .string()
             .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Z][A-Za-z0-9]*$/, 'must be Kind or group/Kind')
-            .refine((k) => k !== 'Namespace' && !k.endsWith('/Namespace'), { message: 'Namespace is granted by namespaces patterns, not clusterScoped' }),
+            .refine((k) => k !== 'Namespace' && !k.endsWith('/Namespace'), { message: 'must not be Namespace: namespaces are granted by the namespaces patterns' }),
         )
         .default([]),
       /** Take over objects that exist live without this target's ownership label. @default false */
