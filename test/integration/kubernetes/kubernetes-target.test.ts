@@ -184,6 +184,51 @@ describe('KubernetesTarget', () => {
     });
   });
 
+  describe('grants and ownership', () => {
+    const grant = { repository: 'acme/shop', namespaces: ['shop'], clusterScoped: [], adopt: false, pruneKinds: [] as string[] };
+
+    it('adopts an existing object when no registry limits it (CLI without --registry), recording it as adopted', async () => {
+      c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
+      const result = await c.target().sync([configMap('old')], { previousInventory: [] });
+      expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/old': 'adopted' });
+      expect(result.inventory).toEqual([{ group: '', kind: 'ConfigMap', namespace: 'shop', name: 'old', origin: 'adopted' }]);
+    });
+
+    it('refuses the same object under a grant without adopt, before any write', async () => {
+      c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
+      c.server.resetLog();
+      const result = await c.target({ grant }).sync([configMap('old'), configMap('new')], { previousInventory: [] });
+      expect(result.failed).toBe(true);
+      expect(result.error).toBe(
+        "ConfigMap/shop/old exists and is not managed by acme/shop/web (managers: kubectl-create); the registry's `adopt` lets this repository take such objects over; nothing was applied",
+      );
+      expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/old': 'failed', 'ConfigMap/shop/new': 'skipped' });
+      expect(writes(c)).toBe(0);
+    });
+
+    it('does not prune a protected kind the registry does not grant, even when allowKinds asks', async () => {
+      const prune = { enabled: true, allowEmpty: false, allowKinds: ['Namespace'], maxDeleteShare: 1 };
+      const first = await c.target({ prune, grant: { ...grant, namespaces: ['shop', 'temp'] } }).sync([namespace('temp'), configMap('a')], { previousInventory: [] });
+      const second = await c.target({ prune, grant: { ...grant, namespaces: ['shop', 'temp'] } }).sync([configMap('a')], { previousInventory: first.inventory });
+      expect(details(second.changeSet.entries)['Namespace/temp']).toBe("not pruned: deleting a Namespace needs the registry's pruneKinds to grant Namespace");
+      expect(c.server.get('v1', 'Namespace', undefined, 'temp')).toBeDefined();
+    });
+
+    it('deletes with uid and resourceVersion preconditions: a changed object is not deleted', async () => {
+      await c.target().sync([configMap('a')], { previousInventory: [] });
+      const live = c.server.get('v1', 'ConfigMap', 'shop', 'a') as { metadata: { uid: string; resourceVersion: string } };
+      const info = (await c.client.discover()).get('v1/ConfigMap');
+      if (!info) throw new Error('no ConfigMap in discovery');
+      const loc = { info, namespace: 'shop', name: 'a' };
+      await expect(c.client.delete(loc, { preconditions: { uid: 'another-uid' } })).rejects.toThrow(
+        `409 Conflict: Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition: another-uid, UID in object meta: ${live.metadata.uid}`,
+      );
+      await expect(c.client.delete(loc, { preconditions: { uid: live.metadata.uid, resourceVersion: '1' } })).rejects.toThrow('Precondition failed: ResourceVersion');
+      expect(c.server.get('v1', 'ConfigMap', 'shop', 'a')).toBeDefined();
+      expect(await c.client.delete(loc, { preconditions: { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion } })).toBe('deleted');
+    });
+  });
+
   describe('resilience', () => {
     it('retries 429 (honouring Retry-After), 500 and dropped connections', async () => {
       c.server.faults.push({ method: 'PATCH', status: 429, retryAfterSeconds: 0, times: 2 }, { method: 'PATCH', status: 500 }, { method: 'PATCH', drop: true });
