@@ -281,6 +281,7 @@ export class KubernetesTarget {
         const discovery = await this.client.discover({ refresh: true, ...(signal ? { signal } : {}) });
         for (const p of inStage) if (!p.info) p.info = discovery.get(`${String(p.obj.apiVersion)}/${String(p.obj.kind)}`);
       }
+      const existingPending = await this.listAll(inStage.filter((p) => p.pending && p.info), signal);
       let applied = 0;
       const writes = inStage.filter((p) => p.action !== ChangeAction.Unchanged).length;
       await mapLimit(inStage, this.o.concurrency, async (p) => {
@@ -294,8 +295,19 @@ export class KubernetesTarget {
           return;
         }
         try {
+          // Planned before its Namespace or CRD existed: whether it exists now (and whose it is) is checked here.
+          let adopted = false;
+          if (p.pending) {
+            const existing = existingPending.get(refKey(p.ref));
+            const owner = existing && takeOver(existing, formatRef(p.ref), this.o.id, this.o.grant?.adopt ?? true);
+            if (owner && 'refusal' in owner) {
+              done.set(refKey(p.ref), entry(p.ref, ChangeAction.Failed, owner.refusal));
+              return;
+            }
+            adopted = owner !== undefined && 'adopt' in owner;
+          }
           const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(false, signal));
-          const action = p.pending ? (res.created ? ChangeAction.Created : ChangeAction.Configured) : p.action;
+          const action = p.pending ? (adopted ? ChangeAction.Adopted : res.created ? ChangeAction.Created : ChangeAction.Configured) : p.action;
           done.set(refKey(p.ref), entry(p.ref, action, p.pending ? undefined : p.detail));
         } catch (err) {
           if (!(err instanceof KubeApiError)) throw err;
@@ -525,7 +537,7 @@ export class KubernetesTarget {
   }
 
   /** The live objects of this target, by LIST per kind and namespace (one request each, not one per object). */
-  private async liveObjects(prepared: readonly PreparedObject[], signal?: AbortSignal): Promise<Map<string, KubeObject>> {
+  private async liveObjects(prepared: readonly PreparedObject[], signal?: AbortSignal, selector = this.selector): Promise<Map<string, KubeObject>> {
     const groups = new Map<string, { info: ResourceInfo; namespace?: string }>();
     for (const p of prepared) {
       if (!p.info) continue;
@@ -534,7 +546,7 @@ export class KubernetesTarget {
     const out = new Map<string, KubeObject>();
     await mapLimit([...groups.values()], this.o.concurrency, async (g) => {
       try {
-        for (const o of await this.client.list(g.info, g.namespace, this.selector, { ...(signal ? { signal } : {}) })) {
+        for (const o of await this.client.list(g.info, g.namespace, selector, { ...(signal ? { signal } : {}) })) {
           const meta = (o.metadata ?? {}) as { namespace?: string; name?: string };
           const ref: ObjectRef = { group: g.info.group, kind: g.info.kind, ...(meta.namespace ? { namespace: meta.namespace } : {}), name: String(meta.name) };
           out.set(refKey(ref), o);
@@ -545,6 +557,14 @@ export class KubernetesTarget {
       }
     });
     return out;
+  }
+
+  /**
+   * Every live object (whoever owns it) of the kinds and namespaces of objects planned before their Namespace
+   * or CRD existed: one LIST per kind and namespace, usually empty, so that one created meanwhile is not taken over.
+   */
+  private async listAll(pending: readonly PreparedObject[], signal?: AbortSignal): Promise<Map<string, KubeObject>> {
+    return pending.length ? this.liveObjects(pending, signal, '') : new Map();
   }
 
   private loc(p: PreparedObject): ObjectLocation {

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeSetEntry } from '../../../lib/core/change-set.js';
 import { formatRef, type KubeObject, type ObjectRef } from '../../../lib/core/object-ref.js';
 import { PRUNE_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../../lib/core/ownership.js';
+import type { KubeClient } from '../../../lib/targets/kubernetes/kube-client.js';
+import { KubernetesTarget } from '../../../lib/targets/kubernetes/kubernetes-target.js';
 import { configMap, deployment, namespace, startCluster } from '../../support/kube.js';
 
 type Cluster = Awaited<ReturnType<typeof startCluster>>;
@@ -212,6 +214,27 @@ describe('KubernetesTarget', () => {
       const second = await c.target({ prune, grant: { ...grant, namespaces: ['shop', 'temp'] } }).sync([configMap('a')], { previousInventory: first.inventory });
       expect(details(second.changeSet.entries)['Namespace/temp']).toBe("not pruned: deleting a Namespace needs the registry's pruneKinds to grant Namespace");
       expect(c.server.get('v1', 'Namespace', undefined, 'temp')).toBeDefined();
+    });
+
+    it('refuses an object created by someone else between the plan and the apply of its new namespace', async () => {
+      // The Namespace does not exist at plan time; right after driftless creates it, another actor creates the ConfigMap.
+      const racing: KubeClient = Object.assign(Object.create(c.client) as KubeClient, {
+        apply: async (...args: Parameters<KubeClient['apply']>) => {
+          const res = await c.client.apply(...args);
+          if (!args[2].dryRun && args[1].kind === 'Namespace') {
+            c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'fresh', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'theirs' } });
+          }
+          return res;
+        },
+      });
+      const target = new KubernetesTarget(racing, { id: 'acme/shop/web', namespace: 'shop', pollMs: 20, grant: { ...grant, namespaces: ['shop', 'fresh'] } });
+      const result = await target.sync([namespace('fresh'), configMap('x', { k: 'ours' }, 'fresh')], { previousInventory: [] });
+      expect(result.failed).toBe(true);
+      expect(details(result.changeSet.entries)['ConfigMap/fresh/x']).toBe(
+        "ConfigMap/fresh/x exists and is not managed by acme/shop/web (managers: kubectl-create); the registry's `adopt` lets this repository take such objects over",
+      );
+      expect((c.server.get('v1', 'ConfigMap', 'fresh', 'x') as { data: object }).data).toEqual({ k: 'theirs' });
+      expect(result.inventory.map(formatRef)).toEqual(['Namespace/fresh']);
     });
 
     it('deletes with uid and resourceVersion preconditions: a changed object is not deleted', async () => {
