@@ -183,7 +183,7 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     // The targets that stay inside the grant were applied.
     expect((await lastRecord('prune-label'))?.result).toBe('succeeded');
     expect((await lastRecord('prune-ns'))?.result).toBe('succeeded');
-  });
+  }, 180_000);
 
   it.each(refusals)('refuses %s on a direct reconcile before any write', async (target, message) => {
     const rec = await sync(target);
