@@ -258,7 +258,8 @@ export class KubernetesTarget {
           : entry(p.ref, ChangeAction.Skipped, 'not applied: the dry run failed for another object'),
       );
       const refused = plan.failed.filter((p) => p.refused).map((p) => p.detail);
-      const why = refused.length ? refused.join('; ') : `dry run failed for ${plan.failed.length} object(s)`;
+      const others = plan.failed.length - refused.length;
+      const why = [...refused, ...(others ? [`dry run failed for ${others}${refused.length ? ' other' : ''} object(s)`] : [])].join('; ');
       return result(entries, [...options.previousInventory], `${why}; nothing was applied`);
     }
     const stale = diffInventory(options.previousInventory, desiredRefs);
