@@ -32,6 +32,7 @@ const TARGETS = [
   ['prune-label', 'shop-a'],
   ['prune-ns', 'shop-a'],
   ['granted', 'shop-a'],
+  ['ns-role', 'shop-a'],
 ] as const;
 const config = (extra = '') =>
   `version: 1\ntargets:\n${TARGETS.map(([name, ns]) => `  - name: ${name}\n    path: deploy/${name}\n    cluster: dev\n    namespace: ${ns}\n`).join('')}${extra}`;
@@ -144,6 +145,8 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
       'deploy/prune-ns/anchor.yaml': cm('anchor'),
       'deploy/granted/role.yaml': STAR_ROLE('shop-reader'),
       'deploy/granted/anchor.yaml': cm('granted-anchor'),
+      // A built-in cluster-scoped kind that names a granted namespace, to pass for namespaced.
+      'deploy/ns-role/role.yaml': STAR_ROLE('sneaky-role').replace('  name: sneaky-role\n', '  name: sneaky-role\n  namespace: shop-a\n'),
     });
   }, 120_000);
   afterAll(() => p?.stop());
@@ -160,6 +163,7 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     ['cluster-cr', 'Widget/w1: cluster-scoped kind example.com/Widget is not granted to acme/shop (registry clusterScoped)'],
     ['live-crd-cr', 'Gizmo/g1: cluster-scoped kind example.com/Gizmo is not granted to acme/shop (registry clusterScoped)'],
     ['other-ns', 'ConfigMap/kube-system/sneaky: namespace "kube-system" is not allowed for acme/shop'],
+    ['ns-role', 'ClusterRole/sneaky-role: cluster-scoped kind ClusterRole is not granted to acme/shop (registry clusterScoped)'],
   ];
 
   it('refuses every escalation of a signed push, records each target failed, and writes none of it', async () => {
