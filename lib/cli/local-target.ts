@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
-import { objectsOutsideGrant } from '../config/registry-check.js';
+import { kubernetesGrant, noGrant, objectsOutsideGrant, registryCluster, repositoryGrant } from '../config/registry-check.js';
 import type { DriftlessConfig, KubernetesTargetConfig, Registry, TargetConfig } from '../config/schema.js';
 import { durationMs } from '../config/schema.js';
 import { ReconcilerError } from '../core/errors.js';
@@ -66,7 +66,7 @@ export const loadLocalConfig = (opts: { repo: string; registryFile?: string; rep
 /** Renders the target's path; objects outside the registry grant are an error before anything is sent. */
 export const renderLocalTarget = async (t: LocalTarget): Promise<RenderResult> => {
   const result = await renderPath(new LocalFileTree(t.repoDir), t.target.path);
-  const grant = t.registry?.repositories[t.repository];
+  const grant = t.registry && repositoryGrant(t.registry, t.repository);
   if (grant) {
     const violations = objectsOutsideGrant(result.objects, grant, t.repository, t.target.type === 'kubernetes' ? t.target.namespace : undefined);
     if (violations.length) throw new ReconcilerError(`${t.target.path}: ${violations.join('; ')}`);
@@ -79,7 +79,7 @@ export const localConnection = async (
   t: LocalTarget & { target: KubernetesTargetConfig },
   opts: { kubeconfig?: string; context?: string },
 ): Promise<{ connection: ClusterConnection; describe: string }> => {
-  const entry = t.registry?.clusters[t.target.cluster];
+  const entry = t.registry && registryCluster(t.registry, t.target.cluster);
   if (!opts.context && entry && 'eks' in entry) {
     const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
     return {
@@ -118,6 +118,8 @@ export const kubernetesOptions = (t: LocalTarget & { target: KubernetesTargetCon
   concurrency: t.target.apply.concurrency,
   prune: t.target.prune,
   wait: { enabled: t.target.wait.enabled, timeoutMs: durationMs(t.target.wait.timeout) },
+  // With a registry file its grant is enforced; without one the kubeconfig's own RBAC is the limit.
+  ...(t.registry ? { grant: kubernetesGrant(t.registry, t.repository) ?? noGrant(t.repository) } : {}),
 });
 
 /** Narrows a target to Kubernetes, or explains why it is not. */

@@ -24,7 +24,7 @@ const CODES: Record<string, string> = { green: '32', yellow: '33', red: '31', di
 export const paint = (io: Io, color: keyof typeof CODES | string, text: string): string =>
   io.isTTY && CODES[color] ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
 
-const ACTION_COLOR: Record<string, string> = { created: 'green', configured: 'yellow', deleted: 'red', failed: 'red', skipped: 'dim', unchanged: 'dim' };
+const ACTION_COLOR: Record<string, string> = { created: 'green', configured: 'yellow', adopted: 'yellow', deleted: 'red', failed: 'red', skipped: 'dim', unchanged: 'dim' };
 
 /** A change-set action, coloured the same in every listing. */
 export const paintAction = (io: Io, action: string): string => paint(io, ACTION_COLOR[action] ?? '', action);

@@ -49,7 +49,8 @@ const checkAgainstRegistry = (
   registry: Registry,
   at: (path: PropertyKey[], message: string) => void,
 ): void => {
-  const grant = registry.repositories[repository];
+  // Own properties only: a repository named `constructor` or `__proto__` is not in any registry.
+  const grant = Object.hasOwn(registry.repositories, repository) ? registry.repositories[repository] : undefined;
   if (!grant) {
     at([], `repository ${repository} is not in the registry`);
     return;
@@ -58,12 +59,17 @@ const checkAgainstRegistry = (
     if (t.type === 'kubernetes') {
       if (!grant.clusters.includes(t.cluster)) {
         at(['targets', i, 'cluster'], `cluster "${t.cluster}" is not allowed for ${repository}`);
-      } else if (!registry.clusters[t.cluster]) {
+      } else if (!Object.hasOwn(registry.clusters, t.cluster)) {
         at(['targets', i, 'cluster'], `cluster "${t.cluster}" is not defined in the registry`);
       }
       if (t.namespace !== undefined && !namespaceAllowed(grant.namespaces, t.namespace)) {
         at(['targets', i, 'namespace'], `namespace "${t.namespace}" is not allowed for ${repository}`);
       }
+      t.prune.allowKinds.forEach((kind, k) => {
+        if (!grant.pruneKinds.includes(kind)) {
+          at(['targets', i, 'prune', 'allowKinds', k], `kind ${kind} is not granted to ${repository} (registry pruneKinds)`);
+        }
+      });
     } else {
       for (const issue of stackGrantIssues(t, grant, repository)) at(['targets', i, ...issue.path], issue.message);
     }
@@ -84,7 +90,7 @@ export const parseRegistry = (text: string, file = 'registry.yaml'): Registry =>
   const issues: ConfigIssue[] = [];
   for (const [repo, grant] of Object.entries(registry.repositories)) {
     grant.clusters.forEach((c, i) => {
-      if (!registry.clusters[c]) {
+      if (!Object.hasOwn(registry.clusters, c)) {
         const path = ['repositories', repo, 'clusters', i];
         issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message: `cluster "${c}" is not defined under clusters` });
       }

@@ -146,8 +146,19 @@ export const registrySchema = z.strictObject({
         .refine((p) => p === '' || /^[A-Za-z][-A-Za-z0-9]*$/.test(p), 'must be the start of a CloudFormation stack name (letters, digits, "-")')
         .optional(),
       regions: z.array(z.string()).default([]),
+      /** Cluster-scoped kinds the repository may write, as `Kind` (a built-in kind) or `group/Kind`. @default [] */
+      clusterScoped: z
+        .array(
+          z
+            .string()
+            .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Z][A-Za-z0-9]*$/, 'must be Kind or group/Kind')
+            .refine((k) => k !== 'Namespace' && !k.endsWith('/Namespace'), { message: 'must not be Namespace: namespaces are granted by the namespaces patterns' }),
+        )
+        .default([]),
       /** Take over existing objects and stacks that carry no driftless ownership. @default false */
       adopt: z.boolean().default(false),
+      /** Protected kinds the repository may prune (its `prune.allowKinds` can only narrow this). @default [] */
+      pruneKinds: z.array(z.enum(PROTECTED_KINDS)).default([]),
       /** What stack targets may ask of CloudFormation. @default none granted */
       cloudformation: z
         .strictObject({

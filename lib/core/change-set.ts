@@ -4,6 +4,8 @@ import type { ObjectRef } from './object-ref.js';
 export const ChangeAction = {
   Created: 'created',
   Configured: 'configured',
+  /** An object that existed live without this target's ownership and was taken over (registry `adopt`). */
+  Adopted: 'adopted',
   Unchanged: 'unchanged',
   Deleted: 'deleted',
   Skipped: 'skipped',
@@ -27,14 +29,14 @@ export interface ChangeSet {
 
 /** Counts of entries by action (every action present, zero or not). */
 export const countActions = (entries: readonly ChangeSetEntry[]): Record<ChangeAction, number> => {
-  const counts = { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
+  const counts = { created: 0, configured: 0, adopted: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
   for (const e of entries) counts[e.action]++;
   return counts;
 };
 
 /** Whether a change set changes anything (or would). */
 export const hasChanges = (entries: readonly ChangeSetEntry[]): boolean =>
-  entries.some((e) => e.action === 'created' || e.action === 'configured' || e.action === 'deleted');
+  entries.some((e) => e.action === 'created' || e.action === 'configured' || e.action === 'adopted' || e.action === 'deleted');
 
 /** Formats counts as `2 created, 1 configured, 5 unchanged` (zeros left out). */
 export const formatCounts = (entries: readonly ChangeSetEntry[]): string => formatCountMap(countActions(entries));

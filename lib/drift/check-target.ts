@@ -4,6 +4,7 @@ import type { CloudFormationAccess } from '../reconcile/reconcile-target.js';
 import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
 import { durationMs } from '../config/schema.js';
 import { ReconcilerError } from '../core/errors.js';
+import { kubernetesGrant } from '../config/registry-check.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { renderPath } from '../render/render.js';
 import type { RepositorySource } from '../source/repository-source.js';
@@ -63,6 +64,8 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
     const tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
     if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);
     const rendered = await renderPath(tree, config.path);
+    const grant = kubernetesGrant(deps.registry, state.repository);
+    if (!grant) throw new ReconcilerError(`repository ${state.repository} is not in the registry`);
     const target = new KubernetesTarget(await deps.cluster(config.cluster), {
       id: targetId,
       ...(config.namespace ? { namespace: config.namespace } : {}),
@@ -70,6 +73,7 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
       concurrency: config.apply?.concurrency ?? 8,
       prune: config.prune,
       wait: { enabled: false, timeoutMs: durationMs(config.wait?.timeout ?? '5m') },
+      grant,
     });
     const plan = await target.plan(await target.prepare(rendered.objects, signal), signal);
     const report = driftReport(targetId, plan.objects, await target.labelledObjects(signal), state.inventory);

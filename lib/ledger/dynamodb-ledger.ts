@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { countActions, type ChangeSetEntry } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
-import type { ObjectRef } from '../core/object-ref.js';
+import type { InventoryEntry } from '../core/inventory.js';
 import { decodeChunks, encodeChunks } from './codec.js';
 import type { DriftRecord, Lease, Ledger, Page, StateUpdate, SyncRecord, TargetState } from './ledger.js';
 import { SyncResult } from './ledger.js';
@@ -525,9 +525,9 @@ export class DynamoDbLedger implements Ledger {
   }
 
   private async toState(i: Item): Promise<TargetState> {
-    let inventory: ObjectRef[] = [];
-    if (i.inv) inventory = decodeChunks<ObjectRef[]>([i.inv as Uint8Array]);
-    else if (i.invGen) inventory = decodeChunks<ObjectRef[]>(await this.chunks(String(i.targetId), `INV#${String(i.invGen)}`, Number(i.invChunks)));
+    let inventory: InventoryEntry[] = [];
+    if (i.inv) inventory = decodeChunks<InventoryEntry[]>([i.inv as Uint8Array]);
+    else if (i.invGen) inventory = decodeChunks<InventoryEntry[]>(await this.chunks(String(i.targetId), `INV#${String(i.invGen)}`, Number(i.invChunks)));
     const lease = i.leaseHolder ? { holder: String(i.leaseHolder), token: Number(i.leaseToken), expiresAt: Number(i.leaseExpiresAt) } : undefined;
     return {
       targetId: String(i.targetId),

@@ -1,5 +1,5 @@
 import type { ChangeAction, ChangeSetEntry } from '../core/change-set.js';
-import type { ObjectRef } from '../core/object-ref.js';
+import type { InventoryEntry } from '../core/inventory.js';
 
 /** How a sync ended (or that it has not yet). */
 export const SyncResult = {
@@ -59,7 +59,8 @@ export interface TargetState {
   readonly pendingHead?: string;
   readonly suspended: boolean;
   readonly suspendedBy?: string;
-  readonly inventory: readonly ObjectRef[];
+  /** The target's objects; Kubernetes entries say how each came in (`origin`, absent in items written before it existed). */
+  readonly inventory: readonly InventoryEntry[];
   /** Files the last render read (a push touching one of them touches the target). */
   readonly dependencies: readonly string[];
   /** The target's effective config at its last sync (handles a target removed from driftless.yaml). */

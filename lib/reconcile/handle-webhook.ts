@@ -74,7 +74,7 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
   const delivery = req.headers['x-github-delivery'] ?? '';
   if (event === 'ping') return { kind: 'ignored', reason: 'pong' };
   const repository = String((payload.repository as { full_name?: string } | undefined)?.full_name ?? '');
-  if (!repository || !deps.registry.repositories[repository]) {
+  if (!repository || !Object.hasOwn(deps.registry.repositories, repository)) {
     return { kind: 'ignored', reason: `repository ${repository || '(none)'} is not registered` };
   }
   const work = triggerOf(event, payload);

@@ -3,7 +3,7 @@ import { ConfigError, ReconcilerError, RenderError } from '../core/errors.js';
 import { formatRef } from '../core/object-ref.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
-import { objectsOutsideGrant } from '../config/registry-check.js';
+import { kubernetesGrant, noGrant, objectsOutsideGrant, repositoryGrant } from '../config/registry-check.js';
 import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
 import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
 import type { Lease, Ledger, StateUpdate, SyncRecord, TargetState } from '../ledger/ledger.js';
@@ -313,7 +313,7 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     if (err instanceof RenderError) return fail(err.message, err, {}, { config: target });
     throw err;
   }
-  const grant = deps.registry.repositories[req.repository];
+  const grant = repositoryGrant(deps.registry, req.repository);
   const outside = grant ? objectsOutsideGrant(rendered.objects, grant, req.repository, target.namespace) : [];
   if (outside.length) return fail(`${target.path}: ${outside.join('; ')}`, undefined, {}, { config: target });
 
@@ -327,6 +327,7 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
     concurrency: k8s.apply.concurrency,
     prune: k8s.prune,
     wait: { enabled: k8s.wait.enabled, timeoutMs: Math.max(0, Math.min(durationMs(k8s.wait.timeout), remaining - MARGIN_MS)) },
+    grant: kubernetesGrant(deps.registry, req.repository) ?? noGrant(req.repository),
   });
   let result;
   try {

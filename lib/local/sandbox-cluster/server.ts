@@ -381,7 +381,7 @@ export class KubeApiServer {
       const o = this.store.get(this.key(t, namespace, name));
       return o ? [200, withTypeMeta(o, t)] : [404, notFound(t, name)];
     }
-    if (method === 'DELETE') return this.remove(t, namespace, name, log.dryRun);
+    if (method === 'DELETE') return this.remove(t, namespace, name, log.dryRun, body);
     return this.write(t, namespace, name, verb, body, url, req.headers['content-type']);
   }
 
@@ -649,11 +649,24 @@ export class KubeApiServer {
     return [200, withTypeMeta(live, t)];
   }
 
-  private remove(t: ResourceType, namespace: string, name: string, dryRun: boolean): [number, unknown] {
+  private remove(t: ResourceType, namespace: string, name: string, dryRun: boolean, body = ''): [number, unknown] {
     const key = this.key(t, namespace, name);
     const live = this.store.get(key);
     if (!live) return [404, notFound(t, name)];
     const meta = live.metadata as Obj;
+    // DeleteOptions.preconditions: uid and resourceVersion must match, as the real server checks them.
+    let pre: Obj = {};
+    try {
+      pre = body ? (((JSON.parse(body) as Obj).preconditions as Obj | undefined) ?? {}) : {};
+    } catch {
+      return [400, statusBody(400, 'BadRequest', 'error decoding DeleteOptions')];
+    }
+    for (const [field, label] of [['uid', 'UID'], ['resourceVersion', 'ResourceVersion']] as const) {
+      if (pre[field] !== undefined && pre[field] !== meta[field]) {
+        const gr = t.group ? `${t.resource}.${t.group}` : t.resource;
+        return [409, statusBody(409, 'Conflict', `Operation cannot be fulfilled on ${gr} "${name}": Precondition failed: ${label} in precondition: ${String(pre[field])}, ${label} in object meta: ${String(meta[field])}`, { name, ...(t.group ? { group: t.group } : {}), kind: t.resource })];
+      }
+    }
     if (t.kind === 'Namespace') {
       const out = structuredClone(live);
       const m = out.metadata as Obj;

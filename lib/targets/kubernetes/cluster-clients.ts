@@ -14,7 +14,7 @@ export const clusterClients = (registry: Registry, readSecret: (id: string) => P
     let c = clients.get(name);
     if (!c) {
       c = (async () => {
-        const entry = registry.clusters[name];
+        const entry = Object.hasOwn(registry.clusters, name) ? registry.clusters[name] : undefined;
         if (!entry) throw new ReconcilerError(`cluster "${name}" is not in the registry`);
         if ('eks' in entry) {
           const { defaultProvider } = await import('@aws-sdk/credential-provider-node');

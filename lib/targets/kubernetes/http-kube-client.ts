@@ -6,6 +6,7 @@ import {
   type ApplyOptions,
   type ApplyResult,
   type CallOptions,
+  type DeletePreconditions,
   type KubeCause,
   type KubeClient,
   type ObjectLocation,
@@ -130,8 +131,10 @@ export class HttpKubeClient implements KubeClient {
     return (body.items ?? []).map((o) => ({ apiVersion, kind: info.kind, ...o }));
   }
 
-  async delete(loc: ObjectLocation, options: CallOptions = {}): Promise<'deleted' | 'not-found'> {
-    const res = await this.call('DELETE', `${objectPath(loc)}?propagationPolicy=Background`, { verb: 'delete', ...options, allow404: true });
+  async delete(loc: ObjectLocation, options: CallOptions & { preconditions?: DeletePreconditions } = {}): Promise<'deleted' | 'not-found'> {
+    const { preconditions, ...call } = options;
+    const body = preconditions ? { body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions }) } : {};
+    const res = await this.call('DELETE', `${objectPath(loc)}?propagationPolicy=Background`, { verb: 'delete', ...call, ...body, allow404: true });
     return res.status === 404 ? 'not-found' : 'deleted';
   }
 

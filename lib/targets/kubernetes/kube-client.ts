@@ -48,10 +48,19 @@ export interface KubeClient {
   get(loc: ObjectLocation, options?: CallOptions): Promise<KubeObject | undefined>;
   /** LIST objects of a kind (in one namespace, or cluster-wide) matching a label selector. */
   list(info: ResourceInfo, namespace: string | undefined, labelSelector: string, options?: CallOptions): Promise<KubeObject[]>;
-  /** DELETE an object (background propagation); 'not-found' when it was already gone. */
-  delete(loc: ObjectLocation, options?: CallOptions): Promise<'deleted' | 'not-found'>;
+  /**
+   * DELETE an object (background propagation); 'not-found' when it was already gone. With `preconditions`
+   * the server deletes only the object of that uid and resourceVersion (409 Conflict otherwise).
+   */
+  delete(loc: ObjectLocation, options?: CallOptions & { preconditions?: DeletePreconditions }): Promise<'deleted' | 'not-found'>;
   /** Requests made so far, by verb (`get`, `list`, `apply`, `dry-run apply`, `delete`, `discovery`). */
   readonly requestCounts: Readonly<Record<string, number>>;
+}
+
+/** DeleteOptions.preconditions: the object a DELETE is meant for. */
+export interface DeletePreconditions {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
 }
 
 /** One cause of an API error (`details.causes[]`). */

@@ -1,8 +1,9 @@
 import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/change-set.js';
 import { ReconcilerError } from '../../core/errors.js';
-import { diffInventory, mergeSurvivors, refKey } from '../../core/inventory.js';
+import { diffInventory, mergeSurvivors, refKey, type InventoryEntry } from '../../core/inventory.js';
 import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../../core/object-ref.js';
-import { FIELD_MANAGER, PRUNE_ANNOTATION, TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../core/ownership.js';
+import { FIELD_MANAGER, ownerOf, PRUNE_ANNOTATION, takeOver, TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../core/ownership.js';
+import { grantRefusal, prunableKinds, type KubernetesGrant } from '../../config/registry-check.js';
 import { healthOf, type Health } from './health.js';
 import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation, type ResourceInfo } from './kube-client.js';
 import { comparable, jsonEqual } from './normalize.js';
@@ -28,6 +29,13 @@ export interface KubernetesTargetOptions {
   readonly pollMs?: number;
   /** @default 'driftless' */
   readonly fieldManager?: string;
+  /**
+   * What the registry grants the repository (lib/config/registry-check.ts): namespaces, cluster-scoped kinds,
+   * adoption and prunable protected kinds, enforced on the final objects of every sync, plan and prune.
+   * Absent only without a registry (a CLI run without --registry): then the cluster's own RBAC is the limit,
+   * existing objects are adopted, and `prune.allowKinds` alone decides. Another target's objects are refused either way.
+   */
+  readonly grant?: KubernetesGrant;
 }
 
 /** One desired object ready to apply. */
@@ -49,6 +57,8 @@ export interface PlannedObject extends PreparedObject {
   readonly dryRun?: KubeObject;
   /** The dry run could not run because a Namespace or CRD of this sync does not exist yet. */
   readonly pending?: boolean;
+  /** Refused before any write: the object exists live and is not this target's to take over. */
+  readonly refused?: boolean;
 }
 
 /** The result of `plan`. */
@@ -61,8 +71,8 @@ export interface Plan {
 /** What a sync did. */
 export interface SyncResult {
   readonly changeSet: ChangeSet;
-  /** The inventory to record: applied objects plus stale ones that were not deleted. */
-  readonly inventory: ObjectRef[];
+  /** The inventory to record: applied objects (with how each came in) plus stale ones that were not deleted. */
+  readonly inventory: InventoryEntry[];
   /** Whether the sync failed (it then pruned nothing). */
   readonly failed: boolean;
   /** Where it stopped, when it failed. */
@@ -72,7 +82,7 @@ export interface SyncResult {
 }
 
 export interface SyncOptions {
-  readonly previousInventory: readonly ObjectRef[];
+  readonly previousInventory: readonly InventoryEntry[];
   /** Plan only: report what would change (prune included), write nothing. */
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
@@ -87,7 +97,7 @@ export interface SyncOptions {
  * const result = await target.sync(objects, { previousInventory: [] });
  */
 export class KubernetesTarget {
-  private readonly o: Required<Omit<KubernetesTargetOptions, 'namespace'>> & { namespace?: string };
+  private readonly o: Required<Omit<KubernetesTargetOptions, 'namespace' | 'grant'>> & { namespace?: string; grant?: KubernetesGrant };
   private readonly label: string;
 
   constructor(
@@ -111,7 +121,11 @@ export class KubernetesTarget {
     return `${TARGET_LABEL}=${this.label}`;
   }
 
-  /** Adds the default namespace and the ownership label and annotation; resolves each kind. */
+  /**
+   * Adds the default namespace and the ownership label and annotation; resolves each kind. Then checks the
+   * final objects against the grant, with each kind's scope from discovery and from CRDs of this render:
+   * any object outside it throws before anything is sent.
+   */
   async prepare(objects: readonly KubeObject[], signal?: AbortSignal): Promise<PreparedObject[]> {
     const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
     const crdKinds = new Set(
@@ -122,14 +136,16 @@ export class KubernetesTarget {
       }),
     );
     const seen = new Set<string>();
-    return objects.map((input) => {
+    const prepared = objects.map((input) => {
       const obj = structuredClone(input) as KubeObject;
       const apiVersion = String(obj.apiVersion);
       const key = `${apiVersion}/${String(obj.kind)}`;
       const info = discovery.get(key);
       const meta = (obj.metadata ?? {}) as Obj;
       obj.metadata = meta;
-      const namespaced = info ? info.namespaced : crdKinds.has(key) ? crdNamespaced(objects, key) : Boolean(meta.namespace);
+      // A kind is namespaced only if neither discovery nor a CRD of this render says it is cluster-scoped.
+      const fromCrd = crdKinds.has(key) ? crdNamespaced(objects, key) : undefined;
+      const namespaced = info || fromCrd !== undefined ? (info?.namespaced ?? true) && (fromCrd ?? true) : Boolean(meta.namespace);
       if (namespaced && !meta.namespace) {
         if (!this.o.namespace) {
           throw new ReconcilerError(`${String(obj.kind)}/${String(meta.name)} has no namespace and the target sets none`);
@@ -146,8 +162,14 @@ export class KubernetesTarget {
       if (!info && !crdKinds.has(key)) {
         throw new ReconcilerError(`${formatRef(ref)}: unknown kind ${String(obj.kind)} in ${apiVersion} (the API server does not serve it and no CRD of this target defines it)`);
       }
-      return { obj, ref, stage: stageOf(obj), ...(info ? { info } : {}) };
+      return { obj, ref, stage: stageOf(obj), namespaced, ...(info ? { info } : {}) };
     });
+    const grant = this.o.grant;
+    if (grant) {
+      const refusals = prepared.flatMap((p) => grantRefusal(p.ref, p.namespaced, grant) ?? []);
+      if (refusals.length) throw new ReconcilerError(`${refusals.join('; ')}; nothing was applied`);
+    }
+    return prepared.map(({ namespaced: _, ...p }) => p);
   }
 
   /** Server-side dry run of every object, compared with the live object. Writes nothing. */
@@ -182,6 +204,9 @@ export class KubernetesTarget {
         let current = live.get(refKey(p.ref));
         if (!res.created && !current) current = await this.client.get(this.loc(p), { ...(signal ? { signal } : {}) });
         if (res.created || !current) return { ...p, action: ChangeAction.Created, dryRun: res.object };
+        const owner = takeOver(current, formatRef(p.ref), this.o.id, this.o.grant?.adopt ?? true);
+        if ('refusal' in owner) return { ...p, action: ChangeAction.Failed, detail: owner.refusal, refused: true, live: current };
+        if ('adopt' in owner) return { ...p, action: ChangeAction.Adopted, detail: 'taken over: it existed without driftless ownership', dryRun: res.object, live: current };
         const same = jsonEqual(comparable(res.object), comparable(current));
         return { ...p, action: same ? ChangeAction.Unchanged : ChangeAction.Configured, dryRun: res.object, live: current };
       } catch (err) {
@@ -232,7 +257,10 @@ export class KubernetesTarget {
           ? entry(p.ref, ChangeAction.Failed, p.detail)
           : entry(p.ref, ChangeAction.Skipped, 'not applied: the dry run failed for another object'),
       );
-      return result(entries, [...options.previousInventory], `dry run failed for ${plan.failed.length} object(s); nothing was applied`);
+      const refused = plan.failed.filter((p) => p.refused).map((p) => p.detail);
+      const others = plan.failed.length - refused.length;
+      const why = [...refused, ...(others ? [`dry run failed for ${others}${refused.length ? ' other' : ''} object(s)`] : [])].join('; ');
+      return result(entries, [...options.previousInventory], `${why}; nothing was applied`);
     }
     const stale = diffInventory(options.previousInventory, desiredRefs);
     if (options.dryRun) {
@@ -254,6 +282,7 @@ export class KubernetesTarget {
         const discovery = await this.client.discover({ refresh: true, ...(signal ? { signal } : {}) });
         for (const p of inStage) if (!p.info) p.info = discovery.get(`${String(p.obj.apiVersion)}/${String(p.obj.kind)}`);
       }
+      const existingPending = await this.listAll(inStage.filter((p) => p.pending && p.info), signal);
       let applied = 0;
       const writes = inStage.filter((p) => p.action !== ChangeAction.Unchanged).length;
       await mapLimit(inStage, this.o.concurrency, async (p) => {
@@ -267,8 +296,19 @@ export class KubernetesTarget {
           return;
         }
         try {
+          // Planned before its Namespace or CRD existed: whether it exists now (and whose it is) is checked here.
+          let adopted = false;
+          if (p.pending) {
+            const existing = existingPending.get(refKey(p.ref));
+            const owner = existing && takeOver(existing, formatRef(p.ref), this.o.id, this.o.grant?.adopt ?? true);
+            if (owner && 'refusal' in owner) {
+              done.set(refKey(p.ref), entry(p.ref, ChangeAction.Failed, owner.refusal));
+              return;
+            }
+            adopted = owner !== undefined && 'adopt' in owner;
+          }
           const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(false, signal));
-          const action = p.pending ? (res.created ? ChangeAction.Created : ChangeAction.Configured) : p.action;
+          const action = p.pending ? (adopted ? ChangeAction.Adopted : res.created ? ChangeAction.Created : ChangeAction.Configured) : p.action;
           done.set(refKey(p.ref), entry(p.ref, action, p.pending ? undefined : p.detail));
         } catch (err) {
           if (!(err instanceof KubeApiError)) throw err;
@@ -298,12 +338,15 @@ export class KubernetesTarget {
     timings.applyMs = performance.now() - t;
     const entries = plan.objects.map((p) => done.get(refKey(p.ref)) ?? entry(p.ref, ChangeAction.Skipped, 'not applied: an earlier stage failed'));
     // Objects that failed to be created are not ours; everything else applied (or already there) is.
-    const applied = plan.objects
-      .filter((p) => {
-        const a = done.get(refKey(p.ref))?.action;
-        return a === ChangeAction.Created || a === ChangeAction.Configured || a === ChangeAction.Unchanged || (a === ChangeAction.Failed && p.live);
-      })
-      .map((p) => p.ref);
+    const origins = new Map(options.previousInventory.map((r) => [refKey(r), r.origin]));
+    const applied = plan.objects.flatMap((p): InventoryEntry[] => {
+      const a = done.get(refKey(p.ref))?.action;
+      if (a === ChangeAction.Adopted) return [{ ...p.ref, origin: 'adopted' }];
+      if (a === ChangeAction.Created || a === ChangeAction.Configured || a === ChangeAction.Unchanged || (a === ChangeAction.Failed && p.live && p.action !== ChangeAction.Adopted)) {
+        return [{ ...p.ref, origin: origins.get(refKey(p.ref)) ?? 'created' }];
+      }
+      return [];
+    });
     if (failure) return result(entries, mergeSurvivors(applied, options.previousInventory), failure);
 
     // Prune.
@@ -348,18 +391,18 @@ export class KubernetesTarget {
   }
 
   /** What prune would do, without deleting. */
-  private async prunePlan(stale: ObjectRef[], desiredCount: number, inventoryCount: number, signal?: AbortSignal) {
+  private async prunePlan(stale: InventoryEntry[], desiredCount: number, inventoryCount: number, signal?: AbortSignal) {
     return this.prune(stale, desiredCount, inventoryCount, signal, true);
   }
 
   /** Deletes stale objects the rules allow; returns entries and the refs that stay in the inventory. */
   private async prune(
-    stale: readonly ObjectRef[],
+    stale: readonly InventoryEntry[],
     desiredCount: number,
     inventoryCount: number,
     signal?: AbortSignal,
     dryRun = false,
-  ): Promise<{ entries: ChangeSetEntry[]; survivors: ObjectRef[]; stop?: string }> {
+  ): Promise<{ entries: ChangeSetEntry[]; survivors: InventoryEntry[]; stop?: string }> {
     if (!stale.length) return { entries: [], survivors: [] };
     const keep = (detail: string) => ({ entries: stale.map((r) => entry(r, ChangeAction.Skipped, detail)), survivors: [...stale] });
     if (!this.o.prune.enabled) return keep('prune is disabled for this target');
@@ -370,13 +413,21 @@ export class KubernetesTarget {
     const byGroupKind = new Map<string, ResourceInfo>();
     for (const info of discovery.values()) if (!byGroupKind.has(`${info.group}/${info.kind}`)) byGroupKind.set(`${info.group}/${info.kind}`, info);
 
-    const candidates: { ref: ObjectRef; loc: ObjectLocation }[] = [];
+    const candidates: { ref: InventoryEntry; loc: ObjectLocation; live: KubeObject }[] = [];
     const entries: ChangeSetEntry[] = [];
-    const survivors: ObjectRef[] = [];
+    const survivors: InventoryEntry[] = [];
+    const allowKinds = prunableKinds(this.o.prune.allowKinds, this.o.grant);
     await mapLimit(stale, this.o.concurrency, async (ref) => {
       const info = byGroupKind.get(`${ref.group}/${ref.kind}`);
       if (!info) {
         entries.push(entry(ref, ChangeAction.Deleted, 'already gone (its kind is no longer served)'));
+        return;
+      }
+      // The grant of today decides, not the one the object was created under.
+      const refusal = this.o.grant && grantRefusal(ref, info.namespaced, this.o.grant);
+      if (refusal) {
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: ${refusal}`));
+        survivors.push(ref);
         return;
       }
       const loc: ObjectLocation = { info, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name };
@@ -386,20 +437,27 @@ export class KubernetesTarget {
         return;
       }
       const meta = (live.metadata ?? {}) as { labels?: Obj; annotations?: Obj };
-      if (meta.labels?.[TARGET_LABEL] !== this.label) {
-        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: it does not carry ${TARGET_LABEL}=${this.label}`));
+      // Only objects this target created or adopted, and that still carry its label, are deleted.
+      const owner = ownerOf(live);
+      if (owner.label !== this.label) {
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: it does not carry ${TARGET_LABEL}=${this.label} (the label was removed or changed, so it is left in place)`));
+        return;
+      }
+      if (owner.id !== undefined && owner.id !== this.o.id) {
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: it is managed by another driftless target, ${owner.id}`));
         return;
       }
       if (meta.annotations?.[PRUNE_ANNOTATION] === 'disabled') {
         entries.push(entry(ref, ChangeAction.Skipped, `not pruned: ${PRUNE_ANNOTATION}: disabled`));
         return;
       }
-      if (PROTECTED.has(ref.kind) && !this.o.prune.allowKinds.includes(ref.kind)) {
-        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: deleting a ${ref.kind} needs prune.allowKinds: [${ref.kind}]`));
+      if (PROTECTED.has(ref.kind) && !allowKinds.includes(ref.kind)) {
+        const needs = this.o.prune.allowKinds.includes(ref.kind) ? `the registry's pruneKinds to grant ${ref.kind}` : `prune.allowKinds: [${ref.kind}]`;
+        entries.push(entry(ref, ChangeAction.Skipped, `not pruned: deleting a ${ref.kind} needs ${needs}`));
         survivors.push(ref);
         return;
       }
-      candidates.push({ ref, loc });
+      candidates.push({ ref, loc, live });
     });
     const share = inventoryCount ? candidates.length / inventoryCount : 0;
     if (candidates.length && share > this.o.prune.maxDeleteShare) {
@@ -419,11 +477,19 @@ export class KubernetesTarget {
     });
     for (const group of [ordered.filter((c) => c.ref.namespace), ordered.filter((c) => !c.ref.namespace)]) {
       await mapLimit(group, this.o.concurrency, async (c) => {
+        // Preconditions: the object whose label was just checked, not one changed (or re-created) since.
+        const m = (c.live.metadata ?? {}) as { uid?: unknown; resourceVersion?: unknown };
+        const preconditions = { ...(typeof m.uid === 'string' ? { uid: m.uid } : {}), ...(typeof m.resourceVersion === 'string' ? { resourceVersion: m.resourceVersion } : {}) };
         try {
-          const r = await this.client.delete(c.loc, { ...(signal ? { signal } : {}) });
+          const r = await this.client.delete(c.loc, { preconditions, ...(signal ? { signal } : {}) });
           entries.push(entry(c.ref, ChangeAction.Deleted, r === 'not-found' ? 'already gone' : 'pruned'));
         } catch (err) {
           if (!(err instanceof KubeApiError)) throw err;
+          if (err.status === 409) {
+            entries.push(entry(c.ref, ChangeAction.Skipped, 'not pruned: it changed after its label was checked; the next sync looks again'));
+            survivors.push(c.ref);
+            return;
+          }
           entries.push(entry(c.ref, ChangeAction.Failed, `delete failed: ${err.describe()}`));
           survivors.push(c.ref);
         }
@@ -472,7 +538,7 @@ export class KubernetesTarget {
   }
 
   /** The live objects of this target, by LIST per kind and namespace (one request each, not one per object). */
-  private async liveObjects(prepared: readonly PreparedObject[], signal?: AbortSignal): Promise<Map<string, KubeObject>> {
+  private async liveObjects(prepared: readonly PreparedObject[], signal?: AbortSignal, selector = this.selector): Promise<Map<string, KubeObject>> {
     const groups = new Map<string, { info: ResourceInfo; namespace?: string }>();
     for (const p of prepared) {
       if (!p.info) continue;
@@ -481,7 +547,7 @@ export class KubernetesTarget {
     const out = new Map<string, KubeObject>();
     await mapLimit([...groups.values()], this.o.concurrency, async (g) => {
       try {
-        for (const o of await this.client.list(g.info, g.namespace, this.selector, { ...(signal ? { signal } : {}) })) {
+        for (const o of await this.client.list(g.info, g.namespace, selector, { ...(signal ? { signal } : {}) })) {
           const meta = (o.metadata ?? {}) as { namespace?: string; name?: string };
           const ref: ObjectRef = { group: g.info.group, kind: g.info.kind, ...(meta.namespace ? { namespace: meta.namespace } : {}), name: String(meta.name) };
           out.set(refKey(ref), o);
@@ -492,6 +558,14 @@ export class KubernetesTarget {
       }
     });
     return out;
+  }
+
+  /**
+   * Every live object (whoever owns it) of the kinds and namespaces of objects planned before their Namespace
+   * or CRD existed: one LIST per kind and namespace, usually empty, so that one created meanwhile is not taken over.
+   */
+  private async listAll(pending: readonly PreparedObject[], signal?: AbortSignal): Promise<Map<string, KubeObject>> {
+    return pending.length ? this.liveObjects(pending, signal, '') : new Map();
   }
 
   private loc(p: PreparedObject): ObjectLocation {
@@ -507,7 +581,12 @@ export class KubernetesTarget {
 /** Resources never worth listing when looking for labelled objects. */
 const SKIP_LISTING = new Set(['events', 'componentstatuses', 'bindings', 'tokenreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'localsubjectaccessreviews', 'selfsubjectreviews']);
 
-const entry = (ref: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({ ref, action, ...(detail ? { detail } : {}) });
+/** A change-set entry; an inventory entry's `origin` stays in the inventory. */
+const entry = ({ group, kind, namespace, name }: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({
+  ref: { group, kind, ...(namespace !== undefined ? { namespace } : {}), name },
+  action,
+  ...(detail ? { detail } : {}),
+});
 
 const crdNamespaced = (objects: readonly KubeObject[], key: string): boolean => {
   for (const crd of objects) {

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeSetEntry } from '../../../lib/core/change-set.js';
 import { formatRef, type KubeObject, type ObjectRef } from '../../../lib/core/object-ref.js';
 import { PRUNE_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../../lib/core/ownership.js';
+import type { KubeClient } from '../../../lib/targets/kubernetes/kube-client.js';
+import { KubernetesTarget } from '../../../lib/targets/kubernetes/kubernetes-target.js';
 import { configMap, deployment, namespace, startCluster } from '../../support/kube.js';
 
 type Cluster = Awaited<ReturnType<typeof startCluster>>;
@@ -181,6 +183,72 @@ describe('KubernetesTarget', () => {
       expect(actions(second.changeSet.entries)['ConfigMap/shop/b']).toBe('failed');
       expect(second.inventory.map((r) => r.name).sort()).toEqual(['a', 'b']);
       expect(refs(['a', 'b']).length).toBe(2);
+    });
+  });
+
+  describe('grants and ownership', () => {
+    const grant = { repository: 'acme/shop', namespaces: ['shop'], clusterScoped: [], adopt: false, pruneKinds: [] as string[] };
+
+    it('adopts an existing object when no registry limits it (CLI without --registry), recording it as adopted', async () => {
+      c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
+      const result = await c.target().sync([configMap('old')], { previousInventory: [] });
+      expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/old': 'adopted' });
+      expect(result.inventory).toEqual([{ group: '', kind: 'ConfigMap', namespace: 'shop', name: 'old', origin: 'adopted' }]);
+    });
+
+    it('refuses the same object under a grant without adopt, before any write', async () => {
+      c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
+      c.server.resetLog();
+      const result = await c.target({ grant }).sync([configMap('old'), configMap('new')], { previousInventory: [] });
+      expect(result.failed).toBe(true);
+      expect(result.error).toBe(
+        "ConfigMap/shop/old exists and is not managed by acme/shop/web (managers: kubectl-create); the registry's `adopt` lets this repository take such objects over; nothing was applied",
+      );
+      expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/old': 'failed', 'ConfigMap/shop/new': 'skipped' });
+      expect(writes(c)).toBe(0);
+    });
+
+    it('does not prune a protected kind the registry does not grant, even when allowKinds asks', async () => {
+      const prune = { enabled: true, allowEmpty: false, allowKinds: ['Namespace'], maxDeleteShare: 1 };
+      const first = await c.target({ prune, grant: { ...grant, namespaces: ['shop', 'temp'] } }).sync([namespace('temp'), configMap('a')], { previousInventory: [] });
+      const second = await c.target({ prune, grant: { ...grant, namespaces: ['shop', 'temp'] } }).sync([configMap('a')], { previousInventory: first.inventory });
+      expect(details(second.changeSet.entries)['Namespace/temp']).toBe("not pruned: deleting a Namespace needs the registry's pruneKinds to grant Namespace");
+      expect(c.server.get('v1', 'Namespace', undefined, 'temp')).toBeDefined();
+    });
+
+    it('refuses an object created by someone else between the plan and the apply of its new namespace', async () => {
+      // The Namespace does not exist at plan time; right after driftless creates it, another actor creates the ConfigMap.
+      const racing: KubeClient = Object.assign(Object.create(c.client) as KubeClient, {
+        apply: async (...args: Parameters<KubeClient['apply']>) => {
+          const res = await c.client.apply(...args);
+          if (!args[2].dryRun && args[1].kind === 'Namespace') {
+            c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'fresh', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'theirs' } });
+          }
+          return res;
+        },
+      });
+      const target = new KubernetesTarget(racing, { id: 'acme/shop/web', namespace: 'shop', pollMs: 20, grant: { ...grant, namespaces: ['shop', 'fresh'] } });
+      const result = await target.sync([namespace('fresh'), configMap('x', { k: 'ours' }, 'fresh')], { previousInventory: [] });
+      expect(result.failed).toBe(true);
+      expect(details(result.changeSet.entries)['ConfigMap/fresh/x']).toBe(
+        "ConfigMap/fresh/x exists and is not managed by acme/shop/web (managers: kubectl-create); the registry's `adopt` lets this repository take such objects over",
+      );
+      expect((c.server.get('v1', 'ConfigMap', 'fresh', 'x') as { data: object }).data).toEqual({ k: 'theirs' });
+      expect(result.inventory.map(formatRef)).toEqual(['Namespace/fresh']);
+    });
+
+    it('deletes with uid and resourceVersion preconditions: a changed object is not deleted', async () => {
+      await c.target().sync([configMap('a')], { previousInventory: [] });
+      const live = c.server.get('v1', 'ConfigMap', 'shop', 'a') as { metadata: { uid: string; resourceVersion: string } };
+      const info = (await c.client.discover()).get('v1/ConfigMap');
+      if (!info) throw new Error('no ConfigMap in discovery');
+      const loc = { info, namespace: 'shop', name: 'a' };
+      await expect(c.client.delete(loc, { preconditions: { uid: 'another-uid' } })).rejects.toThrow(
+        `409 Conflict: Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition: another-uid, UID in object meta: ${live.metadata.uid}`,
+      );
+      await expect(c.client.delete(loc, { preconditions: { uid: live.metadata.uid, resourceVersion: '1' } })).rejects.toThrow('Precondition failed: ResourceVersion');
+      expect(c.server.get('v1', 'ConfigMap', 'shop', 'a')).toBeDefined();
+      expect(await c.client.delete(loc, { preconditions: { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion } })).toBe('deleted');
     });
   });
 

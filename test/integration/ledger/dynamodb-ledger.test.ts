@@ -145,6 +145,18 @@ describe('DynamoDbLedger', () => {
     expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
   });
 
+  it("round-trips each entry's origin, and loads entries recorded before origin existed", async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    const inventory = [
+      { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops', origin: 'adopted' as const },
+      { group: '', kind: 'ConfigMap', namespace: 'n', name: 'a', origin: 'created' as const },
+      { group: '', kind: 'ConfigMap', namespace: 'n', name: 'legacy' },
+    ];
+    await ledger.writeState(lease, { inventory });
+    expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
+  });
+
   it('splits an inventory too large for one item across chunks', async () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);

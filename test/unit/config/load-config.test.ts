@@ -5,7 +5,7 @@ import { ConfigError } from '../../../lib/core/errors.js';
 const registry = parseRegistry(
   JSON.stringify({
     repositories: {
-      'acme/platform-config': { clusters: ['dev', 'prod'], namespaces: ['shop-*', 'platform'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } },
+      'acme/platform-config': { clusters: ['dev', 'prod'], namespaces: ['shop-*', 'platform'], stackPrefix: 'acme-', regions: ['eu-west-1'], pruneKinds: ['PersistentVolumeClaim'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } },
     },
     clusters: { dev: { eks: { name: 'dev-cluster', region: 'eu-west-1' } }, prod: { kubeconfigSecret: 'driftless/clusters/prod' } },
   }),
@@ -86,6 +86,7 @@ describe('parseDriftlessConfig', () => {
     ['an unknown type', 'version: 1\ntargets:\n  - name: a\n    type: helm\n    path: p\n', 'targets[0].type: must be kubernetes or cloudformation'],
     ['a path leaving the repository', 'version: 1\ntargets:\n  - name: a\n    path: ../other\n    cluster: dev\n', 'targets[0].path: must be a path inside the repository'],
     ['invalid YAML', 'version: 1\ntargets:\n  - name: a\n   path: p\n', 'driftless.yaml:4:1 invalid YAML'],
+    ['a protected kind to prune the registry does not grant', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune:\n      allowKinds: [PersistentVolumeClaim, Namespace]\n', 'driftless.yaml:7:43 targets[0].prune.allowKinds[1]: kind Namespace is not granted to acme/platform-config (registry pruneKinds)'],
     ['a kubernetes field on a stack', 'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: acme-x\n    region: eu-west-1\n    cluster: dev\n', 'targets[0].cluster: unknown field "cluster"'],
   ])('fails on %s', (_what, yaml, message) => {
     expect(errorOf(yaml).message).toContain(message);
@@ -101,9 +102,38 @@ describe('parseDriftlessConfig', () => {
       'repository evil/repo is not in the registry',
     );
   });
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('finds no registry entry for a repository named %s', (name) => {
+    expect(errorOf('version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n', { repository: name, registry }).message).toContain(
+      `repository ${name} is not in the registry`,
+    );
+  });
+
+  it('finds no registry cluster named like an Object.prototype property', () => {
+    const r = parseRegistry(JSON.stringify({ repositories: { 'a/b': { clusters: [] } }, clusters: {} }));
+    const grant = r.repositories['a/b'];
+    if (!grant) throw new Error('no grant');
+    (grant.clusters as string[]).push('constructor');
+    expect(errorOf('version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: constructor\n', { repository: 'a/b', registry: r }).message).toContain(
+      'cluster "constructor" is not defined in the registry',
+    );
+  });
 });
 
 describe('parseRegistry', () => {
+  it('defaults the grants to nothing: no cluster-scoped kinds, no adoption, no protected kinds to prune', () => {
+    const r = parseRegistry(JSON.stringify({ repositories: { 'a/b': { namespaces: ['b-*'] } } }));
+    expect(r.repositories['a/b']).toMatchObject({ clusterScoped: [], adopt: false, pruneKinds: [] });
+  });
+
+  it.each([
+    [{ clusterScoped: ['cluster-role'] }, 'repositories.a/b.clusterScoped[0]: must be Kind or group/Kind'],
+    [{ clusterScoped: ['Namespace'] }, 'repositories.a/b.clusterScoped[0]: must not be Namespace: namespaces are granted by the namespaces patterns'],
+    [{ pruneKinds: ['Secret'] }, 'repositories.a/b.pruneKinds[0]'],
+    [{ adopt: 'yes' }, 'repositories.a/b.adopt: expected boolean'],
+  ])('fails on a registry entry %j', (entry, message) => {
+    expect(() => parseRegistry(JSON.stringify({ repositories: { 'a/b': entry } }), 'registry.json')).toThrow(message);
+  });
+
   it('fails when a repository names an undefined cluster', () => {
     expect(() =>
       parseRegistry(JSON.stringify({ repositories: { 'a/b': { clusters: ['x'] } }, clusters: {} }), 'registry.json'),
