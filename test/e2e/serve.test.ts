@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
@@ -27,6 +27,23 @@ describe('driftless serve (demo defaults)', () => {
     expect(lines.some((l) => /sync {3}acme\/shop\/shop-dev [0-9a-f]{7} succeeded — 4 created/.test(l))).toBe(true);
     expect(lines.some((l) => /sync {3}acme\/shop\/shop-prod [0-9a-f]{7} succeeded — 5 created/.test(l))).toBe(true);
     expect(lines.some((l) => /acme\/shop\/network-vpc [0-9a-f]{7} skipped/.test(l))).toBe(true);
+  });
+
+  it('keeps its ledger in a file under .driftless/', () => {
+    expect(existsSync(join(dir, '.driftless', 'ledger', 'shared-local-instance.db'))).toBe(true);
+    expect(lines.some((l) => l.includes(`(kept in ${join(dir, '.driftless', 'ledger')})`))).toBe(true);
+  });
+
+  it('refuses a second serve in the same directory with one line, before touching anything', async () => {
+    const kubeconfig = join(dir, '.driftless', 'demo', 'kubeconfig');
+    const before = readFileSync(kubeconfig, 'utf8');
+    let stderr = '';
+    const code = await main(['serve', '--port', '0'], { stdout: () => undefined, stderr: (s) => (stderr += s), cwd: dir, env: {}, isTTY: false });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/^driftless serve: another driftless serve \(pid \d+\) is running in \S+; stop it first \(lock file \S+serve\.lock\)\n$/);
+    expect(readFileSync(kubeconfig, 'utf8')).toBe(before);
+    // The first serve still answers.
+    expect((await fetch(`${serving.url}/healthz`)).status).toBe(200);
   });
 
   it('accepts a signed push on /webhook and converges the target to the new head', async () => {
