@@ -259,7 +259,8 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     // The local sweeper: a clone's new head starts the same work a webhook would.
     const sweep = async () => {
       for (const [repository, dir] of Object.entries(clones)) {
-        if (!registry.repositories[repository] || shutdown.signal.aborted) continue;
+        if (shutdown.signal.aborted) return;
+        if (!registry.repositories[repository]) continue;
         let branches: string[];
         try {
           branches = execFileSync('git', ['-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads'], { encoding: 'utf8' }).split('\n').filter(Boolean);
