@@ -259,7 +259,6 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     // The local sweeper: a clone's new head starts the same work a webhook would.
     const sweep = async () => {
       for (const [repository, dir] of Object.entries(clones)) {
-        if (shutdown.signal.aborted) return;
         if (!registry.repositories[repository]) continue;
         let branches: string[];
         try {
