@@ -70,6 +70,9 @@ export interface Serving {
 /** The reason a sync that a shutdown cut short records. */
 export const INTERRUPTED = 'interrupted by shutdown';
 
+/** The reason of a `running` record a killed serve left, closed as timed-out by the next serve. */
+const KILLED = 'serve stopped (killed) before this sync recorded a result; closed by the next serve in this directory';
+
 /** The package's root (where examples/ lives), from lib/local or dist/lib/local. */
 const packageRoot = (): string => {
   for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
@@ -372,6 +375,8 @@ const recordingInterruptions = (ledger: Ledger, shutdown: AbortSignal): Ledger =
  * Only for serve's own DynamoDB Local: the lock proves no other reconciler writes it.
  */
 const closeInterrupted = async (ledger: Ledger, print: (line: string) => void): Promise<void> => {
+  // A ledger that takes the record's reason gets it; one that does not ignores it.
+  const markTimedOut: (targetId: string, olderThanMs: number, reason?: string) => Promise<number> = ledger.markTimedOut.bind(ledger);
   for (const state of await ledger.listTargets({ withInventory: false })) {
     if (state.lease) {
       const lease = { targetId: state.targetId, holder: state.lease.holder, token: state.lease.token, expiresAt: state.lease.expiresAt };
@@ -379,7 +384,7 @@ const closeInterrupted = async (ledger: Ledger, print: (line: string) => void): 
         if (!(err instanceof LedgerConflictError)) throw err;
       });
     }
-    const closed = await ledger.markTimedOut(state.targetId, 0);
+    const closed = await markTimedOut(state.targetId, 0, KILLED);
     if (closed || state.lease) print(`ledger ${state.targetId}: ${closed} sync(s) of an earlier serve that was stopped mid-sync closed as timed-out`);
   }
 };
