@@ -16,9 +16,9 @@ export const EXIT = { ok: 0, changes: 1, error: 2 } as const;
 const USAGE = `usage: driftless <command> [options]
 
 commands:
-  serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]…
+  serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--in-memory]
                                                run the pipeline here: webhook, reconcile, DynamoDB Local
-                                               (no registry or clones: a demo with the example repository)
+                                               (ledger in .driftless/ledger; no registry or clones: a demo)
   render DIR [--json]                          print what DIR renders to (Kustomize, plain manifests or a file)
   diff --repo DIR --target NAME [--json]       server-side dry-run diff of a target (exit 1 when it would change)
   sync --repo DIR --target NAME [--dry-run] [--json]

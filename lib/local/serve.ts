@@ -11,7 +11,8 @@ import { targetId } from '../core/ownership.js';
 import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import { dynamoDbClient } from '../ledger/client.js';
-import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
+import { DynamoDbLedger, LedgerConflictError } from '../ledger/dynamodb-ledger.js';
+import type { Ledger, SyncRecord } from '../ledger/ledger.js';
 import { ensureTable } from '../ledger/table.js';
 import { SlackNotifier } from '../notify/slack-notifier.js';
 import { bodyTooLarge, handleWebhook } from '../reconcile/handle-webhook.js';
@@ -27,6 +28,7 @@ import { checkTarget } from '../drift/check-target.js';
 import { runDrift, type DriftRun } from '../drift/run-drift.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
+import { acquireServeLock } from './serve-lock.js';
 import { ADMIN_TOKEN, KubeApiServer } from './sandbox-cluster/server.js';
 
 /** What `driftless serve` runs with. */
@@ -40,8 +42,10 @@ export interface ServeOptions {
   readonly pollMs?: number;
   /** How often the drift loop runs. @default 5 minutes */
   readonly driftMs?: number;
-  /** Where demo files go. @default .driftless */
+  /** Where the lock, the ledger file and demo files go (relative to `cwd`). @default .driftless */
   readonly stateDir?: string;
+  /** Keep the ledger in memory (a throwaway run) instead of in `<stateDir>/ledger`. @default false */
+  readonly inMemory?: boolean;
   readonly cwd: string;
   readonly env: Record<string, string | undefined>;
   /** One line per delivery and per sync. */
@@ -59,8 +63,15 @@ export interface Serving {
   drift(): Promise<DriftRun>;
   /** Resolves when every reconcile started so far has finished. */
   idle(): Promise<void>;
+  /** Stops: cancels running syncs (recorded as failed, "interrupted by shutdown") and waits, then stops every child. */
   stop(): Promise<void>;
 }
+
+/** The reason a sync that a shutdown cut short records. */
+export const INTERRUPTED = 'interrupted by shutdown';
+
+/** The reason of a `running` record a killed serve left, closed as timed-out by the next serve. */
+const KILLED = 'serve stopped (killed) before this sync recorded a result; closed by the next serve in this directory';
 
 /** The package's root (where examples/ lives), from lib/local or dist/lib/local. */
 const packageRoot = (): string => {
@@ -91,6 +102,12 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
   const stopAll = async () => {
     for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
   };
+  const stateDir = resolve(o.cwd, o.stateDir ?? '.driftless');
+  // One serve per directory, decided before anything is touched (demo files, ports, the ledger file).
+  const lock = acquireServeLock(stateDir);
+  stops.push(() => lock.release());
+  // Aborted by stop(): running syncs and health waits end now, recorded as failed.
+  const shutdown = new AbortController();
   try {
     const env = o.env;
     loadDotEnv(join(o.cwd, '.env'), env);
@@ -99,7 +116,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     let secret = env[ENV.webhookSecret] ?? '';
     const demo = !o.registryFile && !env[ENV.registry] && !Object.keys(clones).length;
     if (demo) {
-      const d = await startDemo(join(o.cwd, o.stateDir ?? '.driftless'), o.print);
+      const d = await startDemo(stateDir, o.print);
       stops.push(d.stop);
       registry = d.registry;
       clones = d.clones;
@@ -112,19 +129,26 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     }
     const secrets = [secret, env[ENV.webhookSecretPrevious] ?? ''].filter(Boolean);
 
-    // The ledger: DynamoDB Local unless an endpoint is configured.
+    // The ledger: DynamoDB Local (on disk under the state directory, or in memory) unless an endpoint is configured.
     let endpoint = env[ENV.dynamoDbEndpoint] ?? env[ENV.dynamoDbEndpointAlias];
+    const ownLedger = !endpoint;
+    let dynamoDbPid: number | undefined;
+    const ledgerDir = join(stateDir, 'ledger');
     if (!endpoint) {
-      o.print('starting DynamoDB Local…');
-      const db: DynamoDbLocal = await startDynamoDbLocal();
+      o.print(`starting DynamoDB Local${o.inMemory ? ' (in memory)' : ` (ledger in ${ledgerDir})`}…`);
+      const db: DynamoDbLocal = await startDynamoDbLocal(o.inMemory ? {} : { dbPath: ledgerDir });
       stops.push(() => db.stop());
       endpoint = db.endpoint;
+      dynamoDbPid = db.pid;
     }
     const table = env[ENV.table] || 'driftless';
     const ddb = dynamoDbClient({ ...env, [ENV.dynamoDbEndpoint]: endpoint });
     stops.push(() => ddb.destroy());
     await ensureTable(ddb, table);
-    const ledger = new DynamoDbLedger(ddb, table);
+    const stored = new DynamoDbLedger(ddb, table);
+    // This serve's own ledger has no other writer (the lock): what an earlier, killed serve left running ends now.
+    if (ownLedger && !o.inMemory) await closeInterrupted(stored, o.print);
+    const ledger = recordingInterruptions(stored, shutdown.signal);
 
     // Repositories: local clones, else GitHub with a token.
     const local = new LocalGitSource(clones, (repo, sha, s) => o.print(`status ${repo}@${sha.slice(0, 7)} ${s.context}: ${s.state} — ${s.description}`));
@@ -174,7 +198,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const invoke = new LocalInvokeServer({
       reconcile: async (event, context) => {
         const req = event as ReconcileRequest;
-        const outcome = await reconcileTarget(req, { ...deps, holder: context.awsRequestId }, deadlineSignal(context.getRemainingTimeInMillis()));
+        const outcome = await reconcileTarget(req, { ...deps, holder: context.awsRequestId }, untilShutdown(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
         const id = targetId(req.repository, req.target);
         if (outcome.kind === 'pending') o.print(`sync   ${id}: busy (held by ${outcome.heldBy}); ${req.commit?.slice(0, 7) ?? 'head'} queued`);
         else {
@@ -257,6 +281,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
             continue;
           }
           for (const target of targets) {
+            if (shutdown.signal.aborted) return;
             const state = await ledger.getState(targetId(repository, target));
             if (state?.lastAttemptedCommit === head && !state.pendingHead) continue;
             await handOff({ repository, target, branch, commit: head, trigger: 'sweeper' });
@@ -270,7 +295,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const drift = async (): Promise<DriftRun> => {
       const r = await runDrift({
         ledger,
-        check: (id) => checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }),
+        check: (id) => checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal),
         ...(notifier ? { post: (m) => notifier.post(m, 'drift report') } : {}),
       });
       for (const c of r.changes) {
@@ -288,13 +313,13 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     }, pollMs);
     stops.push(() => clearInterval(timer));
     // Where `driftless history/status/suspend/resume/trigger` find this serve when no environment says otherwise.
-    const stateFile = join(o.cwd, o.stateDir ?? '.driftless', 'serve.json');
+    const stateFile = join(stateDir, 'serve.json');
     mkdirSync(dirname(stateFile), { recursive: true });
-    writeFileSync(stateFile, `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, pid: process.pid }, null, 2)}\n`);
+    writeFileSync(stateFile, `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, pid: process.pid, ...(dynamoDbPid ? { dynamoDbPid } : {}) }, null, 2)}\n`);
     stops.push(() => rmSync(stateFile, { force: true }));
     o.print(`driftless serve on ${url}`);
     o.print(`  webhook   POST ${url}/webhook   (secret: ${demo ? secret : 'from DRIFTLESS_WEBHOOK_SECRET'})`);
-    o.print(`  ledger    table ${table} at ${endpoint}`);
+    o.print(`  ledger    table ${table} at ${endpoint}${ownLedger ? (o.inMemory ? ' (in memory: gone when serve stops)' : ` (kept in ${ledgerDir})`) : ''}`);
     o.print(`  invoke    ${invoke.url} (reconcile runs in this process)`);
     o.print(`  drift     every ${Math.round((o.driftMs ?? 300_000) / 1000)} s${slackUrl ? ', reported to Slack' : ''}`);
     for (const [repo, dir] of Object.entries(clones)) o.print(`  repo      ${repo} from ${dir} (checked every ${Math.round(pollMs / 1000)} s)`);
@@ -307,13 +332,60 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       drift,
       idle: () => invoke.idle(),
       stop: async () => {
+        shutdown.abort(new ReconcilerError(INTERRUPTED));
         await sweeping;
         await stopAll();
       },
     };
   } catch (err) {
+    shutdown.abort(new ReconcilerError(INTERRUPTED));
     await stopAll();
     throw err;
+  }
+};
+
+/** The invocation's deadline signal, also aborted by shutdown (reconcile reads `deadline` from it). */
+const untilShutdown = (deadline: AbortSignal & { deadline: number }, shutdown: AbortSignal): AbortSignal & { deadline: number } =>
+  Object.assign(AbortSignal.any([deadline, shutdown]), { deadline: deadline.deadline });
+
+/**
+ * The ledger reconcile writes through: once shutdown began, a sync that ends `failed` says it was interrupted
+ * by shutdown (the error it failed with follows), rather than naming only the call the abort cut short.
+ */
+const recordingInterruptions = (ledger: Ledger, shutdown: AbortSignal): Ledger => {
+  const mark = (rec: SyncRecord): SyncRecord =>
+    shutdown.aborted && rec.result === 'failed' && !rec.error?.message.startsWith(INTERRUPTED)
+      ? { ...rec, error: { ...rec.error, message: rec.error?.message ? `${INTERRUPTED}: ${rec.error.message}` : INTERRUPTED } }
+      : rec;
+  return new Proxy(ledger, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      // finishSync(lease, record, state); abandonSync(record) where the ledger has it (a sync closed without its lease).
+      if (prop === 'finishSync') return (lease: unknown, rec: SyncRecord, ...rest: unknown[]) => (value as (...a: unknown[]) => unknown).call(target, lease, mark(rec), ...rest);
+      if (prop === 'abandonSync') return (rec: SyncRecord, ...rest: unknown[]) => (value as (...a: unknown[]) => unknown).call(target, mark(rec), ...rest);
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+};
+
+/**
+ * Closes what a serve that was killed left behind in its own ledger: its leases are released and its `running`
+ * records marked timed-out, so the restarted serve converges those targets now instead of after the lease.
+ * Only for serve's own DynamoDB Local: the lock proves no other reconciler writes it.
+ */
+const closeInterrupted = async (ledger: Ledger, print: (line: string) => void): Promise<void> => {
+  // A ledger that takes the record's reason gets it; one that does not ignores it.
+  const markTimedOut: (targetId: string, olderThanMs: number, reason?: string) => Promise<number> = ledger.markTimedOut.bind(ledger);
+  for (const state of await ledger.listTargets({ withInventory: false })) {
+    if (state.lease) {
+      const lease = { targetId: state.targetId, holder: state.lease.holder, token: state.lease.token, expiresAt: state.lease.expiresAt };
+      await ledger.releaseLease(lease, { leavePending: true }).catch((err: unknown) => {
+        if (!(err instanceof LedgerConflictError)) throw err;
+      });
+    }
+    const closed = await markTimedOut(state.targetId, 0, KILLED);
+    if (closed || state.lease) print(`ledger ${state.targetId}: ${closed} sync(s) of an earlier serve that was stopped mid-sync closed as timed-out`);
   }
 };
 

@@ -57,14 +57,21 @@ describe('a CloudFormation target through the pipeline', () => {
 
   it('records a failed update with the first failed event, and a failure status', async () => {
     cfn.reset();
-    const start = Date.now();
+    // The failed event happens after the execution starts, as in CloudFormation: stamped from the execute call
+    // itself, never from the test's start (a loaded machine can take seconds between the two).
+    let executedAt: number | undefined;
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolves(stack('UPDATE_ROLLBACK_COMPLETE'));
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'True' } }] });
-    cfn.on(ExecuteChangeSetCommand).resolves({});
-    cfn.on(DescribeStackEventsCommand).resolves({
-      StackEvents: [{ StackId: 's', EventId: 'e', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date(start + 50), ResourceStatusReason: 'CIDR conflicts' }],
+    cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
+      executedAt = Date.now();
+      return {};
     });
+    cfn.on(DescribeStackEventsCommand).callsFake(async () => ({
+      StackEvents: [
+        { StackId: 's', EventId: 'e', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date((executedAt ?? Date.now()) + 50), ResourceStatusReason: 'CIDR conflicts' },
+      ],
+    }));
     const next = p.commit({ 'infra/vpc.yaml': `${TEMPLATE}      EnableDnsSupport: true\n` });
     await p.deliver('push', pushPayload(head, next));
     const [record] = (await p.ledger.history({ targetId: `${REPO}/vpc`, limit: 1 })).items;

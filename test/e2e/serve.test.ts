@@ -1,12 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import { serve, type Serving } from '../../lib/local/serve.js';
 import { pushPayload } from '../support/pipeline.js';
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+/** Whether a TCP connection to host:port is accepted. */
+const accepts = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const s = connect({ host, port, timeout: 5000 });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+  });
 
 describe('driftless serve (demo defaults)', () => {
   let dir: string;
@@ -27,6 +42,32 @@ describe('driftless serve (demo defaults)', () => {
     expect(lines.some((l) => /sync {3}acme\/shop\/shop-dev [0-9a-f]{7} succeeded — 4 created/.test(l))).toBe(true);
     expect(lines.some((l) => /sync {3}acme\/shop\/shop-prod [0-9a-f]{7} succeeded — 5 created/.test(l))).toBe(true);
     expect(lines.some((l) => /acme\/shop\/network-vpc [0-9a-f]{7} skipped/.test(l))).toBe(true);
+  });
+
+  it('keeps its ledger in a file under .driftless/', () => {
+    expect(existsSync(join(dir, '.driftless', 'ledger', 'shared-local-instance.db'))).toBe(true);
+    expect(lines.some((l) => l.includes(`(kept in ${join(dir, '.driftless', 'ledger')})`))).toBe(true);
+  });
+
+  it.skipIf(!external)('answers on 127.0.0.1 only: webhook, Invoke endpoint and DynamoDB Local', async () => {
+    const state = JSON.parse(readFileSync(join(dir, '.driftless', 'serve.json'), 'utf8')) as { url: string; invokeUrl: string; dynamoDbEndpoint: string };
+    for (const url of [state.url, state.invokeUrl, state.dynamoDbEndpoint]) {
+      const port = Number(new URL(url).port);
+      expect(await accepts('127.0.0.1', port)).toBe(true);
+      expect(await accepts(external as string, port)).toBe(false);
+    }
+  });
+
+  it('refuses a second serve in the same directory with one line, before touching anything', async () => {
+    const kubeconfig = join(dir, '.driftless', 'demo', 'kubeconfig');
+    const before = readFileSync(kubeconfig, 'utf8');
+    let stderr = '';
+    const code = await main(['serve', '--port', '0'], { stdout: () => undefined, stderr: (s) => (stderr += s), cwd: dir, env: {}, isTTY: false });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/^driftless serve: another driftless serve \(pid \d+\) is running in \S+; stop it first \(lock file \S+serve\.lock\)\n$/);
+    expect(readFileSync(kubeconfig, 'utf8')).toBe(before);
+    // The first serve still answers.
+    expect((await fetch(`${serving.url}/healthz`)).status).toBe(200);
   });
 
   it('accepts a signed push on /webhook and converges the target to the new head', async () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 export { ADMIN_TOKEN, KubeApiServer, type Fault, type KubeApiServerOptions, type LoggedRequest } from '../../lib/local/sandbox-cluster/server.js';
 
-/** Where the recorded responses live. */
-export const RECORDINGS_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'k8s-recordings');
+/** Where the recorded responses live (a copy in the repository: tests read nothing outside it). */
+export const RECORDINGS_DIR = join(import.meta.dirname, '..', 'fixtures', 'k8s-recordings');
 
 /** One recorded request/response pair. */
 export interface Recording {

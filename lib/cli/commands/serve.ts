@@ -3,16 +3,18 @@ import { serve } from '../../local/serve.js';
 import { parseFlags, UsageError } from '../args.js';
 import { paint, type Io } from '../output.js';
 
-const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--poll 10s] [--drift-interval 5m]';
+const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--poll 10s] [--drift-interval 5m] [--in-memory]';
 
 /**
  * `driftless serve`: the main job on this machine — webhook, reconcile and the local sweeper, with DynamoDB
- * Local started for you. Without a registry or clones it runs the demo: the example repository and a sandbox cluster.
+ * Local started for you (its ledger kept in `.driftless/ledger`, or in memory with `--in-memory`). Without a
+ * registry or clones it runs the demo: the example repository and a sandbox cluster. One serve per directory;
+ * SIGINT, SIGTERM or SIGHUP stop it (running syncs are cancelled and recorded); a second SIGINT exits at once.
  */
 export const serveCommand = async (args: readonly string[], io: Io, until: Promise<unknown> = signalled()): Promise<number> => {
   const { values } = parseFlags(
     args,
-    { port: { type: 'string', default: '8787' }, registry: { type: 'string' }, clone: { type: 'string', multiple: true }, poll: { type: 'string', default: '10s' }, 'drift-interval': { type: 'string', default: '5m' } },
+    { port: { type: 'string', default: '8787' }, registry: { type: 'string' }, clone: { type: 'string', multiple: true }, poll: { type: 'string', default: '10s' }, 'drift-interval': { type: 'string', default: '5m' }, 'in-memory': { type: 'boolean' } },
     USAGE,
   );
   const clones: Record<string, string> = {};
@@ -34,6 +36,7 @@ export const serveCommand = async (args: readonly string[], io: Io, until: Promi
     clones,
     pollMs,
     driftMs,
+    ...(values['in-memory'] ? { inMemory: true } : {}),
     cwd: io.cwd,
     env: io.env,
     print: (line) => io.stdout(`${stamp()} ${line}\n`),
@@ -45,9 +48,15 @@ export const serveCommand = async (args: readonly string[], io: Io, until: Promi
   return 0;
 };
 
+/** The first SIGINT, SIGTERM or SIGHUP (a closed terminal) stops serve; a second one exits at once. */
 const signalled = (): Promise<void> =>
   new Promise((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
+      stopping = true;
+      resolve();
+    };
+    for (const s of signals) process.on(s, onSignal);
   });

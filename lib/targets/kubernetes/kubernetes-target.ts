@@ -509,10 +509,17 @@ export class KubernetesTarget {
         const h: Health = live ? healthOf(live) : { status: 'failed', message: 'object disappeared' };
         out[formatRef(p.ref)] = h;
         return h.status === 'in-progress';
+      }).catch((err: unknown) => {
+        // A read the cancellation cut short: the wait ends here, as timed out.
+        if (signal?.aborted) return undefined;
+        throw err;
       });
+      if (!results) break;
       pending = pending.filter((_, i) => results[i]);
       if (!pending.length || Date.now() + this.o.pollMs > deadline || signal?.aborted) break;
-      await new Promise((r) => setTimeout(r, this.o.pollMs));
+      await pause(this.o.pollMs, signal);
+      // Cancelled (shutdown, deadline): what is still pending ends as timed out, and the sync records what it applied.
+      if (signal?.aborted) break;
     }
     for (const p of pending) {
       const h = out[formatRef(p.ref)];
@@ -533,7 +540,8 @@ export class KubernetesTarget {
       });
       pending = pending.filter((_, i) => !ready[i]);
       if (!pending.length || Date.now() > deadline || signal?.aborted) return pending;
-      await new Promise((r) => setTimeout(r, Math.min(this.o.pollMs, 500)));
+      await pause(Math.min(this.o.pollMs, 500), signal);
+      if (signal?.aborted) return pending;
     }
   }
 
@@ -599,3 +607,15 @@ const crdNamespaced = (objects: readonly KubeObject[], key: string): boolean => 
   }
   return true;
 };
+
+/** Waits `ms`, or less when `signal` aborts (a shutdown cancels health waits at once). */
+const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });

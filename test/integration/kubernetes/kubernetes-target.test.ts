@@ -275,13 +275,21 @@ describe('KubernetesTarget', () => {
 
   describe('health wait', () => {
     it('waits for a Deployment rollout and reports it ready', async () => {
-      const target = c.target({ wait: { enabled: true, timeoutMs: 5000 } });
+      // A long timeout costs nothing (the wait ends when the rollout does) and holds on a loaded machine.
+      const target = c.target({ wait: { enabled: true, timeoutMs: 25_000 } });
       const done = target.sync([deployment('web', { replicas: 2 })], { previousInventory: [] });
-      // Play the controller: after the apply, the rollout completes.
-      setTimeout(() => {
+      // Play the controller: once the apply has created the Deployment (however long that takes), the rollout completes.
+      let settled = false;
+      void done.finally(() => (settled = true));
+      for (;;) {
         const d = c.server.get('apps/v1', 'Deployment', 'shop', 'web') as { metadata: { generation: number } } | undefined;
-        if (d) c.server.setStatus('apps/v1', 'Deployment', 'shop', 'web', { observedGeneration: d.metadata.generation, replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 });
-      }, 150);
+        if (d) {
+          c.server.setStatus('apps/v1', 'Deployment', 'shop', 'web', { observedGeneration: d.metadata.generation, replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 });
+          break;
+        }
+        if (settled) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const result = await done;
       expect(result.error).toBeUndefined();
       expect(result.health['Deployment/shop/web']).toEqual({ status: 'ready', message: '2 replicas available' });

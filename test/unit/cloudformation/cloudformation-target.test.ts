@@ -79,14 +79,17 @@ describe('CloudFormationTarget', () => {
   });
 
   it('reports the first failed stack event of a failed update that rolled back', async () => {
-    const start = new Date(Date.now() + 5);
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolvesOnce(stack('UPDATE_ROLLBACK_IN_PROGRESS')).resolves(stack('UPDATE_ROLLBACK_COMPLETE'));
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'False' } }] });
-    cfn.on(DescribeStackEventsCommand).resolves({
-      StackEvents: [
-        { StackId: 's', EventId: 'e2', StackName: 'acme-vpc', LogicalResourceId: 'acme-vpc', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', Timestamp: new Date(start.getTime() + 3000), ResourceStatusReason: 'The following resource(s) failed to update: [Vpc]' },
-        { StackId: 's', EventId: 'e1', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date(start.getTime() + 2000), ResourceStatusReason: 'The CIDR 10.0.0.0/33 is invalid' },
-      ],
+    // Events are stamped after the execution started (from the events call), however slow the machine is.
+    cfn.on(DescribeStackEventsCommand).callsFake(async () => {
+      const start = new Date();
+      return {
+        StackEvents: [
+          { StackId: 's', EventId: 'e2', StackName: 'acme-vpc', LogicalResourceId: 'acme-vpc', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', Timestamp: new Date(start.getTime() + 3000), ResourceStatusReason: 'The following resource(s) failed to update: [Vpc]' },
+          { StackId: 's', EventId: 'e1', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date(start.getTime() + 2000), ResourceStatusReason: 'The CIDR 10.0.0.0/33 is invalid' },
+        ],
+      };
     });
     const out = await target().apply(template, []);
     expect(out.result).toBe('failed');
