@@ -3,6 +3,7 @@ import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
 import { normalizePath, type FileTree } from './file-tree.js';
 import { findKustomizationFile, kustomize } from './kustomize/build.js';
+import { defaultHelmContext, isChartDirectory, renderHelmTarget, type HelmContext, type HelmSettings } from './helm/render-helm.js';
 import { parseManifests } from './yaml-documents.js';
 
 /** Rendered desired state: objects in order, and every file read to produce them. */
@@ -16,19 +17,32 @@ export interface RenderResult {
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
+/** What a target adds to a render: its name and namespace (a Helm release's), its `helm` field, and Helm's context. */
+export interface RenderOptions {
+  readonly target?: { readonly name: string; readonly namespace?: string; readonly helm?: HelmSettings };
+  /** Capabilities of the target cluster, the chart cache and credentials. @default defaultHelmContext() */
+  readonly helm?: HelmContext;
+}
+
 /**
  * Renders a path of a file tree: a manifest file, a Kustomize directory (one holding a kustomization),
  * or a plain directory of manifests read recursively in path order.
  * @example
  * const { objects } = await renderPath(new LocalFileTree('.'), 'deploy/dev');
  */
-export const renderPath = async (tree: FileTree, path: string): Promise<RenderResult> => {
+export const renderPath = async (tree: FileTree, path: string, options: RenderOptions = {}): Promise<RenderResult> => {
   const p = normalizePath(path);
   if (p === undefined) throw new RenderError(path, 'path leaves the repository');
+  const helmCtx = () => options.helm ?? defaultHelmContext();
+  // A chart from a repository needs no path of the tree; a chart directory is rendered by Helm.
+  if (options.target?.helm?.chart) return renderHelmTarget(tree, p, options.target, helmCtx());
   const kind = await tree.kind(p);
   if (kind === undefined) throw new RenderError(p || '.', 'no such file or directory');
   if (kind === 'file') return renderFile(tree, p);
-  if (await findKustomizationFile(tree, p)) return kustomize(tree, p);
+  if (options.target?.helm || (await isChartDirectory(tree, p))) {
+    return renderHelmTarget(tree, p, options.target ?? { name: 'release-name' }, helmCtx());
+  }
+  if (await findKustomizationFile(tree, p)) return kustomize(tree, p, { helm: helmCtx });
   return renderPlainDirectory(tree, p);
 };
 
