@@ -48,7 +48,7 @@ export const findKustomizationFile = async (tree: FileTree, dir: string): Promis
 
 /** Options of a build: the Helm context `helmCharts` are inflated with (`kubectl kustomize --enable-helm`); default defaultHelmContext(). */
 export interface KustomizeOptions {
-  readonly helm?: () => HelmContext;
+  readonly helm?: () => HelmContext | Promise<HelmContext>;
 }
 
 /** Renders a Kustomize directory as `kubectl kustomize DIR` (Kustomize v5.5) would. */
@@ -218,7 +218,7 @@ class Builder {
       const inflated = await inflateHelmCharts(
         k,
         { tree: this.tree, dir, kustFile, local: (rel) => this.local(dir, rel, kustFile), readText: (p) => this.readText(p, kustFile) },
-        (this.options.helm ?? defaultHelmContext)(),
+        await (this.options.helm ?? defaultHelmContext)(),
       );
       for (const f of inflated.files) this.files.add(f);
       for (const obj of inflated.objects) this.append(ra, newResource(obj, kustFile), kustFile);
