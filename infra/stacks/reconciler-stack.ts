@@ -8,6 +8,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { KubectlV31Layer } from '@aws-cdk/lambda-layer-kubectl-v31';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -99,8 +100,12 @@ export class ReconcilerStack extends Stack {
     const registryJson = JSON.stringify(props.registry);
     const common = { [ENV.registryJson]: registryJson };
 
+    // Helm 3.17.3 for the functions that render (reconcile, drift): the layer's binary is x86-64, so those two run
+    // on x86-64 rather than handing each chart to a Helm function of its own (see README, Helm charts).
+    const helmLayer = new KubectlV31Layer(this, 'HelmLayer');
     const reconcile = new ReconcilerFunction(this, 'Reconcile', {
       name: 'reconcile',
+      helmLayer,
       timeout: Duration.minutes(15),
       memorySize: 1024,
       environment: common,
@@ -121,7 +126,7 @@ export class ReconcilerStack extends Stack {
     reconcile.fn.grantInvoke(webhook.fn);
     const url = webhook.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
 
-    const drift = new ReconcilerFunction(this, 'Drift', { name: 'drift', timeout: Duration.minutes(15), memorySize: 1024, environment: common, ...(vpc ? { vpc } : {}) })
+    const drift = new ReconcilerFunction(this, 'Drift', { name: 'drift', timeout: Duration.minutes(15), memorySize: 1024, environment: common, helmLayer, ...(vpc ? { vpc } : {}) })
       .bindLedger(table, ENV.table)
       .bindSecret(github, ENV.githubSecretId)
       .bindSecret(slack, ENV.slackSecretId);
