@@ -50,7 +50,7 @@ describe('a Helm target through the pipeline', () => {
   let first: string;
   beforeAll(async () => {
     p = await startPipeline();
-    first = p.commit({ 'driftless.yaml': CONFIG(), ...chartFiles() });
+    first = p.commit({ ...chartFiles(), 'driftless.yaml': CONFIG() });
   }, 120_000);
   afterAll(() => p?.stop());
 
