@@ -7,6 +7,8 @@ import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { normalizePath, type FileTree } from '../file-tree.js';
 import { credentialsFromJson, DirectoryChartCache, pullChart, type ChartCache, type ChartRef, type CredentialsFor } from './chart-repository.js';
+import { ENV } from '../../core/env-names.js';
+import { credentialsFromSecret, LayeredChartCache } from './chart-cache-layers.js';
 import { helmTemplate, orderHooks, type HelmCapabilities, type HelmTemplateInput } from './helm-template.js';
 
 /** The `helm` field of a Kubernetes target (defaults filled in by the schema). */
@@ -36,12 +38,47 @@ let defaultContext: HelmContext | undefined;
 
 /**
  * The context of this process: charts cached in `DRIFTLESS_CACHE_DIR`, `/tmp/driftless-cache` in Lambda, else
- * `.driftless/cache` of the working directory; credentials from `DRIFTLESS_HELM_CREDENTIALS`.
+ * `.driftless/cache` of the working directory, and (deployed) in the artifact bucket under `helm-charts/`;
+ * credentials from `DRIFTLESS_HELM_CREDENTIALS`, or the Secrets Manager secret `DRIFTLESS_HELM_CREDENTIALS_SECRET_ID`.
  */
 export const defaultHelmContext = (env: Record<string, string | undefined> = process.env): HelmContext => {
   if (defaultContext) return defaultContext;
-  const root = env.DRIFTLESS_CACHE_DIR ?? (env.AWS_LAMBDA_FUNCTION_NAME ? '/tmp/driftless-cache' : resolve('.driftless', 'cache'));
-  return (defaultContext = { cache: new DirectoryChartCache(join(root, 'helm')), credentials: credentialsFromJson(env.DRIFTLESS_HELM_CREDENTIALS) });
+  const root = env[ENV.cacheDir] ?? (env.AWS_LAMBDA_FUNCTION_NAME ? '/tmp/driftless-cache' : resolve('.driftless', 'cache'));
+  const local = new DirectoryChartCache(join(root, 'helm'));
+  const bucket = env[ENV.artifactBucket];
+  const secretId = env[ENV.helmCredentialsSecretId];
+  const cache = bucket ? new LayeredChartCache(local, new LazyS3ChartCache(bucket)) : local;
+  const credentials = secretId ? credentialsFromSecret(secretId, readSecretString) : credentialsFromJson(env[ENV.helmCredentials]);
+  return (defaultContext = { cache, credentials });
+};
+
+/** The S3 cache, with the SDK loaded on first use (the CLI never needs it). */
+class LazyS3ChartCache implements ChartCache {
+  private inner?: Promise<ChartCache>;
+  constructor(private readonly bucket: string) {}
+  private get(): Promise<ChartCache> {
+    this.inner ??= Promise.all([import('@aws-sdk/client-s3'), import('./remote-chart-cache.js')]).then(
+      ([{ S3Client }, { S3ChartCache }]) => new S3ChartCache(new S3Client({}), this.bucket),
+    );
+    return this.inner;
+  }
+  async getRef(key: string) {
+    return (await this.get()).getRef(key);
+  }
+  async putRef(key: string, digest: string) {
+    return (await this.get()).putRef(key, digest);
+  }
+  async getBlob(digest: string) {
+    return (await this.get()).getBlob(digest);
+  }
+  async putBlob(digest: string, bytes: Uint8Array) {
+    return (await this.get()).putBlob(digest, bytes);
+  }
+}
+
+const readSecretString = async (id: string): Promise<string | undefined> => {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  return (await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
 };
 
 /** Whether `dir` of the tree is a Helm chart (holds Chart.yaml). */
