@@ -35,6 +35,16 @@ describe('ReconcilerStack', () => {
     }
   });
 
+  it('gives the rendering functions the Helm chart cache and the repository credentials secret', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    for (const n of ['reconcile', 'drift']) {
+      const vars = fns.find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `driftless-${n}`)?.Properties.Environment.Variables;
+      expect(vars).toMatchObject({ DRIFTLESS_HELM_CREDENTIALS_SECRET_ID: 'driftless/helm-repositories', DRIFTLESS_ARTIFACT_BUCKET: { Ref: expect.stringMatching(/^Artifacts/) } });
+    }
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('/helm-charts/*');
+  });
+
   it('ships Helm 3.17.3 in one Lambda layer (/opt/helm/helm)', () => {
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
     template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('/opt/helm/helm 3\\.17\\.3') });
