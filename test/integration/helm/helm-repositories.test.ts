@@ -65,6 +65,26 @@ describe('charts from an HTTP chart repository', () => {
   });
 });
 
+describe('helmCharts with repo and version', () => {
+  it('pulls the chart through the cache when chartHome/name-version/name is absent from the tree', async () => {
+    const repo = await startHttpChartRepository([chartDir]);
+    try {
+      const k = new MemoryFileTree({
+        'app/kustomization.yaml': `namePrefix: k-\nhelmCharts:\n  - name: webapp\n    repo: ${repo.url}\n    version: 1.2.0\n    releaseName: r\n    valuesInline: { replicaCount: 6 }\n`,
+      });
+      const result = await renderPath(k, 'app', { helm: context() });
+      const deploy = result.objects.find((o) => o.kind === 'Deployment') as any;
+      expect(deploy.metadata.name).toBe('k-r-webapp');
+      expect(deploy.spec.replicas).toBe(6);
+      const missing = new MemoryFileTree({ 'app/kustomization.yaml': `helmCharts:\n  - name: webapp\n    repo: ${repo.url}\n` });
+      const err = await renderPath(missing, 'app', { helm: context() }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/helmCharts\[0\]: chart "webapp" from .* needs a version/);
+    } finally {
+      await repo.stop();
+    }
+  });
+});
+
 describe('repository credentials', () => {
   it('come from DRIFTLESS_HELM_CREDENTIALS, keyed by repository URL', async () => {
     const repo = await startHttpChartRepository([chartDir], { auth: { username: 'robot', password: 's3cret' } });
