@@ -60,6 +60,14 @@ describe('Helm charts rendered by Helm', () => {
     expect(names(noHooks.objects)).not.toContain('ConfigMap/web-webapp-migrate');
   });
 
+  it('set values reach Helm as JSON, commas, equals signs and quotes included', async () => {
+    const greeting = 'a,b=c "quoted" --no-hooks';
+    const result = await renderPath(tree, 'charts/webapp', { target: { name: 'web', helm: helm({ set: { greeting, image: { repository: 'r.example.com/x', tag: '1,2' } } }) } });
+    const container = find(result.objects, 'Deployment', 'web-webapp')?.spec.template.spec.containers[0];
+    expect(container.env[0]).toEqual({ name: 'GREETING', value: greeting });
+    expect(container.image).toBe('r.example.com/x:1,2');
+  });
+
   it('a chart directory without a helm field renders with the target name as release name', async () => {
     const result = await renderPath(tree, 'charts/webapp', { target: { name: 'shop' } });
     expect(names(result.objects)).toContain('Deployment/shop-webapp');
