@@ -73,8 +73,15 @@ export const templateArgs = (input: HelmTemplateInput, valuesPaths: readonly str
   return args;
 };
 
+/** Objects of a `helm template` run, and the API versions the CRDs of its charts' `crds/` directories define. */
+export interface HelmOutput {
+  readonly objects: KubeObject[];
+  /** `group/version` and `group/version/Kind` of every served version of a CRD from a `crds/` directory. */
+  readonly crdApiVersions: string[];
+}
+
 /** Runs `helm template` and parses its output into objects, in Helm's output order. */
-export const helmTemplate = async (input: HelmTemplateInput): Promise<KubeObject[]> => {
+export const helmTemplate = async (input: HelmTemplateInput): Promise<HelmOutput> => {
   const dir = mkdtempSync(join(tmpdir(), 'driftless-helm-values-'));
   try {
     const paths = input.values.map((v, i) => {
@@ -90,7 +97,7 @@ export const helmTemplate = async (input: HelmTemplateInput): Promise<KubeObject
       if (err instanceof HelmCommandError) throw helmRenderError(err.message, input, paths);
       throw err;
     }
-    return parseHelmOutput(out, input.chartLabel);
+    return { objects: parseHelmOutput(out, input.chartLabel), crdApiVersions: crdApiVersions(out) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -104,6 +111,28 @@ export const parseHelmOutput = (out: string, chartLabel: string): KubeObject[] =
     objects.push(...parseManifests(chunk, source ? sourceFile(chartLabel, source.trim()) : chartLabel));
   }
   return objects;
+};
+
+const CRDS_DIR = /^[^/]+\/(charts\/[^/]+\/)*crds\//;
+
+/** API versions defined by the CRDs of `crds/` directories (what `helm install` adds to .Capabilities after installing them). */
+export const crdApiVersions = (out: string): string[] => {
+  const apis = new Set<string>();
+  for (const chunk of out.split(/^---[ \t]*$/m)) {
+    const source = /^# Source: (.+)$/m.exec(chunk)?.[1]?.trim();
+    if (!source || !CRDS_DIR.test(source)) continue;
+    for (const o of parseManifests(chunk, source)) {
+      if (o.kind !== 'CustomResourceDefinition') continue;
+      const spec = o.spec as { group?: unknown; names?: { kind?: unknown }; versions?: { name?: unknown; served?: unknown }[] } | undefined;
+      if (typeof spec?.group !== 'string' || typeof spec.names?.kind !== 'string') continue;
+      for (const v of spec.versions ?? []) {
+        if (typeof v.name !== 'string' || v.served === false) continue;
+        apis.add(`${spec.group}/${v.name}`);
+        apis.add(`${spec.group}/${v.name}/${spec.names.kind}`);
+      }
+    }
+  }
+  return [...apis].sort();
 };
 
 /** `webapp/templates/x.yaml` (chart name first) as a path below the chart's label. */

@@ -9,7 +9,7 @@ import { normalizePath, type FileTree } from '../file-tree.js';
 import { credentialsFromJson, DirectoryChartCache, pullChart, type ChartCache, type ChartRef, type CredentialsFor } from './chart-repository.js';
 import { ENV } from '../../core/env-names.js';
 import { credentialsFromSecret, LayeredChartCache } from './chart-cache-layers.js';
-import { helmTemplate, orderHooks, type HelmCapabilities, type HelmTemplateInput } from './helm-template.js';
+import { helmTemplate, orderHooks, type HelmCapabilities, type HelmOutput, type HelmTemplateInput } from './helm-template.js';
 
 /** The `helm` field of a Kubernetes target (defaults filled in by the schema). */
 export interface HelmSettings {
@@ -141,7 +141,7 @@ const pulledChartFile = (digest: string, bytes: Uint8Array): string => {
 };
 
 /** Rendered output by (chart digest, values digest, capabilities, flags), within this process. */
-const renderCache = new Map<string, KubeObject[]>();
+const renderCache = new Map<string, HelmOutput>();
 const CACHE_LIMIT = 128;
 
 /** Counts of `helm template` runs and cache hits in this process (benchmarks and tests read them). */
@@ -168,7 +168,7 @@ export interface ChartRender {
 export const renderChart = async (
   req: ChartRender,
   ctx: HelmContext,
-): Promise<{ objects: KubeObject[]; files: string[]; chartLabel: string }> => {
+): Promise<HelmOutput & { files: string[]; chartLabel: string }> => {
   let digest: string;
   let chartPath: () => string;
   let files: string[] = [];
@@ -192,7 +192,7 @@ export const renderChart = async (
   const hit = renderCache.get(key);
   if (hit) {
     helmRenderStats.hits++;
-    return { objects: structuredClone(hit), files, chartLabel };
+    return { objects: structuredClone(hit.objects), crdApiVersions: hit.crdApiVersions, files, chartLabel };
   }
   const input: HelmTemplateInput = {
     chart: chartPath(),
@@ -208,10 +208,10 @@ export const renderChart = async (
     ...(req.extraArgs ? { extraArgs: req.extraArgs } : {}),
   };
   helmRenderStats.runs++;
-  const objects = await helmTemplate(input);
+  const out = await helmTemplate(input);
   if (renderCache.size >= CACHE_LIMIT) renderCache.delete(renderCache.keys().next().value as string);
-  renderCache.set(key, structuredClone(objects));
-  return { objects, files, chartLabel };
+  renderCache.set(key, structuredClone(out));
+  return { ...out, files, chartLabel };
 };
 
 /** Reads repository-relative values files of a target. */
@@ -241,8 +241,7 @@ export const renderHelmTarget = async (
   if (!helm.chart && (dir === undefined || !(await isChartDirectory(tree, dir)))) {
     throw new RenderError(path || '.', 'not a Helm chart (no Chart.yaml); set helm.chart to render a chart from a repository');
   }
-  const out = await renderChart(
-    {
+  const request = (capabilities: HelmCapabilities | undefined): ChartRender => ({
       source: helm.chart ? { ref: helm.chart } : { tree, dir: dir ?? '' },
       releaseName: helm.releaseName ?? target.name,
       ...(target.namespace ? { namespace: target.namespace } : {}),
@@ -251,10 +250,15 @@ export const renderHelmTarget = async (
       includeCRDs: helm.includeCRDs,
       skipTests: helm.skipTests,
       noHooks: helm.hooks === 'skip',
-      ...(ctx.capabilities ? { capabilities: ctx.capabilities } : {}),
-    },
-    ctx,
-  );
+      ...(capabilities ? { capabilities } : {}),
+  });
+  let out = await renderChart(request(ctx.capabilities), ctx);
+  // `helm install` installs the CRDs of crds/ first and renders the templates with their kinds in .Capabilities.
+  const caps = ctx.capabilities;
+  if (caps && helm.includeCRDs) {
+    const missing = out.crdApiVersions.filter((a) => !caps.apiVersions.includes(a));
+    if (missing.length) out = await renderChart(request({ ...caps, apiVersions: [...caps.apiVersions, ...missing].sort() }), ctx);
+  }
   const { objects, warnings } = orderHooks(out.objects);
   if (!ctx.capabilities) warnings.push(`${out.chartLabel}: rendered with Helm's default capabilities (no cluster reached)`);
   return { objects, files: new Set([...out.files, ...values.map((v) => v.name)]), warnings };

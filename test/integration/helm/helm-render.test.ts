@@ -83,6 +83,16 @@ describe('Helm charts rendered by Helm', () => {
     expect(names(defaults.objects)).not.toContain('PodDisruptionBudget/web-webapp');
   });
 
+  it('with a cluster, the kinds of the chart\'s crds/ are in .Capabilities, as after helm install', async () => {
+    const caps = { kubeVersion: 'v1.30.4', apiVersions: ['v1', 'apps/v1'] };
+    const withCrds = await renderPath(tree, 'charts/webapp', { target: { name: 'web' }, capabilities: async () => caps });
+    expect(find(withCrds.objects, 'ConfigMap', 'web-webapp-info')?.data.hasWidgets).toBe('true');
+    const without = await renderPath(tree, 'charts/webapp', { target: { name: 'web', helm: helm({ includeCRDs: false }) }, capabilities: async () => caps });
+    expect(find(without.objects, 'ConfigMap', 'web-webapp-info')?.data.hasWidgets).toBe('false');
+    const noCluster = await renderPath(tree, 'charts/webapp', { target: { name: 'web' } });
+    expect(find(noCluster.objects, 'ConfigMap', 'web-webapp-info')?.data.hasWidgets).toBe('false');
+  });
+
   it('caches rendered output by chart, values and capabilities within the process', async () => {
     const opts = { target: { name: 'cached', helm: helm({ set: { greeting: 'cache me' } }) } };
     const first = await renderPath(tree, 'charts/webapp', opts);

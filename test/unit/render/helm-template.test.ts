@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RenderError } from '../../../lib/core/errors.js';
-import { helmRenderError, orderHooks, parseHelmOutput, templateArgs, type HelmTemplateInput } from '../../../lib/render/helm/helm-template.js';
+import { crdApiVersions, helmRenderError, orderHooks, parseHelmOutput, templateArgs, type HelmTemplateInput } from '../../../lib/render/helm/helm-template.js';
 import { mergeValues, parseHelmCharts } from '../../../lib/render/helm/kustomize-helm.js';
 import { checkRepositoryUrl } from '../../../lib/render/helm/chart-repository.js';
 
@@ -51,6 +51,15 @@ describe('parseHelmOutput', () => {
     expect(err).toBeInstanceOf(RenderError);
     expect(err?.file).toBe('charts/web/templates/b.yaml');
     expect(parseHelmOutput(out.split('---\n# Source: web/templates/b.yaml')[0] as string, 'charts/web')).toHaveLength(1);
+  });
+});
+
+describe('crdApiVersions', () => {
+  it('lists served versions of CRDs from crds/ directories (subcharts too), not templated CRDs', () => {
+    const crd = (group: string, kind: string) =>
+      `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x.${group}\nspec:\n  group: ${group}\n  names: { kind: ${kind} }\n  versions: [{ name: v1, served: true }, { name: v0, served: false }]\n`;
+    const out = `---\n# Source: web/crds/a.yaml\n${crd('a.example.com', 'A')}---\n# Source: web/charts/sub/crds/b.yaml\n${crd('b.example.com', 'B')}---\n# Source: web/templates/c.yaml\n${crd('c.example.com', 'C')}`;
+    expect(crdApiVersions(out)).toEqual(['a.example.com/v1', 'a.example.com/v1/A', 'b.example.com/v1', 'b.example.com/v1/B']);
   });
 });
 
