@@ -31,8 +31,9 @@ export interface RenderOptions {
 }
 
 /**
- * Renders a path of a file tree: a manifest file, a Kustomize directory (one holding a kustomization),
- * or a plain directory of manifests read recursively in path order.
+ * Renders a path of a file tree: a manifest file, a Helm chart (a directory holding Chart.yaml, or the target's
+ * `helm.chart` from a repository; lib/render/helm), a Kustomize directory (one holding a kustomization; its
+ * `helmCharts` by Helm too), or a plain directory of manifests read recursively in path order.
  * @example
  * const { objects } = await renderPath(new LocalFileTree('.'), 'deploy/dev');
  */
