@@ -12,6 +12,7 @@ import { benchKubernetes } from './kubernetes.js';
 import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRender } from './render.js';
+import { benchHelm } from './helm.js';
 
 const SUITES: Record<string, () => Promise<string>> = {
   render: benchRender,
@@ -21,6 +22,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   'github-fetch': benchGitHubFetch,
   drift: benchDrift,
   bundles: benchBundles,
+  helm: benchHelm,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

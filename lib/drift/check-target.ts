@@ -7,6 +7,7 @@ import { ReconcilerError } from '../core/errors.js';
 import { kubernetesGrant } from '../config/registry-check.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { renderPath } from '../render/render.js';
+import { clusterCapabilities } from '../render/helm/capabilities.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
@@ -63,7 +64,7 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
   try {
     const tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
     if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);
-    const rendered = await renderPath(tree, config.path);
+    const rendered = await renderPath(tree, config.path, { target: config, capabilities: async () => clusterCapabilities(await deps.cluster(config.cluster), signal) });
     const grant = kubernetesGrant(deps.registry, state.repository);
     if (!grant) throw new ReconcilerError(`repository ${state.repository} is not in the registry`);
     const target = new KubernetesTarget(await deps.cluster(config.cluster), {

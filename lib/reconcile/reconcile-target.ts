@@ -10,6 +10,7 @@ import type { Lease, Ledger, StateUpdate, SyncRecord, TargetState } from '../led
 import { LedgerConflictError } from '../ledger/dynamodb-ledger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { renderPath } from '../render/render.js';
+import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
@@ -308,7 +309,8 @@ const convergeOnce = async (req: ReconcileRequest, lease: Lease, deps: Reconcile
   }
   let rendered;
   try {
-    rendered = await renderPath(tree, target.path);
+    const kt = target as KubernetesTargetConfig;
+    rendered = await renderPath(tree, kt.path, { target: kt, capabilities: async () => clusterCapabilities(await deps.cluster(kt.cluster), signal) });
   } catch (err) {
     if (err instanceof RenderError) return fail(err.message, err, {}, { config: target });
     throw err;

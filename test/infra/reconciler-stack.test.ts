@@ -23,9 +23,31 @@ describe('ReconcilerStack', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('has three Node 22 arm64 functions bundled as ESM', () => {
+  it('has three Node 22 functions bundled as ESM: the webhook on arm64, the two that render Helm charts on x86-64', () => {
     template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Architectures: string[]; Layers?: unknown[]; Environment: { Variables: Record<string, unknown> } } }[];
+    const byName = (n: string) => fns.find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `driftless-${n}`)?.Properties;
+    expect(byName('webhook')).toMatchObject({ Architectures: ['arm64'] });
+    expect(byName('webhook')?.Layers).toBeUndefined();
+    for (const n of ['reconcile', 'drift']) {
+      expect(byName(n)).toMatchObject({ Architectures: ['x86_64'], Layers: [{ Ref: expect.stringMatching(/^HelmLayer/) }] });
+    }
+  });
+
+  it('gives the rendering functions the Helm chart cache and the repository credentials secret', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    for (const n of ['reconcile', 'drift']) {
+      const vars = fns.find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `driftless-${n}`)?.Properties.Environment.Variables;
+      expect(vars).toMatchObject({ DRIFTLESS_HELM_CREDENTIALS_SECRET_ID: 'driftless/helm-repositories', DRIFTLESS_ARTIFACT_BUCKET: { Ref: expect.stringMatching(/^Artifacts/) } });
+    }
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('/helm-charts/*');
+  });
+
+  it('ships Helm 3.17.3 in one Lambda layer (/opt/helm/helm)', () => {
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('/opt/helm/helm 3\\.17\\.3') });
   });
 
   it('keeps the ledger: on-demand, point-in-time recovery, TTL, encryption, two indexes, retained on delete', () => {

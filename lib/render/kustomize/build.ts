@@ -16,6 +16,8 @@ import {
 import { fixNameReferences } from './name-reference.js';
 import { applyReplacements } from './replacements.js';
 import { contentHash } from './hash.js';
+import { defaultHelmContext, type HelmContext } from '../helm/render-helm.js';
+import { inflateHelmCharts } from '../helm/kustomize-helm.js';
 import { isMap } from '../../core/plain-object.js';
 import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
@@ -44,9 +46,14 @@ export const findKustomizationFile = async (tree: FileTree, dir: string): Promis
   return found[0];
 };
 
+/** Options of a build: the Helm context `helmCharts` are inflated with (`kubectl kustomize --enable-helm`); default defaultHelmContext(). */
+export interface KustomizeOptions {
+  readonly helm?: () => HelmContext | Promise<HelmContext>;
+}
+
 /** Renders a Kustomize directory as `kubectl kustomize DIR` (Kustomize v5.5) would. */
-export const kustomize = async (tree: FileTree, dir: string): Promise<KustomizeResult> => {
-  const b = new Builder(tree);
+export const kustomize = async (tree: FileTree, dir: string, options: KustomizeOptions = {}): Promise<KustomizeResult> => {
+  const b = new Builder(tree, options);
   const { resources, kustomization } = await b.accumulate(dir, [], 'Kustomization');
   for (const r of resources) {
     if (r.generator?.hash) {
@@ -81,7 +88,10 @@ class Builder {
   readonly warnings: string[] = [];
   private readonly stack: string[] = [];
 
-  constructor(private readonly tree: FileTree) {}
+  constructor(
+    private readonly tree: FileTree,
+    private readonly options: KustomizeOptions = {},
+  ) {}
 
   private async readText(path: string, from: string): Promise<string> {
     this.files.add(path);
@@ -203,6 +213,15 @@ class Builder {
           throw new RenderError(kustFile, `generator "${args.name}": found multiple objects that could accept merge of ${formatId(id)}`);
         }
       }
+    }
+    if (k.helmCharts.length) {
+      const inflated = await inflateHelmCharts(
+        k,
+        { tree: this.tree, dir, kustFile, local: (rel) => this.local(dir, rel, kustFile), readText: (p) => this.readText(p, kustFile) },
+        await (this.options.helm ?? defaultHelmContext)(),
+      );
+      for (const f of inflated.files) this.files.add(f);
+      for (const obj of inflated.objects) this.append(ra, newResource(obj, kustFile), kustFile);
     }
     return ra;
   }

@@ -76,15 +76,19 @@ export interface Kustomization {
   generatorOptions?: GeneratorOptions;
   replacements: Replacement[];
   sortOptions?: { order: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
+  /** Raw `helmCharts` entries and `helmGlobals`, checked by the Helm module (lib/render/helm/kustomize-helm.ts). */
+  helmCharts: unknown[];
+  helmGlobals?: unknown;
 }
 
 const KNOWN = new Set([
   'apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix',
   'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'patches', 'patchesStrategicMerge',
   'patchesJson6902', 'configMapGenerator', 'secretGenerator', 'generatorOptions', 'replacements', 'sortOptions',
+  'helmCharts', 'helmGlobals',
 ]);
 const UNSUPPORTED = new Set([
-  'vars', 'crds', 'configurations', 'openapi', 'helmCharts', 'helmGlobals', 'helmChartInflationGenerator',
+  'vars', 'crds', 'configurations', 'openapi', 'helmChartInflationGenerator',
   'generators', 'transformers', 'validators', 'inventory', 'imageTags', 'buildMetadata',
 ]);
 
@@ -246,6 +250,8 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
       if (!isMap(p) || !isMap(p.target)) return fail(`patchesJson6902[${i}] needs a target`);
       return p;
     }),
+    helmCharts: list<unknown>('helmCharts'),
+    ...(raw.helmGlobals !== undefined && raw.helmGlobals !== null ? { helmGlobals: raw.helmGlobals } : {}),
     configMapGenerator: generators('configMapGenerator'),
     secretGenerator: generators('secretGenerator'),
     replacements: list<Record<string, unknown>>('replacements').map((r, i) => {

@@ -105,6 +105,11 @@ export class HttpKubeClient implements KubeClient {
     return map;
   }
 
+  async serverVersion(options: CallOptions = {}): Promise<string> {
+    const res = await this.call('GET', '/version', { verb: 'discovery', ...options });
+    return String((JSON.parse(res.body) as { gitVersion?: unknown }).gitVersion ?? '');
+  }
+
   async apply(loc: ObjectLocation, obj: KubeObject, options: ApplyOptions): Promise<ApplyResult> {
     const query = new URLSearchParams({ fieldManager: options.fieldManager });
     if (options.force) query.set('force', 'true');

@@ -42,6 +42,8 @@ export interface ApplyResult {
 export interface KubeClient {
   /** The server's resources, keyed by `apiVersion/Kind` (one or two discovery requests, cached). */
   discover(options?: CallOptions & { refresh?: boolean }): Promise<ReadonlyMap<string, ResourceInfo>>;
+  /** The server's `/version` gitVersion (`v1.31.2`); optional for clients that cannot tell. */
+  serverVersion?(options?: CallOptions): Promise<string>;
   /** Server-side apply. */
   apply(loc: ObjectLocation, obj: KubeObject, options: ApplyOptions): Promise<ApplyResult>;
   /** GET an object; undefined when it does not exist. */

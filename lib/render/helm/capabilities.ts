@@ -1,0 +1,19 @@
+import type { KubeClient } from '../../targets/kubernetes/kube-client.js';
+import type { HelmCapabilities } from './helm-template.js';
+
+/**
+ * `.Capabilities` of a cluster, as `helm install` would see them there: the server's version and every
+ * group version and `group/version/Kind` that discovery lists.
+ */
+export const clusterCapabilities = async (kube: KubeClient, signal?: AbortSignal): Promise<HelmCapabilities> => {
+  const opts = signal ? { signal } : {};
+  const resources = await kube.discover(opts);
+  const apis = new Set<string>();
+  for (const info of resources.values()) {
+    const gv = info.group ? `${info.group}/${info.version}` : info.version;
+    apis.add(gv);
+    apis.add(`${gv}/${info.kind}`);
+  }
+  const version = kube.serverVersion ? (await kube.serverVersion(opts)).replace(/^([^v])/, 'v$1') : undefined;
+  return { ...(version ? { kubeVersion: version.replace(/[+-].*$/, '') } : {}), apiVersions: [...apis].sort() };
+};
