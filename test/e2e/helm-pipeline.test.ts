@@ -49,7 +49,8 @@ describe('a Helm target through the pipeline', () => {
   let p: Awaited<ReturnType<typeof startPipeline>>;
   let first: string;
   beforeAll(async () => {
-    p = await startPipeline();
+    // The chart ships a CRD: a cluster-scoped kind the registry must grant.
+    p = await startPipeline({ grant: { clusterScoped: ['CustomResourceDefinition'] } });
     first = p.commit({ ...chartFiles(), 'driftless.yaml': CONFIG() });
   }, 120_000);
   afterAll(() => p?.stop());

@@ -39,7 +39,7 @@ export const pushPayload = (before: string, after: string, branch = 'main', repo
 };
 
 /** A whole local pipeline: a git repository, GitHub's API over it, two clusters, DynamoDB Local, the Invoke endpoint. */
-export const startPipeline = async (options: { kubeLatencyMs?: number } = {}) => {
+export const startPipeline = async (options: { kubeLatencyMs?: number; /** Extra registry grant fields for the repository. */ grant?: Record<string, unknown> } = {}) => {
   const dir = mkdtempSync(join(tmpdir(), 'driftless-e2e-'));
   const repoDir = join(dir, 'repo');
   mkdirSync(repoDir);
@@ -73,7 +73,7 @@ export const startPipeline = async (options: { kubeLatencyMs?: number } = {}) =>
   );
   const registry = parseRegistry(
     JSON.stringify({
-      repositories: { [REPO]: { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } } },
+      repositories: { [REPO]: { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] }, ...options.grant } },
       clusters: { dev: { context: 'dev', kubeconfig }, prod: { context: 'prod', kubeconfig }, staging: { context: 'dev', kubeconfig } },
     }),
   );
