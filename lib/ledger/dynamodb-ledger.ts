@@ -19,7 +19,7 @@ import { countActions, type ChangeSetEntry } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
 import type { ObjectRef } from '../core/object-ref.js';
 import { decodeChunks, encodeChunks } from './codec.js';
-import type { DriftRecord, Lease, Ledger, Page, StateUpdate, SyncRecord, TargetState } from './ledger.js';
+import type { DriftRecord, DriftStatus, Lease, Ledger, Page, StateUpdate, SyncRecord, TargetState } from './ledger.js';
 import { SyncResult } from './ledger.js';
 
 /** A ledger write refused because a condition no longer holds (a lost lease, a stale writer). */
@@ -60,12 +60,23 @@ const STATE = 'STATE';
 export class DynamoDbLedger implements Ledger {
   private readonly doc: DynamoDBDocumentClient;
 
+  /**
+   * @param options.callTimeoutMs deadline of one ledger call, the SDK's retries included (an AbortSignal on every
+   * send): the webhook answers within GitHub's 10 s, a paused DynamoDB fails a sync instead of hanging it.
+   * @default 10000
+   */
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
     private readonly now: () => number = Date.now,
+    options: { callTimeoutMs?: number } = {},
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    // Every send carries the call deadline.
+    const send = doc.send.bind(doc) as (command: never, options?: object) => Promise<unknown>;
+    doc.send = ((command: never) => send(command, { abortSignal: AbortSignal.timeout(callTimeoutMs) })) as typeof doc.send;
+    this.doc = doc;
   }
 
   // ---- target state ----
@@ -78,7 +89,7 @@ export class DynamoDbLedger implements Ledger {
   async listTargets(options: { repository?: string; withInventory?: boolean } = {}): Promise<TargetState[]> {
     const light =
       options.withInventory === false
-        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt', ExpressionAttributeNames: { '#t': 'target' } }
+        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, lastSyncId, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt, runningSyncId, failedAttempts, removed', ExpressionAttributeNames: { '#t': 'target' } }
         : {};
     const items = options.repository
       ? await this.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' }, ...light })
@@ -194,9 +205,12 @@ export class DynamoDbLedger implements Ledger {
   async startSync(lease: Lease, record: Omit<SyncRecord, 'syncId' | 'result' | 'targetId'> & { targetId?: string }): Promise<SyncRecord> {
     const syncId = `${record.startedAt}#${randomBytes(4).toString('hex')}`;
     const full: SyncRecord = { ...record, targetId: lease.targetId, syncId, result: SyncResult.Running };
-    await this.transact('TransactWriteItems (start sync)', lease, [
-      { Put: { TableName: this.table, Item: this.syncItem(full, []), ConditionExpression: 'attribute_not_exists(PK)' } },
-    ]);
+    await this.transact(
+      'TransactWriteItems (start sync)',
+      lease,
+      [{ Put: { TableName: this.table, Item: this.syncItem(full, []), ConditionExpression: 'attribute_not_exists(PK)' } }],
+      { UpdateExpression: 'SET runningSyncId = :rs', ExpressionAttributeValues: { ':rs': syncId }, ExpressionAttributeNames: {} },
+    );
     return full;
   }
 
@@ -215,7 +229,7 @@ export class DynamoDbLedger implements Ledger {
     await this.transact('TransactWriteItems (finish sync)', lease, [
       { Put: { TableName: this.table, Item: syncItem, ConditionExpression: 'attribute_exists(PK)' } },
       ...extra,
-    ], this.stateUpdate(state, invChunks, invGen));
+    ], this.stateUpdate(state, invChunks, invGen, ['runningSyncId']));
   }
 
   async writeState(lease: Lease, state: StateUpdate): Promise<void> {
@@ -228,8 +242,8 @@ export class DynamoDbLedger implements Ledger {
     await this.transact('TransactWriteItems (write state)', lease, extra, this.stateUpdate(state, invChunks, invGen));
   }
 
-  async markTimedOut(targetId: string, olderThanMs: number): Promise<number> {
-    const cutoff = new Date(this.now() - olderThanMs).toISOString();
+  async markTimedOut(targetId: string, olderThanMs: number, reason?: string): Promise<number> {
+    const cutoff = olderThanMs > 0 ? new Date(this.now() - olderThanMs).toISOString() : '\uffff';
     const running = await this.queryAll({
       KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
       FilterExpression: '#r = :running',
@@ -250,7 +264,7 @@ export class DynamoDbLedger implements Ledger {
               ':timedOut': SyncResult.TimedOut,
               ':running': SyncResult.Running,
               ':now': new Date(this.now()).toISOString(),
-              ':err': { message: `still running after ${Math.round(olderThanMs / 1000)} s: the invocation ended without recording a result` },
+              ':err': { message: reason ?? `still running after ${Math.round(olderThanMs / 1000)} s: the invocation ended without recording a result` },
             },
           }),
         );
@@ -258,8 +272,38 @@ export class DynamoDbLedger implements Ledger {
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (mark timed out)', err);
       }
+      await this.clearRunning(targetId, String(item.syncId));
     }
     return n;
+  }
+
+  async abandonSync(record: SyncRecord): Promise<boolean> {
+    const item = this.syncItem(record, []);
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: '#r = :running', ExpressionAttributeNames: { '#r': 'result' }, ExpressionAttributeValues: { ':running': SyncResult.Running } }));
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw this.wrap('PutItem (abandon sync)', err);
+    }
+    await this.clearRunning(record.targetId, record.syncId);
+    return true;
+  }
+
+  /** Clears the state's running marker if it still names this sync (not fenced: the sync is over either way). */
+  private async clearRunning(targetId: string, syncId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { PK: T(targetId), SK: STATE },
+          UpdateExpression: 'REMOVE runningSyncId',
+          ConditionExpression: 'runningSyncId = :s',
+          ExpressionAttributeValues: { ':s': syncId },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (clear running)', err);
+    }
   }
 
   async setSuspended(targetId: string, suspended: boolean, by: string, meta: { repository: string; target: string }): Promise<void> {
@@ -396,6 +440,23 @@ export class DynamoDbLedger implements Ledger {
     );
   }
 
+  async markDriftChecked(targetId: string, summary: { status: DriftStatus; fingerprint?: string; checkedAt: string }): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { PK: T(targetId), SK: STATE },
+          UpdateExpression: 'SET drift = :d',
+          // Only a target that exists: a check must not resurrect a state item.
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':d': { status: summary.status, checkedAt: summary.checkedAt, ...(summary.fingerprint ? { fingerprint: summary.fingerprint } : {}) } },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (drift checked)', err);
+    }
+  }
+
   async latestDrift(targetId: string): Promise<DriftRecord | undefined> {
     const out = await this.call('Query (drift)', () =>
       this.doc.send(
@@ -437,9 +498,9 @@ export class DynamoDbLedger implements Ledger {
     };
   }
 
-  private stateUpdate(s: StateUpdate, invChunks: Uint8Array[], invGen: string) {
+  private stateUpdate(s: StateUpdate, invChunks: Uint8Array[], invGen: string, alsoRemove: string[] = []) {
     const sets: string[] = [];
-    const removes: string[] = [];
+    const removes: string[] = [...alsoRemove];
     const values: Item = {};
     const names: Record<string, string> = {};
     let i = 0;
@@ -464,7 +525,7 @@ export class DynamoDbLedger implements Ledger {
       }
     }
     return {
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      UpdateExpression: `${sets.length ? `SET ${sets.join(', ')}` : ''}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`.trim(),
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
     };
@@ -481,12 +542,13 @@ export class DynamoDbLedger implements Ledger {
       ConditionExpression: 'leaseToken = :fenceToken AND leaseHolder = :fenceHolder AND leaseExpiresAt > :fenceNow',
       ExpressionAttributeValues: { ':fenceToken': lease.token, ':fenceHolder': lease.holder, ':fenceNow': this.now() },
     };
-    const stateItem = stateUpdate && stateUpdate.UpdateExpression !== 'SET '
+    const stateItem = stateUpdate && stateUpdate.UpdateExpression !== ''
       ? {
           Update: {
             TableName: this.table,
             Key: { PK: T(lease.targetId), SK: STATE },
-            ...stateUpdate,
+            UpdateExpression: stateUpdate.UpdateExpression,
+            ...(Object.keys(stateUpdate.ExpressionAttributeNames).length ? { ExpressionAttributeNames: stateUpdate.ExpressionAttributeNames } : {}),
             ConditionExpression: fence.ConditionExpression,
             ExpressionAttributeValues: { ...stateUpdate.ExpressionAttributeValues, ...fence.ExpressionAttributeValues },
           },
@@ -533,7 +595,8 @@ export class DynamoDbLedger implements Ledger {
       targetId: String(i.targetId),
       repository: String(i.repository),
       target: String(i.target),
-      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'config', 'drift']),
+      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'config', 'drift', 'runningSyncId', 'removed']),
+      ...(i.failedAttempts !== undefined ? { failedAttempts: Number(i.failedAttempts) } : {}),
       suspended: i.suspended === true,
       inventory,
       dependencies: Array.isArray(i.dependencies) ? (i.dependencies as string[]) : [],
