@@ -14,7 +14,7 @@ export const dynamoDbClient = (env: Record<string, string | undefined>, options:
   return new DynamoDBClient({
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 8,
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 3000, connectionTimeout: Math.min(1000, options.requestTimeoutMs ?? 3000) },
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 3000, connectionTimeout: Math.min(1000, options.requestTimeoutMs ?? 3000), throwOnRequestTimeout: true },
     ...(endpoint ? { endpoint } : {}),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'local' : 'us-east-1'),
     // DynamoDB Local accepts any credentials; do not go looking for real ones.

@@ -109,17 +109,17 @@ export const reconcileTarget = async (req: ReconcileRequest, deps: ReconcileDeps
       if (r.untouched) untouched++;
       if (r.unchanged) unchanged++;
       if (held.lost) break;
-      const pending = await deps.ledger.takePendingHead(lease);
-      if (pending) {
-        trigger = { ...req, trigger: 'pending', ...(pending.startsWith('branch:') ? { commit: undefined } : { commit: pending }), deliveryId: undefined, force: false };
-        continue;
-      }
-      const release = await deps.ledger.releaseLease(lease);
-      if (release.released) {
+      // The round is recorded: a ledger that fails now leaves the lease to expire (a pending head stays for the sweeper).
+      const next = await nextWork(lease, deps).catch((err: unknown) => {
+        deps.log?.('lease left to expire: the ledger failed after the sync was recorded', { target: id, error: (err as Error).message });
+        return 'stop' as const;
+      });
+      if (next === 'stop') break;
+      if (next === 'released') {
         released = true;
         break;
       }
-      trigger = { ...req, trigger: 'pending', commit: release.pendingHead, deliveryId: undefined, force: false };
+      trigger = { ...req, trigger: 'pending', ...(next.startsWith('branch:') ? { commit: undefined } : { commit: next }), deliveryId: undefined, force: false };
     }
   } catch (err) {
     // Only the ledger fails here (convergeOnce records its own failures): a lost lease is not an error of this call.
@@ -130,6 +130,14 @@ export const reconcileTarget = async (req: ReconcileRequest, deps: ReconcileDeps
     if (!released && !held.lost) await deps.ledger.releaseLease(lease, { leavePending: true }).catch(() => undefined);
   }
   return { kind: 'done', records, untouched, unchanged };
+};
+
+/** After a round: a pending head to converge to, or the lease released. */
+const nextWork = async (lease: Lease, deps: ReconcileDeps): Promise<string | 'released'> => {
+  const pending = await deps.ledger.takePendingHead(lease);
+  if (pending) return pending;
+  const release = await deps.ledger.releaseLease(lease);
+  return release.released ? 'released' : release.pendingHead;
 };
 
 /**
@@ -388,7 +396,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     try {
       await finish('succeeded', extra, update);
     } catch (err) {
-      return fail(describeFailure('ledger: recording the result failed', err), err, extra, update);
+      return fail(describeFailure('ledger', err), err, extra, update);
     }
     await pendingStatus;
     await status('success', formatCounts(result.changeSet.entries));

@@ -12,6 +12,8 @@ export class DynamoDbFaultProxy {
   mode: ProxyMode = 'pass';
   /** With mode 'throttle': how many requests to throttle before passing again (Infinity: all). */
   throttleLeft = Infinity;
+  /** Throttles the `times` requests of operation `op` that follow the first `skip` of them (any mode). */
+  rule: { op: string; skip: number; times: number } | undefined;
   /** Requests seen, by DynamoDB operation (X-Amz-Target). */
   readonly operations: string[] = [];
   private readonly held: (() => void)[] = [];
@@ -52,14 +54,21 @@ export class DynamoDbFaultProxy {
     for await (const c of req) chunks.push(c as Buffer);
     const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
     this.operations.push(op);
+    let throttle = this.mode === 'throttle' && this.throttleLeft > 0;
+    if (this.rule && op === this.rule.op) {
+      if (this.rule.skip > 0) this.rule.skip--;
+      else if (this.rule.times > 0) {
+        this.rule.times--;
+        throttle = true;
+      }
+    }
     if (this.mode === 'pause') await new Promise<void>((r) => this.held.push(r));
     if (this.mode === 'drop') {
       req.socket.destroy();
       return;
     }
-    if (this.mode === 'throttle' && this.throttleLeft > 0) {
-      this.throttleLeft--;
-      if (this.throttleLeft <= 0) this.mode = 'pass';
+    if (throttle) {
+      if (this.mode === 'throttle' && --this.throttleLeft <= 0) this.mode = 'pass';
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ProvisionedThroughputExceededException' });
       res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded (injected)' }));
       return;
