@@ -52,8 +52,9 @@ export const sweep = async (deps: SweepDeps): Promise<{ handedOff: ReconcileRequ
       const stored = await deps.ledger.getHead(repository, branch);
       const r = await deps.source.headIfChanged(repository, branch, stored?.etag);
       const head = 'notModified' in r ? stored?.head : r.head;
+      const changed = !('notModified' in r) && r.head !== stored?.head;
       for (const t of list) {
-        const why = sweepReason(t, head, now, deps.retry);
+        const why = sweepReason(t, head, changed, now, deps.retry);
         if (!why) continue;
         const req: ReconcileRequest = { repository, target: t.target, branch, ...(head ? { commit: head } : {}), trigger: 'sweeper' };
         await deps.handOff(req);
@@ -66,13 +67,13 @@ export const sweep = async (deps: SweepDeps): Promise<{ handedOff: ReconcileRequ
 };
 
 /** Why the sweeper starts a target, or undefined to leave it. */
-export const sweepReason = (t: TargetState, head: string | undefined, now: number, policy?: RetryPolicy): string | undefined => {
+export const sweepReason = (t: TargetState, head: string | undefined, headChanged: boolean, now: number, policy?: RetryPolicy): string | undefined => {
   if (t.lease && t.lease.expiresAt >= now) return undefined;
   if (t.runningSyncId) return 'its holder stopped while running';
   if (t.lastResult === 'in-progress') return 'a stack execution to finish';
   const failedHere = t.lastResult === 'failed' && (!head || t.lastAttemptedCommit === head);
   if (failedHere) return (!t.pendingHead || t.pendingHead === t.lastAttemptedCommit) && !retryDue(t, now, policy) ? undefined : 'retry of a failed head';
   if (t.pendingHead) return 'a pending head';
-  if (head && t.lastAttemptedCommit !== head) return 'a head it missed';
+  if (headChanged && head && t.lastAttemptedCommit !== head) return 'a head it missed';
   return undefined;
 };
