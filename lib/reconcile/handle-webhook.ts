@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
@@ -57,7 +58,8 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
   const signature = req.headers['x-hub-signature-256'];
   if (!signature) return { kind: 'rejected', status: 401, reason: 'missing X-Hub-Signature-256' };
   let valid = false;
-  for (const verifier of verifiers(deps.secrets)) {
+  if (!req.body) valid = deps.secrets.some((secret) => secret && emptyBodySigned(secret, signature));
+  for (const verifier of req.body ? verifiers(deps.secrets) : []) {
     if (await verifier.verify(req.body, signature).catch(() => false)) {
       valid = true;
       break;
@@ -170,6 +172,13 @@ const configMayHaveChanged = (event: string, p: Record<string, unknown>): boolea
   const commits = p.commits as { added?: string[]; modified?: string[]; removed?: string[] }[] | undefined;
   if (!Array.isArray(commits) || commits.length === 0 || commits.length >= 20) return true;
   return commits.some((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])].includes(CONFIG_FILE));
+};
+
+/** Whether `signature` signs an empty body with `secret` (@octokit/webhooks refuses to verify an empty payload). */
+const emptyBodySigned = (secret: string, signature: string): boolean => {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update('').digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 };
 
 /** A 40- or 64-hex commit id (SHA-1 or SHA-256 repositories). */
