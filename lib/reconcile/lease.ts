@@ -5,6 +5,9 @@ import type { Lease, Ledger } from '../ledger/ledger.js';
 /** How long a target's lease lasts without a heartbeat: a crashed holder's target is free again after this. */
 export const LEASE_TTL_MS = 60_000;
 
+/** The error of a `running` record that a later holder finds: its holder's lease ended first. */
+export const TIMED_OUT_REASON = 'the holder stopped (crashed or timed out) before it recorded a result; its lease expired';
+
 /** The holder no longer holds its lease (taken over, or expired unconfirmed): it must stop writing. */
 export class LeaseLostError extends ReconcilerError {
   constructor(message: string, options?: ErrorOptions) {

@@ -12,7 +12,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { CLUSTER_SCOPED_KINDS } from '../render/cluster-scope.js';
 import type { FileTree } from '../render/file-tree.js';
 import { renderPath } from '../render/render.js';
-import { holdLease, LEASE_TTL_MS, LeaseLostError, type HeldLease } from './lease.js';
+import { holdLease, LEASE_TTL_MS, LeaseLostError, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
@@ -72,8 +72,7 @@ export type ReconcileOutcome =
 
 const MARGIN_MS = 30_000;
 
-/** The error of a `running` record that a later holder finds: its holder's lease ended first. */
-export const TIMED_OUT_REASON = 'the holder stopped (crashed or timed out) before it recorded a result; its lease expired';
+export { TIMED_OUT_REASON } from './lease.js';
 
 /**
  * Converges one target to its branch head under the target's lease, records every sync in the ledger and
