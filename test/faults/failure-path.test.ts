@@ -29,7 +29,8 @@ const KINDS: [string, string][] = [
   ['v1', 'ConfigMap'],
 ];
 
-describe('one failure path: whatever throws inside a sync ends it as failed', () => {
+// Faults wait out deadlines and leases: generous per-test time on a loaded machine (no speed is asserted).
+describe('one failure path: whatever throws inside a sync ends it as failed', { timeout: 120_000 }, () => {
   let p: Pipeline;
   const sync = async (target = 'web', deps: Partial<ReconcileDeps> = {}): Promise<SyncRecord | undefined> => {
     const out = await reconcileTarget({ repository: REPO, target, branch: 'main', trigger: 'trigger', force: true }, { ...p.deps, holder: `h-${Math.random()}`, ...deps });

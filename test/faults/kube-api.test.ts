@@ -23,7 +23,8 @@ const KINDS: [string, string][] = [
 /** The real (not dry-run) apply of one ConfigMap. */
 const writeOf = (name: string) => new RegExp(`^(?!.*dryRun=All).*/configmaps/${name}(\\?|$)`);
 
-describe('the API server under faults', () => {
+// Faults wait out deadlines and leases: generous per-test time on a loaded machine (no speed is asserted).
+describe('the API server under faults', { timeout: 120_000 }, () => {
   let p: Pipeline;
   const sync = async (): Promise<SyncRecord | undefined> => {
     const out: ReconcileOutcome = await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, { ...p.deps, holder: `h-${Date.now()}` });

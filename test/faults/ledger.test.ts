@@ -27,7 +27,8 @@ const KINDS: [string, string][] = [
 // Longer than a few ledger call deadlines (1.5 s): a throttled renewal must not look like a lost lease.
 const TTL = 4000;
 
-describe('the ledger under faults (DynamoDB Local behind a fault proxy)', () => {
+// Faults wait out deadlines and leases: generous per-test time on a loaded machine (no speed is asserted).
+describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { timeout: 120_000 }, () => {
   let p: Pipeline;
   let proxy: DynamoDbFaultProxy;
   /** The ledger through the proxy, with short deadlines. */
