@@ -32,6 +32,8 @@ export class LedgerConflictError extends ReconcilerError {
 
 /** Shards of the cross-target indexes, so that no one partition takes every write. */
 export const SHARDS = 10;
+/** How many of a target's newest sync records a new lease holder checks for `running` ones. */
+const RECENT_SYNCS = 25;
 /** How long a delivery id is remembered (GitHub redelivers for up to three days; a week to be safe). */
 export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -244,12 +246,18 @@ export class DynamoDbLedger implements Ledger {
 
   async markTimedOut(targetId: string, olderThanMs: number, reason?: string): Promise<number> {
     const cutoff = olderThanMs > 0 ? new Date(this.now() - olderThanMs).toISOString() : '\uffff';
-    const running = await this.queryAll({
+    const query = {
       KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
       FilterExpression: '#r = :running',
+      ProjectionExpression: 'PK, SK, syncId, #r',
       ExpressionAttributeNames: { '#r': 'result' },
       ExpressionAttributeValues: { ':pk': T(targetId), ':from': 'S#', ':to': `S#${cutoff}`, ':running': SyncResult.Running },
-    });
+    };
+    // The new holder of a lease looks at the newest records only: one holder at a time, each closes what it finds.
+    const running =
+      olderThanMs > 0
+        ? await this.queryAll(query)
+        : ((await this.call('Query (running syncs)', () => this.doc.send(new QueryCommand({ TableName: this.table, ...query, ScanIndexForward: false, Limit: RECENT_SYNCS })))).Items ?? []);
     let n = 0;
     for (const item of running) {
       try {
