@@ -282,6 +282,8 @@ export class DynamoDbLedger implements Ledger {
       }
       await this.clearRunning(targetId, String(item.syncId));
     }
+    // Called by a new holder before it starts anything: a marker left now is stale, whatever it names.
+    if (olderThanMs <= 0) await this.clearRunning(targetId);
     return n;
   }
 
@@ -297,16 +299,17 @@ export class DynamoDbLedger implements Ledger {
     return true;
   }
 
-  /** Clears the state's running marker if it still names this sync (not fenced: the sync is over either way). */
-  private async clearRunning(targetId: string, syncId: string): Promise<void> {
+  /** Clears the state's running marker if it still names this sync, or any (not fenced: the sync is over either way). */
+  private async clearRunning(targetId: string, syncId?: string): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { PK: T(targetId), SK: STATE },
           UpdateExpression: 'REMOVE runningSyncId',
-          ConditionExpression: 'runningSyncId = :s',
-          ExpressionAttributeValues: { ':s': syncId },
+          ...(syncId
+            ? { ConditionExpression: 'runningSyncId = :s', ExpressionAttributeValues: { ':s': syncId } }
+            : { ConditionExpression: 'attribute_exists(runningSyncId)' }),
         }),
       );
     } catch (err) {
