@@ -140,6 +140,8 @@ export class DynamoDbLedger implements Ledger {
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
         const old = (err.Item ?? {}) as Record<string, { S?: string; N?: string } | undefined>;
+        // A retry of an attempt whose answer was lost finds the lease it took (holder ids are unique per invocation).
+        if (old.leaseHolder?.S === holder) return { lease: { targetId, holder, token: Number(old.leaseToken?.N), expiresAt: Number(old.leaseExpiresAt?.N) } };
         return { heldBy: old.leaseHolder?.S ?? 'unknown', expiresAt: Number(old.leaseExpiresAt?.N ?? 0) };
       }
       throw this.wrap('UpdateItem (acquire lease)', err);

@@ -24,8 +24,8 @@ const KINDS: [string, string][] = [
   ['v1', 'Namespace'],
   ['v1', 'ConfigMap'],
 ];
-// Longer than a few ledger call deadlines (1.5 s): a throttled renewal must not look like a lost lease.
-const TTL = 4000;
+// Longer than a few ledger call deadlines (2.5 s): a throttled renewal must not look like a lost lease.
+const TTL = 6000;
 
 // Faults wait out deadlines and leases: generous per-test time on a loaded machine (no speed is asserted).
 describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { timeout: 120_000 }, () => {
@@ -50,8 +50,8 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
     p = await startPipeline();
     proxy = new DynamoDbFaultProxy(p.db.endpoint);
     await proxy.start();
-    client = dynamoDbClient({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url }, { requestTimeoutMs: 400, maxAttempts: 3 });
-    faulty = new DynamoDbLedger(client, p.table, Date.now, { callTimeoutMs: 1500 });
+    client = dynamoDbClient({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url }, { requestTimeoutMs: 1000, maxAttempts: 3 });
+    faulty = new DynamoDbLedger(client, p.table, Date.now, { callTimeoutMs: 2500 });
     p.commit({ 'driftless.yaml': CONFIG, 'deploy/web/ns.yaml': ns('shop-web'), 'deploy/web/a.yaml': cm('a', 'v1') });
   }, 120_000);
   afterAll(async () => {
@@ -89,14 +89,18 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
     await expectSettled(p.ledger, p.dev, ID, KINDS);
   });
 
-  it('leaves no running record behind when DynamoDB is paused mid-apply: the next holder closes it and converges', async () => {
-    const head = p.commit({ 'deploy/web/d.yaml': cm('d', 'v1') });
-    const cluster = async (name: string) =>
-      gatedClient(await p.deps.cluster(name), async () => {
-        proxy.mode = 'pause';
+  it.each([
+    ['paused', 'pause', 'e'],
+    ['stopped (connections dropped)', 'drop', 'f'],
+  ] as const)('leaves no running record behind when DynamoDB is %s mid-apply: the next holder closes it and converges', async (what, mode, name) => {
+    const head = p.commit({ [`deploy/web/${name}.yaml`]: cm(name, 'v1') });
+    const cluster = async (c: string) =>
+      gatedClient(await p.deps.cluster(c), async () => {
+        proxy.mode = mode;
       });
-    // The paused ledger fails the sync's own calls (their deadlines), or the sync loses its lease: either way it ends.
-    const ended = await sync('paused', { cluster }).then(
+    const holder = `${mode}d`;
+    // The ledger fails the sync's own calls (their deadlines), or the sync loses its lease: either way it ends.
+    const ended = await sync(holder, { cluster }).then(
       (o) => o,
       (err: unknown) => err as Error,
     );
@@ -106,10 +110,10 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
     expect(out.kind).toBe('done');
     // Converged: by the recovery, or by the paused sync's own result arriving late (a request DynamoDB got before the pause).
     expect(await p.ledger.getState(ID)).toMatchObject({ lastAttemptedCommit: head, lastResult: 'succeeded' });
-    const paused = (await allSyncs(p.ledger, ID)).find((s) => s.holder === 'paused');
-    expect(['failed', 'timed-out', 'succeeded']).toContain(paused?.result);
-    if (paused?.result === 'timed-out') expect(paused.error?.message).toBe(TIMED_OUT_REASON);
-    expect(p.dev.get('v1', 'ConfigMap', 'shop-web', 'd')).toBeDefined();
+    const faulted = (await allSyncs(p.ledger, ID)).find((s) => s.holder === holder);
+    expect(['failed', 'timed-out', 'succeeded'], `${what}: ${faulted?.result}`).toContain(faulted?.result);
+    if (faulted?.result === 'timed-out') expect(faulted.error?.message).toBe(TIMED_OUT_REASON);
+    expect(p.dev.get('v1', 'ConfigMap', 'shop-web', name)).toBeDefined();
     await expectSettled(p.ledger, p.dev, ID, KINDS);
   });
 

@@ -107,6 +107,14 @@ describe('DynamoDbLedger', () => {
     expect(record?.error?.message).toContain('ended without recording a result');
   });
 
+  it('answers a retried acquire (its first answer lost) with the lease it took, not as held by someone else', async () => {
+    const { ledger } = await db.ledger();
+    const first = await acquire(ledger, 'inv-retry');
+    const again = await ledger.acquireLease(ID, 'inv-retry', TTL, META);
+    expect(again).toEqual({ lease: first });
+    expect(await ledger.acquireLease(ID, 'other', TTL, META)).toMatchObject({ heldBy: 'inv-retry' });
+  });
+
   it('marks a running sync on the state, and a new holder closes it as timed-out with its reason', async () => {
     let now = Date.parse('2026-11-21T10:00:00Z');
     const { ledger } = await db.ledger(() => now);
