@@ -176,9 +176,38 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async takePendingHead(lease: Lease): Promise<string | undefined> {
-    const out = await this.fenced('UpdateItem (take pending head)', lease, { UpdateExpression: 'REMOVE pendingHead, pendingAt', ReturnValues: 'UPDATED_OLD' });
-    const pending = out?.pendingHead;
-    return typeof pending === 'string' ? pending : undefined;
+    // Read, then remove what was read: a retried removal whose first answer was lost must not lose the head.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const read = await this.call('GetItem (pending head)', () =>
+        this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: T(lease.targetId), SK: STATE }, ConsistentRead: true, ProjectionExpression: 'pendingHead' })),
+      );
+      const seen = typeof read.Item?.pendingHead === 'string' ? read.Item.pendingHead : undefined;
+      if (seen === undefined) {
+        await this.fenced('UpdateItem (take pending head)', lease, { UpdateExpression: 'REMOVE pendingAt' });
+        return undefined;
+      }
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { PK: T(lease.targetId), SK: STATE },
+            UpdateExpression: 'REMOVE pendingHead, pendingAt',
+            ConditionExpression: 'leaseToken = :t AND leaseHolder = :h AND leaseExpiresAt > :now AND pendingHead = :seen',
+            ExpressionAttributeValues: { ':t': lease.token, ':h': lease.holder, ':now': this.now(), ':seen': seen },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return seen;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (take pending head)', err);
+        const old = (err.Item ?? {}) as Record<string, { S?: string; N?: string } | undefined>;
+        const mine = Number(old.leaseToken?.N) === lease.token && old.leaseHolder?.S === lease.holder && Number(old.leaseExpiresAt?.N) > this.now();
+        if (!mine) throw new LedgerConflictError(`${lease.targetId}: lease ${lease.token} of ${lease.holder} is no longer held; UpdateItem (take pending head) refused`, { cause: err });
+        // Gone: an earlier attempt of this call took it. Changed: a newer head arrived meanwhile; read again.
+        if (old.pendingHead?.S === undefined) return seen;
+      }
+    }
+    throw new LedgerConflictError(`${lease.targetId}: the pending head kept changing; UpdateItem (take pending head) gave up`);
   }
 
   async releaseLease(lease: Lease, options: { leavePending?: boolean } = {}): Promise<{ released: true } | { released: false; pendingHead: string }> {
