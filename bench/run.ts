@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { machine } from './machine.js';
 import { benchBundles } from './bundles.js';
 import { benchDrift } from './drift.js';
+import { benchFaults } from './faults.js';
 import { benchGitHubFetch } from './github-fetch.js';
 import { benchKubernetes } from './kubernetes.js';
 import { benchLedger } from './ledger.js';
@@ -23,6 +24,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   drift: benchDrift,
   bundles: benchBundles,
   helm: benchHelm,
+  faults: benchFaults,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -20,16 +20,17 @@ export const composeWebhook = (
     (github ??= (async () => {
       const id = config.secretIds.github;
       if (!id) throw new ReconcilerError('no GitHub credentials configured');
-      return new GitHubApi({ auth: githubAuthFrom(await readSecret(id)), ...(config.githubApiUrl ? { baseUrl: config.githubApiUrl } : {}) });
+      return new GitHubApi({ auth: githubAuthFrom(await readSecret(id)), requestTimeoutMs: 3000, ...(config.githubApiUrl ? { baseUrl: config.githubApiUrl } : {}) });
     })());
   return {
     registry: config.registry,
-    ledger: new DynamoDbLedger(dynamoDbClient(process.env), config.table),
+    // Deadlines that fit GitHub's 10 s: one attempt 1.5 s, three attempts, 3 s per ledger call in all.
+    ledger: new DynamoDbLedger(dynamoDbClient(process.env, { requestTimeoutMs: 1500, maxAttempts: 3 }), config.table, Date.now, { callTimeoutMs: 3000 }),
     source: {
       readFile: async (...a) => (await api()).readFile(...a),
       setStatus: async (...a) => (await api()).setStatus(...a),
     },
-    handOff: lambdaHandOff(new LambdaClient({}), config.reconcileFunction),
+    handOff: lambdaHandOff(new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } }), config.reconcileFunction),
     ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
     // The current secret must be readable (otherwise every delivery would be refused as unsigned); the previous
     // one is optional and may be absent or empty outside a rotation.

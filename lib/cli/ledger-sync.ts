@@ -6,9 +6,10 @@ import type { KubeObject, ObjectRef } from '../core/object-ref.js';
 import type { Lease, Ledger, SyncRecord } from '../ledger/ledger.js';
 import type { SyncResult as TargetSyncResult } from '../targets/kubernetes/kubernetes-target.js';
 import type { LocalTarget } from './local-target.js';
+import { holdLease, LEASE_TTL_MS, TIMED_OUT_REASON } from '../reconcile/lease.js';
 
-/** How long a lease lasts: longer than any invocation (Lambda: 15 minutes). */
-export const LEASE_TTL_MS = 20 * 60_000;
+/** How long the CLI's lease lasts without a heartbeat (the reconciler's: a crashed `sync` frees the target soon). */
+export { LEASE_TTL_MS } from '../reconcile/lease.js';
 
 const git = (dir: string, args: string[]): string | undefined => {
   try {
@@ -41,9 +42,10 @@ export const syncWithLedger = async (
     throw new ReconcilerError(`${local.id} is being synced by ${got.heldBy} (lease until ${new Date(got.expiresAt).toISOString()}); try again later`);
   }
   const lease: Lease = got.lease;
+  const held = holdLease(ledger, lease, LEASE_TTL_MS);
   const started = Date.now();
   try {
-    await ledger.markTimedOut(local.id, LEASE_TTL_MS);
+    await ledger.markTimedOut(local.id, 0, TIMED_OUT_REASON);
     const state = await ledger.getState(local.id);
     const info = checkoutInfo(local.repoDir);
     const running = await ledger.startSync(lease, {
@@ -88,6 +90,7 @@ export const syncWithLedger = async (
     });
     return { result, record };
   } finally {
+    held.stop();
     await ledger.releaseLease(lease, { leavePending: true }).catch(() => undefined);
   }
 };

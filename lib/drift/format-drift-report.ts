@@ -4,7 +4,7 @@ import type { TargetCheck } from './check-target.js';
 /** What changed since the last run, per target. */
 export interface DriftChange {
   readonly check: TargetCheck;
-  readonly change: 'new' | 'changed' | 'resolved';
+  readonly change: 'new' | 'changed' | 'resolved' | 'removed';
 }
 
 const MAX_BLOCKS = 45;
@@ -19,8 +19,10 @@ const short = (v: unknown, n = 40): string => {
 const targetLines = (c: DriftChange): string[] => {
   const r = c.check.report;
   const tags = [c.check.suspended ? 'suspended' : '', c.check.healed ? 'self-healed' : ''].filter(Boolean).join(', ');
-  const head = `*${c.check.targetId}* — ${c.change === 'resolved' ? 'drift resolved' : `${c.change} drift, ${r?.objects.length ?? 0} object(s)`}${tags ? ` (${tags})` : ''}`;
-  if (c.change === 'resolved' || !r) return [head];
+  const what =
+    c.change === 'resolved' ? 'drift resolved' : c.change === 'removed' ? `removed from driftless.yaml; its objects were left in place and are no longer checked` : `${c.change} drift, ${r?.objects.length ?? 0} object(s)`;
+  const head = `*${c.check.targetId}* — ${what}${tags ? ` (${tags})` : ''}`;
+  if (c.change === 'resolved' || c.change === 'removed' || !r) return [head];
   const lines = [head];
   for (const o of r.objects) {
     lines.push(`• ${o.state} \`${formatRef(o.ref)}\`${o.error ? ` — ${short(o.error, 120)}` : ''}`);
@@ -33,9 +35,10 @@ const targetLines = (c: DriftChange): string[] => {
 
 /** The run's Slack message: grouped by target, Block Kit with a text fallback, summarised to fit Slack's limits. */
 export const formatDriftMessage = (changes: readonly DriftChange[]): { text: string; blocks: unknown[] } => {
-  const drifted = changes.filter((c) => c.change !== 'resolved').length;
-  const resolved = changes.length - drifted;
-  const title = `Drift check: ${[drifted ? `${drifted} target(s) with new or changed drift` : '', resolved ? `${resolved} resolved` : ''].filter(Boolean).join(', ')}`;
+  const drifted = changes.filter((c) => c.change === 'new' || c.change === 'changed').length;
+  const resolved = changes.filter((c) => c.change === 'resolved').length;
+  const removed = changes.filter((c) => c.change === 'removed').length;
+  const title = `Drift check: ${[drifted ? `${drifted} target(s) with new or changed drift` : '', resolved ? `${resolved} resolved` : '', removed ? `${removed} removed` : ''].filter(Boolean).join(', ')}`;
   const sections: string[] = [];
   for (const c of changes) {
     let text = targetLines(c).join('\n');

@@ -23,13 +23,20 @@ export interface DriftRun {
 
 /**
  * Checks every target in the ledger, records drift per target with its fingerprint, and posts one message per
- * run — only when some drift is new, changed or resolved. The same drift on the next run says nothing.
+ * run — only when some drift is new, changed or resolved, or a target left driftless.yaml. The same drift on
+ * the next run says nothing. Every check leaves the target's drift summary true: `none` after a clean check,
+ * `healed` after self-heal; a removed target is reported once as `removed`, then no longer checked.
  */
 export const runDrift = async (deps: DriftRunDeps): Promise<DriftRun> => {
-  const targets = await deps.ledger.listTargets({ withInventory: false });
-  const checks = await mapLimit(targets, deps.concurrency ?? 4, (t) => deps.check(t.targetId));
-  const changes: DriftChange[] = [];
+  const all = await deps.ledger.listTargets({ withInventory: false });
   const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  const changes: DriftChange[] = [];
+  for (const t of all.filter((x) => x.removed && x.drift?.status !== 'removed')) {
+    changes.push({ check: { targetId: t.targetId, suspended: t.suspended, healed: false }, change: 'removed' });
+    await deps.ledger.markDriftChecked(t.targetId, { status: 'removed', checkedAt });
+  }
+  const targets = all.filter((t) => !t.removed);
+  const checks = await mapLimit(targets, deps.concurrency ?? 4, (t) => deps.check(t.targetId));
   for (const check of checks) {
     if (!check.report) continue;
     const previous = await deps.ledger.latestDrift(check.targetId);
@@ -39,15 +46,21 @@ export const runDrift = async (deps: DriftRunDeps): Promise<DriftRun> => {
     if (drifted && !before) change = 'new';
     else if (drifted && before !== check.report.fingerprint) change = 'changed';
     else if (!drifted && before) change = 'resolved';
-    if (!change) continue;
-    changes.push({ check, change });
-    await deps.ledger.putDrift({
-      targetId: check.targetId,
-      checkedAt,
-      status: change === 'resolved' ? 'resolved' : 'drifted',
-      ...(drifted ? { fingerprint: check.report.fingerprint } : {}),
-      report: { ...check.report, suspended: check.suspended, healed: check.healed },
-    });
+    if (change) {
+      changes.push({ check, change });
+      await deps.ledger.putDrift({
+        targetId: check.targetId,
+        checkedAt,
+        status: change === 'resolved' ? 'resolved' : 'drifted',
+        ...(drifted ? { fingerprint: check.report.fingerprint } : {}),
+        report: { ...check.report, suspended: check.suspended, healed: check.healed },
+      });
+    }
+    // The summary `status` shows, true after every check (putDrift writes it on a change, unless self-heal followed).
+    if (!change || check.healed) {
+      const status = check.healed ? 'healed' : drifted ? 'drifted' : 'none';
+      await deps.ledger.markDriftChecked(check.targetId, { status, checkedAt, ...(drifted ? { fingerprint: check.report.fingerprint } : {}) });
+    }
   }
   let posted = false;
   if (changes.length && deps.post) {

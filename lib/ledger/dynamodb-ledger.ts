@@ -19,7 +19,7 @@ import { countActions, type ChangeSetEntry } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
 import type { InventoryEntry } from '../core/inventory.js';
 import { decodeChunks, encodeChunks } from './codec.js';
-import type { DriftRecord, Lease, Ledger, Page, StateUpdate, SyncRecord, TargetState } from './ledger.js';
+import type { DriftRecord, DriftStatus, Lease, Ledger, Page, StateUpdate, SyncRecord, TargetState } from './ledger.js';
 import { SyncResult } from './ledger.js';
 
 /** A ledger write refused because a condition no longer holds (a lost lease, a stale writer). */
@@ -32,6 +32,8 @@ export class LedgerConflictError extends ReconcilerError {
 
 /** Shards of the cross-target indexes, so that no one partition takes every write. */
 export const SHARDS = 10;
+/** How many of a target's newest sync records a new lease holder checks for `running` ones. */
+const RECENT_SYNCS = 25;
 /** How long a delivery id is remembered (GitHub redelivers for up to three days; a week to be safe). */
 export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -60,12 +62,23 @@ const STATE = 'STATE';
 export class DynamoDbLedger implements Ledger {
   private readonly doc: DynamoDBDocumentClient;
 
+  /**
+   * @param options.callTimeoutMs deadline of one ledger call, the SDK's retries included (an AbortSignal on every
+   * send): the webhook answers within GitHub's 10 s, a paused DynamoDB fails a sync instead of hanging it.
+   * @default 10000
+   */
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
     private readonly now: () => number = Date.now,
+    options: { callTimeoutMs?: number } = {},
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    // Every send carries the call deadline.
+    const send = doc.send.bind(doc) as (command: never, options?: object) => Promise<unknown>;
+    doc.send = ((command: never) => send(command, { abortSignal: AbortSignal.timeout(callTimeoutMs) })) as typeof doc.send;
+    this.doc = doc;
   }
 
   // ---- target state ----
@@ -78,7 +91,7 @@ export class DynamoDbLedger implements Ledger {
   async listTargets(options: { repository?: string; withInventory?: boolean } = {}): Promise<TargetState[]> {
     const light =
       options.withInventory === false
-        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt', ExpressionAttributeNames: { '#t': 'target' } }
+        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, lastSyncId, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt, runningSyncId, failedAttempts, removed', ExpressionAttributeNames: { '#t': 'target' } }
         : {};
     const items = options.repository
       ? await this.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' }, ...light })
@@ -127,6 +140,8 @@ export class DynamoDbLedger implements Ledger {
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
         const old = (err.Item ?? {}) as Record<string, { S?: string; N?: string } | undefined>;
+        // A retry of an attempt whose answer was lost finds the lease it took (holder ids are unique per invocation).
+        if (old.leaseHolder?.S === holder) return { lease: { targetId, holder, token: Number(old.leaseToken?.N), expiresAt: Number(old.leaseExpiresAt?.N) } };
         return { heldBy: old.leaseHolder?.S ?? 'unknown', expiresAt: Number(old.leaseExpiresAt?.N ?? 0) };
       }
       throw this.wrap('UpdateItem (acquire lease)', err);
@@ -161,9 +176,38 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async takePendingHead(lease: Lease): Promise<string | undefined> {
-    const out = await this.fenced('UpdateItem (take pending head)', lease, { UpdateExpression: 'REMOVE pendingHead, pendingAt', ReturnValues: 'UPDATED_OLD' });
-    const pending = out?.pendingHead;
-    return typeof pending === 'string' ? pending : undefined;
+    // Read, then remove what was read: a retried removal whose first answer was lost must not lose the head.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const read = await this.call('GetItem (pending head)', () =>
+        this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: T(lease.targetId), SK: STATE }, ConsistentRead: true, ProjectionExpression: 'pendingHead' })),
+      );
+      const seen = typeof read.Item?.pendingHead === 'string' ? read.Item.pendingHead : undefined;
+      if (seen === undefined) {
+        await this.fenced('UpdateItem (take pending head)', lease, { UpdateExpression: 'REMOVE pendingAt' });
+        return undefined;
+      }
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { PK: T(lease.targetId), SK: STATE },
+            UpdateExpression: 'REMOVE pendingHead, pendingAt',
+            ConditionExpression: 'leaseToken = :t AND leaseHolder = :h AND leaseExpiresAt > :now AND pendingHead = :seen',
+            ExpressionAttributeValues: { ':t': lease.token, ':h': lease.holder, ':now': this.now(), ':seen': seen },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return seen;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (take pending head)', err);
+        const old = (err.Item ?? {}) as Record<string, { S?: string; N?: string } | undefined>;
+        const mine = Number(old.leaseToken?.N) === lease.token && old.leaseHolder?.S === lease.holder && Number(old.leaseExpiresAt?.N) > this.now();
+        if (!mine) throw new LedgerConflictError(`${lease.targetId}: lease ${lease.token} of ${lease.holder} is no longer held; UpdateItem (take pending head) refused`, { cause: err });
+        // Gone: an earlier attempt of this call took it. Changed: a newer head arrived meanwhile; read again.
+        if (old.pendingHead?.S === undefined) return seen;
+      }
+    }
+    throw new LedgerConflictError(`${lease.targetId}: the pending head kept changing; UpdateItem (take pending head) gave up`);
   }
 
   async releaseLease(lease: Lease, options: { leavePending?: boolean } = {}): Promise<{ released: true } | { released: false; pendingHead: string }> {
@@ -194,9 +238,12 @@ export class DynamoDbLedger implements Ledger {
   async startSync(lease: Lease, record: Omit<SyncRecord, 'syncId' | 'result' | 'targetId'> & { targetId?: string }): Promise<SyncRecord> {
     const syncId = `${record.startedAt}#${randomBytes(4).toString('hex')}`;
     const full: SyncRecord = { ...record, targetId: lease.targetId, syncId, result: SyncResult.Running };
-    await this.transact('TransactWriteItems (start sync)', lease, [
-      { Put: { TableName: this.table, Item: this.syncItem(full, []), ConditionExpression: 'attribute_not_exists(PK)' } },
-    ]);
+    await this.transact(
+      'TransactWriteItems (start sync)',
+      lease,
+      [{ Put: { TableName: this.table, Item: this.syncItem(full, []), ConditionExpression: 'attribute_not_exists(PK)' } }],
+      { UpdateExpression: 'SET runningSyncId = :rs', ExpressionAttributeValues: { ':rs': syncId }, ExpressionAttributeNames: {} },
+    );
     return full;
   }
 
@@ -215,7 +262,7 @@ export class DynamoDbLedger implements Ledger {
     await this.transact('TransactWriteItems (finish sync)', lease, [
       { Put: { TableName: this.table, Item: syncItem, ConditionExpression: 'attribute_exists(PK)' } },
       ...extra,
-    ], this.stateUpdate(state, invChunks, invGen));
+    ], this.stateUpdate(state, invChunks, invGen, ['runningSyncId']));
   }
 
   async writeState(lease: Lease, state: StateUpdate): Promise<void> {
@@ -228,14 +275,20 @@ export class DynamoDbLedger implements Ledger {
     await this.transact('TransactWriteItems (write state)', lease, extra, this.stateUpdate(state, invChunks, invGen));
   }
 
-  async markTimedOut(targetId: string, olderThanMs: number): Promise<number> {
-    const cutoff = new Date(this.now() - olderThanMs).toISOString();
-    const running = await this.queryAll({
+  async markTimedOut(targetId: string, olderThanMs: number, reason?: string): Promise<number> {
+    const cutoff = olderThanMs > 0 ? new Date(this.now() - olderThanMs).toISOString() : '\uffff';
+    const query = {
       KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
       FilterExpression: '#r = :running',
+      ProjectionExpression: 'PK, SK, syncId, #r',
       ExpressionAttributeNames: { '#r': 'result' },
       ExpressionAttributeValues: { ':pk': T(targetId), ':from': 'S#', ':to': `S#${cutoff}`, ':running': SyncResult.Running },
-    });
+    };
+    // The new holder of a lease looks at the newest records only: one holder at a time, each closes what it finds.
+    const running =
+      olderThanMs > 0
+        ? await this.queryAll(query)
+        : ((await this.call('Query (running syncs)', () => this.doc.send(new QueryCommand({ TableName: this.table, ...query, ScanIndexForward: false, Limit: RECENT_SYNCS })))).Items ?? []);
     let n = 0;
     for (const item of running) {
       try {
@@ -250,7 +303,7 @@ export class DynamoDbLedger implements Ledger {
               ':timedOut': SyncResult.TimedOut,
               ':running': SyncResult.Running,
               ':now': new Date(this.now()).toISOString(),
-              ':err': { message: `still running after ${Math.round(olderThanMs / 1000)} s: the invocation ended without recording a result` },
+              ':err': { message: reason ?? `still running after ${Math.round(olderThanMs / 1000)} s: the invocation ended without recording a result` },
             },
           }),
         );
@@ -258,8 +311,41 @@ export class DynamoDbLedger implements Ledger {
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (mark timed out)', err);
       }
+      await this.clearRunning(targetId, String(item.syncId));
     }
+    // Called by a new holder before it starts anything: a marker left now is stale, whatever it names.
+    if (olderThanMs <= 0) await this.clearRunning(targetId);
     return n;
+  }
+
+  async abandonSync(record: SyncRecord): Promise<boolean> {
+    const item = this.syncItem(record, []);
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: '#r = :running', ExpressionAttributeNames: { '#r': 'result' }, ExpressionAttributeValues: { ':running': SyncResult.Running } }));
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw this.wrap('PutItem (abandon sync)', err);
+    }
+    await this.clearRunning(record.targetId, record.syncId);
+    return true;
+  }
+
+  /** Clears the state's running marker if it still names this sync, or any (not fenced: the sync is over either way). */
+  private async clearRunning(targetId: string, syncId?: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { PK: T(targetId), SK: STATE },
+          UpdateExpression: 'REMOVE runningSyncId',
+          ...(syncId
+            ? { ConditionExpression: 'runningSyncId = :s', ExpressionAttributeValues: { ':s': syncId } }
+            : { ConditionExpression: 'attribute_exists(runningSyncId)' }),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (clear running)', err);
+    }
   }
 
   async setSuspended(targetId: string, suspended: boolean, by: string, meta: { repository: string; target: string }): Promise<void> {
@@ -396,6 +482,23 @@ export class DynamoDbLedger implements Ledger {
     );
   }
 
+  async markDriftChecked(targetId: string, summary: { status: DriftStatus; fingerprint?: string; checkedAt: string }): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { PK: T(targetId), SK: STATE },
+          UpdateExpression: 'SET drift = :d',
+          // Only a target that exists: a check must not resurrect a state item.
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':d': { status: summary.status, checkedAt: summary.checkedAt, ...(summary.fingerprint ? { fingerprint: summary.fingerprint } : {}) } },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (drift checked)', err);
+    }
+  }
+
   async latestDrift(targetId: string): Promise<DriftRecord | undefined> {
     const out = await this.call('Query (drift)', () =>
       this.doc.send(
@@ -437,9 +540,9 @@ export class DynamoDbLedger implements Ledger {
     };
   }
 
-  private stateUpdate(s: StateUpdate, invChunks: Uint8Array[], invGen: string) {
+  private stateUpdate(s: StateUpdate, invChunks: Uint8Array[], invGen: string, alsoRemove: string[] = []) {
     const sets: string[] = [];
-    const removes: string[] = [];
+    const removes: string[] = [...alsoRemove];
     const values: Item = {};
     const names: Record<string, string> = {};
     let i = 0;
@@ -464,7 +567,7 @@ export class DynamoDbLedger implements Ledger {
       }
     }
     return {
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      UpdateExpression: `${sets.length ? `SET ${sets.join(', ')}` : ''}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`.trim(),
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
     };
@@ -481,12 +584,13 @@ export class DynamoDbLedger implements Ledger {
       ConditionExpression: 'leaseToken = :fenceToken AND leaseHolder = :fenceHolder AND leaseExpiresAt > :fenceNow',
       ExpressionAttributeValues: { ':fenceToken': lease.token, ':fenceHolder': lease.holder, ':fenceNow': this.now() },
     };
-    const stateItem = stateUpdate && stateUpdate.UpdateExpression !== 'SET '
+    const stateItem = stateUpdate && stateUpdate.UpdateExpression !== ''
       ? {
           Update: {
             TableName: this.table,
             Key: { PK: T(lease.targetId), SK: STATE },
-            ...stateUpdate,
+            UpdateExpression: stateUpdate.UpdateExpression,
+            ...(Object.keys(stateUpdate.ExpressionAttributeNames).length ? { ExpressionAttributeNames: stateUpdate.ExpressionAttributeNames } : {}),
             ConditionExpression: fence.ConditionExpression,
             ExpressionAttributeValues: { ...stateUpdate.ExpressionAttributeValues, ...fence.ExpressionAttributeValues },
           },
@@ -533,7 +637,8 @@ export class DynamoDbLedger implements Ledger {
       targetId: String(i.targetId),
       repository: String(i.repository),
       target: String(i.target),
-      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'config', 'drift']),
+      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'config', 'drift', 'runningSyncId', 'removed']),
+      ...(i.failedAttempts !== undefined ? { failedAttempts: Number(i.failedAttempts) } : {}),
       suspended: i.suspended === true,
       inventory,
       dependencies: Array.isArray(i.dependencies) ? (i.dependencies as string[]) : [],

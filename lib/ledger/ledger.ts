@@ -36,6 +36,8 @@ export interface SyncRecord {
   /** GitHub API read calls this sync spent. */
   readonly githubCalls?: number;
   readonly durationMs?: number;
+  /** Who ran it (the lease holder); names the crashed holder when a later one closes the record as timed out. */
+  readonly holder?: string;
 }
 
 /** A target's lease, held by one invocation at a time; `token` is the fencing token. */
@@ -66,14 +68,32 @@ export interface TargetState {
   /** The target's effective config at its last sync (handles a target removed from driftless.yaml). */
   readonly config?: unknown;
   readonly lease?: { readonly holder: string; readonly token: number; readonly expiresAt: number };
-  readonly drift?: { readonly status: 'none' | 'drifted'; readonly fingerprint?: string; readonly checkedAt: string };
+  /** The sync id of a `running` record (set by startSync, cleared when it ends): with a free lease, a crashed holder. */
+  readonly runningSyncId?: string;
+  /** Consecutive failed syncs at `lastAttemptedCommit` (the sweeper's retry backoff counts them). */
+  readonly failedAttempts?: number;
+  /** The target left driftless.yaml (its objects were left in place); the drift run reports it once, then skips it. */
+  readonly removed?: boolean;
+  readonly drift?: { readonly status: DriftStatus; readonly fingerprint?: string; readonly checkedAt: string };
 }
+
+/** A target's drift as `status` shows it: none (clean at the last check), drifted, healed (re-applied), removed (no longer checked). */
+export type DriftStatus = 'none' | 'drifted' | 'healed' | 'removed';
 
 /** What a sync's holder writes into the target's state. */
 export type StateUpdate = Partial<
   Pick<
     TargetState,
-    'lastAttemptedCommit' | 'lastAppliedCommit' | 'lastResult' | 'lastSyncAt' | 'lastSyncId' | 'inventory' | 'dependencies' | 'config'
+    | 'lastAttemptedCommit'
+    | 'lastAppliedCommit'
+    | 'lastResult'
+    | 'lastSyncAt'
+    | 'lastSyncId'
+    | 'inventory'
+    | 'dependencies'
+    | 'config'
+    | 'failedAttempts'
+    | 'removed'
   >
 >;
 
@@ -118,8 +138,16 @@ export interface Ledger {
   finishSync(lease: Lease, record: SyncRecord, state: StateUpdate): Promise<void>;
   /** Writes state alone (fenced). */
   writeState(lease: Lease, state: StateUpdate): Promise<void>;
-  /** Marks `running` syncs older than `olderThanMs` as timed out; returns how many. */
-  markTimedOut(targetId: string, olderThanMs: number): Promise<number>;
+  /**
+   * Marks `running` syncs older than `olderThanMs` as timed out (0: every one, which the new holder of a lease
+   * does: a running record it finds belongs to a holder whose lease ended); `reason` is the record's error.
+   */
+  markTimedOut(targetId: string, olderThanMs: number, reason?: string): Promise<number>;
+  /**
+   * Ends a sync whose holder can no longer write under its lease (lease lost): writes the final record only if
+   * it is still `running`, touches no state but the running marker. Returns whether it was written.
+   */
+  abandonSync(record: SyncRecord): Promise<boolean>;
   /** Suspends or resumes a target (an operator's decision, not fenced by the lease). */
   setSuspended(targetId: string, suspended: boolean, by: string, meta: { repository: string; target: string }): Promise<void>;
 
@@ -138,5 +166,7 @@ export interface Ledger {
   putHead(repository: string, branch: string, value: { head?: string; etag?: string }): Promise<void>;
 
   putDrift(record: DriftRecord): Promise<void>;
+  /** Records a check that changed nothing worth a report: only the state's drift summary (no drift record). */
+  markDriftChecked(targetId: string, summary: { status: DriftStatus; fingerprint?: string; checkedAt: string }): Promise<void>;
   latestDrift(targetId: string): Promise<DriftRecord | undefined>;
 }

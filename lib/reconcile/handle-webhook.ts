@@ -1,5 +1,5 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
-import { ConfigError } from '../core/errors.js';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -16,6 +16,8 @@ export interface WebhookRequest {
 /** What became of a delivery; only the HTTP mapping knows status codes. */
 export type WebhookOutcome =
   | { readonly kind: 'accepted'; readonly targets: readonly string[] }
+  /** driftless.yaml is broken at the pushed commit: a failure status, and known targets handed off to record `failed`. */
+  | { readonly kind: 'invalid'; readonly reason: string; readonly targets: readonly string[] }
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'duplicate'; readonly reason: string }
   | { readonly kind: 'rejected'; readonly status: 400 | 401 | 413; readonly reason: string }
@@ -33,6 +35,8 @@ export interface WebhookDeps {
   readonly handOff: (request: ReconcileRequest) => Promise<void>;
   /** Largest body accepted. @default 1 MiB */
   readonly maxBodyBytes?: number;
+  /** Answer `failed` (502, redelivered) when the work of a delivery takes longer: GitHub waits 10 s. @default 6000 */
+  readonly timeoutMs?: number;
 }
 
 /** GitHub caps webhook payloads at 25 MB; push payloads with many commits are far smaller, and 1 MiB is plenty. */
@@ -53,9 +57,9 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
   if (tooLarge) return tooLarge;
   const signature = req.headers['x-hub-signature-256'];
   if (!signature) return { kind: 'rejected', status: 401, reason: 'missing X-Hub-Signature-256' };
-  if (!req.body) return { kind: 'rejected', status: 401, reason: 'empty body' };
   let valid = false;
-  for (const verifier of verifiers(deps.secrets)) {
+  if (!req.body) valid = deps.secrets.some((secret) => secret && emptyBodySigned(secret, signature));
+  for (const verifier of req.body ? verifiers(deps.secrets) : []) {
     if (await verifier.verify(req.body, signature).catch(() => false)) {
       valid = true;
       break;
@@ -63,13 +67,34 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
   }
   if (!valid) return { kind: 'rejected', status: 401, reason: 'signature does not match' };
 
-  // Only now is the body trusted enough to parse.
-  let payload: Record<string, unknown>;
+  // Only now is the body trusted enough to parse. The signature is fine: what is wrong now is the body (400).
+  if (!req.body) return { kind: 'rejected', status: 400, reason: 'empty body' };
+  let parsed: unknown;
   try {
-    payload = JSON.parse(req.body) as Record<string, unknown>;
+    parsed = JSON.parse(req.body);
   } catch {
     return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { kind: 'rejected', status: 400, reason: 'body is not a JSON object' };
+  const timeoutMs = deps.timeoutMs ?? 6000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      route(parsed as Record<string, unknown>, req, deps),
+      new Promise<WebhookOutcome>((resolve) => {
+        timer = setTimeout(() => resolve({ kind: 'failed', reason: `webhook: not handled within ${timeoutMs} ms (the ledger, GitHub or the hand-off is slow)` }), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    // Our side failed (the ledger, GitHub, a deadline): 502, so that GitHub shows it and it can be redelivered.
+    return { kind: 'failed', reason: `webhook: ${(err as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** A verified delivery: the targets it concerns, handed off. */
+const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps: WebhookDeps): Promise<WebhookOutcome> => {
   const event = req.headers['x-github-event'] ?? '';
   const delivery = req.headers['x-github-delivery'] ?? '';
   if (event === 'ping') return { kind: 'ignored', reason: 'pong' };
@@ -78,6 +103,7 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
     return { kind: 'ignored', reason: `repository ${repository || '(none)'} is not registered` };
   }
   const work = triggerOf(event, payload);
+  if ('reject' in work) return { kind: 'rejected', status: 400, reason: work.reject };
   if ('ignore' in work) return { kind: 'ignored', reason: work.ignore };
   // The delivery id is not signed: it only spares duplicate work; reconcile is idempotent on (target, commit) anyway.
   const [duplicate, known] = await Promise.all([
@@ -89,22 +115,38 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
     .filter((t) => (t.config as { branch?: string } | undefined)?.branch === work.branch)
     .map((t) => t.target);
 
-  // driftless.yaml is read (one GitHub call) only when it may have changed or no target is known yet.
+  // driftless.yaml is read (one GitHub call) only when it may have changed or no target is known yet. When it
+  // cannot be read at the pushed commit, the known targets are handed off anyway: reconcile resolves the head.
   let targets: string[] = knownOnBranch;
+  let invalid: string | undefined;
   if (!knownOnBranch.length || configMayHaveChanged(event, payload)) {
-    const text = await deps.source.readFile(repository, work.commit, CONFIG_FILE);
-    if (text === undefined) return { kind: 'ignored', reason: `no ${CONFIG_FILE} at ${work.commit.slice(0, 12)}` };
+    let text: string | undefined;
+    let unreadable: string | undefined;
     try {
-      const config = parseDriftlessConfig(text, { repository, registry: deps.registry });
-      const named = config.targets.filter((t) => t.branch === work.branch).map((t) => t.name);
-      // Targets that left the file are handed off too: reconcile records their removal once.
-      targets = [...named, ...knownOnBranch.filter((t) => !named.includes(t))];
+      text = await deps.source.readFile(repository, work.commit, CONFIG_FILE);
+      if (text === undefined) unreadable = `no ${CONFIG_FILE} at ${work.commit.slice(0, 12)}`;
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      await deps.source
-        .setStatus(repository, work.commit, { context: 'driftless', state: 'failure', description: err.message.split('\n')[0]?.slice(0, 140) ?? 'invalid driftless.yaml' })
-        .catch(() => undefined);
-      return { kind: 'ignored', reason: `invalid ${CONFIG_FILE}: ${err.message}` };
+      unreadable = `${CONFIG_FILE} at ${work.commit.slice(0, 12)} cannot be read: ${(err as Error).message}`;
+      // Nothing known to hand off: GitHub should redeliver once the commit can be read.
+      if (!knownOnBranch.length) return { kind: 'failed', reason: unreadable };
+    }
+    if (unreadable && !knownOnBranch.length) return { kind: 'ignored', reason: unreadable };
+    if (text !== undefined) {
+      try {
+        const config = parseDriftlessConfig(text, { repository, registry: deps.registry });
+        const named = config.targets.filter((t) => t.branch === work.branch).map((t) => t.name);
+        // Targets that left the file are handed off too: reconcile records their removal once.
+        targets = [...named, ...knownOnBranch.filter((t) => !named.includes(t))];
+      } catch (err) {
+        // Any error of the repository's content (a validation error, a YAML bomb) is the repository's: 200, never 500.
+        const message = (err as Error).message || String(err);
+        invalid = `invalid ${CONFIG_FILE}: ${message}`;
+        await deps.source
+          .setStatus(repository, work.commit, { context: 'driftless', state: 'failure', description: message.split('\n')[0]?.slice(0, 140) || 'invalid driftless.yaml' })
+          .catch(() => undefined);
+        // Known targets record the failure (reconcile reads the same file at the head).
+        if (!knownOnBranch.length) return { kind: 'ignored', reason: invalid };
+      }
     }
   }
   if (!targets.length) return { kind: 'ignored', reason: `no target tracks ${work.branch}` };
@@ -118,7 +160,7 @@ export const handleWebhook = async (req: WebhookRequest, deps: WebhookDeps): Pro
     return { kind: 'failed', reason: `hand-off failed for ${failed.length} of ${targets.length} targets: ${String((failed[0] as PromiseRejectedResult).reason?.message ?? failed[0])}` };
   }
   if (delivery) await deps.ledger.recordDelivery(delivery, { event, repository });
-  return { kind: 'accepted', targets };
+  return invalid ? { kind: 'invalid', reason: invalid, targets } : { kind: 'accepted', targets };
 };
 
 /**
@@ -132,6 +174,16 @@ const configMayHaveChanged = (event: string, p: Record<string, unknown>): boolea
   return commits.some((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])].includes(CONFIG_FILE));
 };
 
+/** Whether `signature` signs an empty body with `secret` (@octokit/webhooks refuses to verify an empty payload). */
+const emptyBodySigned = (secret: string, signature: string): boolean => {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update('').digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
+/** A 40- or 64-hex commit id (SHA-1 or SHA-256 repositories). */
+const COMMIT = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+
 const cache = new Map<string, Webhooks>();
 /** One @octokit/webhooks verifier per secret, kept across invocations. */
 const verifiers = (secrets: readonly string[]): Webhooks[] =>
@@ -140,18 +192,20 @@ const verifiers = (secrets: readonly string[]): Webhooks[] =>
     .map((secret) => cache.get(secret) ?? (cache.set(secret, new Webhooks({ secret })), cache.get(secret) as Webhooks));
 
 /** The branch and commit an event asks to converge, or why it is ignored. */
-const triggerOf = (event: string, p: Record<string, unknown>): { branch: string; commit: string; author?: string } | { ignore: string } => {
+const triggerOf = (event: string, p: Record<string, unknown>): { branch: string; commit: string; author?: string } | { ignore: string } | { reject: string } => {
   if (event === 'push') {
     const ref = String(p.ref ?? '');
     if (!ref.startsWith('refs/heads/')) return { ignore: `push to ${ref} is not a branch` };
     if (p.deleted === true) return { ignore: `branch ${ref.slice(11)} was deleted` };
+    if (typeof p.after !== 'string' || !COMMIT.test(p.after)) return { reject: 'push without a valid after (a 40- or 64-hex commit id)' };
     const pusher = (p.pusher as { name?: string } | undefined)?.name;
-    return { branch: ref.slice(11), commit: String(p.after), ...(pusher ? { author: pusher } : {}) };
+    return { branch: ref.slice(11), commit: p.after, ...(pusher ? { author: pusher } : {}) };
   }
   if (event === 'pull_request') {
     const pr = (p.pull_request ?? {}) as { merged?: boolean; merge_commit_sha?: string; base?: { ref?: string }; merged_by?: { login?: string } };
     if (p.action !== 'closed' || pr.merged !== true) return { ignore: `pull_request ${String(p.action)} is acknowledged; previews are planned` };
     if (!pr.merge_commit_sha || !pr.base?.ref) return { ignore: 'merged pull request without a merge commit' };
+    if (!COMMIT.test(pr.merge_commit_sha)) return { reject: 'merged pull request whose merge_commit_sha is not a commit id' };
     return { branch: pr.base.ref, commit: pr.merge_commit_sha, ...(pr.merged_by?.login ? { author: pr.merged_by.login } : {}) };
   }
   return { ignore: `event ${event || '(none)'} is not handled` };

@@ -26,6 +26,12 @@ export const toHttpResponse = (outcome: WebhookOutcome): FunctionUrlResult => {
   return {
     statusCode: status,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(outcome.kind === 'accepted' ? { status: 'accepted', targets: outcome.targets } : { status: outcome.kind, reason: outcome.reason }),
+    body: JSON.stringify(
+      outcome.kind === 'accepted'
+        ? { status: 'accepted', targets: outcome.targets }
+        : outcome.kind === 'invalid'
+          ? { status: 'invalid', reason: outcome.reason, targets: outcome.targets }
+          : { status: outcome.kind, reason: outcome.reason },
+    ),
   };
 };

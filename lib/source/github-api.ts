@@ -14,6 +14,8 @@ export interface GitHubSourceOptions {
   readonly baseUrl?: string;
   /** Called when the rate limit is hit (logging). */
   readonly onRateLimit?: (message: string) => void;
+  /** Deadline of one HTTP request (the webhook's are short, to answer within GitHub's 10 s). @default 60000 */
+  readonly requestTimeoutMs?: number;
 }
 
 const ThrottledOctokit = Octokit.plugin(retry, throttling);
@@ -35,6 +37,7 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
       const common = {
         ...(this.options.baseUrl ? { baseUrl: this.options.baseUrl } : {}),
         userAgent: 'driftless',
+        request: { fetch: timedFetch(this.options.requestTimeoutMs ?? 60_000) },
         throttle: {
           onRateLimit: (after: number, opts: { method: string; url: string }, _o: unknown, retryCount: number) => {
             this.options.onRateLimit?.(`GitHub rate limit on ${opts.method} ${opts.url}; retrying after ${after} s`);
@@ -162,6 +165,14 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
     }
   }
 }
+
+/** fetch with a deadline per request, on top of the caller's own signal. */
+const timedFetch =
+  (ms: number): typeof fetch =>
+  (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
 
 export const split = (repository: string): [string, string] => {
   const [owner, repo] = repository.split('/');

@@ -18,7 +18,8 @@ export const statusCommand = async (args: readonly string[], io: Io): Promise<nu
       result: t.lastResult ?? null,
       when: t.lastSyncAt ?? null,
       suspended: t.suspended,
-      drift: t.drift?.status ?? 'unknown',
+      // none is a clean check; never checked is unknown.
+      drift: t.drift ? (t.drift.status === 'none' ? 'clean' : t.drift.status) : 'unknown',
       pendingHead: t.pendingHead ?? null,
       objects: t.inventory.length,
     }));
@@ -40,7 +41,7 @@ export const statusCommand = async (args: readonly string[], io: Io): Promise<nu
           r.result ? paintResult(io, r.result) : '-',
           r.when ? timestamp(r.when) : '-',
           r.suspended ? paint(io, 'yellow', 'yes') : 'no',
-          paint(io, r.drift === 'drifted' ? 'red' : '', r.drift),
+          paint(io, r.drift === 'drifted' ? 'red' : r.drift === 'clean' || r.drift === 'healed' ? 'green' : '', r.drift),
           String(r.objects),
         ]),
       ),

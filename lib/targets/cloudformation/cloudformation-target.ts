@@ -124,8 +124,15 @@ export class CloudFormationTarget {
     }
   }
 
-  /** Executes a change set and waits as long as the invocation allows; a stack still updating is `in-progress`. */
-  async apply(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal; deadline?: number } = {}): Promise<StackOutcome> {
+  /**
+   * Executes a change set and waits as long as the invocation allows; a stack still updating is `in-progress`.
+   * `beforeWrite` runs before each write to the stack (the reconciler checks its lease there); a rejection stops the apply.
+   */
+  async apply(
+    template: Template,
+    parameters: Parameters,
+    o: { commit?: string; signal?: AbortSignal; deadline?: number; beforeWrite?: (stage: 'delete' | 'execute') => Promise<void> } = {},
+  ): Promise<StackOutcome> {
     const ownership = await this.owned();
     let before = ownership.status;
     const adopted = ownership.adopted ? [adoptedEntry(this.stackRef())] : [];
@@ -138,6 +145,7 @@ export class CloudFormationTarget {
     }
     if (before === 'ROLLBACK_COMPLETE') {
       // A failed create leaves a stack that can only be deleted: replace it.
+      await o.beforeWrite?.('delete');
       await this.cfn.send(new DeleteStackCommand({ StackName: this.o.stack }));
       const gone = await this.waitFor((s) => s === undefined || s === 'DELETE_COMPLETE' || s === 'DELETE_FAILED', o);
       if (gone !== undefined && gone !== 'DELETE_COMPLETE') {
@@ -150,6 +158,7 @@ export class CloudFormationTarget {
       await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
       return { result: 'unchanged', changeSet: this.changeSet([...adopted, entry(this.stackRef(), ChangeAction.Unchanged)]) };
     }
+    await o.beforeWrite?.('execute');
     const startedAt = new Date();
     await this.cfn.send(new ExecuteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name }));
     return this.settle(this.changeSet([...adopted, ...created.entries]), startedAt, o);

@@ -88,6 +88,11 @@ export interface SyncOptions {
   readonly signal?: AbortSignal;
   /** Called as work progresses (for a CLI progress line). */
   readonly onProgress?: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
+  /**
+   * Called before each stage that writes (each apply stage, prune); a rejection stops the sync there, as a failed
+   * sync that prunes nothing and keeps what was applied in its inventory (the reconciler checks its lease here).
+   */
+  readonly beforeWrite?: (stage: 'definitions' | 'resources' | 'prune') => Promise<void>;
 }
 
 /**
@@ -276,7 +281,11 @@ export class KubernetesTarget {
     t = performance.now();
     const done = new Map<string, ChangeSetEntry>();
     let failure: string | undefined;
+    const stopped = (stage: 'definitions' | 'resources' | 'prune') =>
+      options.beforeWrite?.(stage).then(() => undefined, (err: unknown) => `${(err as Error).message}; stopped before the ${stage} stage`);
     for (const stage of [Stage.Definitions, Stage.Resources]) {
+      failure = await stopped(stage === Stage.Definitions ? 'definitions' : 'resources');
+      if (failure) break;
       const inStage = plan.objects.filter((p) => p.stage === stage);
       if (stage === Stage.Resources && inStage.some((p) => p.pending && !p.info)) {
         const discovery = await this.client.discover({ refresh: true, ...(signal ? { signal } : {}) });
@@ -350,6 +359,8 @@ export class KubernetesTarget {
     if (failure) return result(entries, mergeSurvivors(applied, options.previousInventory), failure);
 
     // Prune.
+    const beforePrune = await stopped('prune');
+    if (beforePrune) return result(entries, mergeSurvivors(applied, options.previousInventory), beforePrune);
     t = performance.now();
     const pruned = await this.prune(stale, desiredRefs.length, options.previousInventory.length, signal);
     timings.pruneMs = performance.now() - t;

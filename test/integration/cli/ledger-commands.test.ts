@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../lib/cli/main.js';
 import { KubeApiServer } from '../../kube-api-server/server.js';
 import { startLedgerDb } from '../../support/ledger.js';
+import { DynamoDbLedger } from '../../../lib/ledger/dynamodb-ledger.js';
 
 describe('sync with a ledger, history and status', () => {
   let db: Awaited<ReturnType<typeof startLedgerDb>>;
@@ -70,6 +71,12 @@ describe('sync with a ledger, history and status', () => {
     expect(status.stdout).toMatch(/acme\/shop\/web\s+[0-9a-f]{12}\s+succeeded\s+\S+ \S+\s+no\s+unknown\s+2/);
     const statusJson = JSON.parse((await run(['status', '--json'])).stdout) as { target: string; objects: number; suspended: boolean }[];
     expect(statusJson).toEqual([expect.objectContaining({ target: 'acme/shop/web', objects: 2, suspended: false })]);
+    // After a clean drift check: clean; after self-heal: healed.
+    const ledger = new DynamoDbLedger(db.client, env.DRIFTLESS_TABLE as string);
+    await ledger.markDriftChecked('acme/shop/web', { status: 'none', checkedAt: new Date().toISOString() });
+    expect((await run(['status'])).stdout).toMatch(/acme\/shop\/web\s+.*\s+no\s+clean\s+2/);
+    await ledger.markDriftChecked('acme/shop/web', { status: 'healed', checkedAt: new Date().toISOString() });
+    expect(JSON.parse((await run(['status', '--json'])).stdout)[0]).toMatchObject({ drift: 'healed' });
   });
 
   it('exits 2 with a clear message when the table is missing or not named', async () => {

@@ -107,6 +107,56 @@ describe('DynamoDbLedger', () => {
     expect(record?.error?.message).toContain('ended without recording a result');
   });
 
+  it('answers a retried acquire (its first answer lost) with the lease it took, not as held by someone else', async () => {
+    const { ledger } = await db.ledger();
+    const first = await acquire(ledger, 'inv-retry');
+    const again = await ledger.acquireLease(ID, 'inv-retry', TTL, META);
+    expect(again).toEqual({ lease: first });
+    expect(await ledger.acquireLease(ID, 'other', TTL, META)).toMatchObject({ heldBy: 'inv-retry' });
+  });
+
+  it('marks a running sync on the state, and a new holder closes it as timed-out with its reason', async () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    const { ledger } = await db.ledger(() => now);
+    const crashed = await acquire(ledger, 'crasher');
+    const running = await ledger.startSync(crashed, { repository: 'acme/shop', target: 'web', commit: 'c', branch: 'main', startedAt: new Date(now).toISOString(), holder: 'crasher' });
+    expect((await ledger.getState(ID))?.runningSyncId).toBe(running.syncId);
+    expect((await ledger.listTargets({ withInventory: false }))[0]?.runningSyncId).toBe(running.syncId);
+    now += TTL + 1;
+    await acquire(ledger, 'next');
+    expect(await ledger.markTimedOut(ID, 0, 'lease expired')).toBe(1);
+    expect(await ledger.getSync(ID, running.syncId)).toMatchObject({ result: 'timed-out', holder: 'crasher', error: { message: 'lease expired' } });
+    expect((await ledger.getState(ID))?.runningSyncId).toBeUndefined();
+  });
+
+  it('lets a holder that lost its lease close its record without the lease, once', async () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    const { ledger } = await db.ledger(() => now);
+    const lost = await acquire(ledger, 'lost');
+    const running = await ledger.startSync(lost, { repository: 'acme/shop', target: 'web', commit: 'c', branch: 'main', startedAt: new Date(now).toISOString() });
+    now += TTL + 1;
+    await acquire(ledger, 'intruder');
+    const failed = { ...running, result: 'failed' as const, endedAt: new Date(now).toISOString(), error: { message: 'lease lost: taken over' } };
+    await expect(ledger.finishSync(lost, failed, {})).rejects.toBeInstanceOf(LedgerConflictError);
+    expect(await ledger.abandonSync(failed)).toBe(true);
+    expect(await ledger.abandonSync({ ...failed, error: { message: 'again' } })).toBe(false);
+    expect(await ledger.getSync(ID, running.syncId)).toMatchObject({ result: 'failed', error: { message: 'lease lost: taken over' } });
+    expect((await ledger.getState(ID))?.runningSyncId).toBeUndefined();
+  });
+
+  it('finishSync clears the running marker; the drift summary is written without a drift record', async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    const running = await ledger.startSync(lease, { repository: 'acme/shop', target: 'web', commit: 'c', branch: 'main', startedAt: new Date().toISOString() });
+    await ledger.finishSync(lease, { ...running, result: 'succeeded' }, { lastResult: 'succeeded', failedAttempts: 0 });
+    const state = await ledger.getState(ID);
+    expect(state?.runningSyncId).toBeUndefined();
+    expect(state?.failedAttempts).toBe(0);
+    await ledger.markDriftChecked(ID, { status: 'none', checkedAt: '2026-11-21T10:00:00.000Z' });
+    expect((await ledger.getState(ID))?.drift).toEqual({ status: 'none', checkedAt: '2026-11-21T10:00:00.000Z' });
+    expect(await ledger.latestDrift(ID)).toBeUndefined();
+  });
+
   it('pages through history newest first', async () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);

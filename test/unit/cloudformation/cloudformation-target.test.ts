@@ -52,6 +52,24 @@ describe('CloudFormationTarget', () => {
     expect(create?.Tags).toContainEqual({ Key: 'driftless:target', Value: 'acme/infra/vpc' });
   });
 
+  it('asks beforeWrite before executing, and executes nothing when it refuses (a lost lease)', async () => {
+    cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
+    cfn.on(DescribeChangeSetCommand).resolves({
+      Status: 'CREATE_COMPLETE',
+      Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }],
+    });
+    const stages: string[] = [];
+    const refused = target().apply(template, [{ ParameterKey: 'Cidr', ParameterValue: '10.0.0.0/16' }], {
+      beforeWrite: async (stage) => {
+        stages.push(stage);
+        throw new Error('lease lost before stack execute');
+      },
+    });
+    await expect(refused).rejects.toThrow('lease lost before stack execute');
+    expect(stages).toEqual(['execute']);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+  });
+
   it('maps a change set with no changes to unchanged, and deletes the change set', async () => {
     cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set." });

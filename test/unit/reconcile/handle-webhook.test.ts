@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
@@ -86,6 +87,94 @@ describe('handleWebhook', () => {
   });
 });
 
+describe('handleWebhook edges', () => {
+  let ledger: InMemoryWebhookLedger;
+  let source: StaticSource;
+  let hand: ReturnType<typeof recordingHandOff>;
+  let deps: WebhookDeps;
+  /** GitHub's signature (sign() of @octokit/webhooks-methods refuses an empty payload). */
+  const signed = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const raw = async (body: string, event = 'push') =>
+    handleWebhook({ body, headers: { 'x-github-event': event, 'x-github-delivery': 'e1', 'x-hub-signature-256': signed('current', body) } }, deps);
+  const known = () => {
+    ledger.targets = [{ targetId: 'acme/shop/web', repository: 'acme/shop', target: 'web', suspended: false, inventory: [], dependencies: [], config: { branch: 'main' } }];
+  };
+
+  beforeEach(() => {
+    ledger = new InMemoryWebhookLedger();
+    source = new StaticSource({ 'driftless.yaml': CONFIG });
+    hand = recordingHandOff();
+    deps = { secrets: ['current'], registry, ledger, source, handOff: hand.handOff };
+  });
+
+  it.each([
+    ['an empty body', '', 'empty body'],
+    ['null', 'null', 'body is not a JSON object'],
+    ['an array', '[1]', 'body is not a JSON object'],
+    ['a number', '42', 'body is not a JSON object'],
+  ])('answers a validly signed %s with 400', async (_case, body, reason) => {
+    expect(await raw(body)).toEqual({ kind: 'rejected', status: 400, reason });
+  });
+
+  it('still answers 401 for an empty body with a wrong signature', async () => {
+    const out = await handleWebhook({ body: '', headers: { 'x-github-event': 'push', 'x-hub-signature-256': signed('other', '') } }, deps);
+    expect(out).toMatchObject({ kind: 'rejected', status: 401 });
+  });
+
+  it.each([
+    ['no after', (() => { const p: Record<string, unknown> = push(); delete p.after; return p; })()],
+    ['after "undefined"', push({ after: 'undefined' })],
+    ['a short after', push({ after: 'abc123' })],
+  ])('answers a push with %s with 400 and hands off nothing', async (_case, payload) => {
+    expect(await raw(JSON.stringify(payload))).toEqual({ kind: 'rejected', status: 400, reason: 'push without a valid after (a 40- or 64-hex commit id)' });
+    expect(hand.handed).toEqual([]);
+  });
+
+  it('accepts a 64-hex after (a SHA-256 repository)', async () => {
+    expect((await raw(JSON.stringify(push({ after: 'b'.repeat(64) })))).kind).toBe('accepted');
+  });
+
+  it('hands off the known targets when driftless.yaml is not at the pushed commit (deleted, or the commit unreadable)', async () => {
+    known();
+    source = new StaticSource({});
+    deps = { ...deps, source };
+    expect(await raw(JSON.stringify(push({ commits: [] })))).toEqual({ kind: 'accepted', targets: ['web'] });
+    expect(hand.handed.map((h) => h.target)).toEqual(['web']);
+  });
+
+  it('hands off the known targets when reading driftless.yaml fails; without known targets it is a 502 for redelivery', async () => {
+    source.readFile = async () => {
+      throw new Error('GitHub acme/shop: driftless.yaml failed: 502');
+    };
+    expect((await raw(JSON.stringify(push()))).kind).toBe('failed');
+    known();
+    expect(await raw(JSON.stringify(push()))).toEqual({ kind: 'accepted', targets: ['web'] });
+  });
+
+  it('answers a broken driftless.yaml (any error, a YAML bomb too) with the reason, a failure status, and hands off the known targets', async () => {
+    known();
+    const bomb = 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n';
+    source = new StaticSource({ 'driftless.yaml': bomb });
+    deps = { ...deps, source };
+    const out = await raw(JSON.stringify(push()));
+    expect(out).toMatchObject({ kind: 'invalid', targets: ['web'] });
+    expect(out.kind === 'invalid' && out.reason).toMatch(/^invalid driftless\.yaml: Excessive alias count/);
+    expect(source.statuses[0]?.status).toMatchObject({ context: 'driftless', state: 'failure' });
+    expect(hand.handed.map((h) => h.target)).toEqual(['web']);
+    expect(toHttpResponse(out).statusCode).toBe(200);
+  });
+
+  it('answers 502 (not 500) when the ledger fails, and when the work outlives its deadline', async () => {
+    ledger.listTargets = async () => {
+      throw new Error('ledger table t: Query failed: TimeoutError');
+    };
+    expect(await raw(JSON.stringify(push()))).toEqual({ kind: 'failed', reason: 'webhook: ledger table t: Query failed: TimeoutError' });
+    ledger.listTargets = () => new Promise(() => undefined);
+    deps = { ...deps, timeoutMs: 50 };
+    expect((await raw(JSON.stringify(push()))).kind).toBe('failed');
+  });
+});
+
 describe('webhook HTTP mapping', () => {
   it('keeps the raw body of a base64 Function URL event and lower-cases headers', () => {
     const req = toWebhookRequest({ isBase64Encoded: true, body: Buffer.from('{"a":1}').toString('base64'), headers: { 'X-GitHub-Event': 'push' } });
@@ -100,6 +189,7 @@ describe('webhook HTTP mapping', () => {
     [{ kind: 'rejected', status: 413, reason: 'too big' }, 413],
     [{ kind: 'rejected', status: 400, reason: 'not JSON' }, 400],
     [{ kind: 'failed', reason: 'hand-off failed' }, 502],
+    [{ kind: 'invalid', reason: 'invalid driftless.yaml', targets: ['web'] }, 200],
   ] as const)('%j → %i', (outcome, status) => {
     expect(toHttpResponse(outcome).statusCode).toBe(status);
   });

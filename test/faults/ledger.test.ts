@@ -1,0 +1,135 @@
+import { sign } from '@octokit/webhooks-methods';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoDbClient } from '../../lib/ledger/client.js';
+import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
+import { handleWebhook } from '../../lib/reconcile/handle-webhook.js';
+import { reconcileTarget, TIMED_OUT_REASON, type ReconcileDeps, type ReconcileOutcome } from '../../lib/reconcile/reconcile-target.js';
+import { pushPayload, REPO, SECRET, startPipeline } from '../support/pipeline.js';
+import { DynamoDbFaultProxy } from './support/dynamodb-proxy.js';
+import { allSyncs, expectSettled, gatedClient } from './support/harness.js';
+
+type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+const CONFIG = `version: 1
+targets:
+  - name: web
+    path: deploy/web
+    cluster: dev
+    namespace: shop-web
+`;
+const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
+const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+const ID = `${REPO}/web`;
+const KINDS: [string, string][] = [
+  ['v1', 'Namespace'],
+  ['v1', 'ConfigMap'],
+];
+// Longer than a few ledger call deadlines (2.5 s): a throttled renewal must not look like a lost lease.
+const TTL = 6000;
+
+// Faults wait out deadlines and leases: generous per-test time on a loaded machine (no speed is asserted).
+describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { timeout: 120_000 }, () => {
+  let p: Pipeline;
+  let proxy: DynamoDbFaultProxy;
+  /** The ledger through the proxy, with short deadlines. */
+  let faulty: DynamoDbLedger;
+  let client: ReturnType<typeof dynamoDbClient>;
+  const sync = (holder: string, extra: Partial<ReconcileDeps> = {}) =>
+    reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, { ...p.deps, ledger: faulty, holder, leaseTtlMs: TTL, ...extra });
+  /** The next reconcile, on a healthy ledger, after the lease of a holder that could not release it ended. */
+  const recover = async (): Promise<ReconcileOutcome> => {
+    let out: ReconcileOutcome | undefined;
+    for (let i = 0; i < 50 && out?.kind !== 'done'; i++) {
+      out = await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'sweeper' }, { ...p.deps, holder: `recover-${i}`, leaseTtlMs: TTL });
+      if (out.kind === 'pending') await new Promise((r) => setTimeout(r, TTL / 5));
+    }
+    return out as ReconcileOutcome;
+  };
+
+  beforeAll(async () => {
+    p = await startPipeline();
+    proxy = new DynamoDbFaultProxy(p.db.endpoint);
+    await proxy.start();
+    client = dynamoDbClient({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url }, { requestTimeoutMs: 1000, maxAttempts: 3 });
+    faulty = new DynamoDbLedger(client, p.table, Date.now, { callTimeoutMs: 2500 });
+    p.commit({ 'driftless.yaml': CONFIG, 'deploy/web/ns.yaml': ns('shop-web'), 'deploy/web/a.yaml': cm('a', 'v1') });
+  }, 120_000);
+  afterAll(async () => {
+    client?.destroy();
+    await proxy?.stop();
+    await p?.stop();
+  });
+
+  it('rides out a burst of throttling mid-sync (the SDK retries ProvisionedThroughputExceeded)', async () => {
+    p.commit({ 'deploy/web/b.yaml': cm('b', 'v1') });
+    const cluster = async (name: string) =>
+      gatedClient(await p.deps.cluster(name), async () => {
+        if (armed) return;
+        armed = true;
+        proxy.mode = 'throttle';
+        proxy.throttleLeft = 2;
+      });
+    let armed = false;
+    const out = await sync('throttled', { cluster });
+    const last = out.kind === 'done' ? out.records.at(-1) : undefined;
+    expect({ result: last?.result, error: last?.error }).toEqual({ result: 'succeeded', error: undefined });
+    await expectSettled(p.ledger, p.dev, ID, KINDS);
+  });
+
+  it('records failed, with what was applied in the inventory, when recording the result fails after the cluster write', async () => {
+    p.commit({ 'deploy/web/c.yaml': cm('c', 'v1') });
+    // TransactWriteItems: the running record, then the result, refused three times (every attempt of that call).
+    proxy.rule = { op: 'TransactWriteItems', skip: 1, times: 3 };
+    const out = await sync('unlucky');
+    proxy.rule = undefined;
+    const last = out.kind === 'done' ? out.records.at(-1) : undefined;
+    expect(last?.result).toBe('failed');
+    expect(last?.error?.message).toMatch(/^ledger table .*: TransactWriteItems \(finish sync\) failed/);
+    expect(p.dev.get('v1', 'ConfigMap', 'shop-web', 'c')).toBeDefined();
+    await expectSettled(p.ledger, p.dev, ID, KINDS);
+  });
+
+  it.each([
+    ['paused', 'pause', 'e'],
+    ['stopped (connections dropped)', 'drop', 'f'],
+  ] as const)('leaves no running record behind when DynamoDB is %s mid-apply: the next holder closes it and converges', async (what, mode, name) => {
+    const head = p.commit({ [`deploy/web/${name}.yaml`]: cm(name, 'v1') });
+    const cluster = async (c: string) =>
+      gatedClient(await p.deps.cluster(c), async () => {
+        proxy.mode = mode;
+      });
+    const holder = `${mode}d`;
+    // The ledger fails the sync's own calls (their deadlines), or the sync loses its lease: either way it ends.
+    const ended = await sync(holder, { cluster }).then(
+      (o) => o,
+      (err: unknown) => err as Error,
+    );
+    expect(ended instanceof Error ? ended.message : ended.kind).toMatch(/ledger table|done/);
+    proxy.resume();
+    const out = await recover();
+    expect(out.kind).toBe('done');
+    // Converged: by the recovery, or by the paused sync's own result arriving late (a request DynamoDB got before the pause).
+    expect(await p.ledger.getState(ID)).toMatchObject({ lastAttemptedCommit: head, lastResult: 'succeeded' });
+    const faulted = (await allSyncs(p.ledger, ID)).find((s) => s.holder === holder);
+    expect(['failed', 'timed-out', 'succeeded'], `${what}: ${faulted?.result}`).toContain(faulted?.result);
+    if (faulted?.result === 'timed-out') expect(faulted.error?.message).toBe(TIMED_OUT_REASON);
+    expect(p.dev.get('v1', 'ConfigMap', 'shop-web', name)).toBeDefined();
+    await expectSettled(p.ledger, p.dev, ID, KINDS);
+  });
+
+  it('answers a webhook with 502 (failed, redelivered) within its deadline while DynamoDB is paused', async () => {
+    proxy.mode = 'pause';
+    try {
+      const body = JSON.stringify(pushPayload('0'.repeat(40), 'a'.repeat(40)));
+      const handed: unknown[] = [];
+      const out = await handleWebhook(
+        { body, headers: { 'x-github-event': 'push', 'x-github-delivery': 'paused-1', 'x-hub-signature-256': await sign(SECRET, body) } },
+        { ...p.webhookDeps, ledger: faulty, handOff: async (r) => void handed.push(r) },
+      );
+      expect(out.kind).toBe('failed');
+      expect(handed).toEqual([]);
+    } finally {
+      proxy.resume();
+    }
+  });
+});
