@@ -17,7 +17,7 @@ import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { holdLease, LEASE_TTL_MS, LeaseLostError, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
-import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
+import { GrantRefusalError, KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
@@ -377,12 +377,18 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     });
     // Until the engine says what it applied, anything rendered may be on the cluster: a failure records it all.
     progress.update = { config: target, inventory: mergeSurvivors(state?.inventory ?? [], renderedRefs(rendered.objects, k8s.namespace)) };
-    const result = await engine.sync(rendered.objects, {
-      previousInventory: state?.inventory ?? [],
-      signal,
-      beforeWrite: (stage) => held.check(`the ${stage} stage`),
-      ...(deps.progress ? { onProgress: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => deps.progress?.(id, phase, done, total) } : {}),
-    });
+    const result = await engine
+      .sync(rendered.objects, {
+        previousInventory: state?.inventory ?? [],
+        signal,
+        beforeWrite: (stage) => held.check(`the ${stage} stage`),
+        ...(deps.progress ? { onProgress: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => deps.progress?.(id, phase, done, total) } : {}),
+      })
+      .catch((err: unknown) => {
+        // A registry refusal comes before any write: the inventory stays what it was.
+        if (err instanceof GrantRefusalError) progress.update = { config: target, inventory: state?.inventory ?? [] };
+        throw err;
+      });
     const failedRefs = result.changeSet.entries.filter((e) => e.action === 'failed').map((e) => e.ref);
     const update: StateUpdate = {
       // A write that failed may still have reached the cluster (a dropped connection): it stays in the inventory.

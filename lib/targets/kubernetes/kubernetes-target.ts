@@ -10,6 +10,14 @@ import { comparable, jsonEqual } from './normalize.js';
 import { applyOrder, kindRank, mapLimit, Stage, stageOf } from './ordering.js';
 import type { Obj } from '../../core/plain-object.js';
 
+/** A registry refusal found before any write: the sync wrote nothing. */
+export class GrantRefusalError extends ReconcilerError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GrantRefusalError';
+  }
+}
+
 /** Kinds whose deletion needs `prune.allowKinds`. */
 const PROTECTED = new Set(['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim']);
 
@@ -172,7 +180,7 @@ export class KubernetesTarget {
     const grant = this.o.grant;
     if (grant) {
       const refusals = prepared.flatMap((p) => grantRefusal(p.ref, p.namespaced, grant) ?? []);
-      if (refusals.length) throw new ReconcilerError(`${refusals.join('; ')}; nothing was applied`);
+      if (refusals.length) throw new GrantRefusalError(`${refusals.join('; ')}; nothing was applied`);
     }
     return prepared.map(({ namespaced: _, ...p }) => p);
   }
