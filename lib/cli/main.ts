@@ -9,6 +9,7 @@ import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { processIo, type Io } from './output.js';
+import { checkoutOf, checkoutRedactor, redactingIo } from './redacting-io.js';
 
 /** Exit codes shared by every command (DESIGN.md): 0 ok / no changes, 1 changes / drift / failed sync, 2 error. */
 export const EXIT = { ok: 0, changes: 1, error: 2 } as const;
@@ -60,11 +61,13 @@ export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promi
     full.stderr(`driftless: unknown command "${command}"\n${USAGE}`);
     return EXIT.error;
   }
+  // Secret values of the checkout never reach the terminal (README.md, "Redaction").
+  const redacted = redactingIo(full, command, await checkoutRedactor(checkoutOf(command, rest, full.cwd)));
   try {
-    return await run(rest, full);
+    return await run(rest, redacted);
   } catch (err) {
     const known = err instanceof ReconcilerError || err instanceof UsageError;
-    full.stderr(`driftless ${command}: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+    redacted.stderr(`driftless ${command}: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
     return EXIT.error;
   }
 };

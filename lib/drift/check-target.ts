@@ -7,6 +7,9 @@ import { ReconcilerError } from '../core/errors.js';
 import { kubernetesGrant } from '../config/registry-check.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { renderPath } from '../render/render.js';
+import type { FileTree } from '../render/file-tree.js';
+import { secretSourceValues } from '../render/secret-sources.js';
+import { createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
@@ -61,10 +64,14 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
       return { targetId, suspended, healed: false, error: (err as Error).message };
     }
   }
+  // The error text leaves (ledger, Slack): secret values of the render, or of the snapshot's sources, are redacted.
+  let redact: Redactor = NO_REDACTION;
+  let tree: FileTree | undefined;
   try {
-    const tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
+    tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
     if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);
     const rendered = await renderPath(tree, config.path, { target: config, capabilities: async () => clusterCapabilities(await deps.cluster(config.cluster), signal) });
+    redact = createRedactor(secretValuesOf(rendered.objects));
     const grant = kubernetesGrant(deps.registry, state.repository);
     if (!grant) throw new ReconcilerError(`repository ${state.repository} is not in the registry`);
     const target = new KubernetesTarget(await deps.cluster(config.cluster), {
@@ -83,8 +90,9 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
       await deps.heal({ repository: state.repository, target: state.target, branch: config.branch });
       healed = true;
     }
-    return { targetId, report, suspended, healed };
+    return { targetId, report: redactDeep(report, redact), suspended, healed };
   } catch (err) {
-    return { targetId, suspended, healed: false, error: (err as Error).message };
+    if (redact.size === 0 && tree) redact = createRedactor(await secretSourceValues(tree).catch(() => []));
+    return { targetId, suspended, healed: false, error: redact((err as Error).message) };
   }
 };

@@ -1,5 +1,6 @@
 import { countActions, formatCounts } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
+import { combineRedactors, createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
 import { mergeSurvivors } from '../core/inventory.js';
 import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../core/object-ref.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
@@ -13,6 +14,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { CLUSTER_SCOPED_KINDS } from '../render/cluster-scope.js';
 import type { FileTree } from '../render/file-tree.js';
 import { renderPath } from '../render/render.js';
+import { secretSourceValues } from '../render/secret-sources.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { holdLease, LEASE_TTL_MS, LeaseLostError, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
@@ -187,6 +189,12 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   const state = await deps.ledger.getState(id);
   const records: SyncRecord[] = [];
   const base = { repository: req.repository, target: req.target, branch: req.branch, trigger: req.trigger, holder: lease.holder, ...(req.author ? { author: req.author } : {}) };
+  // Secret values of this sync (see "Redaction" in README.md): known once rendered; before that, or when the
+  // render fails, they are read from the snapshot's Secret manifests and secretGenerator sources.
+  let redact: Redactor = NO_REDACTION;
+  let snapshot: FileTree | undefined;
+  let renderedSecrets = false;
+  const log = (message: string, fields?: Record<string, unknown>) => deps.log?.(redact(message), fields && redactDeep(fields, redact));
 
   let head: string;
   let changed: Awaited<ReturnType<RepositorySource['headAndChanges']>>['changed'];
@@ -228,15 +236,15 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   const context = `driftless/${req.target}`;
   const status = async (state: 'pending' | 'success' | 'failure', description: string) => {
     try {
-      await source.setStatus(req.repository, head, { context, state, description: description.slice(0, 140) });
+      await source.setStatus(req.repository, head, { context, state, description: redact(description).slice(0, 140) });
     } catch (err) {
-      deps.log?.('commit status not set', { target: id, error: (err as Error).message });
+      log('commit status not set', { target: id, error: (err as Error).message });
     }
   };
   const repeatFailure = state?.lastResult === 'failed' && state.lastAttemptedCommit === head;
   const record = (result: SyncRecord['result'], extra: Partial<SyncRecord>): SyncRecord => ({
     ...running,
-    ...extra,
+    ...redactDeep(extra, redact),
     result,
     endedAt: new Date().toISOString(),
     durationMs: Date.now() - started,
@@ -267,16 +275,19 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     if (failedOnce) return { records };
     failedOnce = true;
     await pendingStatus;
+    if (snapshot && !renderedSecrets) redact = combineRedactors(redact, createRedactor(await secretSourceValues(snapshot).catch(() => [])));
+    message = redact(message);
+    if (failures) failures = failures.map(redact);
     const lost = held.lost !== undefined || cause instanceof LeaseLostError || cause instanceof LedgerConflictError;
     const text = lost && !message.startsWith('lease lost') ? `lease lost: ${message}` : message;
-    const error = { message: text, ...(cause instanceof Error && cause.message !== text ? { cause: cause.message } : {}) };
+    const error = { message: text, ...(cause instanceof Error && redact(cause.message) !== text ? { cause: redact(cause.message) } : {}) };
     let closed = false;
     if (!lost) {
       try {
         await finish('failed', { error, ...extra }, update);
         closed = true;
       } catch (err) {
-        deps.log?.('failure not recorded with the state; closing the record alone', { target: id, error: (err as Error).message });
+        log('failure not recorded with the state; closing the record alone', { target: id, error: (err as Error).message });
       }
     }
     if (!closed) {
@@ -286,7 +297,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
         if (attempt) await sleep(1000 * attempt).catch(() => undefined);
         closed = await deps.ledger.abandonSync(rec).then(
           () => true,
-          (err: unknown) => (deps.log?.('sync record not closed', { target: id, error: (err as Error).message }), false),
+          (err: unknown) => (log('sync record not closed', { target: id, error: (err as Error).message }), false),
         );
       }
       records.push(rec);
@@ -298,7 +309,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     if (deps.notifier && !repeatFailure && notifyOn.includes('failure')) {
       await deps.notifier
         .failure({ targetId: id, repository: req.repository, commit: head, branch: req.branch, error: text, ...(req.author ? { author: req.author } : {}), ...(failures ? { failures } : {}) })
-        .catch((err: unknown) => deps.log?.('failure notice not sent', { target: id, error: (err as Error).message }));
+        .catch((err: unknown) => log('failure notice not sent', { target: id, error: (err as Error).message }));
     }
     return { records };
   };
@@ -316,6 +327,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     let tree;
     try {
       tree = await source.snapshot(req.repository, head, signal);
+      snapshot = tree;
     } catch (err) {
       return fail(`fetching ${head.slice(0, 12)} failed: ${(err as Error).message}`, err);
     }
@@ -357,6 +369,8 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     if (target.type === 'cloudformation') return applyStack(target, tree);
     progress.subject = target.path;
     const rendered = await renderPath(tree, target.path, { target, capabilities: async () => clusterCapabilities(await deps.cluster(target.cluster), signal) });
+    redact = createRedactor(secretValuesOf(rendered.objects));
+    renderedSecrets = true;
     const grant = repositoryGrant(deps.registry, req.repository);
     const outside = grant ? objectsOutsideGrant(rendered.objects, grant, req.repository, target.namespace) : [];
     if (outside.length) return fail(`${target.path}: ${outside.join('; ')}`);

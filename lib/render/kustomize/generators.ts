@@ -17,9 +17,10 @@ const utf8 = (bytes: Uint8Array): string | undefined => {
 };
 
 /** Splits `key=value` the way Kustomize reads literals (a quoted value loses its quotes). */
-const parseLiteral = (literal: string, what: string): [string, string] => {
+const parseLiteral = (literal: string, what: string, index: number): [string, string] => {
   const eq = literal.indexOf('=');
-  if (eq <= 0) throw new Error(`${what}: invalid literal "${literal}", expected key=value`);
+  // The literal is not echoed: without `=` it is all value, and a Secret's value never enters an error.
+  if (eq <= 0) throw new Error(`${what}: literals[${index}] is invalid, expected key=value`);
   const key = literal.slice(0, eq);
   let value = literal.slice(eq + 1);
   if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value[value.length - 1] === value[0]) {
@@ -40,7 +41,8 @@ export const parseEnvFile = (text: string, file: string): [string, string][] => 
       const eq = line.indexOf('=');
       const key = eq < 0 ? line : line.slice(0, eq);
       if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(key)) {
-        throw new Error(`${file}:${i + 1}: invalid key "${key}" in env file`);
+        // A line without `=` may be a bare value: only a key before `=` is named.
+        throw new Error(`${file}:${i + 1}: invalid key ${eq < 0 ? '(the line has no "=")' : `"${key}"`} in env file`);
       }
       out.push([key, eq < 0 ? '' : line.slice(eq + 1)]);
     });
@@ -59,8 +61,8 @@ const collectPairs = async (args: GeneratorArgs, readLocal: ReadLocal, what: str
     if (text === undefined) throw new Error(`${what}: env file ${env} is not UTF-8`);
     for (const [key, value] of parseEnvFile(text, env)) pairs.push({ key, value });
   }
-  for (const lit of args.literals ?? []) {
-    const [key, value] = parseLiteral(lit, what);
+  for (const [i, lit] of (args.literals ?? []).entries()) {
+    const [key, value] = parseLiteral(lit, what, i);
     pairs.push({ key, value });
   }
   for (const f of args.files ?? []) {

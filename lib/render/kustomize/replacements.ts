@@ -125,7 +125,10 @@ const sourceValue = (resources: readonly Resource[], r: Replacement): unknown =>
   if (o?.delimiter !== undefined && o.delimiter !== '') {
     const parts = String(value).split(o.delimiter);
     const idx = o.index ?? 0;
-    if (idx < 0 || idx >= parts.length) throw new Error(`replacement source: options.index ${idx} is out of bounds for value ${String(value)}`);
+    // The value is not echoed: it may come from a Secret.
+    if (idx < 0 || idx >= parts.length) {
+      throw new Error(`replacement source: options.index ${idx} is out of bounds for ${fieldPath} of ${formatId(curId(matches[0] as Resource))} (${parts.length} parts)`);
+    }
     value = parts[idx];
   }
   return value;
