@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { DEFAULT_INPUT_LIMITS, fileTooLarge } from './limits.js';
 
 /** A repository's files at one commit, read by repository-relative POSIX paths. */
 export interface FileTree {
@@ -26,6 +27,8 @@ export const joinPath = (dir: string, rel: string): string | undefined =>
 /** A FileTree held in memory: tests, and snapshots fetched from GitHub. */
 export class MemoryFileTree implements FileTree {
   private readonly files = new Map<string, Uint8Array>();
+  /** Files kept out of the tree by the file limit: their size and the limit; reading one fails. */
+  private readonly oversized = new Map<string, { size: number; limit: number }>();
   private readonly dirs = new Map<string, Set<string>>([['', new Set()]]);
 
   constructor(files: Record<string, string | Uint8Array> = {}) {
@@ -48,6 +51,12 @@ export class MemoryFileTree implements FileTree {
     }
   }
 
+  /** Records a file over the file limit without its bytes: it lists and exists, and reading it fails naming the limit. */
+  setOversized(path: string, size: number, limit: number): void {
+    this.set(path, new Uint8Array());
+    this.oversized.set(normalizePath(path) as string, { size, limit });
+  }
+
   async kind(path: string): Promise<'file' | 'dir' | undefined> {
     const p = normalizePath(path);
     if (p === undefined) return undefined;
@@ -58,6 +67,8 @@ export class MemoryFileTree implements FileTree {
     const p = normalizePath(path);
     const data = p === undefined ? undefined : this.files.get(p);
     if (!data) throw new Error(`${path}: no such file`);
+    const big = this.oversized.get(p as string);
+    if (big) throw fileTooLarge(p as string, big.size, big.limit);
     return data;
   }
 
@@ -75,7 +86,11 @@ export class MemoryFileTree implements FileTree {
  * through the thread pool per stat cost more than the reads themselves (see BENCHMARKS.md).
  */
 export class LocalFileTree implements FileTree {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    /** The largest file read. @default DEFAULT_INPUT_LIMITS.fileBytes */
+    private readonly maxFileBytes: number = DEFAULT_INPUT_LIMITS.fileBytes,
+  ) {}
 
   private abs(path: string): string | undefined {
     const p = normalizePath(path);
@@ -92,6 +107,8 @@ export class LocalFileTree implements FileTree {
   async read(path: string): Promise<Uint8Array> {
     const abs = this.abs(path);
     if (abs === undefined) throw new Error(`${path}: outside the repository`);
+    const size = statSync(abs, { throwIfNoEntry: false })?.size ?? 0;
+    if (size > this.maxFileBytes) throw fileTooLarge(normalizePath(path) as string, size, this.maxFileBytes);
     return readFileSync(abs);
   }
 

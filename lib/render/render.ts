@@ -6,6 +6,7 @@ import { findKustomizationFile, kustomize } from './kustomize/build.js';
 import { defaultHelmContext, isChartDirectory, renderHelmTarget, type HelmContext, type HelmSettings } from './helm/render-helm.js';
 import type { HelmCapabilities } from './helm/helm-template.js';
 import { parseManifests } from './yaml-documents.js';
+import { checkRenderedObjects, inputLimits, type InputLimits } from './limits.js';
 
 /** Rendered desired state: objects in order, and every file read to produce them. */
 export interface RenderResult {
@@ -28,6 +29,8 @@ export interface RenderOptions {
    * undefined (or a failure to reach the cluster) renders with Helm's defaults, and says so in a warning.
    */
   readonly capabilities?: () => Promise<HelmCapabilities | undefined>;
+  /** Objects per target and bytes per object. @default inputLimits() (defaults, or the DRIFTLESS_MAX_* environment) */
+  readonly limits?: InputLimits;
 }
 
 /**
@@ -38,6 +41,13 @@ export interface RenderOptions {
  * const { objects } = await renderPath(new LocalFileTree('.'), 'deploy/dev');
  */
 export const renderPath = async (tree: FileTree, path: string, options: RenderOptions = {}): Promise<RenderResult> => {
+  const limits = options.limits ?? inputLimits();
+  const result = await renderUnchecked(tree, path, options);
+  checkRenderedObjects(result.objects, normalizePath(path) ?? path, limits);
+  return result;
+};
+
+const renderUnchecked = async (tree: FileTree, path: string, options: RenderOptions): Promise<RenderResult> => {
   const p = normalizePath(path);
   if (p === undefined) throw new RenderError(path, 'path leaves the repository');
   const helmCtx = async (): Promise<HelmContext> => {

@@ -1,9 +1,10 @@
 import { LineCounter, parseAllDocuments, stringify } from 'yaml';
 import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
+import { aliasBomb, DEFAULT_INPUT_LIMITS, isAliasBomb } from './limits.js';
 
 /** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
-export const parseManifests = (text: string, file: string): KubeObject[] => {
+export const parseManifests = (text: string, file: string, maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases): KubeObject[] => {
   const lineCounter = new LineCounter();
   // YAML 1.2 core scalars plus timestamps, which Kustomize (go-yaml) turns into RFC 3339 strings.
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true, customTags: ['timestamp'] });
@@ -13,7 +14,14 @@ export const parseManifests = (text: string, file: string): KubeObject[] => {
     if (err) {
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
-    const value: unknown = datesToStrings(doc.toJS({ maxAliasCount: 1000 }));
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: maxAliases });
+    } catch (err) {
+      if (isAliasBomb(err)) throw aliasBomb(file, maxAliases, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line);
+      throw err;
+    }
+    const value: unknown = datesToStrings(js);
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
     if (typeof value !== 'object' || Array.isArray(value)) {

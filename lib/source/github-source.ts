@@ -2,6 +2,7 @@ import type { FileTree } from '../render/file-tree.js';
 import { GitHubApi, split, wrap } from './github-api.js';
 import type { RepositorySource } from './repository-source.js';
 import { treeFromTarball } from './tarball.js';
+import { inputLimits } from '../render/limits.js';
 
 export { type GitHubAuth, type GitHubSourceOptions } from './github-api.js';
 
@@ -12,7 +13,7 @@ export class GitHubSource extends GitHubApi implements RepositorySource {
     const gh = await this.forRepo(repository);
     try {
       const res = await gh.request('GET /repos/{owner}/{repo}/tarball/{ref}', { owner, repo, ref: sha, ...(signal ? { request: { signal } } : {}) });
-      return (await treeFromTarball(new Uint8Array(res.data as ArrayBuffer))).tree;
+      return (await treeFromTarball(new Uint8Array(res.data as ArrayBuffer), inputLimits())).tree;
     } catch (err) {
       throw wrap(repository, `tarball of ${sha.slice(0, 12)}`, err);
     }

@@ -4,6 +4,7 @@ import { ReconcilerError } from '../core/errors.js';
 import type { FileTree } from '../render/file-tree.js';
 import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
 import { treeFromTarball } from './tarball.js';
+import { inputLimits } from '../render/limits.js';
 
 const run = promisify(execFile);
 
@@ -45,7 +46,7 @@ export class LocalGitSource implements RepositorySource {
 
   async snapshot(repository: string, sha: string): Promise<FileTree> {
     const tgz = (await this.git(repository, ['archive', '--format=tar.gz', `--prefix=snapshot/`, sha], 'buffer')) as Buffer;
-    return (await treeFromTarball(tgz)).tree;
+    return (await treeFromTarball(tgz, inputLimits())).tree;
   }
 
   async readFile(repository: string, sha: string, path: string): Promise<string | undefined> {

@@ -1,26 +1,50 @@
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
+import { ReconcilerError } from '../core/errors.js';
 import { MemoryFileTree } from '../render/file-tree.js';
+import { DEFAULT_INPUT_LIMITS, formatBytes, LIMIT_ENV, type InputLimits } from '../render/limits.js';
 
 /**
  * Reads a repository tarball (gzip) into memory, dropping the top-level directory GitHub and `git archive`
  * put around the files. Returns the tree and the commit id from the pax header, when the archive carries it.
+ * A file over `limits.fileBytes` is not kept (reading it fails, naming the limit: only a render that needs it
+ * fails); a snapshot over `limits.snapshotBytes` uncompressed is refused as a whole.
  */
-export const treeFromTarball = async (body: Uint8Array | Readable): Promise<{ tree: MemoryFileTree; commit?: string }> => {
+export const treeFromTarball = async (
+  body: Uint8Array | Readable,
+  limits: Pick<InputLimits, 'snapshotBytes' | 'fileBytes'> = DEFAULT_INPUT_LIMITS,
+): Promise<{ tree: MemoryFileTree; commit?: string }> => {
   const tree = new MemoryFileTree();
   let commit: string | undefined;
+  let total = 0;
   const ex = extract();
+  const input = body instanceof Readable ? body : Readable.from([Buffer.from(body)]);
+  const gunzip = createGunzip();
   const done = new Promise<void>((resolve, reject) => {
+    const refuse = (err: Error) => {
+      input.unpipe();
+      gunzip.destroy();
+      ex.destroy();
+      reject(err);
+    };
     ex.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      const size = header.size ?? 0;
+      total += size;
+      if (total > limits.snapshotBytes) {
+        refuse(new ReconcilerError(`snapshot is over the limit of ${formatBytes(limits.snapshotBytes)} uncompressed (${LIMIT_ENV.snapshotBytes})`));
+        return;
+      }
+      const keep = size <= limits.fileBytes;
+      stream.on('data', (c: unknown) => void (keep && chunks.push(c as Buffer)));
       stream.on('end', () => {
         const pax = header.pax as Record<string, string> | undefined;
         if (pax?.comment && /^[0-9a-f]{40}$/.test(pax.comment)) commit = pax.comment;
         if (header.type === 'file') {
           const rel = header.name.split('/').slice(1).join('/');
-          if (rel) tree.set(rel, new Uint8Array(Buffer.concat(chunks)));
+          if (rel && keep) tree.set(rel, new Uint8Array(Buffer.concat(chunks)));
+          else if (rel) tree.setOversized(rel, size, limits.fileBytes);
         }
         next();
       });
@@ -28,9 +52,9 @@ export const treeFromTarball = async (body: Uint8Array | Readable): Promise<{ tr
     });
     ex.on('finish', resolve);
     ex.on('error', reject);
+    gunzip.on('error', reject);
   });
-  const input = body instanceof Readable ? body : Readable.from([Buffer.from(body)]);
-  input.pipe(createGunzip()).pipe(ex);
+  input.pipe(gunzip).pipe(ex);
   await done;
   return { tree, ...(commit ? { commit } : {}) };
 };

@@ -98,6 +98,7 @@ class Builder {
     try {
       return new TextDecoder().decode(await this.tree.read(path));
     } catch (cause) {
+      if (cause instanceof RenderError) throw cause; // over the file limit
       throw new RenderError(from, `cannot read ${path}: no such file`, undefined, { cause });
     }
   }
@@ -179,6 +180,7 @@ class Builder {
       try {
         return await this.tree.read(p);
       } catch (cause) {
+        if (cause instanceof RenderError) throw cause; // over the file limit
         throw new RenderError(kustFile, `cannot read ${rel}: no such file`, undefined, { cause });
       }
     };

@@ -1,4 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
+import { aliasBomb, isAliasBomb } from '../limits.js';
 import { RenderError } from '../../core/errors.js';
 import { isMap } from '../../core/plain-object.js';
 
@@ -102,7 +103,13 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
       `invalid YAML: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       lineCounter.linePos(err.pos[0]).line,
     );
-  const raw = (doc.toJS() ?? {}) as unknown;
+  let raw: unknown;
+  try {
+    raw = (doc.toJS() ?? {}) as unknown;
+  } catch (err) {
+    if (isAliasBomb(err)) throw aliasBomb(file, 100);
+    throw err;
+  }
   if (!isMap(raw)) throw new RenderError(file, 'a kustomization must be a mapping');
   const fail = (msg: string): never => {
     throw new RenderError(file, msg);
