@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FileTree } from '../render/file-tree.js';
 import { GitHubApi, split, wrap } from './github-api.js';
 import type { RepositorySource } from './repository-source.js';
@@ -12,8 +13,11 @@ export class GitHubSource extends GitHubApi implements RepositorySource {
     const [owner, repo] = split(repository);
     const gh = await this.forRepo(repository);
     try {
-      const res = await gh.request('GET /repos/{owner}/{repo}/tarball/{ref}', { owner, repo, ref: sha, ...(signal ? { request: { signal } } : {}) });
-      return (await treeFromTarball(new Uint8Array(res.data as ArrayBuffer), inputLimits())).tree;
+      // Streamed: the snapshot limit stops the download as soon as the archive's contents exceed it.
+      const res = await gh.request('GET /repos/{owner}/{repo}/tarball/{ref}', { owner, repo, ref: sha, request: { parseSuccessResponseBody: false, ...(signal ? { signal } : {}) } });
+      const body = res.data as unknown as ReadableStream<Uint8Array> | ArrayBuffer;
+      const input = body instanceof ArrayBuffer ? new Uint8Array(body) : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+      return (await treeFromTarball(input, inputLimits())).tree;
     } catch (err) {
       throw wrap(repository, `tarball of ${sha.slice(0, 12)}`, err);
     }

@@ -24,6 +24,7 @@ export const treeFromTarball = async (
   const done = new Promise<void>((resolve, reject) => {
     const refuse = (err: Error) => {
       input.unpipe();
+      input.destroy();
       gunzip.destroy();
       ex.destroy();
       reject(err);
