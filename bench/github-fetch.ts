@@ -33,6 +33,11 @@ class TreeAndBlobsTree implements FileTree {
     return t;
   }
 
+  /** The bench's repositories have no symbolic links. */
+  realPath(path: string) {
+    return normalizePath(path);
+  }
+
   async kind(path: string) {
     const p = normalizePath(path);
     if (p === '') return 'dir' as const;

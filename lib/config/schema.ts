@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { isBranchName, isRepositoryName } from '../core/git-names.js';
 
 /** Kubernetes object name rules for a target name (it becomes part of ids, labels and statuses). */
 const TARGET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -79,7 +80,7 @@ const helmSchema = z.strictObject({
 
 const commonTarget = {
   name: z.string().regex(TARGET_NAME, 'must be lowercase letters, digits and "-" (a DNS label)').max(63),
-  branch: z.string().min(1).default('main'),
+  branch: z.string().refine(isBranchName, 'must be a valid Git branch name (no leading "-", "..", spaces or ~^:?*[\\)').default('main'),
   path: relativePath,
   suspend: z.boolean().default(false),
   selfHeal: z.boolean().default(false),
@@ -170,7 +171,7 @@ const clusterSchema = z.union([
 /** The operator's registry: where each repository may write. */
 export const registrySchema = z.strictObject({
   repositories: z.record(
-    z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be OWNER/NAME'),
+    z.string().refine(isRepositoryName, 'must be OWNER/NAME as GitHub spells it'),
     z.strictObject({
       clusters: z.array(z.string()).default([]),
       namespaces: z.array(z.string()).default([]),

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Lambda's limit for a synchronous invocation's payload (6 MB). */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
 /** A function the local Invoke endpoint runs in-process: the same handler Lambda runs. */
 export type LocalFunction = (event: unknown, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => Promise<unknown>;
 
@@ -25,16 +28,31 @@ export class LocalInvokeServer {
   ) {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_PAYLOAD_BYTES) chunks.push(c);
+      });
       req.on('end', () => {
+        if (size > MAX_PAYLOAD_BYTES) {
+          res.writeHead(413, { 'content-type': 'application/json', 'x-amzn-errortype': 'RequestTooLargeException' });
+          res.end(JSON.stringify({ message: `payload of ${size} bytes is over Lambda's ${MAX_PAYLOAD_BYTES}` }));
+          return;
+        }
         const m = req.url?.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations/);
-        const name = m ? decodeURIComponent(m[1] as string).split(':').pop() ?? '' : '';
-        const fn = this.functions[name];
+        let name = '';
+        try {
+          name = m ? decodeURIComponent(m[1] as string).split(':').pop() ?? '' : '';
+        } catch {
+          // A malformed escape (`%E0`) names no function.
+        }
+        // Only the functions serve runs answer: an own property, so `constructor` or `__proto__` is a 404, not a crash.
+        const fn = Object.hasOwn(this.functions, name) ? this.functions[name] : undefined;
         const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
           res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...headers });
           res.end(body === undefined ? '' : JSON.stringify(body));
         };
-        if (!fn) return send(404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+        if (typeof fn !== 'function') return send(404, { Type: 'User', message: `Function not found: ${name.slice(0, 140)}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
         if (this.failNext && this.failNext.times > 0) {
           this.failNext.times--;
           return send(this.failNext.status, { message: 'injected failure' }, { 'x-amzn-errortype': 'ServiceException' });

@@ -154,7 +154,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const local = new LocalGitSource(clones, (repo, sha, s) => o.print(`status ${repo}@${sha.slice(0, 7)} ${s.context}: ${s.state} — ${s.description}`));
     const github = env[ENV.githubToken] ? new GitHubSource({ auth: { token: env[ENV.githubToken] as string }, ...(env[ENV.githubApiUrl] ? { baseUrl: env[ENV.githubApiUrl] } : {}) }) : undefined;
     const pick = (repository: string): RepositorySource => {
-      if (clones[repository]) return local;
+      if (Object.hasOwn(clones, repository)) return local;
       if (github) return github;
       throw new ReconcilerError(`repository ${repository}: no --clone for it and no ${ENV.githubToken}`);
     };

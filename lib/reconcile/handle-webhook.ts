@@ -1,3 +1,4 @@
+import { isBranchName, isCommitId, isRepositoryName } from '../core/git-names.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
@@ -99,7 +100,7 @@ const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps
   const delivery = req.headers['x-github-delivery'] ?? '';
   if (event === 'ping') return { kind: 'ignored', reason: 'pong' };
   const repository = String((payload.repository as { full_name?: string } | undefined)?.full_name ?? '');
-  if (!repository || !Object.hasOwn(deps.registry.repositories, repository)) {
+  if (!isRepositoryName(repository) || !Object.hasOwn(deps.registry.repositories, repository)) {
     return { kind: 'ignored', reason: `repository ${repository || '(none)'} is not registered` };
   }
   const work = triggerOf(event, payload);
@@ -181,9 +182,6 @@ const emptyBodySigned = (secret: string, signature: string): boolean => {
   return given.length === expected.length && timingSafeEqual(given, expected);
 };
 
-/** A 40- or 64-hex commit id (SHA-1 or SHA-256 repositories). */
-const COMMIT = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
-
 const cache = new Map<string, Webhooks>();
 /** One @octokit/webhooks verifier per secret, kept across invocations. */
 const verifiers = (secrets: readonly string[]): Webhooks[] =>
@@ -197,7 +195,8 @@ const triggerOf = (event: string, p: Record<string, unknown>): { branch: string;
     const ref = String(p.ref ?? '');
     if (!ref.startsWith('refs/heads/')) return { ignore: `push to ${ref} is not a branch` };
     if (p.deleted === true) return { ignore: `branch ${ref.slice(11)} was deleted` };
-    if (typeof p.after !== 'string' || !COMMIT.test(p.after)) return { reject: 'push without a valid after (a 40- or 64-hex commit id)' };
+    if (!isBranchName(ref.slice(11))) return { reject: `push to ${JSON.stringify(ref.slice(0, 80))}: not a valid branch name` };
+    if (!isCommitId(p.after)) return { reject: 'push without a valid after (a 40- or 64-hex commit id)' };
     const pusher = (p.pusher as { name?: string } | undefined)?.name;
     return { branch: ref.slice(11), commit: p.after, ...(pusher ? { author: pusher } : {}) };
   }
@@ -205,7 +204,8 @@ const triggerOf = (event: string, p: Record<string, unknown>): { branch: string;
     const pr = (p.pull_request ?? {}) as { merged?: boolean; merge_commit_sha?: string; base?: { ref?: string }; merged_by?: { login?: string } };
     if (p.action !== 'closed' || pr.merged !== true) return { ignore: `pull_request ${String(p.action)} is acknowledged; previews are planned` };
     if (!pr.merge_commit_sha || !pr.base?.ref) return { ignore: 'merged pull request without a merge commit' };
-    if (!COMMIT.test(pr.merge_commit_sha)) return { reject: 'merged pull request whose merge_commit_sha is not a commit id' };
+    if (!isCommitId(pr.merge_commit_sha)) return { reject: 'merged pull request whose merge_commit_sha is not a commit id' };
+    if (!isBranchName(pr.base.ref)) return { reject: `merged pull request into ${JSON.stringify(String(pr.base.ref).slice(0, 80))}: not a valid branch name` };
     return { branch: pr.base.ref, commit: pr.merge_commit_sha, ...(pr.merged_by?.login ? { author: pr.merged_by.login } : {}) };
   }
   return { ignore: `event ${event || '(none)'} is not handled` };

@@ -1,3 +1,4 @@
+import { assertBranchName, assertCommitId, assertRepositoryName, isCommitId } from '../core/git-names.js';
 import { countActions, formatCounts } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
 import { combineRedactors, createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
@@ -88,6 +89,7 @@ export { TIMED_OUT_REASON } from './lease.js';
  * await reconcileTarget({ repository: 'acme/shop', target: 'web', branch: 'main', commit, trigger: 'webhook' }, deps, signal);
  */
 export const reconcileTarget = async (req: ReconcileRequest, deps: ReconcileDeps, signal?: AbortSignal): Promise<ReconcileOutcome> => {
+  checkRequest(req);
   const id = makeTargetId(req.repository, req.target);
   const ttl = deps.leaseTtlMs ?? LEASE_TTL_MS;
   const heartbeatMs = deps.heartbeatMs ?? Math.max(100, Math.floor(ttl / 3));
@@ -203,7 +205,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     ({ head, changed } = await source.headAndChanges(req.repository, req.branch, state?.lastAttemptedCommit, signal));
   } catch (err) {
     // The head cannot be resolved: the sync is recorded (and fails) at the commit that triggered it.
-    if (!req.commit || !COMMIT.test(req.commit)) throw err;
+    if (!isCommitId(req.commit)) throw err;
     head = req.commit;
     changed = undefined;
     headError = err;
@@ -498,8 +500,19 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   }
 };
 
-/** A 40- or 64-hex commit id. */
-const COMMIT = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+const TARGET_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * An invocation event is checked before anything reads or writes for it: it comes from our webhook, the sweeper
+ * or an operator, but its names reach git, GitHub and the ledger, so a malformed one is refused whole.
+ */
+const checkRequest = (req: ReconcileRequest): void => {
+  if (typeof req !== 'object' || req === null) throw new ReconcilerError('reconcile: the event is not an object');
+  assertRepositoryName('reconcile: repository', req.repository);
+  if (typeof req.target !== 'string' || !TARGET_NAME.test(req.target)) throw new ReconcilerError(`reconcile ${req.repository}: target ${JSON.stringify(String(req.target).slice(0, 80))} is not a target name`);
+  assertBranchName(`reconcile ${req.repository}/${req.target}: branch`, req.branch);
+  if (req.commit !== undefined) assertCommitId(`reconcile ${req.repository}/${req.target}: commit`, req.commit);
+};
 
 /** A failure's message, starting with its subject: reconciler errors name theirs; anything else gets the sync's phase. */
 export const describeFailure = (subject: string, err: unknown): string => {

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
+import { RenderError } from '../core/errors.js';
 import { DEFAULT_INPUT_LIMITS, fileTooLarge } from './limits.js';
 
 /** A repository's files at one commit, read by repository-relative POSIX paths. */
@@ -10,7 +11,24 @@ export interface FileTree {
   read(path: string): Promise<Uint8Array>;
   /** Names of a directory's entries, sorted. */
   list(path: string): Promise<string[]>;
+  /**
+   * Where `path` really is once every symbolic link on the way is followed, as a repository path; the path
+   * itself when nothing there is a link (or nothing is there); undefined when it leaves the repository.
+   * `kind`, `read` and `list` refuse a path whose links leave the repository; Kustomize's load restriction
+   * (files of a kustomization in or below its directory) compares these real paths.
+   */
+  realPath(path: string): string | undefined;
 }
+
+/** The error for a path whose symbolic links lead out of the repository (Kustomize's wording). */
+export const outsideRepository = (path: string): RenderError =>
+  new RenderError(path, `security; file '${path}' is not in or below the repository root (a symbolic link leads out of it)`);
+
+/** Whether repository path `path` is `dir` or below it ('' is the root). */
+export const isInOrBelow = (path: string, dir: string): boolean => dir === '' || path === dir || path.startsWith(`${dir}/`);
+
+/** Links followed before a path is refused as a loop (Linux's limit). */
+const MAX_LINKS = 40;
 
 /** Normalises a repository path: POSIX separators, no `.` segments, '' for the root; undefined if it escapes the root. */
 export const normalizePath = (path: string): string | undefined => {
@@ -30,6 +48,8 @@ export class MemoryFileTree implements FileTree {
   /** Files kept out of the tree by the file limit: their size and the limit; reading one fails. */
   private readonly oversized = new Map<string, { size: number; limit: number }>();
   private readonly dirs = new Map<string, Set<string>>([['', new Set()]]);
+  /** Symbolic links: path → target as stored (relative to the link's directory, or absolute). */
+  private readonly links = new Map<string, string>();
 
   constructor(files: Record<string, string | Uint8Array> = {}) {
     for (const [path, content] of Object.entries(files)) this.set(path, content);
@@ -40,6 +60,18 @@ export class MemoryFileTree implements FileTree {
     const p = normalizePath(path);
     if (p === undefined || p === '') throw new Error(`${path}: not a path inside the tree`);
     this.files.set(p, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+    this.addToParents(p);
+  }
+
+  /** Adds a symbolic link (a tarball's symlink entry): followed on access, refused when it leads out of the tree. */
+  setLink(path: string, target: string): void {
+    const p = normalizePath(path);
+    if (p === undefined || p === '') throw new Error(`${path}: not a path inside the tree`);
+    this.links.set(p, target);
+    this.addToParents(p);
+  }
+
+  private addToParents(p: string): void {
     let child = p;
     for (let dir = posix.dirname(p); ; dir = posix.dirname(dir)) {
       const key = dir === '.' ? '' : dir;
@@ -57,14 +89,48 @@ export class MemoryFileTree implements FileTree {
     this.oversized.set(normalizePath(path) as string, { size, limit });
   }
 
-  async kind(path: string): Promise<'file' | 'dir' | undefined> {
+  realPath(path: string): string | undefined {
     const p = normalizePath(path);
     if (p === undefined) return undefined;
-    return this.files.has(p) ? 'file' : this.dirs.has(p) ? 'dir' : undefined;
+    if (!this.links.size) return p;
+    let rest = p ? p.split('/') : [];
+    const out: string[] = [];
+    let hops = 0;
+    while (rest.length) {
+      const c = rest.shift() as string;
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (!out.length) return undefined;
+        out.pop();
+        continue;
+      }
+      out.push(c);
+      const link = this.links.get(out.join('/'));
+      if (link === undefined) continue;
+      if (++hops > MAX_LINKS) throw new RenderError(p, 'too many levels of symbolic links');
+      if (link.startsWith('/')) return undefined;
+      out.pop();
+      rest = [...link.split('/'), ...rest];
+    }
+    return out.join('/');
+  }
+
+  /** The real path of `path`, refusing links out of the tree; undefined for a path that is lexically outside. */
+  private real(path: string): string | undefined {
+    if (normalizePath(path) === undefined) return undefined;
+    const r = this.realPath(path);
+    if (r === undefined) throw outsideRepository(normalizePath(path) as string);
+    return r;
+  }
+
+  async kind(path: string): Promise<'file' | 'dir' | undefined> {
+    const p = this.real(path);
+    if (p === undefined) return undefined;
+    return this.files.has(p) ? 'file' : this.dirs.has(p) && !this.links.has(p) ? 'dir' : undefined;
   }
 
   async read(path: string): Promise<Uint8Array> {
-    const p = normalizePath(path);
+    const p = this.real(path);
     const data = p === undefined ? undefined : this.files.get(p);
     if (!data) throw new Error(`${path}: no such file`);
     const big = this.oversized.get(p as string);
@@ -73,7 +139,7 @@ export class MemoryFileTree implements FileTree {
   }
 
   async list(path: string): Promise<string[]> {
-    const p = normalizePath(path);
+    const p = this.real(path);
     const entries = p === undefined ? undefined : this.dirs.get(p);
     if (!entries) throw new Error(`${path}: no such directory`);
     return [...entries].sort();
@@ -92,9 +158,39 @@ export class LocalFileTree implements FileTree {
     private readonly maxFileBytes: number = DEFAULT_INPUT_LIMITS.fileBytes,
   ) {}
 
+  private realRoot: string | undefined;
+
+  realPath(path: string): string | undefined {
+    const p = normalizePath(path);
+    if (p === undefined) return undefined;
+    this.realRoot ??= realpathSync(this.root);
+    // What is missing has no link to follow: resolve its deepest existing directory and keep the rest as written.
+    let dir = join(this.root, p);
+    const rest: string[] = [];
+    let real: string | undefined;
+    for (;;) {
+      try {
+        real = join(realpathSync(dir), ...rest);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new RenderError(p, 'too many levels of symbolic links');
+        if (dir === this.root || dirname(dir) === dir) return p;
+        rest.unshift(basename(dir));
+        dir = dirname(dir);
+      }
+    }
+    const rel = relative(this.realRoot, real);
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+    return rel.split(sep).join('/');
+  }
+
+  /** The absolute path to read for `path` (its links followed); undefined when it is lexically outside the root. */
   private abs(path: string): string | undefined {
     const p = normalizePath(path);
-    return p === undefined ? undefined : join(this.root, p);
+    if (p === undefined) return undefined;
+    const real = this.realPath(p);
+    if (real === undefined) throw outsideRepository(p);
+    return join(this.root, real);
   }
 
   async kind(path: string): Promise<'file' | 'dir' | undefined> {

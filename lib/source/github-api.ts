@@ -4,6 +4,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { createAppAuth } from '@octokit/auth-app';
 import { ReconcilerError } from '../core/errors.js';
 import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
+import { assertBranchName, assertCommitId, assertRepositoryPath, isCommitId, isRepositoryName } from '../core/git-names.js';
 
 /** How the reconciler authenticates to GitHub: a token, or a GitHub App (installation tokens, cached by Octokit). */
 export type GitHubAuth = { token: string } | { appId: string | number; privateKey: string };
@@ -80,8 +81,11 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
 
   async headAndChanges(repository: string, branch: string, since?: string, signal?: AbortSignal): Promise<HeadAndChanges> {
     const [owner, repo] = split(repository);
+    assertBranchName(`GitHub ${repository}: branch`, branch);
     const gh = await this.forRepo(repository);
     const request = signal ? { request: { signal } } : {};
+    // A base that is not a commit id (a ledger item edited by hand) is never sent: every target counts as touched.
+    if (since && !isCommitId(since)) return { head: await this.ref(gh, owner, repo, branch, signal), changed: { files: [], truncated: true } };
     if (since) {
       // One request gives both: the compare of the last attempted commit with the branch names the head.
       try {
@@ -109,7 +113,9 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
   private async ref(gh: Client, owner: string, repo: string, branch: string, signal?: AbortSignal): Promise<string> {
     try {
       const res = await gh.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${branch}`, ...(signal ? { request: { signal } } : {}) });
-      return res.data.object.sha;
+      const sha = res.data.object.sha;
+      assertCommitId(`GitHub ${owner}/${repo}: head of ${branch}`, sha);
+      return sha;
     } catch (err) {
       throw wrap(`${owner}/${repo}`, `branch ${branch}`, err);
     }
@@ -117,6 +123,7 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
 
   async headIfChanged(repository: string, branch: string, etag?: string): Promise<{ notModified: true } | { head: string; etag?: string }> {
     const [owner, repo] = split(repository);
+    assertBranchName(`GitHub ${repository}: branch`, branch);
     const gh = await this.forRepo(repository);
     try {
       const res = await gh.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${branch}`, ...(etag ? { headers: { 'if-none-match': etag } } : {}) });
@@ -130,6 +137,8 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
 
   async readFile(repository: string, sha: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
     const [owner, repo] = split(repository);
+    assertCommitId(`GitHub ${repository}: ${path}`, sha);
+    assertRepositoryPath(`GitHub ${repository}: file`, path);
     const gh = await this.forRepo(repository);
     try {
       const res = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
@@ -149,6 +158,7 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
 
   async setStatus(repository: string, sha: string, status: CommitStatus): Promise<void> {
     const [owner, repo] = split(repository);
+    assertCommitId(`GitHub ${repository}: status ${status.context}`, sha);
     const gh = await this.forRepo(repository);
     try {
       await gh.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
@@ -174,9 +184,10 @@ const timedFetch =
     return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
   };
 
+/** `owner/name` as its two parts; anything else (`../x`, `a/b/c`, `__proto__`) is refused before any request. */
 export const split = (repository: string): [string, string] => {
-  const [owner, repo] = repository.split('/');
-  if (!owner || !repo) throw new ReconcilerError(`repository "${repository}" is not OWNER/NAME`);
+  if (!isRepositoryName(repository)) throw new ReconcilerError(`repository ${JSON.stringify(String(repository).slice(0, 80))} is not OWNER/NAME`);
+  const [owner, repo] = repository.split('/') as [string, string];
   return [owner, repo];
 };
 

@@ -3,6 +3,7 @@ import type { FileTree } from '../render/file-tree.js';
 import { GitHubApi, split, wrap } from './github-api.js';
 import type { RepositorySource } from './repository-source.js';
 import { treeFromTarball } from './tarball.js';
+import { assertCommitId } from '../core/git-names.js';
 import { inputLimits } from '../render/limits.js';
 
 export { type GitHubAuth, type GitHubSourceOptions } from './github-api.js';
@@ -11,6 +12,7 @@ export { type GitHubAuth, type GitHubSourceOptions } from './github-api.js';
 export class GitHubSource extends GitHubApi implements RepositorySource {
   async snapshot(repository: string, sha: string, signal?: AbortSignal): Promise<FileTree> {
     const [owner, repo] = split(repository);
+    assertCommitId(`GitHub ${repository}: snapshot`, sha);
     const gh = await this.forRepo(repository);
     try {
       // Streamed: the snapshot limit stops the download as soon as the archive's contents exceed it.

@@ -5,6 +5,7 @@ import type { FileTree } from '../render/file-tree.js';
 import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
 import { treeFromTarball } from './tarball.js';
 import { inputLimits } from '../render/limits.js';
+import { assertBranchName, assertCommitId, assertRepositoryPath, isCommitId } from '../core/git-names.js';
 
 const run = promisify(execFile);
 
@@ -21,7 +22,7 @@ export class LocalGitSource implements RepositorySource {
   ) {}
 
   private dir(repository: string): string {
-    const dir = this.clones[repository];
+    const dir = Object.hasOwn(this.clones, repository) ? this.clones[repository] : undefined;
     if (!dir) throw new ReconcilerError(`repository ${repository}: no local clone configured`);
     return dir;
   }
@@ -35,23 +36,31 @@ export class LocalGitSource implements RepositorySource {
     }
   }
 
+  // Every name from a payload is checked before it reaches git, and revisions follow `--end-of-options`, so
+  // none can be read as an option (a push whose `after` is `--output=FILE` must not write a file).
   async headAndChanges(repository: string, branch: string, since?: string): Promise<HeadAndChanges> {
-    const head = String(await this.git(repository, ['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
+    assertBranchName(`repository ${repository}: branch`, branch);
+    const head = String(await this.git(repository, ['rev-parse', '--verify', '--end-of-options', `refs/heads/${branch}^{commit}`])).trim();
+    assertCommitId(`repository ${repository}: head of ${branch}`, head);
     if (!since) return { head };
-    const known = await this.git(repository, ['cat-file', '-e', `${since}^{commit}`]).then(() => true, () => false);
+    // A base that is not a commit id (a ledger item edited by hand) is treated as unknown: everything is touched.
+    const known = isCommitId(since) && (await this.git(repository, ['cat-file', '-e', '--end-of-options', `${since}^{commit}`]).then(() => true, () => false));
     if (!known) return { head, changed: { files: [], truncated: true } };
-    const out = String(await this.git(repository, ['diff', '--name-only', '--no-renames', since, head]));
+    const out = String(await this.git(repository, ['diff', '--name-only', '--no-renames', '--end-of-options', since, head, '--']));
     return { head, changed: { files: out.split('\n').filter(Boolean), truncated: false } };
   }
 
   async snapshot(repository: string, sha: string): Promise<FileTree> {
-    const tgz = (await this.git(repository, ['archive', '--format=tar.gz', `--prefix=snapshot/`, sha], 'buffer')) as Buffer;
+    assertCommitId(`repository ${repository}: snapshot`, sha);
+    const tgz = (await this.git(repository, ['archive', '--format=tar.gz', `--prefix=snapshot/`, '--end-of-options', sha], 'buffer')) as Buffer;
     return (await treeFromTarball(tgz, inputLimits())).tree;
   }
 
   async readFile(repository: string, sha: string, path: string): Promise<string | undefined> {
+    assertCommitId(`repository ${repository}: ${path}`, sha);
+    assertRepositoryPath(`repository ${repository}: file`, path);
     try {
-      return String(await this.git(repository, ['show', `${sha}:${path}`]));
+      return String(await this.git(repository, ['show', '--end-of-options', `${sha}:${path}`]));
     } catch {
       return undefined;
     }

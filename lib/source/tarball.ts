@@ -46,6 +46,10 @@ export const treeFromTarball = async (
           const rel = header.name.split('/').slice(1).join('/');
           if (rel && keep) tree.set(rel, new Uint8Array(Buffer.concat(chunks)));
           else if (rel) tree.setOversized(rel, size, limits.fileBytes);
+        } else if (header.type === 'symlink' && header.linkname) {
+          // Kept as a link: followed inside the snapshot, refused when it leads out (as on a checkout).
+          const rel = header.name.split('/').slice(1).join('/');
+          if (rel) tree.setLink(rel, header.linkname);
         }
         next();
       });

@@ -81,7 +81,7 @@ export class GitHubApiServer {
     const path = decodeURIComponent(url.pathname);
     if (path.startsWith('/_codeload/')) {
       const sha = path.split('/')[2] as string;
-      const tgz = execFileSync('git', ['-C', this.dir, 'archive', '--format=tar.gz', `--prefix=${this.repository.replace('/', '-')}-${sha.slice(0, 7)}/`, sha]);
+      const tgz = execFileSync('git', ['-C', this.dir, 'archive', '--format=tar.gz', `--prefix=${this.repository.replace('/', '-')}-${sha.slice(0, 7)}/`, '--end-of-options', sha]);
       return send(200, tgz, { 'content-type': 'application/x-gzip' });
     }
     // GitHub App: the installation of the repository (asked with the app's JWT) and its access tokens.

@@ -224,7 +224,8 @@ export const credentialsFromJson = (json: string | undefined): CredentialsFor =>
     }
   }
   return async (repository) => {
-    const c = table[repository] ?? table[`${repository}/`];
+    const own = (key: string) => (Object.hasOwn(table, key) ? table[key] : undefined);
+    const c = own(repository) ?? own(`${repository}/`);
     return c && typeof c.username === 'string' && typeof c.password === 'string' ? c : undefined;
   };
 };

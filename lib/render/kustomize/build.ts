@@ -1,7 +1,8 @@
 import { parseAllDocuments } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
-import { joinPath, type FileTree } from '../file-tree.js';
+import { isInOrBelow, joinPath, type FileTree } from '../file-tree.js';
+import { posix } from 'node:path';
 import { parseManifests } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
@@ -103,11 +104,19 @@ class Builder {
     }
   }
 
-  /** A path relative to a kustomization directory that must stay inside it (Kustomize's root-only load restriction). */
+  /**
+   * A path relative to a kustomization directory that must stay inside it (Kustomize's root-only load
+   * restriction): written with `..` or absolute, or a symbolic link whose target is elsewhere, it is refused.
+   */
   private local(dir: string, rel: string, kustFile: string): string {
     const p = joinPath(dir, rel);
-    const inside = p !== undefined && (dir === '' || p === dir || p.startsWith(`${dir}/`));
-    if (!inside) throw new RenderError(kustFile, `security: file "${rel}" is not in or below "${dir || '.'}"`);
+    const shown = p ?? posix.join(dir, rel);
+    const refuse = () => new RenderError(kustFile, `security; file '${shown}' is not in or below '${dir || '.'}'`);
+    if (p === undefined || !isInOrBelow(p, dir)) throw refuse();
+    const real = this.tree.realPath(p);
+    const realDir = this.tree.realPath(dir) ?? dir;
+    if (real === undefined || !isInOrBelow(real, realDir)) throw refuse();
+    if (real !== p) this.files.add(real);
     return p;
   }
 
