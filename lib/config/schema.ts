@@ -206,7 +206,8 @@ export const registrySchema = z.strictObject({
         .default({}),
     }),
   ),
-  clusters: z.record(z.string(), clusterSchema).default({}),
+  // A cluster name starts with a letter or digit: `__proto__` cannot be one.
+  clusters: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a cluster name (letters, digits, ".", "_", "-")'), clusterSchema).default({}),
 });
 
 /** A validated registry. */

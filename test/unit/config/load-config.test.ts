@@ -120,6 +120,20 @@ describe('parseDriftlessConfig', () => {
 });
 
 describe('parseRegistry', () => {
+  it('refuses registry keys that are not names: a repository or cluster called __proto__, a branch that reads as an option', () => {
+    const bad = (json: string) => {
+      try {
+        parseRegistry(json);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(bad('{"repositories": {"__proto__": {"namespaces": ["a"]}}}')).toContain('__proto__: must be OWNER/NAME');
+    expect(bad('{"repositories": {"../x/y": {}}}')).toContain('must be OWNER/NAME');
+    expect(bad('{"repositories": {"a/b": {}}, "clusters": {"__proto__": {"context": "x"}}}')).toContain('clusters.__proto__: must be a cluster name');
+    expect(errorOf('version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    branch: --output=x\n', { repository: 'acme/shop', registry }).message).toContain('must be a valid Git branch name');
+  });
   it('defaults the grants to nothing: no cluster-scoped kinds, no adoption, no protected kinds to prune', () => {
     const r = parseRegistry(JSON.stringify({ repositories: { 'a/b': { namespaces: ['b-*'] } } }));
     expect(r.repositories['a/b']).toMatchObject({ clusterScoped: [], adopt: false, pruneKinds: [] });
