@@ -54,7 +54,8 @@ export interface KustomizeOptions {
 /** Renders a Kustomize directory as `kubectl kustomize DIR` (Kustomize v5.5) would. */
 export const kustomize = async (tree: FileTree, dir: string, options: KustomizeOptions = {}): Promise<KustomizeResult> => {
   const b = new Builder(tree, options);
-  const { resources, kustomization } = await b.accumulate(dir, [], 'Kustomization');
+  // A Component built directly is built as a Kustomization is (kubectl kustomize accepts either).
+  const { resources, kustomization } = await b.accumulate(dir, [], 'any');
   for (const r of resources) {
     if (r.generator?.hash) {
       const hash = contentHash(r.obj);
@@ -111,7 +112,7 @@ class Builder {
     return p;
   }
 
-  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component'): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
+  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component' | 'any'): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
     const kustFile = await findKustomizationFile(this.tree, dir);
     if (!kustFile) {
       throw new RenderError(dir || '.', `no kustomization.yaml, kustomization.yml or Kustomization in ${dir || '.'}`);
@@ -122,8 +123,12 @@ class Builder {
     this.stack.push(dir);
     try {
       const k = parseKustomization(await this.readText(kustFile, kustFile), kustFile);
-      if (k.kind !== expect) {
-        throw new RenderError(kustFile, `expected kind ${expect} but found ${k.kind}`);
+      // Kustomize's accumulateDirectory wording: a resources entry may not be a Component, a components entry must be one.
+      if (expect === 'Component' && k.kind !== 'Component') {
+        throw new RenderError(kustFile, `expected kind 'Component' for path '${dir || '.'}' but got '${k.kind}'`);
+      }
+      if (expect === 'Kustomization' && k.kind === 'Component') {
+        throw new RenderError(kustFile, `expected kind != 'Component' for path '${dir || '.'}'; list it under components`);
       }
       for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra);
       // Generators run before components, components before transformers (Kustomize ≥ 5.1).
@@ -165,12 +170,8 @@ class Builder {
     }
     this.local(dir, entry, kustFile);
     const objects = parseManifests(await this.readText(p, kustFile), p);
-    for (const obj of objects) {
-      if (obj.kind === 'Kustomization' || obj.kind === 'Component') {
-        throw new RenderError(p, `resource "${entry}" is a ${String(obj.kind)}; list its directory instead`);
-      }
-      this.append(ra, newResource(obj, p), kustFile);
-    }
+    // Any kind is an ordinary resource in a file, a Flux `Kustomization` or even a kustomization-shaped object.
+    for (const obj of objects) this.append(ra, newResource(obj, p), kustFile);
   }
 
   private async runGenerators(dir: string, kustFile: string, k: Kustomization, ra: Resource[]): Promise<Resource[]> {
@@ -193,10 +194,9 @@ class Builder {
         const obj = await wrap(kustFile, `${kind === 'ConfigMap' ? 'configMapGenerator' : 'secretGenerator'}`, () =>
           generate(kind, args, options, readLocal),
         );
-        const behavior = (args.behavior || 'create') as 'create' | 'merge' | 'replace';
-        if (!['create', 'merge', 'replace'].includes(behavior)) {
-          throw new RenderError(kustFile, `generator "${args.name}": behavior must be create, merge or replace`);
-        }
+        // Kustomize reads any other behavior as unspecified, which creates (NewGenerationBehavior).
+        const named = args.behavior === 'create' || args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : undefined;
+        const behavior = named ?? 'create';
         const res = newResource(obj, kustFile, { behavior, hash: !options.disableNameSuffixHash });
         const id = curId(res);
         const matches = matchAnyId(ra, (o) => idEquals(o, id));
