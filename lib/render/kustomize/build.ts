@@ -22,6 +22,8 @@ import { isMap } from '../../core/plain-object.js';
 import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
+import { BUILTIN_OPENAPI_VERSION, parseSchemaScopes } from './openapi-schema.js';
+import { KindScopes, withKindScopes } from './scope.js';
 import { strategicMerge } from './strategic-merge.js';
 import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
 
@@ -54,6 +56,10 @@ export interface KustomizeOptions {
 /** Renders a Kustomize directory as `kubectl kustomize DIR` (Kustomize v5.5) would. */
 export const kustomize = async (tree: FileTree, dir: string, options: KustomizeOptions = {}): Promise<KustomizeResult> => {
   const b = new Builder(tree, options);
+  return withKindScopes(b.scopes, () => build(b, dir));
+};
+
+const build = async (b: Builder, dir: string): Promise<KustomizeResult> => {
   // A Component built directly is built as a Kustomization is (kubectl kustomize accepts either).
   const { resources, kustomization } = await b.accumulate(dir, [], 'any');
   for (const r of resources) {
@@ -87,6 +93,9 @@ const wrap = <T>(file: string, what: string, fn: () => T): T => {
 class Builder {
   readonly files = new Set<string>();
   readonly warnings: string[] = [];
+  /** Which kinds are cluster-scoped: Kustomize's built-in schema, plus the first `openapi` schema a kustomization names. */
+  readonly scopes = new KindScopes();
+  private schemaSet = false;
   private readonly stack: string[] = [];
 
   constructor(
@@ -130,6 +139,7 @@ class Builder {
       if (expect === 'Kustomization' && k.kind === 'Component') {
         throw new RenderError(kustFile, `expected kind != 'Component' for path '${dir || '.'}'; list it under components`);
       }
+      await this.setSchema(dir, kustFile, k);
       for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra);
       // Generators run before components, components before transformers (Kustomize ≥ 5.1).
       ra = await this.runGenerators(dir, kustFile, k, ra);
@@ -145,6 +155,24 @@ class Builder {
       return { resources: ra, kustomization: k };
     } finally {
       this.stack.pop();
+    }
+  }
+
+  /**
+   * Kustomize's openapi.SetSchema: the first kustomization loaded that names a schema sets it for the rest of the build,
+   * a built-in version (only v1.21.2 is built in) or a schema file.
+   */
+  private async setSchema(dir: string, kustFile: string, k: Kustomization): Promise<void> {
+    if (this.schemaSet || !k.openapi) return;
+    const { version, path } = k.openapi;
+    if (path !== undefined && version !== undefined) throw new RenderError(kustFile, 'openapi: builtin version and custom schema provided, cannot use both');
+    if (path !== undefined) {
+      const p = this.local(dir, path, kustFile);
+      this.scopes.addCustom(parseSchemaScopes(await this.readText(p, kustFile), p));
+      this.schemaSet = true;
+    } else if (version !== undefined) {
+      if (version !== BUILTIN_OPENAPI_VERSION) throw new RenderError(kustFile, `openapi: the specified OpenAPI version is not built in (${version})`);
+      this.schemaSet = true;
     }
   }
 

@@ -80,16 +80,18 @@ export interface Kustomization {
   /** Raw `helmCharts` entries and `helmGlobals`, checked by the Helm module (lib/render/helm/kustomize-helm.ts). */
   helmCharts: unknown[];
   helmGlobals?: unknown;
+  /** `openapi`: a built-in schema version or a schema file (`path`) that decides which kinds are cluster-scoped. */
+  openapi?: { version?: string; path?: string };
 }
 
 const KNOWN = new Set([
   'apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix',
   'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'patches', 'patchesStrategicMerge',
   'patchesJson6902', 'configMapGenerator', 'secretGenerator', 'generatorOptions', 'replacements', 'sortOptions',
-  'helmCharts', 'helmGlobals',
+  'helmCharts', 'helmGlobals', 'openapi',
 ]);
 const UNSUPPORTED = new Set([
-  'vars', 'crds', 'configurations', 'openapi', 'helmChartInflationGenerator',
+  'vars', 'crds', 'configurations', 'helmChartInflationGenerator',
   'generators', 'transformers', 'validators', 'inventory', 'imageTags', 'buildMetadata',
 ]);
 
@@ -325,6 +327,8 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
   if (cl) k.commonLabels = cl;
   const ca = map('commonAnnotations');
   if (ca) k.commonAnnotations = ca;
+  const openapi = map('openapi');
+  if (openapi) k.openapi = { ...(openapi.version ? { version: openapi.version } : {}), ...(openapi.path ? { path: openapi.path } : {}) };
   const go = genOptions(raw.generatorOptions, 'generatorOptions');
   if (go) k.generatorOptions = go;
   const so = sortOptions();
