@@ -9,8 +9,8 @@ import { isClusterScopedId } from './scope.js';
 /**
  * Kustomize's namespace transformer: `metadata.namespace` on every object its schema does not know as cluster-scoped,
  * the name of a `v1` Namespace object, the namespace of every (Cluster)RoleBinding subject named `default` (of any
- * kind, replacing a namespace already set; other subjects keep theirs or none), and service namespaces of
- * APIServices, CRD conversion webhooks and admission webhooks.
+ * kind, replacing a namespace already set; other subjects keep theirs or none), and the service namespaces of
+ * APIServices and CRD conversion webhooks.
  */
 export const setNamespace = (resources: Resource[], namespace: string): void => {
   for (const r of resources) {
@@ -34,11 +34,11 @@ export const setNamespace = (resources: Resource[], namespace: string): void => 
   }
 };
 
+// Kustomize's namespace field specs (builtinpluginconsts/namespace.go, less metadata/name of Namespace, set above);
+// webhook service namespaces follow the Service through name references, not this transformer.
 const NAMESPACE_FIELDS: readonly FieldSpec[] = [
   { group: 'apiregistration.k8s.io', kind: 'APIService', path: 'spec/service/namespace', create: true },
   { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', path: 'spec/conversion/webhook/clientConfig/service/namespace' },
-  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', path: 'webhooks/clientConfig/service/namespace' },
-  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', path: 'webhooks/clientConfig/service/namespace' },
 ];
 
 const visitNamespaceRefs = (r: Resource, namespace: string): void => {
