@@ -23,6 +23,8 @@ import { isMap } from '../../core/plain-object.js';
 import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
+import { BUILTIN_OPENAPI_VERSION, parseSchemaScopes } from './openapi-schema.js';
+import { KindScopes, withKindScopes } from './scope.js';
 import { strategicMerge } from './strategic-merge.js';
 import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
 
@@ -55,7 +57,12 @@ export interface KustomizeOptions {
 /** Renders a Kustomize directory as `kubectl kustomize DIR` (Kustomize v5.5) would. */
 export const kustomize = async (tree: FileTree, dir: string, options: KustomizeOptions = {}): Promise<KustomizeResult> => {
   const b = new Builder(tree, options);
-  const { resources, kustomization } = await b.accumulate(dir, [], 'Kustomization');
+  return withKindScopes(b.scopes, () => build(b, dir));
+};
+
+const build = async (b: Builder, dir: string): Promise<KustomizeResult> => {
+  // A Component built directly is built as a Kustomization is (kubectl kustomize accepts either).
+  const { resources, kustomization } = await b.accumulate(dir, [], 'any');
   for (const r of resources) {
     if (r.generator?.hash) {
       const hash = contentHash(r.obj);
@@ -87,6 +94,9 @@ const wrap = <T>(file: string, what: string, fn: () => T): T => {
 class Builder {
   readonly files = new Set<string>();
   readonly warnings: string[] = [];
+  /** Which kinds are cluster-scoped: Kustomize's built-in schema, plus the first `openapi` schema a kustomization names. */
+  readonly scopes = new KindScopes();
+  private schemaSet = false;
   private readonly stack: string[] = [];
 
   constructor(
@@ -120,7 +130,7 @@ class Builder {
     return p;
   }
 
-  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component'): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
+  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component' | 'any'): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
     const kustFile = await findKustomizationFile(this.tree, dir);
     if (!kustFile) {
       throw new RenderError(dir || '.', `no kustomization.yaml, kustomization.yml or Kustomization in ${dir || '.'}`);
@@ -131,9 +141,14 @@ class Builder {
     this.stack.push(dir);
     try {
       const k = parseKustomization(await this.readText(kustFile, kustFile), kustFile);
-      if (k.kind !== expect) {
-        throw new RenderError(kustFile, `expected kind ${expect} but found ${k.kind}`);
+      // Kustomize's accumulateDirectory wording: a resources entry may not be a Component, a components entry must be one.
+      if (expect === 'Component' && k.kind !== 'Component') {
+        throw new RenderError(kustFile, `expected kind 'Component' for path '${dir || '.'}' but got '${k.kind}'`);
       }
+      if (expect === 'Kustomization' && k.kind === 'Component') {
+        throw new RenderError(kustFile, `expected kind != 'Component' for path '${dir || '.'}'; list it under components`);
+      }
+      await this.setSchema(dir, kustFile, k);
       for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra);
       // Generators run before components, components before transformers (Kustomize ≥ 5.1).
       ra = await this.runGenerators(dir, kustFile, k, ra);
@@ -149,6 +164,24 @@ class Builder {
       return { resources: ra, kustomization: k };
     } finally {
       this.stack.pop();
+    }
+  }
+
+  /**
+   * Kustomize's openapi.SetSchema: the first kustomization loaded that names a schema sets it for the rest of the build,
+   * a built-in version (only v1.21.2 is built in) or a schema file.
+   */
+  private async setSchema(dir: string, kustFile: string, k: Kustomization): Promise<void> {
+    if (this.schemaSet || !k.openapi) return;
+    const { version, path } = k.openapi;
+    if (path !== undefined && version !== undefined) throw new RenderError(kustFile, 'openapi: builtin version and custom schema provided, cannot use both');
+    if (path !== undefined) {
+      const p = this.local(dir, path, kustFile);
+      this.scopes.addCustom(parseSchemaScopes(await this.readText(p, kustFile), p));
+      this.schemaSet = true;
+    } else if (version !== undefined) {
+      if (version !== BUILTIN_OPENAPI_VERSION) throw new RenderError(kustFile, `openapi: the specified OpenAPI version is not built in (${version})`);
+      this.schemaSet = true;
     }
   }
 
@@ -174,12 +207,8 @@ class Builder {
     }
     this.local(dir, entry, kustFile);
     const objects = parseManifests(await this.readText(p, kustFile), p);
-    for (const obj of objects) {
-      if (obj.kind === 'Kustomization' || obj.kind === 'Component') {
-        throw new RenderError(p, `resource "${entry}" is a ${String(obj.kind)}; list its directory instead`);
-      }
-      this.append(ra, newResource(obj, p), kustFile);
-    }
+    // Any kind is an ordinary resource in a file, a Flux `Kustomization` or even a kustomization-shaped object.
+    for (const obj of objects) this.append(ra, newResource(obj, p), kustFile);
   }
 
   private async runGenerators(dir: string, kustFile: string, k: Kustomization, ra: Resource[]): Promise<Resource[]> {
@@ -202,10 +231,9 @@ class Builder {
         const obj = await wrap(kustFile, `${kind === 'ConfigMap' ? 'configMapGenerator' : 'secretGenerator'}`, () =>
           generate(kind, args, options, readLocal),
         );
-        const behavior = (args.behavior || 'create') as 'create' | 'merge' | 'replace';
-        if (!['create', 'merge', 'replace'].includes(behavior)) {
-          throw new RenderError(kustFile, `generator "${args.name}": behavior must be create, merge or replace`);
-        }
+        // Kustomize reads any other behavior as unspecified, which creates (NewGenerationBehavior).
+        const named = args.behavior === 'create' || args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : undefined;
+        const behavior = named ?? 'create';
         const res = newResource(obj, kustFile, { behavior, hash: !options.disableNameSuffixHash });
         const id = curId(res);
         const matches = matchAnyId(ra, (o) => idEquals(o, id));

@@ -40,7 +40,7 @@ export const splitPath = (path: string): string[] => {
 /**
  * Visits the value at `path` in `obj`, descending into every element of a sequence on the way.
  * `fn` receives the current value (undefined when missing) and returns the new value, or undefined to leave it.
- * Missing maps are created only when `create` is set.
+ * Missing maps are created only when `create` is set; a `name[]` step is never created, and null there becomes [].
  */
 export const visitPath = (
   obj: unknown,
@@ -76,9 +76,11 @@ const walk = (node: unknown, parts: readonly string[], i: number, fn: (value: un
     return;
   }
   let child = node[key];
+  // Kustomize's fieldspec filter never creates a `name[]` step, but turns a null one into [] (create or not).
+  if (isSeq && child === null) node[key] = child = [];
   if (child === undefined || child === null) {
-    if (!create) return;
-    child = isSeq ? [] : {};
+    if (!create || isSeq) return;
+    child = {};
     node[key] = child;
   }
   walk(child, parts, i + 1, fn, create);

@@ -129,7 +129,8 @@ export const generate = async (
     obj.type = args.type || 'Opaque';
     const data: Record<string, string> = {};
     for (const { key, value } of pairs) data[key] = toBase64(value);
-    if (Object.keys(data).length) obj.data = data;
+    // A Secret always has `data`, `{}` when nothing fills it (kyaml's LoadMapIntoSecretData); a ConfigMap has none then.
+    obj.data = data;
   }
   if (options.immutable) obj.immutable = true;
   return obj;
@@ -150,7 +151,9 @@ export const mergeGenerated = (old: KubeObject, next: KubeObject, mergeData: boo
   if (mergeData) {
     for (const field of ['data', 'binaryData'] as const) {
       const merged = { ...(isMap(old[field]) ? old[field] : {}), ...(isMap(next[field]) ? next[field] : {}) };
+      // Kustomize clears the field and sets it only when the merge left keys (SetDataMap).
       if (Object.keys(merged).length) out[field] = merged;
+      else delete out[field];
     }
   }
   return out;

@@ -80,18 +80,49 @@ export interface Kustomization {
   /** Raw `helmCharts` entries and `helmGlobals`, checked by the Helm module (lib/render/helm/kustomize-helm.ts). */
   helmCharts: unknown[];
   helmGlobals?: unknown;
+  /** `openapi`: a built-in schema version or a schema file (`path`) that decides which kinds are cluster-scoped. */
+  openapi?: { version?: string; path?: string };
 }
 
 const KNOWN = new Set([
   'apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix',
   'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'patches', 'patchesStrategicMerge',
   'patchesJson6902', 'configMapGenerator', 'secretGenerator', 'generatorOptions', 'replacements', 'sortOptions',
-  'helmCharts', 'helmGlobals',
+  'helmCharts', 'helmGlobals', 'openapi',
 ]);
 const UNSUPPORTED = new Set([
-  'vars', 'crds', 'configurations', 'openapi', 'helmChartInflationGenerator',
+  'vars', 'crds', 'configurations', 'helmChartInflationGenerator',
   'generators', 'transformers', 'validators', 'inventory', 'imageTags', 'buildMetadata',
 ]);
+
+/** The apiVersion each kind of kustomization file must have (when it sets one). */
+export const KUSTOMIZATION_API_VERSIONS = {
+  Kustomization: 'kustomize.config.k8s.io/v1beta1',
+  Component: 'kustomize.config.k8s.io/v1alpha1',
+} as const;
+
+/** Fields whose empty string Kustomize reads as unset. */
+const STRING_FIELDS = new Set(['namespace', 'namePrefix', 'nameSuffix']);
+
+/**
+ * Kustomize's CheckEmpty: nothing but apiVersion and kind is set (null fields and empty strings count as unset;
+ * an empty list or mapping does not).
+ */
+const isEmptyKustomization = (raw: Record<string, unknown>): boolean =>
+  Object.entries(raw).every(
+    ([key, v]) => key === 'apiVersion' || key === 'kind' || v === null || v === undefined || (STRING_FIELDS.has(key) && v === ''),
+  );
+
+/** Kustomize's EnforceFields, in its wording: the kind, and the apiVersion that kind requires. */
+const checkKindAndVersion = (kind: unknown, apiVersion: unknown): string[] => {
+  const errs: string[] = [];
+  if (kind !== 'Kustomization' && kind !== 'Component') errs.push('kind should be Kustomization or Component');
+  const required = kind === 'Component' ? KUSTOMIZATION_API_VERSIONS.Component : KUSTOMIZATION_API_VERSIONS.Kustomization;
+  if (apiVersion !== undefined && apiVersion !== null && apiVersion !== '' && apiVersion !== required) {
+    errs.push(`apiVersion for ${String(kind)} should be ${required}`);
+  }
+  return errs;
+};
 
 /** Parses kustomization text and checks field types as Kustomize's typed structs do (a number is not a string). */
 export const parseKustomization = (text: string, file: string): Kustomization => {
@@ -118,8 +149,10 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
     if (UNSUPPORTED.has(key)) fail(`field "${key}" is not supported by the driftless renderer`);
     if (!KNOWN.has(key)) fail(`invalid kustomization: unknown field "${key}"`);
   }
-  const rawKind = raw.kind === undefined || raw.kind === '' ? 'Kustomization' : raw.kind;
-  if (rawKind !== 'Kustomization' && rawKind !== 'Component') fail(`kind "${String(rawKind)}" is not Kustomization or Component`);
+  const rawKind = raw.kind === undefined || raw.kind === null || raw.kind === '' ? 'Kustomization' : raw.kind;
+  if (isEmptyKustomization(raw)) fail('kustomization.yaml is empty');
+  const wrong = checkKindAndVersion(rawKind, raw.apiVersion);
+  if (wrong.length) fail(wrong.join('; '));
   const kind = rawKind as Kustomization['kind'];
 
   const list = <T = string>(key: string, strings = false): T[] => {
@@ -294,6 +327,8 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
   if (cl) k.commonLabels = cl;
   const ca = map('commonAnnotations');
   if (ca) k.commonAnnotations = ca;
+  const openapi = map('openapi');
+  if (openapi) k.openapi = { ...(openapi.version ? { version: openapi.version } : {}), ...(openapi.path ? { path: openapi.path } : {}) };
   const go = genOptions(raw.generatorOptions, 'generatorOptions');
   if (go) k.generatorOptions = go;
   const so = sortOptions();

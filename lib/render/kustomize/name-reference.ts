@@ -1,4 +1,4 @@
-import { isNamespaced } from '../cluster-scope.js';
+import { isClusterScopedId } from './scope.js';
 import { NAME_REFERENCES } from './builtin-field-specs.js';
 import { specApplies, visitPath } from './field-spec.js';
 import { isMap } from '../../core/plain-object.js';
@@ -25,7 +25,7 @@ export const fixNameReferences = (resources: readonly Resource[]): void => {
 /** Kustomize's SubsetThatCouldBeReferencedByResource. */
 const couldBeReferencedBy = (resources: readonly Resource[], referrer: Resource): Resource[] => {
   const rid = curId(referrer);
-  if (!isNamespaced(rid.kind)) return [...resources];
+  if (isClusterScopedId(rid)) return [...resources];
   const bindingNamespaces = new Set<string>();
   if (rid.kind === 'RoleBinding' && Array.isArray(referrer.obj.subjects)) {
     for (const s of referrer.obj.subjects) {
@@ -34,7 +34,7 @@ const couldBeReferencedBy = (resources: readonly Resource[], referrer: Resource)
   }
   return resources.filter((r) => {
     const id = curId(r);
-    return !isNamespaced(id.kind) || nsEquals(id, rid) || bindingNamespaces.has(id.namespace);
+    return isClusterScopedId(id) || nsEquals(id, rid) || bindingNamespaces.has(id.namespace);
   });
 };
 
@@ -90,8 +90,8 @@ const selectReferral = (
     }
   }
   const rid = curId(referrer);
-  if (isNamespaced(rid.kind)) {
-    c = sieve(c, (r) => !isNamespaced(curId(r).kind) || r.obj.kind === 'ServiceAccount' || nsEquals(rid, curId(r)));
+  if (!isClusterScopedId(rid)) {
+    c = sieve(c, (r) => isClusterScopedId(curId(r)) || r.obj.kind === 'ServiceAccount' || nsEquals(rid, curId(r)));
   }
   if (c.length === 1) return c[0];
   c = sieve(c, (r) => prefixesSuffixesEqual(r, referrer));

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../core/object-ref.js';
 import { splitApiVersion } from '../../core/object-ref.js';
-import { isNamespaced } from '../cluster-scope.js';
+import { isClusterScopedId } from './scope.js';
 import type { Obj } from '../../core/plain-object.js';
 
 /** Identity of a resource during a Kustomize build (Kustomize's ResId). */
@@ -82,7 +82,7 @@ export const setName = (r: Resource, name: string): void => {
 
 /** The namespace as Kubernetes sees it: '' and 'default' are the same for namespaced kinds. */
 export const effectiveNamespace = (id: ResId): string =>
-  !isNamespaced(id.kind) ? '' : id.namespace === '' ? 'default' : id.namespace;
+  isClusterScopedId(id) ? '' : id.namespace === '' ? 'default' : id.namespace;
 
 /** Kustomize's IsNsEquals. */
 export const nsEquals = (a: ResId, b: ResId): boolean => effectiveNamespace(a) === effectiveNamespace(b);

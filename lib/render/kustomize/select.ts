@@ -1,4 +1,4 @@
-import { isNamespaced } from '../cluster-scope.js';
+import { isClusterScopedId } from './scope.js';
 import type { Selector } from './kustomization.js';
 import { matchesSelector } from './label-selector.js';
 import { isMap } from '../../core/plain-object.js';
@@ -12,7 +12,7 @@ const anchored = (pattern: string): RegExp => {
   }
 };
 
-const selectorNs = (id: ResId): string => (isNamespaced(id.kind) ? effectiveNamespace(id) : '');
+const selectorNs = (id: ResId): string => (isClusterScopedId(id) ? '' : effectiveNamespace(id));
 
 /** Resources a patch target selects: name and namespace are anchored regexes matched against the original or current id. */
 export const selectResources = (resources: readonly Resource[], sel: Selector): Resource[] => {

@@ -30,7 +30,9 @@ export const sortResources = (resources: Resource[], sortOptions: Kustomization[
     if (ra !== rb) return ra - rb;
     const ga = gvkString(a.id);
     const gb = gvkString(b.id);
-    if (ga !== gb) return ga < gb ? -1 : 1;
+    // Kustomize puts a core Namespace before Namespace kinds of other groups (SortOrderTransformer's gvkLessThan).
+    const reversed = a.id.kind === 'Namespace' && b.id.kind === 'Namespace' && (a.id.group === '' || b.id.group === '');
+    if (ga !== gb) return (ga < gb) !== reversed ? -1 : 1;
     const ia = idString(a.id);
     const ib = idString(b.id);
     return ia < ib ? -1 : ia > ib ? 1 : 0;

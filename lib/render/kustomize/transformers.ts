@@ -1,18 +1,24 @@
-import { isNamespaced } from '../cluster-scope.js';
 import { COMMON_ANNOTATIONS, COMMON_LABELS, IMAGE_PATHS, REPLICAS_PATHS, TEMPLATE_LABELS } from './builtin-field-specs.js';
 import { specApplies, visitPath, type FieldSpec } from './field-spec.js';
 import type { Kustomization } from './kustomization.js';
 import { isMap } from '../../core/plain-object.js';
 import { curId, formatId, idEquals, metaOf, storePreviousId, type Resource } from './resource.js';
 import { matchAnyId } from './select.js';
+import { isClusterScopedId } from './scope.js';
 
-/** Sets `metadata.namespace` on namespaced objects and the namespace of `default` RoleBinding subjects. */
+/**
+ * Kustomize's namespace transformer: `metadata.namespace` on every object its schema does not know as cluster-scoped,
+ * the name of a `v1` Namespace object, the namespace of every (Cluster)RoleBinding subject named `default` (of any
+ * kind, replacing a namespace already set; other subjects keep theirs or none), and the service namespaces of
+ * APIServices and CRD conversion webhooks.
+ */
 export const setNamespace = (resources: Resource[], namespace: string): void => {
   for (const r of resources) {
     storePreviousId(r);
-    const kind = String(r.obj.kind);
-    if (isNamespaced(kind)) metaOf(r.obj).namespace = namespace;
-    if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
+    const id = curId(r);
+    if (!isClusterScopedId(id)) metaOf(r.obj).namespace = namespace;
+    if (id.kind === 'Namespace' && id.group === '' && id.version === 'v1') metaOf(r.obj).name = namespace;
+    if (id.kind === 'RoleBinding' || id.kind === 'ClusterRoleBinding') {
       const subjects = r.obj.subjects;
       if (Array.isArray(subjects)) {
         for (const s of subjects) if (isMap(s) && s.name === 'default') s.namespace = namespace;
@@ -28,11 +34,11 @@ export const setNamespace = (resources: Resource[], namespace: string): void => 
   }
 };
 
+// Kustomize's namespace field specs (builtinpluginconsts/namespace.go, less metadata/name of Namespace, set above);
+// webhook service namespaces follow the Service through name references, not this transformer.
 const NAMESPACE_FIELDS: readonly FieldSpec[] = [
-  { group: 'apiregistration.k8s.io', kind: 'APIService', path: 'spec/service/namespace', create: false },
+  { group: 'apiregistration.k8s.io', kind: 'APIService', path: 'spec/service/namespace', create: true },
   { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', path: 'spec/conversion/webhook/clientConfig/service/namespace' },
-  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', path: 'webhooks/clientConfig/service/namespace' },
-  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', path: 'webhooks/clientConfig/service/namespace' },
 ];
 
 const visitNamespaceRefs = (r: Resource, namespace: string): void => {
