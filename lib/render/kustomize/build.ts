@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { joinPath, type FileTree } from '../file-tree.js';
-import { parseManifests } from '../yaml-documents.js';
+import { GO_YAML_OPTIONS, goYamlToJS, parseManifests } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {
@@ -68,10 +68,22 @@ export const kustomize = async (tree: FileTree, dir: string, options: KustomizeO
   return { objects: ordered.map((r) => r.obj), files: b.files, warnings: b.warnings };
 };
 
-/** Kustomize rewrites annotations when it strips its build annotations, and an empty map disappears. */
+/**
+ * Kustomize rewrites annotations as strings when it strips its build annotations, and an empty (or null) map
+ * disappears; values that are not strings by now (from patches) print as their JSON text.
+ */
 const dropEmptyAnnotations = (r: Resource): void => {
   const meta = r.obj.metadata;
-  if (isMap(meta) && isMap(meta.annotations) && Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  if (!isMap(meta) || !('annotations' in meta)) return;
+  const annotations = meta.annotations;
+  if (annotations === null || (isMap(annotations) && Object.keys(annotations).length === 0)) {
+    delete meta.annotations;
+    return;
+  }
+  if (!isMap(annotations)) return;
+  for (const [k, v] of Object.entries(annotations)) {
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') annotations[k] = v === null ? 'null' : String(v);
+  }
 };
 
 const wrap = <T>(file: string, what: string, fn: () => T): T => {
@@ -164,7 +176,7 @@ class Builder {
       return;
     }
     this.local(dir, entry, kustFile);
-    const objects = parseManifests(await this.readText(p, kustFile), p);
+    const objects = parseManifests(await this.readText(p, kustFile), p, { annotationsAsText: true });
     for (const obj of objects) {
       if (obj.kind === 'Kustomization' || obj.kind === 'Component') {
         throw new RenderError(p, `resource "${entry}" is a ${String(obj.kind)}; list its directory instead`);
@@ -304,9 +316,9 @@ const indent = (value: unknown): string => {
 /** Parses patch documents (empty ones skipped). */
 const parsePatchDocs = (text: string, file: string, allowLists = false): Record<string, unknown>[] => {
   const out: Record<string, unknown>[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseAllDocuments(text, GO_YAML_OPTIONS)) {
     if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
-    const v = doc.toJS() as unknown;
+    const v = goYamlToJS(doc, text) as unknown;
     if (v === null || v === undefined) continue;
     if (allowLists && Array.isArray(v)) {
       out.push(...(v as Record<string, unknown>[]));
@@ -320,14 +332,14 @@ const parsePatchDocs = (text: string, file: string, allowLists = false): Record<
 
 /** A JSON 6902 patch is a list of operations (YAML or JSON); anything else is undefined. */
 const parseJsonPatch = (text: string, file: string): JsonPatchOp[] | undefined => {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, GO_YAML_OPTIONS);
   if (docs.length !== 1) return undefined;
   const doc = docs[0];
   if (!doc || doc.errors[0]) {
     if (doc?.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
     return undefined;
   }
-  const v = doc.toJS() as unknown;
+  const v = goYamlToJS(doc, text) as unknown;
   return Array.isArray(v) ? (v as JsonPatchOp[]) : undefined;
 };
 
