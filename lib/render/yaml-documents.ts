@@ -1,4 +1,4 @@
-import { isAlias, isMap as isYamlMap, isPair, isScalar, LineCounter, parseAllDocuments, Scalar, visit, type Document, type ParseOptions, type DocumentOptions, type SchemaOptions, type ScalarTag, type ToJSOptions } from 'yaml';
+import { isAlias, isMap as isYamlMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, visit, type Document, type ParseOptions, type DocumentOptions, type SchemaOptions, type ScalarTag, type ToJSOptions } from 'yaml';
 import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
 import { printYamlStream } from './print-yaml.js';
@@ -167,7 +167,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
     fixBlockScalarsAtEof(doc, text);
-    if (annotationsAsText) annotationsToText(doc);
+    const texts = annotationsAsText ? annotationTexts(doc) : undefined;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: maxAliases });
@@ -175,6 +175,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       if (isAliasBomb(err)) throw aliasBomb(file, maxAliases, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line);
       throw err;
     }
+    setAnnotationTexts(value, texts);
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
     checkFinite(value, file, line);
@@ -183,16 +184,19 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
     }
     const obj = value as KubeObject;
     if (isList(obj)) {
+      const firstItem = out.length;
       for (const item of (obj.items as unknown[] | null | undefined) ?? []) {
         if (!item || typeof item !== 'object' || Array.isArray(item)) {
           throw new RenderError(file, 'every item of a List must be a mapping', line);
         }
         out.push(checkObject(item as KubeObject, file, line));
+        recordEmptyNulls(doc, item as KubeObject, ['items', out.length - 1 - firstItem]);
       }
       continue;
     }
     if (Object.keys(obj).length === 0) continue;
     out.push(checkObject(obj, file, line));
+    recordEmptyNulls(doc, obj, []);
   }
   return out;
 };
@@ -200,30 +204,71 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
 /** Kustomize fails on what JSON cannot hold (`.inf`, `.nan`), when it prints the object. */
 const checkFinite = (v: unknown, file: string, line: number): void => {
   if (typeof v === 'number' && !Number.isFinite(v)) {
-    throw new RenderError(file, `${String(v)} is not a JSON number (json: unsupported value)`, line);
+    throw new RenderError(file, `json: unsupported value: ${v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN'} (.inf and .nan have no JSON form)`, line);
   }
   if (v && typeof v === 'object') for (const x of Object.values(v)) checkFinite(x, file, line);
 };
 
-/** Replaces each scalar under the top-level metadata.annotations with a string scalar of its source text. */
-const annotationsToText = (doc: Document): void => {
+/** The source text of each scalar under the top-level metadata.annotations (an empty value is ""). */
+const annotationTexts = (doc: Document): Map<string, string> | undefined => {
   const root = doc.contents;
-  if (!isYamlMap(root)) return;
+  if (!isYamlMap(root)) return undefined;
   const meta = root.get('metadata', true);
-  if (!isYamlMap(meta)) return;
+  if (!isYamlMap(meta)) return undefined;
   const annotations = meta.get('annotations', true);
-  if (!isYamlMap(annotations)) return;
+  if (!isYamlMap(annotations)) return undefined;
+  const texts = new Map<string, string>();
   for (const pair of annotations.items) {
     if (!isPair(pair)) continue;
+    const key = isScalar(pair.key) ? pair.key.value : pair.key;
     const node = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
-    if (node === null) {
-      pair.value = new Scalar('');
+    if (node === null || node === undefined) {
+      texts.set(String(key), '');
       continue;
     }
     if (!isScalar(node)) continue;
-    const textValue = node.type === Scalar.PLAIN ? (node.source ?? String(node.value)) : node.value;
-    if (typeof textValue === 'string') pair.value = new Scalar(textValue);
+    const text = node.type === Scalar.PLAIN ? (node.source ?? String(node.value)) : node.value;
+    if (typeof text === 'string') texts.set(String(key), text);
   }
+  return texts;
+};
+
+/** Puts the source texts of annotationTexts back over the values the document read as. */
+const setAnnotationTexts = (obj: unknown, texts: Map<string, string> | undefined): void => {
+  if (!texts?.size) return;
+  const annotations = (obj as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations;
+  if (!annotations || typeof annotations !== 'object') return;
+  for (const [k, text] of texts) if (k in annotations) annotations[k] = text;
+};
+
+/** Field paths (keys and list indexes) whose value was written empty (`key:`), by object read with parseManifests. */
+const EMPTY_NULLS = new WeakMap<object, readonly (readonly (string | number)[])[]>();
+
+/**
+ * The fields of `obj` that were empty in its YAML (`key:` with no value). Kustomize keeps them as null, except that
+ * its strategic merge (kyaml merge2) drops them from the whole resource it patches.
+ */
+export const emptyNullFields = (obj: object): readonly (readonly (string | number)[])[] => EMPTY_NULLS.get(obj) ?? [];
+
+const collectEmptyNulls = (node: unknown, path: (string | number)[], out: (string | number)[][]): void => {
+  if (isYamlMap(node)) {
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const v = pair.value;
+      if (v === null || (isScalar(v) && v.value === null && v.source === '' && !v.tag)) out.push([...path, key]);
+      else collectEmptyNulls(v, [...path, key], out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => collectEmptyNulls(item, [...path, i], out));
+  }
+};
+
+const recordEmptyNulls = (doc: Document, obj: KubeObject, prefix: readonly (string | number)[]): void => {
+  const all: (string | number)[][] = [];
+  collectEmptyNulls(doc.contents, [], all);
+  const mine = all.filter((p) => prefix.every((k, i) => p[i] === k)).map((p) => p.slice(prefix.length));
+  if (mine.length) EMPTY_NULLS.set(obj, mine);
 };
 
 /** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */

@@ -392,6 +392,16 @@ const applyPatch = (
   return ra;
 };
 
+/**
+ * During a build Kustomize keeps its own annotations on every resource, so a JSON patch always finds
+ * metadata.annotations (`add /metadata/annotations/x` works on a resource without any); empty ones are dropped later.
+ */
+const withAnnotationsMap = (obj: Record<string, unknown>): Record<string, unknown> => {
+  const meta = obj.metadata;
+  if (!isMap(meta) || isMap(meta.annotations)) return obj;
+  return { ...obj, metadata: { ...meta, annotations: {} } };
+};
+
 const applyJson6902 = (
   ra: Resource[],
   ops: JsonPatchOp[],
@@ -403,7 +413,7 @@ const applyJson6902 = (
     const before = curId(r);
     let next: unknown;
     try {
-      next = applyJsonPatch(r.obj, ops);
+      next = applyJsonPatch(withAnnotationsMap(r.obj), ops);
     } catch (cause) {
       throw new RenderError(file, `${formatId(before)}: ${(cause as Error).message}`, undefined, { cause });
     }
