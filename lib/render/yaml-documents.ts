@@ -126,9 +126,13 @@ export const GO_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
  * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, and a block scalar that ends the file
  * without a line break keeps no final newline (go-yaml's reading of `key: |` at EOF).
  */
-export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions = {}): unknown => {
+export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & { annotationsAsText?: boolean } = {}): unknown => {
   fixBlockScalarsAtEof(doc, text);
-  return doc.toJS(options);
+  const { annotationsAsText, ...toJs } = options;
+  const texts = annotationsAsText ? annotationTexts(doc, false) : undefined;
+  const value = doc.toJS(toJs) as unknown;
+  setAnnotationTexts(value, texts);
+  return value;
 };
 
 const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
@@ -209,8 +213,11 @@ const checkFinite = (v: unknown, file: string, line: number): void => {
   if (v && typeof v === 'object') for (const x of Object.values(v)) checkFinite(x, file, line);
 };
 
-/** The source text of each scalar under the top-level metadata.annotations (an empty value is ""). */
-const annotationTexts = (doc: Document): Map<string, string> | undefined => {
+/**
+ * The source text of each scalar under the top-level metadata.annotations (an empty value is ""); without `nulls`,
+ * null values are left out (in a patch they delete).
+ */
+const annotationTexts = (doc: Document, nulls = true): Map<string, string> | undefined => {
   const root = doc.contents;
   if (!isYamlMap(root)) return undefined;
   const meta = root.get('metadata', true);
@@ -223,10 +230,10 @@ const annotationTexts = (doc: Document): Map<string, string> | undefined => {
     const key = isScalar(pair.key) ? pair.key.value : pair.key;
     const node = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
     if (node === null || node === undefined) {
-      texts.set(String(key), '');
+      if (nulls) texts.set(String(key), '');
       continue;
     }
-    if (!isScalar(node)) continue;
+    if (!isScalar(node) || (!nulls && node.value === null)) continue;
     const text = node.type === Scalar.PLAIN ? (node.source ?? String(node.value)) : node.value;
     if (typeof text === 'string') texts.set(String(key), text);
   }

@@ -318,7 +318,7 @@ const parsePatchDocs = (text: string, file: string, allowLists = false): Record<
   const out: Record<string, unknown>[] = [];
   for (const doc of parseAllDocuments(text, GO_YAML_OPTIONS)) {
     if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
-    const v = goYamlToJS(doc, text) as unknown;
+    const v = goYamlToJS(doc, text, { annotationsAsText: true });
     if (v === null || v === undefined) continue;
     if (allowLists && Array.isArray(v)) {
       out.push(...(v as Record<string, unknown>[]));
