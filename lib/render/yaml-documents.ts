@@ -1,59 +1,284 @@
-import { LineCounter, parseAllDocuments, stringify } from 'yaml';
+import { isAlias, isMap as isYamlMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, visit, type Document, type ParseOptions, type DocumentOptions, type SchemaOptions, type ScalarTag, type ToJSOptions } from 'yaml';
 import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
+import { printYamlStream } from './print-yaml.js';
 import { aliasBomb, DEFAULT_INPUT_LIMITS, isAliasBomb } from './limits.js';
 
+// Kustomize reads YAML with go-yaml v3 and hands every object through encoding/json, so a plain scalar means what
+// go-yaml v3's resolver (resolve.go) says: YAML 1.2 booleans and nulls, but YAML 1.1 integers (0755 is octal,
+// 1_000 and 0b101 are numbers) and timestamps, which JSON turns into RFC 3339 strings.
+
+const RESOLVE_MAP: ReadonlyMap<string, unknown> = new Map<string, unknown>([
+  ...['true', 'True', 'TRUE'].map((s) => [s, true] as const),
+  ...['false', 'False', 'FALSE'].map((s) => [s, false] as const),
+  ...['', '~', 'null', 'Null', 'NULL'].map((s) => [s, null] as const),
+  ...['.nan', '.NaN', '.NAN'].map((s) => [s, Number.NaN] as const),
+  ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((s) => [s, Number.POSITIVE_INFINITY] as const),
+  ...['-.inf', '-.Inf', '-.INF'].map((s) => [s, Number.NEGATIVE_INFINITY] as const),
+]);
+
+/** Go's strconv.ParseInt(s, 0, 64) syntax: sign, then 0x / 0o / 0b / leading-0 octal or decimal digits. */
+const GO_INT = /^([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))$/;
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** The value go-yaml v3 gives an untagged plain scalar (a number, boolean, null, timestamp text or the string itself). */
+export const resolvePlainScalar = (text: string): unknown => {
+  const hint = text === '' ? 'N' : hintOf(text.charCodeAt(0));
+  if (!hint) return text;
+  if (RESOLVE_MAP.has(text)) return RESOLVE_MAP.get(text);
+  if (hint === '.') {
+    if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(text)) {
+      const f = Number(text);
+      if (Number.isFinite(f)) return f;
+    }
+    return text;
+  }
+  if (hint === 'D' || hint === 'S') {
+    const ts = parseGoTimestamp(text);
+    if (ts !== undefined) return ts;
+    const plain = text.replaceAll('_', '');
+    const int = parseGoInt(plain);
+    if (int !== undefined) return int;
+    if (YAML_STYLE_FLOAT.test(plain)) {
+      const f = Number(plain);
+      if (Number.isFinite(f)) return f; // strconv.ParseFloat fails on overflow, and the scalar stays a string
+    }
+  }
+  return text;
+};
+
+const hintOf = (c: number): string | undefined => {
+  if (c === 0x2b || c === 0x2d) return 'S';
+  if (c >= 0x30 && c <= 0x39) return 'D';
+  if ('yYnNtTfFoO~'.includes(String.fromCharCode(c))) return 'M';
+  if (c === 0x2e) return '.';
+  return undefined;
+};
+
+const parseGoInt = (s: string): number | undefined => {
+  const m = GO_INT.exec(s);
+  if (!m) return undefined;
+  const [, sign, hex, oct, bin, oldOct, dec] = m;
+  let n: bigint;
+  if (hex !== undefined) n = BigInt(`0x${hex}`);
+  else if (oct !== undefined) n = BigInt(`0o${oct}`);
+  else if (bin !== undefined) n = BigInt(`0b${bin}`);
+  else if (oldOct !== undefined) n = oldOct.length > 1 ? BigInt(`0o${oldOct.slice(1)}`) : 0n;
+  else n = BigInt(dec as string);
+  if (sign === '-') n = -n;
+  // ParseInt, then ParseUint (which takes no sign) for what int64 cannot hold.
+  if (n < INT64_MIN || n > UINT64_MAX || (n > 2n ** 63n - 1n && sign)) return undefined;
+  return Number(n);
+};
+
+/** go-yaml v3's timestamp formats (time.Parse layouts "2006-1-2T15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999", "2006-1-2"). */
+const GO_TIMESTAMP =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:([Tt])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$/;
+
+/** The RFC 3339 text encoding/json gives the time.Time go-yaml v3 parses `text` as, if it parses as one. */
+export const parseGoTimestamp = (text: string): string | undefined => {
+  const m = GO_TIMESTAMP.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, t, h1, mi1, s1, f1, zone, h2, mi2, s2, f2] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  const pad = (v: string | number, n = 2) => String(v).padStart(n, '0');
+  const date = `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
+  const [hh, mm, ss, frac] = t ? [h1, mi1, s1, f1] : [h2, mi2, s2, f2];
+  if (hh === undefined) return `${date}T00:00:00Z`;
+  if (Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 59) return undefined;
+  let tz = 'Z';
+  if (zone && zone !== 'Z') {
+    const [zh, zm] = zone.slice(1).split(':').map(Number) as [number, number];
+    if (zh > 23 || zm > 59) return undefined; // hh:mm offsets beyond a day do not parse
+    tz = zh === 0 && zm === 0 ? 'Z' : zone;
+  }
+  const nanos = (frac ?? '').slice(0, 9).replace(/0+$/, '');
+  return `${date}T${pad(Number(hh))}:${pad(Number(mm))}:${pad(Number(ss))}${nanos ? `.${nanos}` : ''}${tz}`;
+};
+
+const goScalar = (tag: string, isDefault: boolean): ScalarTag => ({
+  tag,
+  default: isDefault,
+  test: isDefault ? /^(?!<<$)[\s\S]*$/ : undefined,
+  resolve: (text: string) => resolvePlainScalar(text),
+});
+
+/**
+ * Parse options that make the `yaml` package resolve plain scalars as go-yaml v3 does (see resolvePlainScalar),
+ * with merge keys; for every YAML that Kustomize reads: resources, patches.
+ */
+export const GO_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  merge: true,
+  customTags: (tags) => [
+    ...tags.filter((t) => typeof t !== 'string' && /:(map|seq|str)$/.test(t.tag)),
+    goScalar('tag:yaml.org,2002:go', true),
+    // Explicit !!int / !!float / !!bool / !!null tags: resolved like plain scalars.
+    ...['int', 'float', 'bool', 'null', 'timestamp'].map((t) => goScalar(`tag:yaml.org,2002:${t}`, false)),
+  ],
+};
+
+/**
+ * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, and a block scalar that ends the file
+ * without a line break keeps no final newline (go-yaml's reading of `key: |` at EOF).
+ */
+export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & { annotationsAsText?: boolean } = {}): unknown => {
+  fixBlockScalarsAtEof(doc, text);
+  const { annotationsAsText, ...toJs } = options;
+  const texts = annotationsAsText ? annotationTexts(doc, false) : undefined;
+  const value = doc.toJS(toJs) as unknown;
+  setAnnotationTexts(value, texts);
+  return value;
+};
+
+const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
+  if (/[\n\r]$/.test(text)) return;
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) && node.range?.[1] === text.length) {
+        if (typeof node.value === 'string' && node.value.endsWith('\n')) node.value = node.value.slice(0, -1);
+      }
+    },
+  });
+};
+
+/** How parseManifests reads a file. */
+export interface ParseManifestsOptions {
+  /** Alias expansions allowed per document. @default DEFAULT_INPUT_LIMITS.yamlAliases */
+  readonly maxAliases?: number;
+  /**
+   * Keep the source text of every `metadata.annotations` value (`0755` stays "0755", `~` becomes "~"), as Kustomize
+   * does when it rewrites annotations as strings; for Kustomize resources.
+   * @default false
+   */
+  readonly annotationsAsText?: boolean;
+}
+
 /** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
-export const parseManifests = (text: string, file: string, maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases): KubeObject[] => {
+export const parseManifests = (text: string, file: string, options: ParseManifestsOptions | number = {}): KubeObject[] => {
+  const { maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases, annotationsAsText = false } =
+    typeof options === 'number' ? { maxAliases: options } : options;
   const lineCounter = new LineCounter();
-  // YAML 1.2 core scalars plus timestamps, which Kustomize (go-yaml) turns into RFC 3339 strings.
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true, customTags: ['timestamp'] });
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, ...GO_YAML_OPTIONS });
   const out: KubeObject[] = [];
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
-    let js: unknown;
+    fixBlockScalarsAtEof(doc, text);
+    const texts = annotationsAsText ? annotationTexts(doc) : undefined;
+    let value: unknown;
     try {
-      js = doc.toJS({ maxAliasCount: maxAliases });
+      value = doc.toJS({ maxAliasCount: maxAliases });
     } catch (err) {
       if (isAliasBomb(err)) throw aliasBomb(file, maxAliases, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line);
       throw err;
     }
-    const value: unknown = datesToStrings(js);
+    setAnnotationTexts(value, texts);
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
+    checkFinite(value, file, line);
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new RenderError(file, 'a manifest document must be a mapping', line);
     }
     const obj = value as KubeObject;
     if (isList(obj)) {
+      const firstItem = out.length;
       for (const item of (obj.items as unknown[] | null | undefined) ?? []) {
         if (!item || typeof item !== 'object' || Array.isArray(item)) {
           throw new RenderError(file, 'every item of a List must be a mapping', line);
         }
         out.push(checkObject(item as KubeObject, file, line));
+        recordEmptyNulls(doc, item as KubeObject, ['items', out.length - 1 - firstItem]);
       }
       continue;
     }
     if (Object.keys(obj).length === 0) continue;
     out.push(checkObject(obj, file, line));
+    recordEmptyNulls(doc, obj, []);
   }
   return out;
 };
 
-/** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */
-/** Replaces Date values with the RFC 3339 text Go's time.Time marshals to (UTC, trailing zero fractions dropped). */
-const datesToStrings = (v: unknown): unknown => {
-  if (v instanceof Date) return v.toISOString().replace(/\.?0+Z$/, (m) => (m.startsWith('.') ? 'Z' : m)).replace(/\.(\d*?)0+Z$/, '.$1Z');
-  if (Array.isArray(v)) return v.map(datesToStrings);
-  if (v && typeof v === 'object') {
-    for (const [k, val] of Object.entries(v)) (v as Record<string, unknown>)[k] = datesToStrings(val);
+/** Kustomize fails on what JSON cannot hold (`.inf`, `.nan`), when it prints the object. */
+const checkFinite = (v: unknown, file: string, line: number): void => {
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    throw new RenderError(file, `json: unsupported value: ${v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN'} (.inf and .nan have no JSON form)`, line);
   }
-  return v;
+  if (v && typeof v === 'object') for (const x of Object.values(v)) checkFinite(x, file, line);
 };
 
+/**
+ * The source text of each scalar under the top-level metadata.annotations (an empty value is ""); without `nulls`,
+ * null values are left out (in a patch they delete).
+ */
+const annotationTexts = (doc: Document, nulls = true): Map<string, string> | undefined => {
+  const root = doc.contents;
+  if (!isYamlMap(root)) return undefined;
+  const meta = root.get('metadata', true);
+  if (!isYamlMap(meta)) return undefined;
+  const annotations = meta.get('annotations', true);
+  if (!isYamlMap(annotations)) return undefined;
+  const texts = new Map<string, string>();
+  for (const pair of annotations.items) {
+    if (!isPair(pair)) continue;
+    const key = isScalar(pair.key) ? pair.key.value : pair.key;
+    const node = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
+    if (node === null || node === undefined) {
+      if (nulls) texts.set(String(key), '');
+      continue;
+    }
+    if (!isScalar(node) || (!nulls && node.value === null)) continue;
+    const text = node.type === Scalar.PLAIN ? (node.source ?? String(node.value)) : node.value;
+    if (typeof text === 'string') texts.set(String(key), text);
+  }
+  return texts;
+};
+
+/** Puts the source texts of annotationTexts back over the values the document read as. */
+const setAnnotationTexts = (obj: unknown, texts: Map<string, string> | undefined): void => {
+  if (!texts?.size) return;
+  const annotations = (obj as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations;
+  if (!annotations || typeof annotations !== 'object') return;
+  for (const [k, text] of texts) if (k in annotations) annotations[k] = text;
+};
+
+/** Field paths (keys and list indexes) whose value was written empty (`key:`), by object read with parseManifests. */
+const EMPTY_NULLS = new WeakMap<object, readonly (readonly (string | number)[])[]>();
+
+/**
+ * The fields of `obj` that were empty in its YAML (`key:` with no value). Kustomize keeps them as null, except that
+ * its strategic merge (kyaml merge2) drops them from the whole resource it patches.
+ */
+export const emptyNullFields = (obj: object): readonly (readonly (string | number)[])[] => EMPTY_NULLS.get(obj) ?? [];
+
+const collectEmptyNulls = (node: unknown, path: (string | number)[], out: (string | number)[][]): void => {
+  if (isYamlMap(node)) {
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const v = pair.value;
+      if (v === null || (isScalar(v) && v.value === null && v.source === '' && !v.tag)) out.push([...path, key]);
+      else collectEmptyNulls(v, [...path, key], out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => collectEmptyNulls(item, [...path, i], out));
+  }
+};
+
+const recordEmptyNulls = (doc: Document, obj: KubeObject, prefix: readonly (string | number)[]): void => {
+  const all: (string | number)[][] = [];
+  collectEmptyNulls(doc.contents, [], all);
+  const mine = all.filter((p) => prefix.every((k, i) => p[i] === k)).map((p) => p.slice(prefix.length));
+  if (mine.length) EMPTY_NULLS.set(obj, mine);
+};
+
+/** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */
 const isList = (obj: KubeObject): boolean =>
   typeof obj.kind === 'string' && obj.kind.endsWith('List') && (Array.isArray(obj.items) || obj.items == null) && 'items' in obj;
 
@@ -70,8 +295,5 @@ const checkObject = (obj: KubeObject, file: string, line: number): KubeObject =>
 /** The first line of a YAML error, without the position the caller reports itself. */
 const firstLine = (s: string): string => (s.split('\n')[0] ?? s).replace(/ at line \d+, column \d+:?$/, '');
 
-/** Serialises objects as a YAML stream the way Kustomize prints them: sorted keys, compact sequences. */
-export const toYamlStream = (objects: readonly unknown[]): string =>
-  objects
-    .map((o) => stringify(o, { version: '1.1', sortMapEntries: true, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false }))
-    .join('---\n');
+/** Serialises objects as a YAML stream byte for byte as `kubectl kustomize` prints them (see print-yaml.ts). */
+export const toYamlStream = (objects: readonly unknown[]): string => printYamlStream(objects);

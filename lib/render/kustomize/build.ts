@@ -3,7 +3,7 @@ import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { isInOrBelow, joinPath, type FileTree } from '../file-tree.js';
 import { posix } from 'node:path';
-import { parseManifests } from '../yaml-documents.js';
+import { GO_YAML_OPTIONS, goYamlToJS, parseManifests } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {
@@ -76,10 +76,22 @@ const build = async (b: Builder, dir: string): Promise<KustomizeResult> => {
   return { objects: ordered.map((r) => r.obj), files: b.files, warnings: b.warnings };
 };
 
-/** Kustomize rewrites annotations when it strips its build annotations, and an empty map disappears. */
+/**
+ * Kustomize rewrites annotations as strings when it strips its build annotations, and an empty (or null) map
+ * disappears; values that are not strings by now (from patches) print as their JSON text.
+ */
 const dropEmptyAnnotations = (r: Resource): void => {
   const meta = r.obj.metadata;
-  if (isMap(meta) && isMap(meta.annotations) && Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  if (!isMap(meta) || !('annotations' in meta)) return;
+  const annotations = meta.annotations;
+  if (annotations === null || (isMap(annotations) && Object.keys(annotations).length === 0)) {
+    delete meta.annotations;
+    return;
+  }
+  if (!isMap(annotations)) return;
+  for (const [k, v] of Object.entries(annotations)) {
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') annotations[k] = v === null ? 'null' : String(v);
+  }
 };
 
 const wrap = <T>(file: string, what: string, fn: () => T): T => {
@@ -206,7 +218,7 @@ class Builder {
       return;
     }
     this.local(dir, entry, kustFile);
-    const objects = parseManifests(await this.readText(p, kustFile), p);
+    const objects = parseManifests(await this.readText(p, kustFile), p, { annotationsAsText: true });
     // Any kind is an ordinary resource in a file, a Flux `Kustomization` or even a kustomization-shaped object.
     for (const obj of objects) this.append(ra, newResource(obj, p), kustFile);
   }
@@ -341,9 +353,9 @@ const indent = (value: unknown): string => {
 /** Parses patch documents (empty ones skipped). */
 const parsePatchDocs = (text: string, file: string, allowLists = false): Record<string, unknown>[] => {
   const out: Record<string, unknown>[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseAllDocuments(text, GO_YAML_OPTIONS)) {
     if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
-    const v = doc.toJS() as unknown;
+    const v = goYamlToJS(doc, text, { annotationsAsText: true });
     if (v === null || v === undefined) continue;
     if (allowLists && Array.isArray(v)) {
       out.push(...(v as Record<string, unknown>[]));
@@ -357,14 +369,14 @@ const parsePatchDocs = (text: string, file: string, allowLists = false): Record<
 
 /** A JSON 6902 patch is a list of operations (YAML or JSON); anything else is undefined. */
 const parseJsonPatch = (text: string, file: string): JsonPatchOp[] | undefined => {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, GO_YAML_OPTIONS);
   if (docs.length !== 1) return undefined;
   const doc = docs[0];
   if (!doc || doc.errors[0]) {
     if (doc?.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
     return undefined;
   }
-  const v = doc.toJS() as unknown;
+  const v = goYamlToJS(doc, text) as unknown;
   return Array.isArray(v) ? (v as JsonPatchOp[]) : undefined;
 };
 
@@ -417,6 +429,16 @@ const applyPatch = (
   return ra;
 };
 
+/**
+ * During a build Kustomize keeps its own annotations on every resource, so a JSON patch always finds
+ * metadata.annotations (`add /metadata/annotations/x` works on a resource without any); empty ones are dropped later.
+ */
+const withAnnotationsMap = (obj: Record<string, unknown>): Record<string, unknown> => {
+  const meta = obj.metadata;
+  if (!isMap(meta) || isMap(meta.annotations)) return obj;
+  return { ...obj, metadata: { ...meta, annotations: {} } };
+};
+
 const applyJson6902 = (
   ra: Resource[],
   ops: JsonPatchOp[],
@@ -428,7 +450,7 @@ const applyJson6902 = (
     const before = curId(r);
     let next: unknown;
     try {
-      next = applyJsonPatch(r.obj, ops);
+      next = applyJsonPatch(withAnnotationsMap(r.obj), ops);
     } catch (cause) {
       throw new RenderError(file, `${formatId(before)}: ${(cause as Error).message}`, undefined, { cause });
     }

@@ -1,4 +1,5 @@
 import { isMap, type Obj } from '../../core/plain-object.js';
+import { emptyNullFields } from '../yaml-documents.js';
 import { clone } from './resource.js';
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
@@ -57,8 +58,24 @@ const DIRECTIVE = /^\$(patch|retainKeys|setElementOrder\/.*|deleteFromPrimitiveL
  * and `$patch: delete|replace` directives are honoured. Returns undefined when the patch deletes the object.
  */
 export const strategicMerge = (target: Obj, patch: Obj, kind: string, group: string): Obj | undefined => {
-  const out = mergeValue(clone(target), patch, [], hasBuiltinSchema(group) ? kind : undefined);
+  const base = clone(target);
+  // kyaml's merge drops fields written empty (`key:`) anywhere in the patched resource; `~` and `null` stay.
+  for (const path of emptyNullFields(target)) deleteIfNull(base, path);
+  const out = mergeValue(base, patch, [], hasBuiltinSchema(group) ? kind : undefined);
   return out === DELETE ? undefined : (out as Obj);
+};
+
+const deleteIfNull = (root: unknown, path: readonly (string | number)[]): void => {
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  const last = path[path.length - 1];
+  if (last === undefined || !isMap(node)) return;
+  // An empty annotation was read as its text, "" (parseManifests' annotationsAsText).
+  const isAnnotation = path.length === 3 && path[0] === 'metadata' && path[1] === 'annotations';
+  if (node[last] === null || (isAnnotation && node[last] === '')) delete node[last];
 };
 
 const DELETE = Symbol('delete');
