@@ -362,12 +362,12 @@ const applyPatch = (
   text: string,
   file: string,
   target: Selector | undefined,
-  options: PatchEntry['options'],
+  _options: PatchEntry['options'],
 ): Resource[] => {
   const ops = parseJsonPatch(text, file);
   if (ops) {
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
-    return applyJson6902(ra, ops, target, file, options);
+    return applyJson6902(ra, ops, target, file);
   }
   const docs = parsePatchDocs(text, file);
   if (!docs.length) throw new RenderError(file, 'the patch is empty');
@@ -385,7 +385,6 @@ const applyJson6902 = (
   ops: JsonPatchOp[],
   target: Selector,
   file: string,
-  options?: PatchEntry['options'],
 ): Resource[] => {
   for (const r of selectResources(ra, target)) {
     const before = curId(r);
@@ -398,13 +397,8 @@ const applyJson6902 = (
     if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
     r.obj = next;
     const after = curId(r);
-    if (after.name !== before.name && !options?.allowNameChange) {
-      throw new RenderError(file, `${formatId(before)}: the patch changes the name; set options.allowNameChange`);
-    }
-    if (after.kind !== before.kind && !options?.allowKindChange) {
-      throw new RenderError(file, `${formatId(before)}: the patch changes the kind; set options.allowKindChange`);
-    }
-    if (after.name !== before.name || after.kind !== before.kind) r.prevIds.push(before);
+    // A JSON patch may rename or re-kind its target without options (Kustomize's transformJson6902 stores the previous id).
+    if (!idEquals(after, before)) r.prevIds.push(before);
   }
   return ra;
 };
