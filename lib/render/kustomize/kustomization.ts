@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { aliasBomb, isAliasBomb } from '../limits.js';
 import { RenderError } from '../../core/errors.js';
 import { isMap } from '../../core/plain-object.js';
+import { parseVars, type VarDecl } from './vars.js';
 
 /** The file names Kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -80,17 +81,23 @@ export interface Kustomization {
   /** Raw `helmCharts` entries and `helmGlobals`, checked by the Helm module (lib/render/helm/kustomize-helm.ts). */
   helmCharts: unknown[];
   helmGlobals?: unknown;
+  /** Files of custom field specs (lib/render/kustomize/configurations.ts). */
+  configurations: string[];
+  /** Deprecated `vars:` (lib/render/kustomize/vars.ts). */
+  vars: VarDecl[];
+  /** Plugin configs: file paths, directories or inline YAML (lib/render/kustomize/builtin-plugins.ts). */
+  transformers: string[];
+  generators: string[];
 }
 
 const KNOWN = new Set([
   'apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix',
   'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'patches', 'patchesStrategicMerge',
   'patchesJson6902', 'configMapGenerator', 'secretGenerator', 'generatorOptions', 'replacements', 'sortOptions',
-  'helmCharts', 'helmGlobals',
+  'helmCharts', 'helmGlobals', 'configurations', 'vars', 'transformers', 'generators',
 ]);
 const UNSUPPORTED = new Set([
-  'vars', 'crds', 'configurations', 'openapi', 'helmChartInflationGenerator',
-  'generators', 'transformers', 'validators', 'inventory', 'imageTags', 'buildMetadata',
+  'crds', 'openapi', 'helmChartInflationGenerator', 'validators', 'inventory', 'imageTags', 'buildMetadata',
 ]);
 
 /** Parses kustomization text and checks field types as Kustomize's typed structs do (a number is not a string). */
@@ -258,6 +265,16 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
       return p;
     }),
     helmCharts: list<unknown>('helmCharts'),
+    configurations: list('configurations', true),
+    vars: ((): VarDecl[] => {
+      try {
+        return parseVars(list<unknown>('vars'));
+      } catch (err) {
+        return fail(`invalid kustomization: ${(err as Error).message}`);
+      }
+    })(),
+    transformers: list('transformers', true),
+    generators: list('generators', true),
     ...(raw.helmGlobals !== undefined && raw.helmGlobals !== null ? { helmGlobals: raw.helmGlobals } : {}),
     configMapGenerator: generators('configMapGenerator'),
     secretGenerator: generators('secretGenerator'),
