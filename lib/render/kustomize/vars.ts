@@ -219,7 +219,8 @@ const substitute = (value: unknown, expand: (v: unknown) => unknown, r: Resource
     });
   }
   if (isMap(value)) {
-    for (const [k, v] of Object.entries(value)) if (typeof v === 'string') value[k] = expand(v);
+    // Map values stay strings: Kustomize writes labels and annotations back as string maps.
+    for (const [k, v] of Object.entries(value)) if (typeof v === 'string') value[k] = String(expand(v));
     return value;
   }
   return expand(value);
