@@ -45,7 +45,7 @@ const checkPlugin = (c: KubeObject, field: 'transformers' | 'generators'): strin
   const kind = String(c.kind ?? '');
   if (apiVersion !== 'builtin') {
     throw new Error(
-      `plugin ${describePlugin(c)} (apiVersion "${apiVersion}") is an exec, Go or KRM function plugin: it runs code, which the driftless renderer never does (only apiVersion: builtin plugins are supported)`,
+      `external plugins disabled; unable to load external plugin '${kind}': ${describePlugin(c)} (apiVersion "${apiVersion}") is an exec, Go or KRM function plugin, which runs code; the driftless renderer runs only apiVersion: builtin plugins`,
     );
   }
   const refused = REFUSED[kind];

@@ -34,6 +34,12 @@ const FS_KEYS: readonly FsKey[] = [
   'namePrefix', 'nameSuffix', 'namespace', 'commonLabels', 'labels', 'templateLabels', 'commonAnnotations',
   'varReference', 'images', 'replicas',
 ];
+/** The field names Kustomize's merge errors use. */
+const GO_NAMES: Readonly<Record<FsKey, string>> = {
+  namePrefix: 'NamePrefix', nameSuffix: 'NameSuffix', namespace: 'NameSpace', commonLabels: 'CommonLabels', labels: 'Labels',
+  templateLabels: 'TemplateLabels', commonAnnotations: 'CommonAnnotations', varReference: 'VarReference', images: 'Images',
+  replicas: 'Replicas',
+};
 const ALL_KEYS: ReadonlySet<string> = new Set([...FS_KEYS, 'nameReference']);
 
 /** Kustomize's default namespace field specs (metadata.namespace itself is handled by the transformer). */
@@ -79,7 +85,7 @@ const mergeSpecs = (into: readonly FieldSpec[], incoming: readonly FieldSpec[], 
       continue;
     }
     if (Boolean(existing.create) !== Boolean(fs.create)) {
-      throw new Error(`failed to merge ${what} fieldSpec: conflicting fieldspecs (path ${fs.path}${fs.kind ? ` of kind ${fs.kind}` : ''})`);
+      throw new Error(`failed to merge ${what} fieldSpec: conflicting fieldspecs (create differs for path ${fs.path}${fs.kind ? ` of kind ${fs.kind}` : ''})`);
     }
   }
   return out;
@@ -91,7 +97,7 @@ const sameGvk = (a: NameReference, b: NameReference): boolean =>
 /** Merges two configurations as Kustomize's TransformerConfig.Merge does; throws on conflicting field specs. */
 export const mergeTransformerConfigs = (a: TransformerConfig, b: TransformerConfig): TransformerConfig => {
   const out: Record<string, unknown> = {};
-  for (const key of FS_KEYS) out[key] = mergeSpecs(a[key], b[key], key);
+  for (const key of FS_KEYS) out[key] = mergeSpecs(a[key], b[key], GO_NAMES[key]);
   const refs: NameReference[] = [...a.nameReference];
   for (const ref of b.nameReference) {
     const i = refs.findIndex((r) => sameGvk(r, ref));
