@@ -17,6 +17,9 @@ import {
 import { fixNameReferences } from './name-reference.js';
 import { applyReplacements } from './replacements.js';
 import { contentHash } from './hash.js';
+import { defaultTransformerConfig, mergeTransformerConfigs, parseTransformerConfig } from './configurations.js';
+import { mergeAccumulation, mergeVars, newAccumulation, resolveVars, type Accumulation } from './vars.js';
+import { runPluginGenerators, runPluginTransformers, type PluginHost } from './builtin-plugins.js';
 import { defaultHelmContext, type HelmContext } from '../helm/render-helm.js';
 import { inflateHelmCharts } from '../helm/kustomize-helm.js';
 import { isMap } from '../../core/plain-object.js';
@@ -62,7 +65,8 @@ export const kustomize = async (tree: FileTree, dir: string, options: KustomizeO
 
 const build = async (b: Builder, dir: string): Promise<KustomizeResult> => {
   // A Component built directly is built as a Kustomization is (kubectl kustomize accepts either).
-  const { resources, kustomization } = await b.accumulate(dir, [], 'any');
+  const acc = newAccumulation();
+  const { resources, kustomization } = await b.accumulate(dir, [], 'any', acc);
   for (const r of resources) {
     if (r.generator?.hash) {
       const hash = contentHash(r.obj);
@@ -70,7 +74,8 @@ const build = async (b: Builder, dir: string): Promise<KustomizeResult> => {
       setName(r, `${curId(r).name}-${hash}`);
     }
   }
-  wrap(dir, 'fixing name references', () => fixNameReferences(resources));
+  wrap(dir, 'fixing name references', () => fixNameReferences(resources, acc.config.nameReference));
+  wrap(dir, 'resolving vars', () => resolveVars(resources, acc));
   for (const r of resources) dropEmptyAnnotations(r);
   const ordered = sortResources(resources, kustomization.sortOptions);
   return { objects: ordered.map((r) => r.obj), files: b.files, warnings: b.warnings };
@@ -100,6 +105,24 @@ const wrap = <T>(file: string, what: string, fn: () => T): T => {
   } catch (cause) {
     if (cause instanceof RenderError) throw cause;
     throw new RenderError(file, `${what}: ${(cause as Error).message}`, undefined, { cause });
+  }
+};
+
+const wrapAsync = async <T>(file: string, what: string, fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (cause) {
+    if (cause instanceof RenderError) throw cause;
+    throw new RenderError(file, `${what}: ${(cause as Error).message}`, undefined, { cause });
+  }
+};
+
+/** Whether a `transformers:`/`generators:` entry is inline YAML (a mapping) rather than a path (Kustomize tries both). */
+const isInlineYaml = (entry: string): boolean => {
+  try {
+    return parseAllDocuments(entry).some((d) => !d.errors.length && isMap(d.toJS()));
+  } catch {
+    return false;
   }
 };
 
@@ -142,7 +165,12 @@ class Builder {
     return p;
   }
 
-  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component' | 'any'): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
+  async accumulate(
+    dir: string,
+    ra: Resource[],
+    expect: 'Kustomization' | 'Component' | 'any',
+    acc: Accumulation = newAccumulation(),
+  ): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
     const kustFile = await findKustomizationFile(this.tree, dir);
     if (!kustFile) {
       throw new RenderError(dir || '.', `no kustomization.yaml, kustomization.yml or Kustomization in ${dir || '.'}`);
@@ -161,18 +189,23 @@ class Builder {
         throw new RenderError(kustFile, `expected kind != 'Component' for path '${dir || '.'}'; list it under components`);
       }
       await this.setSchema(dir, kustFile, k);
-      for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra);
+      for (const entry of k.resources) await this.addResource(dir, kustFile, entry, ra, acc);
+      await this.mergeConfigurations(dir, kustFile, k, acc);
       // Generators run before components, components before transformers (Kustomize ≥ 5.1).
       ra = await this.runGenerators(dir, kustFile, k, ra);
+      const generated = ra;
+      ra = await wrapAsync(kustFile, 'generators', () => runPluginGenerators(k.generators, generated, this.pluginHost(dir, kustFile, acc)));
       for (const entry of k.components) {
         if (REMOTE.test(entry)) throw new RenderError(kustFile, `component "${entry}": remote components are not supported`);
         const p = joinPath(dir, entry);
         if (p === undefined || (await this.tree.kind(p)) !== 'dir') {
           throw new RenderError(kustFile, `component "${entry}": no such directory`);
         }
-        ra = (await this.accumulate(p, ra, 'Component')).resources;
+        ra = (await this.accumulate(p, ra, 'Component', acc)).resources;
       }
-      ra = await this.runTransformers(dir, kustFile, k, ra);
+      ra = await this.runTransformers(dir, kustFile, k, ra, acc);
+      const level = ra;
+      wrap(kustFile, 'merging vars', () => mergeVars(acc, k.vars, level));
       return { resources: ra, kustomization: k };
     } finally {
       this.stack.pop();
@@ -205,7 +238,7 @@ class Builder {
     ra.push(r);
   }
 
-  private async addResource(dir: string, kustFile: string, entry: string, ra: Resource[]): Promise<void> {
+  private async addResource(dir: string, kustFile: string, entry: string, ra: Resource[], acc: Accumulation): Promise<void> {
     if (REMOTE.test(entry)) throw new RenderError(kustFile, `resource "${entry}": remote resources are not supported`);
     const p = joinPath(dir, entry);
     const kind = p === undefined ? undefined : await this.tree.kind(p);
@@ -213,8 +246,10 @@ class Builder {
       throw new RenderError(kustFile, `resource "${entry}": no such file or directory`);
     }
     if (kind === 'dir') {
-      const sub = await this.accumulate(p, [], 'Kustomization');
+      const subAcc = newAccumulation(acc);
+      const sub = await this.accumulate(p, [], 'Kustomization', subAcc);
       for (const r of sub.resources) this.append(ra, r, kustFile);
+      wrap(kustFile, `resource "${entry}"`, () => mergeAccumulation(acc, subAcc));
       return;
     }
     this.local(dir, entry, kustFile);
@@ -285,7 +320,57 @@ class Builder {
     return { text: p.patch ?? '', file: kustFile };
   }
 
-  private async runTransformers(dir: string, kustFile: string, k: Kustomization, ra: Resource[]): Promise<Resource[]> {
+  /** Merges the defaults and this level's `configurations:` files into the accumulated transformer config. */
+  private async mergeConfigurations(dir: string, kustFile: string, k: Kustomization, acc: Accumulation): Promise<void> {
+    let own = defaultTransformerConfig();
+    for (const entry of k.configurations) {
+      if (REMOTE.test(entry)) throw new RenderError(kustFile, `configurations "${entry}": remote configurations are not supported`);
+      const path = this.local(dir, entry, kustFile);
+      const text = await this.readText(path, kustFile);
+      own = wrap(path, 'configurations', () => mergeTransformerConfigs(own, parseTransformerConfig(text)));
+    }
+    acc.config = wrap(kustFile, 'configurations', () => mergeTransformerConfigs(acc.config, own));
+  }
+
+  /** The hooks `transformers:` and `generators:` plugin configs run through. */
+  private pluginHost(dir: string, kustFile: string, acc: Accumulation): PluginHost {
+    return {
+      kustFile,
+      loadConfigs: (entries, field) => this.loadPluginConfigs(dir, kustFile, entries, field, acc),
+      transform: (k, ra) => this.runTransformers(dir, kustFile, k, ra, acc),
+      generate: (k, ra) => this.runGenerators(dir, kustFile, k, ra),
+    };
+  }
+
+  private async loadPluginConfigs(
+    dir: string,
+    kustFile: string,
+    entries: readonly string[],
+    field: 'transformers' | 'generators',
+    acc: Accumulation,
+  ): Promise<KubeObject[]> {
+    const out: KubeObject[] = [];
+    for (const entry of entries) {
+      if (isInlineYaml(entry)) {
+        out.push(...parseManifests(entry, kustFile));
+        continue;
+      }
+      if (REMOTE.test(entry)) throw new RenderError(kustFile, `${field} "${entry}": remote plugin configs are not supported`);
+      const p = joinPath(dir, entry);
+      const kind = p === undefined ? undefined : await this.tree.kind(p);
+      if (p === undefined || kind === undefined) throw new RenderError(kustFile, `${field} "${entry}": no such file or directory`);
+      if (kind === 'dir') {
+        out.push(...(await this.accumulate(p, [], 'Kustomization', newAccumulation(acc))).resources.map((r) => r.obj));
+        continue;
+      }
+      this.local(dir, entry, kustFile);
+      out.push(...parseManifests(await this.readText(p, kustFile), p));
+    }
+    return out;
+  }
+
+  private async runTransformers(dir: string, kustFile: string, k: Kustomization, ra: Resource[], acc: Accumulation = newAccumulation()): Promise<Resource[]> {
+    const tc = acc.config.namePrefix.length ? acc.config : defaultTransformerConfig();
     // 1. patchesStrategicMerge (legacy): each entry is a file or inline YAML; each document names its target.
     for (const entry of k.patchesStrategicMerge) {
       const inline = entry.includes('\n') || /^\s*(apiVersion|kind|metadata)\s*:/.test(entry);
@@ -305,11 +390,11 @@ class Builder {
     // 3–7. namespace, prefix/suffix, labels, annotations.
     if (k.namespace) {
       const ns = k.namespace;
-      wrap(kustFile, 'namespace', () => setNamespace(ra, ns));
+      wrap(kustFile, 'namespace', () => setNamespace(ra, ns, tc.namespace));
     }
-    addNameAffixes(ra, k.namePrefix, k.nameSuffix);
-    applyLabels(ra, k);
-    applyAnnotations(ra, k.commonAnnotations);
+    addNameAffixes(ra, k.namePrefix, k.nameSuffix, tc);
+    applyLabels(ra, k, tc);
+    applyAnnotations(ra, k.commonAnnotations, tc.commonAnnotations);
     // 8. patchesJson6902 (legacy).
     for (const [i, p] of k.patchesJson6902.entries()) {
       const { text, file } = await this.loadPatch(dir, kustFile, p);
@@ -321,8 +406,8 @@ class Builder {
       ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file));
     }
     // 9–11. replicas, images, replacements.
-    wrap(kustFile, 'replicas', () => applyReplicas(ra, k.replicas));
-    applyImages(ra, k.images);
+    wrap(kustFile, 'replicas', () => applyReplicas(ra, k.replicas, tc.replicas));
+    applyImages(ra, k.images, tc.images);
     if (k.replacements.length) {
       const replacements: Replacement[] = [];
       for (const r of k.replacements) {
@@ -336,7 +421,8 @@ class Builder {
       }
       wrap(kustFile, 'replacements', () => applyReplacements(ra, replacements));
     }
-    return ra;
+    // 12. transformers: built-in plugins configured by file or inline, in order.
+    return wrapAsync(kustFile, 'transformers', () => runPluginTransformers(k.transformers, ra, this.pluginHost(dir, kustFile, acc)));
   }
 }
 
@@ -411,12 +497,12 @@ const applyPatch = (
   text: string,
   file: string,
   target: Selector | undefined,
-  options: PatchEntry['options'],
+  _options: PatchEntry['options'],
 ): Resource[] => {
   const ops = parseJsonPatch(text, file);
   if (ops) {
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
-    return applyJson6902(ra, ops, target, file, options);
+    return applyJson6902(ra, ops, target, file);
   }
   const docs = parsePatchDocs(text, file);
   if (!docs.length) throw new RenderError(file, 'the patch is empty');
@@ -444,7 +530,6 @@ const applyJson6902 = (
   ops: JsonPatchOp[],
   target: Selector,
   file: string,
-  options?: PatchEntry['options'],
 ): Resource[] => {
   for (const r of selectResources(ra, target)) {
     const before = curId(r);
@@ -457,13 +542,8 @@ const applyJson6902 = (
     if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
     r.obj = next;
     const after = curId(r);
-    if (after.name !== before.name && !options?.allowNameChange) {
-      throw new RenderError(file, `${formatId(before)}: the patch changes the name; set options.allowNameChange`);
-    }
-    if (after.kind !== before.kind && !options?.allowKindChange) {
-      throw new RenderError(file, `${formatId(before)}: the patch changes the kind; set options.allowKindChange`);
-    }
-    if (after.name !== before.name || after.kind !== before.kind) r.prevIds.push(before);
+    // A JSON patch may rename or re-kind its target without options (Kustomize's transformJson6902 stores the previous id).
+    if (!idEquals(after, before)) r.prevIds.push(before);
   }
   return ra;
 };

@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { aliasBomb, isAliasBomb } from '../limits.js';
 import { RenderError } from '../../core/errors.js';
 import { isMap } from '../../core/plain-object.js';
+import { parseVars, type VarDecl } from './vars.js';
 
 /** The file names Kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -82,17 +83,23 @@ export interface Kustomization {
   helmGlobals?: unknown;
   /** `openapi`: a built-in schema version or a schema file (`path`) that decides which kinds are cluster-scoped. */
   openapi?: { version?: string; path?: string };
+  /** Files of custom field specs (lib/render/kustomize/configurations.ts). */
+  configurations: string[];
+  /** Deprecated `vars:` (lib/render/kustomize/vars.ts). */
+  vars: VarDecl[];
+  /** Plugin configs: file paths, directories or inline YAML (lib/render/kustomize/builtin-plugins.ts). */
+  transformers: string[];
+  generators: string[];
 }
 
 const KNOWN = new Set([
   'apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix',
   'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'patches', 'patchesStrategicMerge',
   'patchesJson6902', 'configMapGenerator', 'secretGenerator', 'generatorOptions', 'replacements', 'sortOptions',
-  'helmCharts', 'helmGlobals', 'openapi',
+  'helmCharts', 'helmGlobals', 'openapi', 'configurations', 'vars', 'transformers', 'generators',
 ]);
 const UNSUPPORTED = new Set([
-  'vars', 'crds', 'configurations', 'helmChartInflationGenerator',
-  'generators', 'transformers', 'validators', 'inventory', 'imageTags', 'buildMetadata',
+  'crds', 'helmChartInflationGenerator', 'validators', 'inventory', 'imageTags', 'buildMetadata',
 ]);
 
 /** The apiVersion each kind of kustomization file must have (when it sets one). */
@@ -291,6 +298,16 @@ export const parseKustomization = (text: string, file: string): Kustomization =>
       return p;
     }),
     helmCharts: list<unknown>('helmCharts'),
+    configurations: list('configurations', true),
+    vars: ((): VarDecl[] => {
+      try {
+        return parseVars(list<unknown>('vars'));
+      } catch (err) {
+        return fail(`invalid kustomization: ${(err as Error).message}`);
+      }
+    })(),
+    transformers: list('transformers', true),
+    generators: list('generators', true),
     ...(raw.helmGlobals !== undefined && raw.helmGlobals !== null ? { helmGlobals: raw.helmGlobals } : {}),
     configMapGenerator: generators('configMapGenerator'),
     secretGenerator: generators('secretGenerator'),

@@ -1,16 +1,19 @@
 import { isClusterScopedId } from './scope.js';
-import { NAME_REFERENCES } from './builtin-field-specs.js';
+import { NAME_REFERENCES, type NameReference } from './builtin-field-specs.js';
 import { specApplies, visitPath } from './field-spec.js';
 import { isMap } from '../../core/plain-object.js';
 import { curId, formatId, gvkSelected, nsEquals, prefixesSuffixesEqual, prevIds, type Resource } from './resource.js';
 
 type Sieve = (r: Resource) => boolean;
 
-/** Rewrites references by name (env, volumes, roleRef, subjects, …) to the current names of their referrals. */
-export const fixNameReferences = (resources: readonly Resource[]): void => {
+/**
+ * Rewrites references by name (env, volumes, roleRef, subjects, …) to the current names of their referrals;
+ * `refs` are the built-in name references merged with those of `configurations:`.
+ */
+export const fixNameReferences = (resources: readonly Resource[], refs: readonly NameReference[] = NAME_REFERENCES): void => {
   for (const referrer of resources) {
     const candidates = couldBeReferencedBy(resources, referrer);
-    for (const ref of NAME_REFERENCES) {
+    for (const ref of refs) {
       for (const spec of ref.fieldSpecs) {
         if (!specApplies(spec, referrer.obj)) continue;
         const target = { kind: ref.kind, group: ref.group ?? '', version: ref.version ?? '' };

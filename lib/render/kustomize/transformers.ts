@@ -1,18 +1,19 @@
-import { COMMON_ANNOTATIONS, COMMON_LABELS, IMAGE_PATHS, REPLICAS_PATHS, TEMPLATE_LABELS } from './builtin-field-specs.js';
+import { DEFAULT_NAMESPACE_SPECS, defaultTransformerConfig, type TransformerConfig } from './configurations.js';
 import { specApplies, visitPath, type FieldSpec } from './field-spec.js';
 import type { Kustomization } from './kustomization.js';
 import { isMap } from '../../core/plain-object.js';
-import { curId, formatId, idEquals, metaOf, storePreviousId, type Resource } from './resource.js';
+import { curId, formatId, gvkSelected, idEquals, metaOf, storePreviousId, type Resource } from './resource.js';
 import { matchAnyId } from './select.js';
 import { isClusterScopedId } from './scope.js';
 
 /**
  * Kustomize's namespace transformer: `metadata.namespace` on every object its schema does not know as cluster-scoped,
  * the name of a `v1` Namespace object, the namespace of every (Cluster)RoleBinding subject named `default` (of any
- * kind, replacing a namespace already set; other subjects keep theirs or none), and the service namespaces of
- * APIServices and CRD conversion webhooks.
+ * kind, replacing a namespace already set; other subjects keep theirs or none), the service namespaces of
+ * APIServices and CRD conversion webhooks, and the field specs a `configurations:` file adds (`specs`).
  */
-export const setNamespace = (resources: Resource[], namespace: string): void => {
+export const setNamespace = (resources: Resource[], namespace: string, specs: readonly FieldSpec[] = []): void => {
+  const extra = customNamespaceSpecs(specs);
   for (const r of resources) {
     storePreviousId(r);
     const id = curId(r);
@@ -25,6 +26,9 @@ export const setNamespace = (resources: Resource[], namespace: string): void => 
       }
     }
     visitNamespaceRefs(r, namespace);
+    for (const spec of extra) {
+      if (specApplies(spec, r.obj)) visitPath(r.obj, spec.path, (v) => (v === undefined || typeof v !== 'object' ? namespace : undefined), spec.create ?? false);
+    }
   }
   for (const r of resources) {
     const id = curId(r);
@@ -47,25 +51,55 @@ const visitNamespaceRefs = (r: Resource, namespace: string): void => {
   }
 };
 
+const sameSpec = (a: FieldSpec, b: FieldSpec): boolean =>
+  a.path === b.path && (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && (a.kind ?? '') === (b.kind ?? '');
+
+/** Namespace field specs beyond the defaults; metadata.namespace and binding subjects have their own rules (Kustomize's namespace filter). */
+const customNamespaceSpecs = (specs: readonly FieldSpec[]): FieldSpec[] =>
+  specs.filter(
+    (s) =>
+      s.path !== 'metadata/namespace' &&
+      s.path !== 'metadata/name' &&
+      !(s.path === 'subjects' || s.path === 'subjects/namespace') &&
+      !DEFAULT_NAMESPACE_SPECS.some((d) => sameSpec(d, s)) &&
+      !NAMESPACE_FIELDS.some((d) => sameSpec(d, s)),
+  );
+
 /** Kinds whose names a prefix or suffix never touches. */
 const AFFIX_SKIPPED = (r: Resource): boolean => {
   const id = curId(r);
   return id.kind === 'CustomResourceDefinition' || id.kind === 'Namespace' || (id.kind === 'APIService' && id.group === 'apiregistration.k8s.io');
 };
 
-/** Adds namePrefix and nameSuffix to every name they apply to. */
-export const addNameAffixes = (resources: Resource[], prefix: string | undefined, suffix: string | undefined): void => {
+/**
+ * Adds namePrefix and nameSuffix to every name they apply to, and to the other fields the prefix/suffix field specs
+ * name (`configurations:` may add some); each spec applies to the kinds it names.
+ */
+export const addNameAffixes = (
+  resources: Resource[],
+  prefix: string | undefined,
+  suffix: string | undefined,
+  config: Pick<TransformerConfig, 'namePrefix' | 'nameSuffix'> = defaultTransformerConfig(),
+): void => {
   for (const [affix, isPrefix] of [
     [prefix, true],
     [suffix, false],
   ] as const) {
     if (!affix) continue;
+    const add = (v: string): string => (isPrefix ? `${affix}${v}` : `${v}${affix}`);
     for (const r of resources) {
       if (AFFIX_SKIPPED(r)) continue;
-      storePreviousId(r);
-      const meta = metaOf(r.obj);
-      meta.name = isPrefix ? `${affix}${String(meta.name)}` : `${String(meta.name)}${affix}`;
-      (isPrefix ? r.prefixes : r.suffixes).push(affix);
+      for (const spec of isPrefix ? config.namePrefix : config.nameSuffix) {
+        if (!specApplies(spec, r.obj)) continue;
+        if (spec.path === 'metadata/name') {
+          storePreviousId(r);
+          const meta = metaOf(r.obj);
+          meta.name = add(String(meta.name));
+          (isPrefix ? r.prefixes : r.suffixes).push(affix);
+          continue;
+        }
+        visitPath(r.obj, spec.path, (v) => (v === undefined ? add('') : typeof v === 'string' ? add(v) : undefined), spec.create ?? false);
+      }
     }
   }
 };
@@ -99,22 +133,34 @@ const dedupe = (specs: readonly FieldSpec[]): FieldSpec[] => {
   });
 };
 
-/** `labels` entries (each with its own reach), then `commonLabels`. */
-export const applyLabels = (resources: Resource[], k: Kustomization): void => {
+/** `labels` entries (each with its own reach), then `commonLabels`, through the level's field specs. */
+export const applyLabels = (
+  resources: Resource[],
+  k: Kustomization,
+  config: Pick<TransformerConfig, 'labels' | 'commonLabels' | 'templateLabels'> = defaultTransformerConfig(),
+): void => {
   for (const label of k.labels) {
     const custom = (label.fields ?? []).filter(isMap).map((f) => ({ ...(f as object), create: f.create === true || f.create === 'true' }) as FieldSpec);
     const specs = label.includeSelectors
-      ? [...custom, ...COMMON_LABELS]
-      : [...custom, { path: 'metadata/labels', create: true }, ...(label.includeTemplates ? TEMPLATE_LABELS : [])];
+      ? [...custom, ...config.labels, ...config.commonLabels]
+      : [...custom, ...config.labels, ...(label.includeTemplates ? config.templateLabels : []), { path: 'metadata/labels', create: true }];
     applyMapField(resources, dedupe(specs), label.pairs ?? {});
   }
-  if (k.commonLabels) applyMapField(resources, COMMON_LABELS, k.commonLabels);
+  if (k.commonLabels) applyMapField(resources, config.commonLabels, k.commonLabels);
 };
 
-/** `commonAnnotations`, on objects and pod templates. */
-export const applyAnnotations = (resources: Resource[], annotations: Record<string, string> | undefined): void => {
-  if (annotations) applyMapField(resources, COMMON_ANNOTATIONS, annotations);
+/** `commonAnnotations`, on objects and pod templates (or where the level's field specs say). */
+export const applyAnnotations = (
+  resources: Resource[],
+  annotations: Record<string, string> | undefined,
+  specs: readonly FieldSpec[] = defaultTransformerConfig().commonAnnotations,
+): void => {
+  if (annotations) applyMapField(resources, specs, annotations);
 };
+
+/** Writes `pairs` into every map field `specs` name (the LabelTransformer and AnnotationsTransformer plugins). */
+export const applyMapFieldSpecs = (resources: Resource[], specs: readonly FieldSpec[], pairs: Record<string, string>): void =>
+  applyMapField(resources, specs, pairs);
 
 /** Splits an image reference into name, tag and digest (Kustomize's image.Split). */
 export const splitImage = (image: string): [name: string, tag: string, digest: string] => {
@@ -179,24 +225,32 @@ const visitContainers = (node: unknown, fn: (container: Record<string, unknown>)
 };
 
 /** `images`: new name, tag or digest for every container that uses a named image. */
-export const applyImages = (resources: Resource[], images: Kustomization['images']): void => {
+export const applyImages = (
+  resources: Resource[],
+  images: Kustomization['images'],
+  specs: readonly FieldSpec[] = defaultTransformerConfig().images,
+): void => {
   for (const rule of images) {
     for (const r of resources) {
       visitContainers(r.obj, (c) => {
         const next = updateImage(c.image, rule);
         if (next !== undefined) c.image = next;
       });
-      for (const spec of IMAGE_PATHS) visitPath(r.obj, spec.path, (v) => updateImage(v, rule));
+      for (const spec of specs) if (specApplies(spec, r.obj)) visitPath(r.obj, spec.path, (v) => updateImage(v, rule));
     }
   }
 };
 
 /** `replicas`: sets spec.replicas on the workloads with that name. */
-export const applyReplicas = (resources: Resource[], replicas: Kustomization['replicas']): void => {
+export const applyReplicas = (
+  resources: Resource[],
+  replicas: Kustomization['replicas'],
+  specs: readonly FieldSpec[] = defaultTransformerConfig().replicas,
+): void => {
   for (const rule of replicas) {
     let found = false;
-    for (const spec of REPLICAS_PATHS) {
-      const matched = matchAnyId(resources, (id) => id.name === rule.name && (!spec.kind || id.kind === spec.kind));
+    for (const spec of specs) {
+      const matched = matchAnyId(resources, (id) => id.name === rule.name && gvkSelected(id, spec));
       for (const r of matched) {
         found = true;
         visitPath(r.obj, spec.path, () => rule.count, true);
