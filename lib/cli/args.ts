@@ -69,6 +69,25 @@ export class UsageError extends ReconcilerError {
   }
 }
 
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two words. */
+const distance = (a: string, b: string): number => {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+};
+
+/** ` (did you mean X?)` for the candidate closest to a mistyped word, or '' when none is close. */
+export const didYouMean = (word: string, candidates: readonly string[]): string => {
+  const best = candidates.map((c) => [c, distance(word, c)] as const).sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= Math.min(2, Math.floor(word.length / 3)) ? ` (did you mean ${best[0]}?)` : '';
+};
+
 /** `--help` and `-h`, which every command takes. */
 export const HELP_FLAG: FlagSpec = { type: 'boolean', description: 'print this help and exit' };
 
@@ -106,7 +125,7 @@ export const parseCommand = <F extends FlagSpecs>(spec: CommandSpec<F>, args: re
   for (const t of tokensOf(spec, args)) {
     if (t.kind !== 'option' || t.name === 'help') continue;
     const flag = flags[t.name];
-    if (!flag) throw new UsageError(`unknown flag ${t.rawName}`);
+    if (!flag) throw new UsageError(`unknown flag ${t.rawName}${didYouMean(t.rawName, Object.keys(flags).map((f) => `--${f}`))}`);
     if (flag.type === 'boolean' && t.inlineValue) throw new UsageError(`${t.rawName} takes no value`);
     if (flag.type === 'string' && t.value === undefined) throw new UsageError(`${t.rawName} needs a value (${flag.value ?? 'VALUE'})`);
     // `--repo --json` is a forgotten value, not a directory called --json (write --repo=--json for that).

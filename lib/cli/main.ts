@@ -1,5 +1,5 @@
 import { ReconcilerError } from '../core/errors.js';
-import { parseCommand, UsageError, wantsHelp, type CommandSpec } from './args.js';
+import { didYouMean, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args.js';
 import { COMPLETION_COMMAND, completionCommand } from './commands/completion.js';
 import { DIFF_COMMAND, diffCommand } from './commands/diff.js';
 import { DRIFT_COMMAND, driftCommand } from './commands/drift.js';
@@ -64,7 +64,8 @@ export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promi
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    full.stderr(`driftless: unknown ${name.startsWith('-') ? 'flag' : 'command'} "${name}"\n${rootUsage(SPECS)}\n`);
+    const candidates = name.startsWith('-') ? ['--help', '--version'] : SPECS.map((c) => c.name);
+    full.stderr(`driftless: unknown ${name.startsWith('-') ? 'flag' : 'command'} "${name}"${didYouMean(name, candidates)}\n${rootUsage(SPECS)}\n`);
     return EXIT.error;
   }
   const { spec, run } = command;

@@ -1,4 +1,4 @@
-import { defineCommand, parseCommand, UsageError, USAGE_EXIT, type CommandSpec } from '../args.js';
+import { defineCommand, didYouMean, parseCommand, UsageError, USAGE_EXIT, type CommandSpec } from '../args.js';
 import { commandHelp, rootHelp } from '../help.js';
 import type { Io } from '../output.js';
 
@@ -19,7 +19,8 @@ export const helpCommand = (commands: () => readonly CommandSpec[]) => async (ar
     return 0;
   }
   const spec = commands().find((c) => c.name === name);
-  if (!spec) throw new UsageError(`unknown command "${name}" (commands: ${commands().map((c) => c.name).join(', ')})`);
+  const names = commands().map((c) => c.name);
+  if (!spec) throw new UsageError(`unknown command "${name}"${didYouMean(name, names) || ` (commands: ${names.join(', ')})`}`);
   io.stdout(commandHelp(spec, io));
   return 0;
 };

@@ -163,6 +163,20 @@ describe('driftless usage errors', () => {
     expect((await run(['completion', 'fish'])).stderr.split('\n')[0]).toBe('driftless completion: SHELL "fish": expected one of bash, zsh');
   });
 
+  it.each([
+    // command line                    first line on stderr
+    [['snyc'], 'driftless: unknown command "snyc" (did you mean sync?)'],
+    [['sync', '--dryrun'], 'driftless sync: unknown flag --dryrun (did you mean --dry-run?)'],
+    [['drift', '--targte', 'x'], 'driftless drift: unknown flag --targte (did you mean --target?)'],
+    [['--verison'], 'driftless: unknown flag "--verison" (did you mean --version?)'],
+    [['help', 'stauts'], 'driftless help: unknown command "stauts" (did you mean status?)'],
+    [['sync', '--x'], 'driftless sync: unknown flag --x'],
+  ])('suggests the closest name for a typo in %j', async (argv, first) => {
+    const { code, stderr } = await run([...argv]);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(first);
+  });
+
   it('answers a usage error found by the command itself the same way', async () => {
     const { code, stderr } = await run(['history', '--limit', '0']);
     expect(code).toBe(2);
