@@ -18,6 +18,8 @@ export interface FlagSpec {
   readonly required?: boolean;
   /** The only values the flag takes. */
   readonly choices?: readonly string[];
+  /** `target`: the value completes to the target names of the checkout given with `--repo`. */
+  readonly complete?: 'target';
 }
 
 /** A positional argument of a command. A `name` of `DIR` or `FILE` completes directories or files. */
@@ -46,6 +48,8 @@ export interface CommandSpec<F extends FlagSpecs = FlagSpecs> {
   /** Environment variables the command reads, with what each means. */
   readonly env?: readonly (readonly [name: string, description: string])[];
   readonly exitCodes: readonly (readonly [code: number, meaning: string])[];
+  /** Left out of `driftless --help` and the completion scripts (the scripts' own call back into the CLI). */
+  readonly hidden?: boolean;
 }
 
 /** Declares a command, keeping the literal flag types so that its parsed values are typed. */
@@ -164,7 +168,7 @@ export const USAGE_EXIT: readonly [number, string] = [2, 'error: a bad command l
 /** `--repo DIR --target NAME`: the target of a local checkout. */
 export const CHECKOUT_FLAGS = {
   repo: { type: 'string', value: 'DIR', required: true, description: 'the checkout: a directory with a driftless.yaml' },
-  target: { type: 'string', value: 'NAME', required: true, description: 'the target of driftless.yaml' },
+  target: { type: 'string', value: 'NAME', required: true, complete: 'target', description: 'the target of driftless.yaml' },
 } as const;
 
 /** The flags every command that reaches a cluster takes (diff, sync, drift). */

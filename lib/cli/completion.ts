@@ -4,11 +4,25 @@ import type { CommandSpec, FlagSpec } from './args.js';
 export const SHELLS = ['bash', 'zsh'] as const;
 export type Shell = (typeof SHELLS)[number];
 
-/** What a value completes to: directories, files, a fixed list, or nothing (free text). */
-type Completion = { kind: 'dir' } | { kind: 'file' } | { kind: 'words'; words: readonly string[] } | { kind: 'none' };
+/**
+ * The hidden command the scripts call for values only a checkout knows: `driftless __complete targets DIR` prints
+ * the target names of DIR/driftless.yaml, one a line.
+ */
+export const COMPLETE_HOOK = '__complete';
 
-const completionOf = (placeholder: string | undefined, choices: readonly string[] | undefined): Completion =>
-  choices ? { kind: 'words', words: choices } : placeholder === 'DIR' ? { kind: 'dir' } : placeholder === 'FILE' ? { kind: 'file' } : { kind: 'none' };
+/** What a value completes to: directories, files, a fixed list, the targets of --repo, or nothing (free text). */
+type Completion = { kind: 'dir' } | { kind: 'file' } | { kind: 'words'; words: readonly string[] } | { kind: 'target' } | { kind: 'none' };
+
+const completionOf = (placeholder: string | undefined, choices: readonly string[] | undefined, complete?: 'target'): Completion =>
+  choices
+    ? { kind: 'words', words: choices }
+    : complete === 'target'
+      ? { kind: 'target' }
+      : placeholder === 'DIR'
+        ? { kind: 'dir' }
+        : placeholder === 'FILE'
+          ? { kind: 'file' }
+          : { kind: 'none' };
 
 // Every name put into a script is checked, so that nothing a declaration says can break out of its quoting.
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
@@ -33,6 +47,8 @@ const bashReply = (c: Completion): string => {
       return 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))';
     case 'words':
       return `COMPREPLY=($(compgen -W "${c.words.map(safe).join(' ')}" -- "$cur"))`;
+    case 'target':
+      return `COMPREPLY=($(compgen -W "$(driftless ${COMPLETE_HOOK} targets "$(_driftless_repo)" 2>/dev/null)" -- "$cur"))`;
     case 'none':
       return 'COMPREPLY=()';
   }
@@ -42,7 +58,7 @@ const bashCommand = (spec: CommandSpec, commands: readonly CommandSpec[]): strin
   const flags = Object.entries(spec.flags);
   const byValue = new Map<string, string[]>();
   for (const [name, f] of flags.filter(([, f]) => f.type === 'string')) {
-    const reply = bashReply(completionOf(f.value, f.choices));
+    const reply = bashReply(completionOf(f.value, f.choices, f.complete));
     byValue.set(reply, [...(byValue.get(reply) ?? []), `--${safe(name)}`]);
   }
   const valueCases = [...byValue].map(([reply, names]) => `        ${names.join('|')}) ${reply}; return ;;`).join('\n');
@@ -60,6 +76,15 @@ const bashCommand = (spec: CommandSpec, commands: readonly CommandSpec[]): strin
 const bashScript = (commands: readonly CommandSpec[]): string => `# bash completion for driftless, written by \`driftless completion bash\` from the commands' declarations.
 # Load it with:   source <(driftless completion bash)
 # or install it:  driftless completion bash > ~/.local/share/bash-completion/completions/driftless
+_driftless_repo() {
+  local i
+  for (( i = 2; i < COMP_CWORD; i++ )); do
+    if [[ "\${COMP_WORDS[i]}" == --repo ]]; then
+      if [[ "\${COMP_WORDS[i+1]}" == "=" ]]; then echo "\${COMP_WORDS[i+2]}"; else echo "\${COMP_WORDS[i+1]}"; fi
+      return
+    fi
+  done
+}
 _driftless() {
   local cur prev cmd
   cur="\${COMP_WORDS[COMP_CWORD]}"
@@ -92,6 +117,8 @@ const zshAction = (c: Completion): string => {
       return '_files';
     case 'words':
       return `(${c.words.map(safe).join(' ')})`;
+    case 'target':
+      return '_driftless_targets';
     case 'none':
       return ' ';
   }
@@ -99,7 +126,7 @@ const zshAction = (c: Completion): string => {
 
 const zshFlag = (name: string, f: FlagSpec): string => {
   const spec = `${f.multiple ? '*' : ''}--${safe(name)}${f.type === 'string' ? '=' : ''}[${zshText(f.description)}]`;
-  return f.type === 'string' ? `'${spec}:${zshText(f.value ?? 'VALUE')}:${zshAction(completionOf(f.value, f.choices))}'` : `'${spec}'`;
+  return f.type === 'string' ? `'${spec}:${zshText(f.value ?? 'VALUE')}:${zshAction(completionOf(f.value, f.choices, f.complete))}'` : `'${spec}'`;
 };
 
 const zshCommand = (spec: CommandSpec, commands: readonly CommandSpec[]): string => {
@@ -116,6 +143,17 @@ const zshScript = (commands: readonly CommandSpec[]): string => `#compdef driftl
 # zsh completion for driftless, written by \`driftless completion zsh\` from the commands' declarations.
 # Load it with:   source <(driftless completion zsh)
 # or install it:  driftless completion zsh > "\${fpath[1]}/_driftless"
+_driftless_targets() {
+  local i repo
+  for (( i = 1; i < $#words; i++ )); do
+    [[ $words[i] == --repo ]] && repo=$words[i+1]
+    [[ $words[i] == --repo=* ]] && repo=\${words[i]#--repo=}
+  done
+  [[ -n $repo ]] || return 1
+  local -a targets
+  targets=(\${(f)"$(driftless ${COMPLETE_HOOK} targets \${(Q)repo} 2>/dev/null)"})
+  _describe -t targets 'target' targets
+}
 _driftless() {
   local -a commands
   commands=(
@@ -144,5 +182,7 @@ fi
 `;
 
 /** The completion script for a shell, derived from the commands' flag declarations. */
-export const completionScript = (shell: Shell, commands: readonly CommandSpec[]): string =>
-  shell === 'bash' ? bashScript(commands) : zshScript(commands);
+export const completionScript = (shell: Shell, all: readonly CommandSpec[]): string => {
+  const commands = all.filter((c) => !c.hidden);
+  return shell === 'bash' ? bashScript(commands) : zshScript(commands);
+};

@@ -72,8 +72,9 @@ export const commandHelp = (spec: CommandSpec, given: Io): string => {
 };
 
 /** `driftless --help`: every command with its summary, and the top-level flags. */
-export const rootHelp = (commands: readonly CommandSpec[], given: Io): string => {
+export const rootHelp = (all: readonly CommandSpec[], given: Io): string => {
   const io = coloured(given);
+  const commands = all.filter((c) => !c.hidden);
   const heading = (s: string) => paint(io, 'bold', s);
   return `${[
     'driftless: a GitOps reconciler for Kubernetes manifests, Kustomize overlays, Helm charts and CloudFormation stacks',
@@ -87,4 +88,4 @@ export const rootHelp = (commands: readonly CommandSpec[], given: Io): string =>
 
 /** The usage a bad root command line gets on stderr. */
 export const rootUsage = (commands: readonly CommandSpec[]): string =>
-  `usage: driftless COMMAND [flags]\ncommands: ${commands.map((c) => c.name).join(', ')}\nRun "driftless --help" for more.`;
+  `usage: driftless COMMAND [flags]\ncommands: ${commands.filter((c) => !c.hidden).map((c) => c.name).join(', ')}\nRun "driftless --help" for more.`;

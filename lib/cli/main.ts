@@ -1,6 +1,6 @@
 import { ReconcilerError } from '../core/errors.js';
 import { didYouMean, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args.js';
-import { COMPLETION_COMMAND, completionCommand } from './commands/completion.js';
+import { COMPLETE_HOOK_COMMAND, COMPLETION_COMMAND, completeValues, completionCommand } from './commands/completion.js';
 import { DIFF_COMMAND, diffCommand } from './commands/diff.js';
 import { DRIFT_COMMAND, driftCommand } from './commands/drift.js';
 import { HELP_COMMAND, helpCommand } from './commands/help.js';
@@ -36,11 +36,13 @@ export const COMMANDS: readonly Command[] = [
   { spec: SUSPEND_COMMAND, run: suspendCommand(true) },
   { spec: RESUME_COMMAND, run: suspendCommand(false) },
   { spec: TRIGGER_COMMAND, run: triggerCommand },
-  { spec: HELP_COMMAND, run: helpCommand(() => SPECS) },
-  { spec: COMPLETION_COMMAND, run: completionCommand(() => SPECS) },
+  { spec: HELP_COMMAND, run: helpCommand(() => COMMANDS.map((c) => c.spec)) },
+  { spec: COMPLETION_COMMAND, run: completionCommand(() => COMMANDS.map((c) => c.spec)) },
+  { spec: COMPLETE_HOOK_COMMAND, run: completeValues },
 ];
 
-const SPECS = COMMANDS.map((c) => c.spec);
+/** The commands a person is shown (help, completion, suggestions). */
+const SPECS = COMMANDS.map((c) => c.spec).filter((s) => !s.hidden);
 
 /** One line naming what does not fit, then the command's usage (no stack trace). */
 const usageError = (spec: CommandSpec, err: UsageError): string =>

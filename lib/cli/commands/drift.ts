@@ -13,7 +13,7 @@ export const DRIFT_COMMAND = defineCommand({
   details: ['With DRIFTLESS_TABLE set, objects recorded in the ledger but gone from the render count too.'],
   flags: {
     repo: CHECKOUT_FLAGS.repo,
-    target: { type: 'string', value: 'NAME', description: 'the target of driftless.yaml (default: every Kubernetes target)' },
+    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml (default: every Kubernetes target)' },
     ...CLUSTER_FLAGS,
     ...JSON_FLAG,
   },

@@ -19,7 +19,7 @@ export const helpCommand = (commands: () => readonly CommandSpec[]) => async (ar
     return 0;
   }
   const spec = commands().find((c) => c.name === name);
-  const names = commands().map((c) => c.name);
+  const names = commands().filter((c) => !c.hidden).map((c) => c.name);
   if (!spec) throw new UsageError(`unknown command "${name}"${didYouMean(name, names) || ` (commands: ${names.join(', ')})`}`);
   io.stdout(commandHelp(spec, io));
   return 0;

@@ -15,7 +15,7 @@ export const RENDER_COMMAND = defineCommand({
   positionals: [{ name: 'DIR', description: 'a directory of manifests, a kustomization or a Helm chart' }],
   flags: {
     repo: { type: 'string', value: 'DIR', description: 'the checkout: a directory with a driftless.yaml (with --target)' },
-    target: { type: 'string', value: 'NAME', description: 'the target of driftless.yaml to render (with --repo)' },
+    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml to render (with --repo)' },
     registry: CLUSTER_FLAGS.registry,
     repository: CLUSTER_FLAGS.repository,
     ...JSON_FLAG,

@@ -9,7 +9,7 @@ const FILES = readdirSync(join(CLI, 'commands')).filter((f) => f.endsWith('.ts')
 const specOf = (name: string) => COMMANDS.find((c) => c.spec.name === name)!.spec;
 
 /** The commands a file declares (`defineCommand({ name: '…'`). */
-const declaredIn = (text: string): string[] => [...text.matchAll(/defineCommand\(\{\s*name: '([a-z-]+)'/g)].map((m) => m[1]!);
+const declaredIn = (text: string): string[] => [...text.matchAll(/defineCommand\(\{\s*name: '([a-z_-]+)'/g)].map((m) => m[1]!);
 
 /** The flags a piece of code reads from parsed values: `values.x`, `values['x']`, `(values as T).x`, `const { x } = values`. */
 const flagsRead = (text: string): Set<string> => {

@@ -65,7 +65,7 @@ describe('driftless --help', () => {
     for (const argv of [['--help'], ['-h'], ['help']]) {
       const { code, stdout } = await run(argv);
       expect(code).toBe(0);
-      for (const { spec } of COMMANDS) expect(stdout).toMatch(new RegExp(`\\n  ${spec.name} +${spec.summary.replace(/[().*+?[\]]/g, '\\$&')}\\n`));
+      for (const { spec } of COMMANDS.filter((c) => !c.spec.hidden)) expect(stdout).toMatch(new RegExp(`\\n  ${spec.name} +${spec.summary.replace(/[().*+?[\]]/g, '\\$&')}\\n`));
       expect(stdout).toContain('--version');
     }
   });
@@ -152,7 +152,7 @@ describe('driftless usage errors', () => {
       expect(code).toBe(2);
       expect(stdout).toBe('');
       expect(stderr.split('\n')[0]).toBe(first);
-      expect(stderr).toContain(`commands: ${NAMES.join(', ')}`);
+      expect(stderr).toContain(`commands: ${COMMANDS.filter((c) => !c.spec.hidden).map((c) => c.spec.name).join(', ')}`);
     }
   });
 
