@@ -10,7 +10,7 @@ import { RENDER_COMMAND, renderCommand } from './commands/render.js';
 import { SERVE_COMMAND, serveCommand } from './commands/serve.js';
 import { STATUS_COMMAND, statusCommand } from './commands/status.js';
 import { SYNC_COMMAND, syncCommand } from './commands/sync.js';
-import { commandHelp, rootHelp, rootUsage, usageOf } from './help.js';
+import { commandHelp, rootUsage, usageOf } from './help.js';
 import { processIo, type Io } from './output.js';
 import { checkoutDir, checkoutRedactor, redactingIo } from './redacting-io.js';
 import { packageVersion } from './version.js';
@@ -56,10 +56,8 @@ export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promi
     full.stderr(`driftless: no command given\n${rootUsage(SPECS)}\n`);
     return EXIT.error;
   }
-  if (name === '--help' || name === '-h') {
-    full.stdout(rootHelp(SPECS, full));
-    return EXIT.ok;
-  }
+  // `driftless --help sync` means `driftless help sync`.
+  if (name === '--help' || name === '-h') return main(['help', ...rest], io);
   if (name === '--version') {
     full.stdout(`${packageVersion()}\n`);
     return EXIT.ok;
@@ -70,7 +68,7 @@ export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promi
     full.stderr(`driftless: unknown ${name.startsWith('-') ? 'flag' : 'command'} "${name}"${didYouMean(name, candidates)}\n${rootUsage(SPECS)}\n`);
     return EXIT.error;
   }
-  const { spec, run } = command;
+  const { spec } = command;
   if (wantsHelp(spec, rest)) {
     full.stdout(commandHelp(spec, full));
     return EXIT.ok;
@@ -88,7 +86,7 @@ export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promi
   const checkout = (parsed.values as { repo?: string }).repo ?? (name === 'render' ? parsed.positionals[0] : undefined);
   const redacted = redactingIo(full, name, await checkoutRedactor(checkoutDir(checkout, full.cwd)));
   try {
-    return await run(rest, redacted);
+    return await command.run(rest, redacted);
   } catch (err) {
     if (err instanceof UsageError) {
       redacted.stderr(usageError(spec, err));

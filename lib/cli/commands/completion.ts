@@ -7,6 +7,7 @@ import { defineCommand, parseCommand, USAGE_EXIT, type CommandSpec } from '../ar
 import { completionScript, SHELLS, type Shell } from '../completion.js';
 import type { Io } from '../output.js';
 
+/** `driftless completion`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const COMPLETION_COMMAND = defineCommand({
   name: 'completion',
   summary: 'print a shell completion script for driftless (bash or zsh)',
@@ -23,6 +24,7 @@ export const completionCommand = (commands: () => readonly CommandSpec[]) => asy
   return 0;
 };
 
+/** `driftless __complete`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const COMPLETE_HOOK_COMMAND = defineCommand({
   name: '__complete',
   summary: 'print the values a completion script offers that only a checkout knows',

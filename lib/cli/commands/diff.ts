@@ -9,6 +9,7 @@ import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { diffStack } from './stack.js';
 import { paint, progress, type Io, toJson } from '../output.js';
 
+/** `driftless diff`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const DIFF_COMMAND = defineCommand({
   name: 'diff',
   summary: 'the server-side dry-run diff of a target: a unified diff per object, prunes included',

@@ -7,6 +7,7 @@ import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, openLocalKubernetesTarget } from '../local-target.js';
 import { paint, type Io, toJson } from '../output.js';
 
+/** `driftless drift`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const DRIFT_COMMAND = defineCommand({
   name: 'drift',
   summary: 'desired (the render of the checkout) against live, for one target or every Kubernetes target',

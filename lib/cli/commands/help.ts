@@ -2,6 +2,7 @@ import { defineCommand, didYouMean, parseCommand, UsageError, USAGE_EXIT, type C
 import { commandHelp, rootHelp } from '../help.js';
 import type { Io } from '../output.js';
 
+/** `driftless help`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const HELP_COMMAND = defineCommand({
   name: 'help',
   summary: 'print the help of driftless, or of one command',

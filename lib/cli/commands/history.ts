@@ -5,6 +5,7 @@ import { ledgerFromEnv } from '../ledger-env.js';
 import { duration, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
+/** `driftless history`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const HISTORY_COMMAND = defineCommand({
   name: 'history',
   summary: 'syncs recorded in the ledger, newest first, one line each',

@@ -13,6 +13,7 @@ const LEDGER_TARGET_FLAGS = {
   target: { type: 'string', value: 'NAME', required: true, description: 'the target of that repository' },
 } as const;
 
+/** `driftless suspend`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const SUSPEND_COMMAND = defineCommand({
   name: 'suspend',
   summary: 'stop syncing a target without a commit: no apply, no prune, no self-heal (recorded in the ledger)',
@@ -22,6 +23,7 @@ export const SUSPEND_COMMAND = defineCommand({
   exitCodes: [[0, 'the target is suspended'], [2, 'error: a bad command line, or the target is not in the ledger']],
 });
 
+/** `driftless resume`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const RESUME_COMMAND = defineCommand({
   name: 'resume',
   summary: 'restart syncing a suspended target (recorded in the ledger)',
@@ -30,6 +32,7 @@ export const RESUME_COMMAND = defineCommand({
   exitCodes: [[0, 'the target is resumed'], [2, 'error: a bad command line, or the target is not in the ledger']],
 });
 
+/** `driftless trigger`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const TRIGGER_COMMAND = defineCommand({
   name: 'trigger',
   summary: "sync now through the reconcile function: the deployed one, or a local driftless serve's",

@@ -7,6 +7,7 @@ import { loadFromFlags, renderLocalTarget } from '../local-target.js';
 import { toJson, type Io } from '../output.js';
 import { ENV } from '../../core/env-names.js';
 
+/** `driftless render`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const RENDER_COMMAND = defineCommand({
   name: 'render',
   summary: 'print what a directory (manifests, a kustomization, a Helm chart) or a target renders to',

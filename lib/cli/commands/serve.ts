@@ -4,6 +4,7 @@ import { defineCommand, parseCommand, UsageError } from '../args.js';
 import { ENV } from '../../core/env-names.js';
 import { paint, type Io } from '../output.js';
 
+/** `driftless serve`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const SERVE_COMMAND = defineCommand({
   name: 'serve',
   summary: 'run the pipeline on this machine: webhook, reconcile, the sweeper and DynamoDB Local',

@@ -3,6 +3,7 @@ import { ledgerFromEnv } from '../ledger-env.js';
 import { paint, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
+/** `driftless status`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const STATUS_COMMAND = defineCommand({
   name: 'status',
   summary: 'one line per target from the ledger: last commit, result, when, suspended, drift',

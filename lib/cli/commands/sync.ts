@@ -9,6 +9,7 @@ import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { syncStack } from './stack.js';
 import { duration, formatEntries, paint, progress, type Io, toJson } from '../output.js';
 
+/** `driftless sync`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const SYNC_COMMAND = defineCommand({
   name: 'sync',
   summary: 'apply, prune and wait for one target of a local checkout, and print the change set',

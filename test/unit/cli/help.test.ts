@@ -55,10 +55,11 @@ describe('driftless --help', () => {
     for (const [c, meaning] of spec.exitCodes) expect(stdout).toMatch(new RegExp(`\\n  ${c}  ${meaning.replace(/[().*+?[\]]/g, '\\$&')}\\n`));
   });
 
-  it.each(NAMES)('%s -h and driftless help %s print the same help', async (name) => {
+  it.each(NAMES)('%s -h, driftless help %s and driftless --help %s print the same help', async (name) => {
     const long = await run([name, '--help']);
     expect(await run([name, '-h'])).toEqual(long);
     expect(await run(['help', name])).toEqual(long);
+    expect(await run(['--help', name])).toEqual(long);
   });
 
   it('lists every command with its summary at the top level, exit 0', async () => {
