@@ -1,73 +1,99 @@
 import { ReconcilerError } from '../core/errors.js';
-import { UsageError } from './args.js';
-import { diffCommand } from './commands/diff.js';
-import { driftCommand } from './commands/drift.js';
-import { historyCommand } from './commands/history.js';
-import { suspendCommand, triggerCommand } from './commands/operator.js';
-import { renderCommand } from './commands/render.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
-import { syncCommand } from './commands/sync.js';
+import { didYouMean, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args.js';
+import { COMPLETE_HOOK_COMMAND, COMPLETION_COMMAND, completeValues, completionCommand } from './commands/completion.js';
+import { DIFF_COMMAND, diffCommand } from './commands/diff.js';
+import { DRIFT_COMMAND, driftCommand } from './commands/drift.js';
+import { HELP_COMMAND, helpCommand } from './commands/help.js';
+import { HISTORY_COMMAND, historyCommand } from './commands/history.js';
+import { RESUME_COMMAND, SUSPEND_COMMAND, suspendCommand, TRIGGER_COMMAND, triggerCommand } from './commands/operator.js';
+import { RENDER_COMMAND, renderCommand } from './commands/render.js';
+import { SERVE_COMMAND, serveCommand } from './commands/serve.js';
+import { STATUS_COMMAND, statusCommand } from './commands/status.js';
+import { SYNC_COMMAND, syncCommand } from './commands/sync.js';
+import { commandHelp, rootUsage, usageOf } from './help.js';
 import { processIo, type Io } from './output.js';
-import { checkoutOf, checkoutRedactor, redactingIo } from './redacting-io.js';
+import { checkoutDir, checkoutRedactor, redactingIo } from './redacting-io.js';
+import { packageVersion } from './version.js';
 
 /** Exit codes shared by every command (DESIGN.md): 0 ok / no changes, 1 changes / drift / failed sync, 2 error. */
 export const EXIT = { ok: 0, changes: 1, error: 2 } as const;
 
-const USAGE = `usage: driftless <command> [options]
+/** A command: its declaration (flags, help, completion) and what runs it. */
+export interface Command {
+  readonly spec: CommandSpec;
+  readonly run: (args: readonly string[], io: Io) => Promise<number>;
+}
 
-commands:
-  serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--in-memory]
-                                               run the pipeline here: webhook, reconcile, DynamoDB Local
-                                               (ledger in .driftless/ledger; no registry or clones: a demo)
-  render DIR [--json]                          print what DIR renders to (Kustomize, plain manifests or a file)
-  diff --repo DIR --target NAME [--json]       server-side dry-run diff of a target (exit 1 when it would change)
-  sync --repo DIR --target NAME [--dry-run] [--json]
-                                               apply, prune and wait; print the change set
-  drift --repo DIR [--target NAME] [--json]    desired against live for a target, or all of them (exit 1 on drift)
-  history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]
-                                               syncs recorded in the ledger, newest first
-  status [--repo OWNER/NAME] [--json]          one line per target: last commit, result, suspended, drift
-  suspend|resume --repo OWNER/NAME --target NAME
-                                               stop or restart syncing a target (recorded in the ledger)
-  trigger --repo OWNER/NAME [--target NAME]    sync now through the reconcile function (deployed, or serve's)
-cluster flags (diff, sync): --kubeconfig FILE --context CTX --registry FILE --repository OWNER/NAME
-ledger (history, status; sync when set): DRIFTLESS_TABLE, AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT)
-`;
+/** Every command, in the order `driftless --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  { spec: SERVE_COMMAND, run: (args, io) => serveCommand(args, io) },
+  { spec: RENDER_COMMAND, run: renderCommand },
+  { spec: DIFF_COMMAND, run: diffCommand },
+  { spec: SYNC_COMMAND, run: syncCommand },
+  { spec: DRIFT_COMMAND, run: driftCommand },
+  { spec: HISTORY_COMMAND, run: historyCommand },
+  { spec: STATUS_COMMAND, run: statusCommand },
+  { spec: SUSPEND_COMMAND, run: suspendCommand(true) },
+  { spec: RESUME_COMMAND, run: suspendCommand(false) },
+  { spec: TRIGGER_COMMAND, run: triggerCommand },
+  { spec: HELP_COMMAND, run: helpCommand(() => COMMANDS.map((c) => c.spec)) },
+  { spec: COMPLETION_COMMAND, run: completionCommand(() => COMMANDS.map((c) => c.spec)) },
+  { spec: COMPLETE_HOOK_COMMAND, run: completeValues },
+];
 
-const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = {
-  render: renderCommand,
-  diff: diffCommand,
-  sync: syncCommand,
-  drift: driftCommand,
-  history: historyCommand,
-  status: statusCommand,
-  suspend: suspendCommand(true),
-  resume: suspendCommand(false),
-  trigger: triggerCommand,
-  serve: (args, io) => serveCommand(args, io),
-};
+/** The commands a person is shown (help, completion, suggestions). */
+const SPECS = COMMANDS.map((c) => c.spec).filter((s) => !s.hidden);
+
+/** One line naming what does not fit, then the command's usage (no stack trace). */
+const usageError = (spec: CommandSpec, err: UsageError): string =>
+  `driftless ${spec.name}: ${err.message}\n${usageOf(spec)}\nRun "driftless ${spec.name} --help" for the flags.\n`;
 
 /** Runs the `driftless` command line and returns its exit code. */
 export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promise<number> => {
   const full: Io = { ...processIo(), ...io };
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    full.stdout(USAGE);
-    return command === undefined ? EXIT.error : EXIT.ok;
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    full.stderr(`driftless: no command given\n${rootUsage(SPECS)}\n`);
+    return EXIT.error;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    full.stderr(`driftless: unknown command "${command}"\n${USAGE}`);
+  // `driftless --help sync` means `driftless help sync`.
+  if (name === '--help' || name === '-h') return main(['help', ...rest], io);
+  if (name === '--version') {
+    full.stdout(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) {
+    const candidates = name.startsWith('-') ? ['--help', '--version'] : SPECS.map((c) => c.name);
+    full.stderr(`driftless: unknown ${name.startsWith('-') ? 'flag' : 'command'} "${name}"${didYouMean(name, candidates)}\n${rootUsage(SPECS)}\n`);
+    return EXIT.error;
+  }
+  const { spec } = command;
+  if (wantsHelp(spec, rest)) {
+    full.stdout(commandHelp(spec, full));
+    return EXIT.ok;
+  }
+  // A command line that does not fit gets one line and the usage, before anything is read or run.
+  let parsed;
+  try {
+    parsed = parseCommand(spec, rest);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    full.stderr(usageError(spec, err));
     return EXIT.error;
   }
   // Secret values of the checkout never reach the terminal (README.md, "Redaction").
-  const redacted = redactingIo(full, command, await checkoutRedactor(checkoutOf(command, rest, full.cwd)));
+  const checkout = (parsed.values as { repo?: string }).repo ?? (name === 'render' ? parsed.positionals[0] : undefined);
+  const redacted = redactingIo(full, name, await checkoutRedactor(checkoutDir(checkout, full.cwd)));
   try {
-    return await run(rest, redacted);
+    return await command.run(rest, redacted);
   } catch (err) {
-    const known = err instanceof ReconcilerError || err instanceof UsageError;
-    redacted.stderr(`driftless ${command}: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+    if (err instanceof UsageError) {
+      redacted.stderr(usageError(spec, err));
+      return EXIT.error;
+    }
+    const known = err instanceof ReconcilerError;
+    redacted.stderr(`driftless ${name}: ${known ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
     return EXIT.error;
   }
 };

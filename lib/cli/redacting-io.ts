@@ -5,14 +5,8 @@ import { LocalFileTree } from '../render/file-tree.js';
 import { secretSourceValues } from '../render/secret-sources.js';
 import type { Io } from './output.js';
 
-/** The checkout a command reads: `--repo DIR` (or `--repo=DIR`), or `render DIR`'s positional. */
-export const checkoutOf = (command: string, args: readonly string[], cwd: string): string | undefined => {
-  let dir: string | undefined;
-  args.forEach((a, i) => {
-    if (a === '--repo') dir = args[i + 1];
-    else if (a.startsWith('--repo=')) dir = a.slice('--repo='.length);
-  });
-  if (dir === undefined && command === 'render') dir = args.find((a) => !a.startsWith('-'));
+/** The checkout a command reads (its `--repo DIR`, or `render DIR`'s positional), when it is a directory. */
+export const checkoutDir = (dir: string | undefined, cwd: string): string | undefined => {
   if (dir === undefined) return undefined;
   const abs = resolve(cwd, dir);
   return existsSync(abs) && statSync(abs).isDirectory() ? abs : undefined;

@@ -3,13 +3,21 @@ import { stringify } from 'yaml';
 import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.js';
 import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
-import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, parseCommand } from '../args.js';
 import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { diffStack } from './stack.js';
 import { paint, progress, type Io, toJson } from '../output.js';
 
-const USAGE = 'usage: driftless diff --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
+/** `driftless diff`, declared once: its flags are parsed, explained by --help and completed from here. */
+export const DIFF_COMMAND = defineCommand({
+  name: 'diff',
+  summary: 'the server-side dry-run diff of a target: a unified diff per object, prunes included',
+  details: ['A stack target prints its change set (created, described and deleted again) as a table.'],
+  flags: { ...CHECKOUT_FLAGS, ...CLUSTER_FLAGS, ...JSON_FLAG },
+  env: CLUSTER_ENV,
+  exitCodes: [[0, 'no changes'], [1, 'changes'], [2, 'error: a bad command line, an object the dry run refused, or no cluster']],
+});
 
 const yamlOf = (obj: Record<string, unknown> | undefined): string =>
   obj ? stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }) : '';
@@ -19,12 +27,11 @@ const yamlOf = (obj: Record<string, unknown> | undefined): string =>
  * Exit 0: no changes; 1: changes; 2: errors (as `kubectl diff`).
  */
 export const diffCommand = async (args: readonly string[], io: Io): Promise<number> => {
-  const { values } = parseFlags(args, CLUSTER_FLAGS, USAGE);
-  const flags = { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) };
-  const chosen = loadFromFlags(flags, io);
+  const { values } = parseCommand(DIFF_COMMAND, args);
+  const chosen = loadFromFlags(values, io);
   // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
   if (chosen.target.type === 'cloudformation') return diffStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
-  const { local, rendered, client, target } = await openLocalKubernetesTarget(flags, io, chosen);
+  const { local, rendered, client, target } = await openLocalKubernetesTarget(values, io, chosen);
   try {
     const labelled = await target.labelledObjects();
     const bar = progress(io);

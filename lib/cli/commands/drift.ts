@@ -2,12 +2,25 @@ import type { DriftReport } from '../../drift/detect-drift.js';
 import { driftReport } from '../../drift/detect-drift.js';
 import { ENV } from '../../core/env-names.js';
 import { formatRef } from '../../core/object-ref.js';
-import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, openLocalKubernetesTarget } from '../local-target.js';
 import { paint, type Io, toJson } from '../output.js';
 
-const USAGE = 'usage: driftless drift --repo DIR [--target NAME] [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--json]';
+/** `driftless drift`, declared once: its flags are parsed, explained by --help and completed from here. */
+export const DRIFT_COMMAND = defineCommand({
+  name: 'drift',
+  summary: 'desired (the render of the checkout) against live, for one target or every Kubernetes target',
+  details: ['With DRIFTLESS_TABLE set, objects recorded in the ledger but gone from the render count too.'],
+  flags: {
+    repo: CHECKOUT_FLAGS.repo,
+    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml (default: every Kubernetes target)' },
+    ...CLUSTER_FLAGS,
+    ...JSON_FLAG,
+  },
+  env: [...CLUSTER_ENV, ...LEDGER_ENV],
+  exitCodes: [[0, 'no drift'], [1, 'drift'], [2, 'error: a bad command line, or an object that could not be checked']],
+});
 
 const show = (v: unknown): string => {
   const s = typeof v === 'string' ? v : v === undefined ? '(unset)' : JSON.stringify(v);
@@ -19,8 +32,8 @@ const show = (v: unknown): string => {
  * Exit 0: no drift; 1: drift; 2: errors.
  */
 export const driftCommand = async (args: readonly string[], io: Io): Promise<number> => {
-  const { values } = parseFlags(args, { ...CLUSTER_FLAGS, target: { type: 'string' } }, USAGE);
-  const repo = required(values.repo, 'repo', USAGE);
+  const { values } = parseCommand(DRIFT_COMMAND, args);
+  const repo = values.repo;
   const registryFile = values.registry ?? io.env[ENV.registry];
   const base = { repo, cwd: io.cwd, ...(registryFile ? { registryFile } : {}), ...(values.repository ? { repository: values.repository } : {}) };
   const first = loadLocalConfig(base).config;

@@ -1,18 +1,30 @@
 import type { SyncRecord } from '../../ledger/ledger.js';
 import { formatCountMap } from '../../core/change-set.js';
-import { parseFlags, UsageError } from '../args.js';
+import { defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand, USAGE_EXIT, UsageError } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { duration, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
-const USAGE = 'usage: driftless history [--repo OWNER/NAME] [--target NAME] [--limit N] [--json]';
+/** `driftless history`, declared once: its flags are parsed, explained by --help and completed from here. */
+export const HISTORY_COMMAND = defineCommand({
+  name: 'history',
+  summary: 'syncs recorded in the ledger, newest first, one line each',
+  flags: {
+    repo: { type: 'string', value: 'OWNER/NAME', description: 'only the syncs of this repository' },
+    target: { type: 'string', value: 'NAME', description: 'only the syncs of this target of --repo' },
+    limit: { type: 'string', value: 'N', default: '20', description: 'how many syncs to show' },
+    ...JSON_FLAG,
+  },
+  env: LEDGER_ENV,
+  exitCodes: [[0, 'the history was printed'], USAGE_EXIT],
+});
 
 /** `driftless history`: syncs newest first, one line each. */
 export const historyCommand = async (args: readonly string[], io: Io): Promise<number> => {
-  const { values } = parseFlags(args, { repo: { type: 'string' }, target: { type: 'string' }, limit: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } }, USAGE);
+  const { values } = parseCommand(HISTORY_COMMAND, args);
   const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number\n${USAGE}`);
-  if (values.target && !values.repo) throw new UsageError(`--target needs --repo OWNER/NAME\n${USAGE}`);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+  if (values.target && !values.repo) throw new UsageError('--target needs --repo OWNER/NAME');
   const { ledger, close } = await ledgerFromEnv(io.env, io.cwd);
   try {
     let records: SyncRecord[] = [];

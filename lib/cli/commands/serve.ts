@@ -1,9 +1,35 @@
 import { parseDuration } from '../../config/duration.js';
 import { serve } from '../../local/serve.js';
-import { parseFlags, UsageError } from '../args.js';
+import { defineCommand, parseCommand, UsageError } from '../args.js';
+import { ENV } from '../../core/env-names.js';
 import { paint, type Io } from '../output.js';
 
-const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone OWNER/NAME=DIR]… [--poll 10s] [--drift-interval 5m] [--in-memory]';
+/** `driftless serve`, declared once: its flags are parsed, explained by --help and completed from here. */
+export const SERVE_COMMAND = defineCommand({
+  name: 'serve',
+  summary: 'run the pipeline on this machine: webhook, reconcile, the sweeper and DynamoDB Local',
+  details: [
+    'The ledger is kept in .driftless/ledger. Without --registry or --clone it runs the demo: the example',
+    'repository and a sandbox cluster. The environment may also be set in ./.env. Ctrl-C, SIGTERM or SIGHUP',
+    'stop it; a second Ctrl-C exits at once.',
+  ],
+  flags: {
+    port: { type: 'string', value: 'PORT', default: '8787', description: 'port of the webhook endpoint' },
+    registry: { type: 'string', value: 'FILE', description: 'registry file: repositories, clusters, grants' },
+    clone: { type: 'string', value: 'OWNER/NAME=DIR', multiple: true, description: 'read OWNER/NAME from the local clone DIR instead of GitHub' },
+    poll: { type: 'string', value: 'DURATION', default: '10s', description: 'how often the clones are checked for new commits' },
+    'drift-interval': { type: 'string', value: 'DURATION', default: '5m', description: 'how often every target is checked for drift' },
+    'in-memory': { type: 'boolean', description: 'keep the ledger in memory, not in .driftless/ledger' },
+  },
+  env: [
+    [ENV.registry, 'registry file, when --registry is not given'],
+    [ENV.webhookSecret, 'the webhook secret GitHub signs deliveries with'],
+    [ENV.githubToken, 'GitHub token, for repositories that are not cloned locally'],
+    [ENV.slackWebhookUrl, 'Slack incoming webhook for drift and failure reports'],
+    [ENV.dynamoDbEndpoint, 'use this DynamoDB instead of starting DynamoDB Local'],
+  ],
+  exitCodes: [[0, 'stopped by a signal (Ctrl-C)'], [2, 'error: a bad command line, or serve could not start']],
+});
 
 /**
  * `driftless serve`: the main job on this machine — webhook, reconcile and the local sweeper, with DynamoDB
@@ -12,23 +38,19 @@ const USAGE = 'usage: driftless serve [--port 8787] [--registry FILE] [--clone O
  * SIGINT, SIGTERM or SIGHUP stop it (running syncs are cancelled and recorded); a second SIGINT exits at once.
  */
 export const serveCommand = async (args: readonly string[], io: Io, until: Promise<unknown> = signalled()): Promise<number> => {
-  const { values } = parseFlags(
-    args,
-    { port: { type: 'string', default: '8787' }, registry: { type: 'string' }, clone: { type: 'string', multiple: true }, poll: { type: 'string', default: '10s' }, 'drift-interval': { type: 'string', default: '5m' }, 'in-memory': { type: 'boolean' } },
-    USAGE,
-  );
+  const { values } = parseCommand(SERVE_COMMAND, args);
   const clones: Record<string, string> = {};
   for (const c of values.clone ?? []) {
     const m = c.match(/^([^/=\s]+\/[^/=\s]+)=(.+)$/);
-    if (!m) throw new UsageError(`--clone ${c}: expected OWNER/NAME=DIR\n${USAGE}`);
+    if (!m) throw new UsageError(`--clone ${c}: expected OWNER/NAME=DIR`);
     clones[m[1] as string] = m[2] as string;
   }
   const port = Number(values.port);
   const pollMs = parseDuration(values.poll ?? '10s');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number\n${USAGE}`);
-  if (pollMs === undefined) throw new UsageError(`--poll must be a duration such as 10s\n${USAGE}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port}: expected a port number`);
+  if (pollMs === undefined) throw new UsageError(`--poll ${values.poll}: expected a duration such as 10s`);
   const driftMs = parseDuration(values['drift-interval'] ?? '5m');
-  if (driftMs === undefined) throw new UsageError(`--drift-interval must be a duration such as 5m\n${USAGE}`);
+  if (driftMs === undefined) throw new UsageError(`--drift-interval ${values['drift-interval']}: expected a duration such as 5m`);
   const stamp = () => paint(io, 'dim', new Date().toISOString().slice(11, 19));
   const serving = await serve({
     port,

@@ -1,13 +1,23 @@
-import { parseFlags } from '../args.js';
+import { defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand, USAGE_EXIT } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { paint, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
 
-const USAGE = 'usage: driftless status [--repo OWNER/NAME] [--json]';
+/** `driftless status`, declared once: its flags are parsed, explained by --help and completed from here. */
+export const STATUS_COMMAND = defineCommand({
+  name: 'status',
+  summary: 'one line per target from the ledger: last commit, result, when, suspended, drift',
+  flags: {
+    repo: { type: 'string', value: 'OWNER/NAME', description: 'only the targets of this repository' },
+    ...JSON_FLAG,
+  },
+  env: LEDGER_ENV,
+  exitCodes: [[0, 'the status was printed'], USAGE_EXIT],
+});
 
 /** `driftless status`: one line per target: last commit, result, when, suspended, drift. */
 export const statusCommand = async (args: readonly string[], io: Io): Promise<number> => {
-  const { values } = parseFlags(args, { repo: { type: 'string' }, json: { type: 'boolean', default: false } }, USAGE);
+  const { values } = parseCommand(STATUS_COMMAND, args);
   const { ledger, close } = await ledgerFromEnv(io.env, io.cwd);
   try {
     const targets = await ledger.listTargets(values.repo ? { repository: values.repo } : {});

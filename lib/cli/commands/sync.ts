@@ -1,7 +1,7 @@
 import { formatCounts } from '../../core/change-set.js';
 import { refOf, type ObjectRef } from '../../core/object-ref.js';
 import { ENV } from '../../core/env-names.js';
-import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { syncWithLedger } from '../ledger-sync.js';
 import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
@@ -9,17 +9,28 @@ import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { syncStack } from './stack.js';
 import { duration, formatEntries, paint, progress, type Io, toJson } from '../output.js';
 
-const USAGE =
-  'usage: driftless sync --repo DIR --target NAME [--kubeconfig FILE] [--context CTX] [--registry FILE] [--repository OWNER/NAME] [--dry-run] [--json]';
+/** `driftless sync`, declared once: its flags are parsed, explained by --help and completed from here. */
+export const SYNC_COMMAND = defineCommand({
+  name: 'sync',
+  summary: 'apply, prune and wait for one target of a local checkout, and print the change set',
+  details: ['With DRIFTLESS_TABLE set the sync is recorded in the ledger. A stack target executes its change set.'],
+  flags: {
+    ...CHECKOUT_FLAGS,
+    ...CLUSTER_FLAGS,
+    'dry-run': { type: 'boolean', default: false, description: 'plan and print what would change; apply and prune nothing' },
+    ...JSON_FLAG,
+  },
+  env: [...CLUSTER_ENV, ...LEDGER_ENV],
+  exitCodes: [[0, 'the sync succeeded (or the target is suspended, or a dry run)'], [1, 'the sync failed'], [2, 'error before the sync started (command line, config, cluster, ledger)']],
+});
 
 /**
  * `driftless sync`: apply, prune and wait for one target of a local checkout, and print the change set.
  * Exit 0: the sync succeeded; 1: it failed; 2: an error before it started.
  */
 export const syncCommand = async (args: readonly string[], io: Io): Promise<number> => {
-  const { values } = parseFlags(args, { ...CLUSTER_FLAGS, 'dry-run': { type: 'boolean', default: false } }, USAGE);
-  const flags = { ...values, repo: required(values.repo, 'repo', USAGE), target: required(values.target, 'target', USAGE) };
-  const chosen = loadFromFlags(flags, io);
+  const { values } = parseCommand(SYNC_COMMAND, args);
+  const chosen = loadFromFlags(values, io);
   if (chosen.target.suspend) {
     io.stderr(`${chosen.id} is suspended (suspend: true in driftless.yaml): nothing applied\n`);
     if (values.json) io.stdout(toJson({ target: chosen.id, entries: [] }));
@@ -29,7 +40,7 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
   if (chosen.target.type === 'cloudformation') {
     return syncStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, { json: values.json ?? false, dryRun: values['dry-run'] ?? false }, io);
   }
-  const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(flags, io, chosen);
+  const { local, rendered, client, describe, target } = await openLocalKubernetesTarget(values, io, chosen);
   try {
     const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
     if (!values.json) {
