@@ -1,6 +1,6 @@
 import { CONFIG_FILE } from '../config/load-config.js';
 import type { CloudFormationTargetConfig, KubernetesTargetConfig, Registry } from '../config/schema.js';
-import type { CloudFormationAccess } from '../reconcile/reconcile-target.js';
+import type { CloudFormationAccess } from '../targets/cloudformation/access.js';
 import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
 import { durationMs } from '../config/schema.js';
 import { ReconcilerError } from '../core/errors.js';

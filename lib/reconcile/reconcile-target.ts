@@ -9,7 +9,7 @@ import { kubernetesGrant, noGrant, objectsOutsideGrant, repositoryGrant } from '
 import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
 import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
 import type { Lease, Ledger, StateUpdate, SyncRecord, TargetState } from '../ledger/ledger.js';
-import { LedgerConflictError } from '../ledger/dynamodb-ledger.js';
+import { LedgerConflictError } from '../ledger/ledger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { CLUSTER_SCOPED_KINDS } from '../render/cluster-scope.js';
 import type { FileTree } from '../render/file-tree.js';
@@ -20,19 +20,11 @@ import { holdLease, LEASE_TTL_MS, LeaseLostError, TIMED_OUT_REASON, type HeldLea
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { GrantRefusalError, KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
 import { parseParameters, parseTemplate } from '../targets/cloudformation/template.js';
 
-/** What reconcile needs to reach CloudFormation in one region. */
-export interface CloudFormationAccess {
-  readonly cfn: CloudFormationClient;
-  readonly s3?: S3Client;
-  /** The deployment's service role, used when the target names none. */
-  readonly roleArn?: string;
-  readonly artifactBucket?: string;
-}
+export type { CloudFormationAccess } from '../targets/cloudformation/access.js';
+import type { CloudFormationAccess } from '../targets/cloudformation/access.js';
 
 /** What to reconcile: one target of one repository, triggered by a commit (a trigger, not an order). */
 export interface ReconcileRequest {
