@@ -108,6 +108,11 @@ export interface Target<D extends DesiredState = DesiredState> {
   plan(desired: D, options?: TargetRunOptions): Promise<TargetPlan>;
   /** Makes the target match `desired` and prunes what is no longer desired; partial results on failure. */
   apply(desired: D, options?: TargetRunOptions): Promise<TargetApply>;
-  /** Live state against `desired` (a stack compares its live resources, so `desired` is its last applied template). */
-  detectDrift(desired: D, options?: TargetRunOptions): Promise<readonly ObjectDrift[]>;
+  /**
+   * Live state against `desired`. A stack compares its live resources with its own last applied template
+   * (DetectStackDrift), so it needs no `desired`; a cluster does.
+   */
+  detectDrift(desired: D | undefined, options?: TargetRunOptions): Promise<readonly ObjectDrift[]>;
+  /** Deletes what the target holds, when it may (a stack removed with `deleteOnRemove`); `absent` when there is nothing. */
+  remove?(): Promise<'deleted' | 'absent'>;
 }

@@ -5,9 +5,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CFN_GROUP, CloudFormationTarget, type CloudFormationTargetOptions } from './cloudformation-target.js';
 
-/** A stack target behind the `Target` port, plus the removal a stack can make (`deleteOnRemove`). */
+/** A stack target behind the `Target` port; `remove` deletes the stack when this target owns it (`deleteOnRemove`). */
 export interface StackTarget extends Target<CloudFormationDesiredState> {
-  /** Deletes the stack when this target owns it; `absent` when there is none. */
   remove(): Promise<'deleted' | 'absent'>;
 }
 

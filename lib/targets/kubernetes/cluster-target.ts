@@ -1,4 +1,5 @@
 import { ChangeAction, type ChangeSetEntry } from '../../core/change-set.js';
+import { ReconcilerError } from '../../core/errors.js';
 import { mergeSurvivors, type InventoryEntry } from '../../core/inventory.js';
 import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
 import type { ObjectDrift } from '../../core/drift.js';
@@ -75,6 +76,7 @@ export const createKubernetesTarget = (client: KubeClient, options: KubernetesTa
     },
 
     async detectDrift(desired, o = {}): Promise<readonly ObjectDrift[]> {
+      if (!desired) throw new ReconcilerError(`${options.id}: a drift check of a cluster needs the desired objects`);
       const signal = o.deadline?.signal;
       // A dry run with force: a field another manager took over shows as drift, not as a conflict.
       const checker = new KubernetesTarget(client, { ...options, force: true, wait: { enabled: false, timeoutMs: options.wait?.timeoutMs ?? 300_000 } });
