@@ -1,53 +1,82 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
-import { kubernetesGrant, noGrant, objectsOutsideGrant, registryCluster, repositoryGrant } from '../config/registry-check.js';
-import type { DriftlessConfig, KubernetesTargetConfig, Registry, TargetConfig } from '../config/schema.js';
-import { durationMs } from '../config/schema.js';
+import { objectsOutsideGrant, repositoryGrant } from '../config/registry-check.js';
+import type { DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
 import { ReconcilerError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
 import { targetId } from '../core/ownership.js';
 import { LocalFileTree } from '../render/file-tree.js';
 import { renderPath, type RenderOptions, type RenderResult } from '../render/render.js';
+import { clusterClients, type ClusterOpener } from '../targets/kubernetes/cluster-clients.js';
+import { openTarget, type TargetAccess } from '../targets/open-target.js';
+import type { TargetState } from '../ledger/ledger.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
-import { connectionFromEks, connectionFromKubeconfig, describeEksClusterWithSdk } from '../targets/kubernetes/cluster-access.js';
-import type { ClusterConnection } from '../targets/kubernetes/http-kube-client.js';
-import { KubernetesTarget, type KubernetesTargetOptions } from '../targets/kubernetes/kubernetes-target.js';
-import { HttpKubeClient } from '../targets/kubernetes/http-kube-client.js';
+import { NO_RECORDER, syncTarget, type SyncOutcome, type SyncRecorder } from '../reconcile/sync-target.js';
 
 /** A target of a local checkout, resolved for the CLI. */
 export interface LocalTarget {
   readonly repoDir: string;
-  /** `owner/name` of the repository (from --repository, the origin remote, or `local/<dir>`). */
+  /** `owner/name` of the repository (from --repository, the registry, the origin remote, or `local/<dir>`). */
   readonly repository: string;
+  /** Where `repository` came from; `directory` means nothing named it (refused for writes). */
+  readonly identity: IdentitySource;
   readonly id: string;
   readonly config: DriftlessConfig;
   readonly target: TargetConfig;
   readonly registry?: Registry;
 }
 
-/** The repository's `owner/name`: given, from the `origin` remote, or `local/<directory>`. */
-export const repositoryName = (dir: string, given?: string): string => {
-  if (given) return given;
+/** Where a checkout's identity came from. */
+export type IdentitySource = 'flag' | 'registry' | 'origin' | 'directory';
+
+/**
+ * The repository's `owner/name`: given (--repository), the registry's only repository (or its only one named
+ * like the directory), the `origin` remote, or else `local/<directory>`, which `requireIdentity` refuses for writes.
+ */
+export const repositoryIdentity = (dir: string, given?: string, registry?: Registry): { repository: string; identity: IdentitySource } => {
+  if (given) return { repository: given, identity: 'flag' };
+  const name = basename(resolve(dir));
+  if (registry) {
+    const listed = Object.keys(registry.repositories);
+    const named = listed.filter((r) => r.split('/')[1] === name);
+    const only = listed.length === 1 ? listed[0] : named.length === 1 ? named[0] : undefined;
+    if (only) return { repository: only, identity: 'registry' };
+  }
   try {
     const url = execFileSync('git', ['-C', dir, 'remote', 'get-url', 'origin'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const m = url.match(/[:/]([^/:]+)\/([^/]+?)(\.git)?$/);
-    if (m) return `${m[1]}/${m[2]}`;
+    if (m) return { repository: `${m[1]}/${m[2]}`, identity: 'origin' };
   } catch {
     // not a git checkout, or no origin
   }
-  return `local/${basename(resolve(dir))}`;
+  return { repository: `local/${name}`, identity: 'directory' };
+};
+
+/** The repository's `owner/name` (see `repositoryIdentity`). */
+export const repositoryName = (dir: string, given?: string, registry?: Registry): string => repositoryIdentity(dir, given, registry).repository;
+
+/**
+ * Refuses a write under an identity nothing named: objects labelled `local/<dir>` would fight the real
+ * repository's target over the same objects.
+ */
+export const requireIdentity = (t: Pick<LocalTarget, 'identity' | 'repoDir' | 'id'>): void => {
+  if (t.identity !== 'directory') return;
+  throw new ReconcilerError(
+    `${t.repoDir}: no repository identity (no --repository, no registry entry, no origin remote); pass --repository OWNER/NAME so ${t.id} does not write objects under an invented name`,
+  );
 };
 
 /** Reads DIR/driftless.yaml (checked against the registry when there is one) and picks a target. */
 export const loadLocalTarget = (opts: { repo: string; target: string; registryFile?: string; repository?: string; cwd: string }): LocalTarget => {
-  const { repoDir, repository, config, registry } = loadLocalConfig(opts);
+  const { repoDir, repository, identity, config, registry } = loadLocalConfig(opts);
   const target = config.targets.find((t) => t.name === opts.target);
   if (!target) {
     throw new ReconcilerError(`${CONFIG_FILE}: no target "${opts.target}" (targets: ${config.targets.map((t) => t.name).join(', ')})`);
   }
-  return { repoDir, repository, id: targetId(repository, target.name), config, target, ...(registry ? { registry } : {}) };
+  return { repoDir, repository, identity, id: targetId(repository, target.name), config, target, ...(registry ? { registry } : {}) };
 };
 
 /** Reads DIR/driftless.yaml, checked against the registry file when one is given. */
@@ -55,13 +84,13 @@ export const loadLocalConfig = (opts: { repo: string; registryFile?: string; rep
   const repoDir = resolve(opts.cwd, opts.repo);
   const file = join(repoDir, CONFIG_FILE);
   if (!existsSync(file)) throw new ReconcilerError(`${file}: no such file (is ${opts.repo} a checkout with a driftless.yaml?)`);
-  const repository = repositoryName(repoDir, opts.repository);
   const registry = opts.registryFile ? parseRegistry(readFileSync(resolve(opts.cwd, opts.registryFile), 'utf8'), opts.registryFile) : undefined;
+  const { repository, identity } = repositoryIdentity(repoDir, opts.repository, registry);
   const config = parseDriftlessConfig(readFileSync(file, 'utf8'), {
     file: CONFIG_FILE,
     ...(registry ? { registry, repository } : {}),
   });
-  return { repoDir, repository, config, ...(registry ? { registry } : {}) };
+  return { repoDir, repository, identity, config, ...(registry ? { registry } : {}) };
 };
 
 /** Renders the target's path; objects outside the registry grant are an error before anything is sent. */
@@ -73,62 +102,6 @@ export const renderLocalTarget = async (t: LocalTarget, options: Pick<RenderOpti
     if (violations.length) throw new ReconcilerError(`${t.target.path}: ${violations.join('; ')}`);
   }
   return result;
-};
-
-/** The kubeconfig context a registry cluster means: --context, the registry file's entry, or a context of that name. */
-export const localConnection = async (
-  t: LocalTarget & { target: KubernetesTargetConfig },
-  opts: { kubeconfig?: string; context?: string },
-): Promise<{ connection: ClusterConnection; describe: string }> => {
-  const entry = t.registry && registryCluster(t.registry, t.target.cluster);
-  if (!opts.context && entry && 'eks' in entry) {
-    const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-    return {
-      connection: await connectionFromEks(entry.eks, { describe: describeEksClusterWithSdk, credentials: defaultProvider() }),
-      describe: `EKS ${entry.eks.name} (${entry.eks.region})`,
-    };
-  }
-  if (!opts.context && entry && 'kubeconfigSecret' in entry) {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: entry.kubeconfigSecret }));
-    return {
-      connection: await connectionFromKubeconfig({ contents: out.SecretString ?? '', allowPlugins: true }),
-      describe: `kubeconfig from secret ${entry.kubeconfigSecret}`,
-    };
-  }
-  const fromRegistry = entry && 'context' in entry ? entry : undefined;
-  const context = opts.context ?? fromRegistry?.context ?? t.target.cluster;
-  const file = opts.kubeconfig ?? fromRegistry?.kubeconfig;
-  const connection = await connectionFromKubeconfig({ ...(file ? { file } : {}), context, allowPlugins: true }).catch((err: unknown) => {
-    if (!opts.context && !fromRegistry) {
-      throw new ReconcilerError(
-        `cluster "${t.target.cluster}": ${(err as Error).message}; pass --context, or map the cluster to a context in a registry file (--registry)`,
-        { cause: err },
-      );
-    }
-    throw err;
-  });
-  return { connection, describe: `context ${context}` };
-};
-
-/** The target's options for KubernetesTarget. */
-export const kubernetesOptions = (t: LocalTarget & { target: KubernetesTargetConfig }): KubernetesTargetOptions => ({
-  id: t.id,
-  ...(t.target.namespace ? { namespace: t.target.namespace } : {}),
-  force: t.target.apply.force,
-  concurrency: t.target.apply.concurrency,
-  prune: t.target.prune,
-  wait: { enabled: t.target.wait.enabled, timeoutMs: durationMs(t.target.wait.timeout) },
-  // With a registry file its grant is enforced; without one the kubeconfig's own RBAC is the limit.
-  ...(t.registry ? { grant: kubernetesGrant(t.registry, t.repository) ?? noGrant(t.repository) } : {}),
-});
-
-/** Narrows a target to Kubernetes, or explains why it is not. */
-export const asKubernetes = (t: LocalTarget): LocalTarget & { target: KubernetesTargetConfig } => {
-  if (t.target.type !== 'kubernetes') {
-    throw new ReconcilerError(`target "${t.target.name}" is a ${t.target.type} target; this command supports Kubernetes targets for now`);
-  }
-  return t as LocalTarget & { target: KubernetesTargetConfig };
 };
 
 export type { KubeObject };
@@ -143,29 +116,49 @@ export interface ClusterFlagValues {
   repository?: string;
 }
 
+/** What the CLI reaches targets with: the registry file, clusters (with --context/--kubeconfig) and the caller's AWS credentials. */
+export interface LocalAccess extends TargetAccess {
+  readonly cluster: ClusterOpener;
+  /** Ends every client opened. */
+  close(): void;
+}
+
 /**
- * What diff, sync and drift all start with: the target of a local checkout, rendered (warnings on stderr),
- * and a client for its cluster. The caller closes the client.
+ * The CLI's access for `openTarget`: registry clusters opened by the one opener (lib/targets/kubernetes/cluster-clients.ts),
+ * --context and --kubeconfig overriding the registry's entry; CloudFormation with the caller's credentials.
  */
-export const openLocalKubernetesTarget = async (
-  values: ClusterFlagValues & { repo: string; target: string },
-  io: { cwd: string; env: Record<string, string | undefined>; stderr: (s: string) => void },
-  loaded?: LocalTarget,
-) => {
-  const local = asKubernetes(loaded ?? loadFromFlags(values, io));
-  const { connection, describe } = await localConnection(local, {
-    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+export const localAccess = (registry: Registry | undefined, values: Pick<ClusterFlagValues, 'kubeconfig' | 'context'>): LocalAccess => {
+  const readSecret = async (id: string): Promise<string> => {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const sm = new SecretsManagerClient({});
+    try {
+      return (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
+    } finally {
+      sm.destroy();
+    }
+  };
+  const cluster = clusterClients(registry, readSecret, true, {
     ...(values.context ? { context: values.context } : {}),
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
   });
-  const client = new HttpKubeClient(connection);
-  // A Helm chart sees the cluster's .Capabilities, as `helm install` there would.
-  const rendered = await renderLocalTarget(local, { capabilities: () => clusterCapabilities(client) }).catch((err: unknown) => {
-    client.close();
-    throw err;
-  });
-  for (const w of rendered.warnings) io.stderr(`warning: ${w}\n`);
-  return { local, rendered, client, describe, target: new KubernetesTarget(client, kubernetesOptions(local)) };
+  const stacks: CloudFormationClient[] = [];
+  return {
+    ...(registry ? { registry } : {}),
+    cluster,
+    cloudformation: (region) => {
+      const cfn = new CloudFormationClient({ region });
+      stacks.push(cfn);
+      return { cfn };
+    },
+    close: () => {
+      cluster.close();
+      for (const c of stacks) c.destroy();
+    },
+  };
 };
+
+/** The checkout as a tree (what render and the sync use case read). */
+export const localTree = (t: Pick<LocalTarget, 'repoDir'>): LocalFileTree => new LocalFileTree(t.repoDir);
 
 /** The target the cluster flags name (with the registry file from --registry or DRIFTLESS_REGISTRY). */
 export const loadFromFlags = (values: ClusterFlagValues & { repo: string; target: string }, io: { cwd: string; env: Record<string, string | undefined> }): LocalTarget => {
@@ -178,3 +171,41 @@ export const loadFromFlags = (values: ClusterFlagValues & { repo: string; target
     ...(values.repository ? { repository: values.repository } : {}),
   });
 };
+
+/** How a CLI sync runs: its ledger state and recorder (none without a ledger), a dry run, progress and lease checks. */
+export interface LocalSyncOptions {
+  readonly state?: TargetState;
+  readonly recorder?: SyncRecorder;
+  readonly dryRun?: boolean;
+  readonly commit: string;
+  readonly onProgress?: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
+  readonly beforeWrite?: (what: string) => Promise<void>;
+}
+
+/**
+ * A target of the checkout through the sync use case the reconciler runs (suspension, grants and recording
+ * behave the same); the previous inventory is found on the target when the ledger has no recorded sync.
+ */
+export const runLocalSync = (t: LocalTarget, access: LocalAccess, o: LocalSyncOptions): Promise<SyncOutcome> =>
+  syncTarget(
+    {
+      repository: t.repository,
+      target: t.target.name,
+      // The checkout is what gets synced, whichever branch it is on.
+      branch: t.target.branch,
+      commit: o.commit,
+      tree: localTree(t),
+      ...(o.state ? { state: o.state } : {}),
+      ...(o.dryRun ? { dryRun: true } : {}),
+    },
+    {
+      ...(t.registry ? { registry: t.registry } : {}),
+      open: (spec, oo) => openTarget(spec, access, oo),
+      recorder: o.recorder ?? NO_RECORDER,
+      // A Helm chart sees the cluster's .Capabilities, as `helm install` there would.
+      capabilities: async (cluster) => clusterCapabilities(await access.cluster(cluster)),
+      discoverInventory: true,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.beforeWrite ? { beforeWrite: o.beforeWrite } : {}),
+    },
+  );

@@ -44,3 +44,11 @@ export class RenderError extends ReconcilerError {
     this.name = 'RenderError';
   }
 }
+
+/** A registry refusal found before any write: the sync wrote nothing (its inventory stays as it was). */
+export class GrantRefusalError extends ReconcilerError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GrantRefusalError';
+  }
+}

@@ -1,20 +1,22 @@
 import { CONFIG_FILE } from '../config/load-config.js';
-import type { CloudFormationTargetConfig, KubernetesTargetConfig, Registry } from '../config/schema.js';
-import type { CloudFormationAccess } from '../reconcile/reconcile-target.js';
-import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
-import { durationMs } from '../config/schema.js';
-import { ReconcilerError } from '../core/errors.js';
 import { kubernetesGrant } from '../config/registry-check.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { renderPath } from '../render/render.js';
-import type { FileTree } from '../render/file-tree.js';
-import { secretSourceValues } from '../render/secret-sources.js';
+import type { Registry, TargetConfig } from '../config/schema.js';
+import type { Deadline } from '../core/deadline.js';
+import { fingerprintOf, type DriftReport } from '../core/drift.js';
+import { ReconcilerError } from '../core/errors.js';
+import type { InventoryEntry } from '../core/inventory.js';
 import { createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
+import type { Target } from '../core/target.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { renderDesired } from '../render/desired-state.js';
+import type { FileTree } from '../render/file-tree.js';
+import type { HelmCapabilities } from '../render/helm/helm-template.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
+import { secretSourceValues } from '../render/secret-sources.js';
 import type { RepositorySource } from '../source/repository-source.js';
+import type { CloudFormationAccess } from '../targets/cloudformation/access.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
-import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import { driftReport, fingerprintOf, type DriftReport } from './detect-drift.js';
+import { openTarget, type TargetSpec, type UnreachableTarget } from '../targets/open-target.js';
 
 /** What checking one target found. */
 export interface TargetCheck {
@@ -38,61 +40,80 @@ export interface CheckDeps {
   readonly heal?: (target: { repository: string; target: string; branch: string }) => Promise<void>;
 }
 
+/** One target to check: which, the tree its desired state renders from, and what it holds. */
+export interface DriftRequest extends TargetSpec {
+  /** The tree at the target's last applied commit (a Kubernetes target renders from it; a stack needs none). */
+  readonly tree?: FileTree;
+  /** The recorded inventory; undefined: the render itself is the inventory. */
+  readonly inventory?: readonly InventoryEntry[];
+}
+
+/** What a drift check needs: how to open the target and render for it. */
+export interface DriftDeps {
+  readonly open: (spec: TargetSpec, o: { deadline?: Deadline }) => Promise<Target | UnreachableTarget>;
+  readonly capabilities?: (cluster: string) => Promise<HelmCapabilities | undefined>;
+  readonly deadline?: Deadline;
+}
+
+/**
+ * Desired against live for one target, the same for the drift run and the CLI and for both target kinds:
+ * render (Kubernetes) → open → `target.detectDrift` → a report. Errors throw, their secret values redacted.
+ * @example const report = await detectTargetDrift({ id, repository, config, tree, inventory }, { open });
+ */
+export const detectTargetDrift = async (req: DriftRequest, deps: DriftDeps): Promise<DriftReport> => {
+  // The error text leaves (ledger, Slack): secret values of the render, or of the tree's sources, are redacted.
+  let redact: Redactor = NO_REDACTION;
+  try {
+    const config = req.config;
+    let desired;
+    if (config.type === 'kubernetes') {
+      if (!req.tree) throw new ReconcilerError(`${req.id}: no tree to render the desired state from`);
+      desired = await renderDesired(req.tree, config, deps.capabilities ? { capabilities: () => deps.capabilities?.(config.cluster) ?? Promise.resolve(undefined) } : {});
+      redact = createRedactor(secretValuesOf(desired.objects));
+    }
+    const target = await deps.open(req, deps.deadline ? { deadline: deps.deadline } : {});
+    if ('unreachable' in target) throw new ReconcilerError(config.type === 'cloudformation' ? 'no CloudFormation access configured' : target.unreachable);
+    const objects = await target.detectDrift(desired, { ...(req.inventory ? { previousInventory: req.inventory } : {}), ...(deps.deadline ? { deadline: deps.deadline } : {}) });
+    return redactDeep({ target: req.id, checkedAt: new Date().toISOString(), objects, fingerprint: fingerprintOf(objects) }, redact);
+  } catch (err) {
+    if (redact.size === 0 && req.tree) redact = createRedactor(await secretSourceValues(req.tree).catch(() => []));
+    throw new ReconcilerError(redact((err as Error).message), { cause: err });
+  }
+};
+
 /**
  * Desired (the render at the target's last applied commit) against live. Self-healing targets that drifted
  * are re-applied; suspended targets are reported, never healed.
  */
-export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: AbortSignal): Promise<TargetCheck> => {
+export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadline | AbortSignal): Promise<TargetCheck> => {
   const state = await deps.ledger.getState(targetId);
   if (!state?.lastAppliedCommit || !state.config) return { targetId, suspended: false, healed: false, error: 'never applied' };
-  const config = state.config as KubernetesTargetConfig;
+  const config = state.config as TargetConfig;
   const suspended = state.suspended || config.suspend === true;
-  if ((config as { type: string }).type === 'cloudformation') {
-    const stackConfig = state.config as CloudFormationTargetConfig;
-    if (!deps.cloudformation) return { targetId, suspended, healed: false, error: 'no CloudFormation access configured' };
-    try {
-      // DetectStackDrift compares live resources; a change set would only compare templates.
-      const objects = await new CloudFormationTarget(deps.cloudformation(stackConfig.region).cfn, { id: targetId, stack: stackConfig.stack }).detectDrift({ ...(signal ? { signal } : {}) });
-      const report = { target: targetId, checkedAt: new Date().toISOString(), objects, fingerprint: fingerprintOf(objects) };
-      let healed = false;
-      if (objects.length && stackConfig.selfHeal && !suspended && deps.heal) {
-        await deps.heal({ repository: state.repository, target: state.target, branch: stackConfig.branch });
-        healed = true;
-      }
-      return { targetId, report, suspended, healed };
-    } catch (err) {
-      return { targetId, suspended, healed: false, error: (err as Error).message };
-    }
-  }
-  // The error text leaves (ledger, Slack): secret values of the render, or of the snapshot's sources, are redacted.
-  let redact: Redactor = NO_REDACTION;
-  let tree: FileTree | undefined;
+  const signal = run instanceof AbortSignal ? run : run?.signal;
+  const deadline = run instanceof AbortSignal ? undefined : run;
   try {
-    tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
-    if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);
-    const rendered = await renderPath(tree, config.path, { target: config, capabilities: async () => clusterCapabilities(await deps.cluster(config.cluster), signal) });
-    redact = createRedactor(secretValuesOf(rendered.objects));
-    const grant = kubernetesGrant(deps.registry, state.repository);
-    if (!grant) throw new ReconcilerError(`repository ${state.repository} is not in the registry`);
-    const target = new KubernetesTarget(await deps.cluster(config.cluster), {
-      id: targetId,
-      ...(config.namespace ? { namespace: config.namespace } : {}),
-      force: true,
-      concurrency: config.apply?.concurrency ?? 8,
-      prune: config.prune,
-      wait: { enabled: false, timeoutMs: durationMs(config.wait?.timeout ?? '5m') },
-      grant,
-    });
-    const plan = await target.plan(await target.prepare(rendered.objects, signal), signal);
-    const report = driftReport(targetId, plan.objects, await target.labelledObjects(signal), state.inventory);
+    let tree: FileTree | undefined;
+    if (config.type === 'kubernetes') {
+      tree = await deps.source.snapshot(state.repository, state.lastAppliedCommit, signal);
+      if ((await tree.kind(CONFIG_FILE)) !== 'file') throw new ReconcilerError(`${CONFIG_FILE} is missing at ${state.lastAppliedCommit}`);
+      if (!kubernetesGrant(deps.registry, state.repository)) throw new ReconcilerError(`repository ${state.repository} is not in the registry`);
+    }
+    const report = await detectTargetDrift(
+      { id: targetId, repository: state.repository, config, ...(tree ? { tree } : {}), inventory: state.inventory },
+      {
+        open: (spec, o) => openTarget(spec, { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) }, o),
+        capabilities: async (cluster) => clusterCapabilities(await deps.cluster(cluster), signal),
+        ...(deadline ? { deadline } : signal ? { deadline: { signal, at: Date.now() + 15 * 60_000 } } : {}),
+      },
+    );
     let healed = false;
     if (report.objects.length && config.selfHeal && !suspended && deps.heal) {
       await deps.heal({ repository: state.repository, target: state.target, branch: config.branch });
       healed = true;
     }
-    return { targetId, report: redactDeep(report, redact), suspended, healed };
+    return { targetId, report, suspended, healed };
   } catch (err) {
-    if (redact.size === 0 && tree) redact = createRedactor(await secretSourceValues(tree).catch(() => []));
-    return { targetId, suspended, healed: false, error: redact((err as Error).message) };
+    return { targetId, suspended, healed: false, error: (err as Error).message };
   }
 };

@@ -1,5 +1,5 @@
 import type { Ledger } from '../ledger/ledger.js';
-import { mapLimit } from '../targets/kubernetes/ordering.js';
+import { mapLimit } from '../core/map-limit.js';
 import type { TargetCheck } from './check-target.js';
 import { formatDriftMessage, type DriftChange } from './format-drift-report.js';
 

@@ -20,15 +20,10 @@ import { ReconcilerError } from '../core/errors.js';
 import type { InventoryEntry } from '../core/inventory.js';
 import { decodeChunks, encodeChunks } from './codec.js';
 import type { DriftRecord, DriftStatus, Lease, Ledger, Page, StateUpdate, SyncRecord, TargetState } from './ledger.js';
-import { SyncResult } from './ledger.js';
+import { LedgerConflictError, LedgerError, SyncResult } from './ledger.js';
 
-/** A ledger write refused because a condition no longer holds (a lost lease, a stale writer). */
-export class LedgerConflictError extends ReconcilerError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LedgerConflictError';
-  }
-}
+/** Port-level errors, kept importable from here. */
+export { LedgerConflictError, LedgerError } from './ledger.js';
 
 /** Shards of the cross-target indexes, so that no one partition takes every write. */
 export const SHARDS = 10;
@@ -696,19 +691,6 @@ export class DynamoDbLedger implements Ledger {
     const name = (err as Error)?.name ?? 'Error';
     const hint = name === 'ResourceNotFoundException' ? ' (does the table exist?)' : '';
     return new LedgerError(this.table, operation, `${name}: ${(err as Error)?.message ?? String(err)}${hint}`, { cause: err });
-  }
-}
-
-/** A DynamoDB call that failed after the SDK's own retries; names the table and the operation. */
-export class LedgerError extends ReconcilerError {
-  constructor(
-    readonly table: string,
-    readonly operation: string,
-    detail: string,
-    options?: ErrorOptions,
-  ) {
-    super(`ledger table ${table}: ${operation} failed: ${detail}`, options);
-    this.name = 'LedgerError';
   }
 }
 

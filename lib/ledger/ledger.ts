@@ -1,5 +1,6 @@
 import type { ChangeAction, ChangeSetEntry } from '../core/change-set.js';
 import type { InventoryEntry } from '../core/inventory.js';
+import { ReconcilerError } from '../core/errors.js';
 
 /** How a sync ended (or that it has not yet). */
 export const SyncResult = {
@@ -170,3 +171,25 @@ export interface Ledger {
   markDriftChecked(targetId: string, summary: { status: DriftStatus; fingerprint?: string; checkedAt: string }): Promise<void>;
   latestDrift(targetId: string): Promise<DriftRecord | undefined>;
 }
+
+/** A ledger write refused because a condition no longer holds (a lost lease, a stale writer). */
+export class LedgerConflictError extends ReconcilerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LedgerConflictError';
+  }
+}
+
+/** A DynamoDB call that failed after the SDK's own retries; names the table and the operation. */
+export class LedgerError extends ReconcilerError {
+  constructor(
+    readonly table: string,
+    readonly operation: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`ledger table ${table}: ${operation} failed: ${detail}`, options);
+    this.name = 'LedgerError';
+  }
+}
+

@@ -20,6 +20,7 @@ import { lambdaHandOff } from '../reconcile/lambda-hand-off.js';
 import { toHttpResponse, toWebhookRequest } from '../reconcile/webhook-http.js';
 import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
 import { cloudFormationAccess } from '../targets/cloudformation/access.js';
+import { withAbort, type Deadline } from '../core/deadline.js';
 import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../reconcile/reconcile-target.js';
 import { GitHubSource } from '../source/github-source.js';
 import { LocalGitSource } from '../source/local-git-source.js';
@@ -344,9 +345,8 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
   }
 };
 
-/** The invocation's deadline signal, also aborted by shutdown (reconcile reads `deadline` from it). */
-const untilShutdown = (deadline: AbortSignal & { deadline: number }, shutdown: AbortSignal): AbortSignal & { deadline: number } =>
-  Object.assign(AbortSignal.any([deadline, shutdown]), { deadline: deadline.deadline });
+/** The invocation's deadline, also aborted by shutdown. */
+const untilShutdown = (deadline: Deadline, shutdown: AbortSignal): Deadline => withAbort(deadline, shutdown);
 
 /**
  * The ledger reconcile writes through: once shutdown began, a sync that ends `failed` says it was interrupted

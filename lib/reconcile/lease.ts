@@ -1,5 +1,5 @@
 import { ReconcilerError } from '../core/errors.js';
-import { LedgerConflictError } from '../ledger/dynamodb-ledger.js';
+import { LedgerConflictError } from '../ledger/ledger.js';
 import type { Lease, Ledger } from '../ledger/ledger.js';
 
 /** How long a target's lease lasts without a heartbeat: a crashed holder's target is free again after this. */

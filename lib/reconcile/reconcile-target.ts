@@ -1,39 +1,23 @@
 import { assertBranchName, assertCommitId, assertRepositoryName, isCommitId } from '../core/git-names.js';
-import { countActions, formatCounts } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
-import { combineRedactors, createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
-import { mergeSurvivors } from '../core/inventory.js';
-import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../core/object-ref.js';
+import { NO_REDACTION } from '../core/redact.js';
+import { deadlineOf, msLeft, type Deadline } from '../core/deadline.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
-import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
-import { kubernetesGrant, noGrant, objectsOutsideGrant, repositoryGrant } from '../config/registry-check.js';
-import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
-import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
-import type { Lease, Ledger, StateUpdate, SyncRecord, TargetState } from '../ledger/ledger.js';
-import { LedgerConflictError } from '../ledger/dynamodb-ledger.js';
+import { CONFIG_FILE } from '../config/load-config.js';
+import type { Registry } from '../config/schema.js';
+import type { Lease, Ledger, SyncRecord, TargetState } from '../ledger/ledger.js';
+import { LedgerConflictError } from '../ledger/ledger.js';
 import type { Notifier } from '../notify/notifier.js';
-import { CLUSTER_SCOPED_KINDS } from '../render/cluster-scope.js';
 import type { FileTree } from '../render/file-tree.js';
-import { renderPath } from '../render/render.js';
-import { secretSourceValues } from '../render/secret-sources.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
-import { holdLease, LEASE_TTL_MS, LeaseLostError, TIMED_OUT_REASON, type HeldLease } from './lease.js';
+import { holdLease, LEASE_TTL_MS, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
-import { GrantRefusalError, KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { CloudFormationTarget } from '../targets/cloudformation/cloudformation-target.js';
-import { parseParameters, parseTemplate } from '../targets/cloudformation/template.js';
-
-/** What reconcile needs to reach CloudFormation in one region. */
-export interface CloudFormationAccess {
-  readonly cfn: CloudFormationClient;
-  readonly s3?: S3Client;
-  /** The deployment's service role, used when the target names none. */
-  readonly roleArn?: string;
-  readonly artifactBucket?: string;
-}
+import { openTarget } from '../targets/open-target.js';
+import { createLedgerRecorder, type FailureNotice } from './sync-recorder.js';
+import { describeFailure, syncTarget, type SyncOutcome } from './sync-target.js';
+export type { CloudFormationAccess } from '../targets/cloudformation/access.js';
+import type { CloudFormationAccess } from '../targets/cloudformation/access.js';
 
 /** What to reconcile: one target of one repository, triggered by a commit (a trigger, not an order). */
 export interface ReconcileRequest {
@@ -88,12 +72,13 @@ export { TIMED_OUT_REASON } from './lease.js';
  * @example
  * await reconcileTarget({ repository: 'acme/shop', target: 'web', branch: 'main', commit, trigger: 'webhook' }, deps, signal);
  */
-export const reconcileTarget = async (req: ReconcileRequest, deps: ReconcileDeps, signal?: AbortSignal): Promise<ReconcileOutcome> => {
+export const reconcileTarget = async (req: ReconcileRequest, deps: ReconcileDeps, run?: Deadline | AbortSignal): Promise<ReconcileOutcome> => {
   checkRequest(req);
+  const signal = run instanceof AbortSignal ? run : run?.signal;
   const id = makeTargetId(req.repository, req.target);
   const ttl = deps.leaseTtlMs ?? LEASE_TTL_MS;
   const heartbeatMs = deps.heartbeatMs ?? Math.max(100, Math.floor(ttl / 3));
-  const deadline = Date.now() + deadlineLeft(signal);
+  const deadline = Date.now() + msLeft(run instanceof AbortSignal ? undefined : run?.at);
   const got = await takeLease(req, id, ttl, heartbeatMs, deps, deadline, signal);
   if ('heldBy' in got) return got;
   const held = holdLease(deps.ledger, got.lease, ttl, { heartbeatMs, ...(deps.log ? { log: deps.log } : {}) });
@@ -191,12 +176,6 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   const state = await deps.ledger.getState(id);
   const records: SyncRecord[] = [];
   const base = { repository: req.repository, target: req.target, branch: req.branch, trigger: req.trigger, holder: lease.holder, ...(req.author ? { author: req.author } : {}) };
-  // Secret values of this sync (see "Redaction" in README.md): known once rendered; before that, or when the
-  // render fails, they are read from the snapshot's Secret manifests and secretGenerator sources.
-  let redact: Redactor = NO_REDACTION;
-  let snapshot: FileTree | undefined;
-  let renderedSecrets = false;
-  const log = (message: string, fields?: Record<string, unknown>) => deps.log?.(redact(message), fields && redactDeep(fields, redact));
 
   let head: string;
   let changed: Awaited<ReturnType<RepositorySource['headAndChanges']>>['changed'];
@@ -228,278 +207,75 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     return { records, unchanged: false, untouched: true };
   }
 
-  const started = Date.now();
   const running = await deps.ledger.startSync(lease, {
     ...base,
     commit: head,
-    startedAt: new Date(started).toISOString(),
+    startedAt: new Date().toISOString(),
     ...(req.deliveryId && (!req.commit || req.commit === head) ? { deliveryId: req.deliveryId } : {}),
   });
   const context = `driftless/${req.target}`;
-  const status = async (state: 'pending' | 'success' | 'failure', description: string) => {
-    try {
-      await source.setStatus(req.repository, head, { context, state, description: redact(description).slice(0, 140) });
-    } catch (err) {
-      log('commit status not set', { target: id, error: (err as Error).message });
-    }
-  };
-  const repeatFailure = state?.lastResult === 'failed' && state.lastAttemptedCommit === head;
-  const record = (result: SyncRecord['result'], extra: Partial<SyncRecord>): SyncRecord => ({
-    ...running,
-    ...redactDeep(extra, redact),
-    result,
-    endedAt: new Date().toISOString(),
-    durationMs: Date.now() - started,
-    githubCalls: source.reads,
-  });
-  const finish = async (result: SyncRecord['result'], extra: Partial<SyncRecord>, update: StateUpdate): Promise<SyncRecord> => {
-    const rec = record(result, extra);
-    await deps.ledger.finishSync(lease, rec, {
-      lastAttemptedCommit: head,
-      lastResult: result,
-      lastSyncAt: running.startedAt,
-      lastSyncId: running.syncId,
-      failedAttempts: result === 'failed' ? (repeatFailure ? (state?.failedAttempts ?? 1) : 0) + 1 : 0,
-      ...(state?.removed ? { removed: false } : {}),
-      ...update,
-    });
-    records.push(rec);
-    return rec;
-  };
-  // What the sync knows so far, for the one failure path: what it was doing, and the state a failure records.
-  const progress: { subject: string; update: StateUpdate } = { subject: `fetching ${head.slice(0, 12)}`, update: {} };
-  // Failure notices go to Slack unless the repository's notifications leave `failure` out (unknown config: notify).
-  let notifyOn: readonly string[] = ['failure'];
-  let pendingStatus: Promise<void> = Promise.resolve();
-  let failedOnce = false;
-  /** The one way a sync fails: a `failed` record (closed even without the lease), a failure status, one Slack notice. */
-  const fail = async (message: string, cause?: unknown, extra: Partial<SyncRecord> = {}, update: StateUpdate = progress.update, failures?: string[]): Promise<RoundResult> => {
-    if (failedOnce) return { records };
-    failedOnce = true;
-    await pendingStatus;
-    if (snapshot && !renderedSecrets) redact = combineRedactors(redact, createRedactor(await secretSourceValues(snapshot).catch(() => [])));
-    message = redact(message);
-    if (failures) failures = failures.map(redact);
-    const lost = held.lost !== undefined || cause instanceof LeaseLostError || cause instanceof LedgerConflictError;
-    const text = lost && !message.startsWith('lease lost') ? `lease lost: ${message}` : message;
-    const error = { message: text, ...(cause instanceof Error && redact(cause.message) !== text ? { cause: redact(cause.message) } : {}) };
-    let closed = false;
-    if (!lost) {
+  const recorder = createLedgerRecorder({
+    ledger: deps.ledger,
+    lease,
+    running,
+    ...(state ? { state } : {}),
+    commit: head,
+    lost: () => held.lost,
+    report: async (s, description) => {
       try {
-        await finish('failed', { error, ...extra }, update);
-        closed = true;
+        await source.setStatus(req.repository, head, { context, state: s, description });
       } catch (err) {
-        log('failure not recorded with the state; closing the record alone', { target: id, error: (err as Error).message });
+        deps.log?.('commit status not set', { target: id, error: (err as Error).message });
       }
-    }
-    if (!closed) {
-      // Without the lease (or when the state write failed) the record is closed on its own, so it does not stay running.
-      const rec = record('failed', { error, ...extra });
-      for (let attempt = 0; attempt < 3 && !closed; attempt++) {
-        if (attempt) await sleep(1000 * attempt).catch(() => undefined);
-        closed = await deps.ledger.abandonSync(rec).then(
-          () => true,
-          (err: unknown) => (log('sync record not closed', { target: id, error: (err as Error).message }), false),
-        );
-      }
-      records.push(rec);
-    }
-    // A lost lease is not the commit's failure: the new holder reports on the commit.
-    if (lost) return { records };
-    await status('failure', text);
-    // One notice per failure: a retry of the same commit that fails again stays quiet.
-    if (deps.notifier && !repeatFailure && notifyOn.includes('failure')) {
-      await deps.notifier
-        .failure({ targetId: id, repository: req.repository, commit: head, branch: req.branch, error: text, ...(req.author ? { author: req.author } : {}), ...(failures ? { failures } : {}) })
-        .catch((err: unknown) => log('failure notice not sent', { target: id, error: (err as Error).message }));
-    }
-    return { records };
-  };
+    },
+    ...(deps.notifier
+      ? {
+          notify: (notice: FailureNotice) =>
+            deps.notifier!.failure({
+              targetId: id,
+              repository: req.repository,
+              commit: head,
+              branch: req.branch,
+              error: notice.error,
+              ...(req.author ? { author: req.author } : {}),
+              ...(notice.failures ? { failures: [...notice.failures] } : {}),
+            }),
+        }
+      : {}),
+    githubCalls: () => source.reads,
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+  const done = (): RoundResult => ({ records: [...records, ...recorder.records] });
+  const failure = (message: string, cause: unknown): SyncOutcome => ({ result: 'failed', message, cause, update: {}, notifyOn: ['failure'], redact: NO_REDACTION });
 
+  if (headError) {
+    await recorder.record(failure(describeFailure(`fetching ${head.slice(0, 12)}`, headError), headError));
+    return done();
+  }
+  let tree: FileTree;
   try {
-    if (headError) throw headError;
-    return await applyHead();
-  } catch (err) {
-    return fail(describeFailure(progress.subject, err), err);
-  }
-
-  /** Everything after the running record; a throw anywhere in it ends in `fail`. */
-  async function applyHead(): Promise<RoundResult> {
     // Fetch what the target needs at the head: one tarball of the commit.
-    let tree;
-    try {
-      tree = await source.snapshot(req.repository, head, signal);
-      snapshot = tree;
-    } catch (err) {
-      return fail(`fetching ${head.slice(0, 12)} failed: ${(err as Error).message}`, err);
-    }
-    progress.subject = CONFIG_FILE;
-    const configText = await tree.read(CONFIG_FILE).then((b) => new TextDecoder().decode(b), () => undefined);
-    if (configText === undefined) return fail(`${CONFIG_FILE} is missing at ${head.slice(0, 12)}`);
-    const repoConfig = parseDriftlessConfig(configText, { repository: req.repository, registry: deps.registry });
-    notifyOn = repoConfig.notifications.slack.on;
-    const target = repoConfig.targets.find((t) => t.name === req.target);
-    if (!target || target.branch !== req.branch) {
-      // Removed from driftless.yaml (or moved to another branch), handled from the last recorded config:
-      // Kubernetes objects stay in place, reported once; a stack is deleted only if deleteOnRemove was true.
-      const last = state?.config as CloudFormationTargetConfig | undefined;
-      if (!target && last?.type === 'cloudformation' && last.cloudformation?.deleteOnRemove && deps.cloudformation) {
-        progress.subject = `stack ${last.stack}`;
-        // The registry of now decides, not the one the stack was created under.
-        const grant = registryGrant(deps.registry, req.repository);
-        const refused = whyStackNotGranted(grant, { stack: last.stack, region: last.region, roleArn: last.cloudformation.roleArn });
-        if (refused) return fail(`${req.target} left ${CONFIG_FILE}; stack ${last.stack} not deleted (deleteOnRemove): ${refused}`);
-        const access = deps.cloudformation(last.region);
-        await held.check('stack delete');
-        const deleted = await new CloudFormationTarget(access.cfn, { id, stack: last.stack, adopt: grant?.adopt === true, ...(last.cloudformation.roleArn ?? access.roleArn ? { roleArn: last.cloudformation.roleArn ?? access.roleArn } : {}) }).delete();
-        await finish('succeeded', { error: { message: `${req.target} left ${CONFIG_FILE}; stack ${last.stack} ${deleted === 'deleted' ? 'deleted (deleteOnRemove)' : 'was already gone'}` } }, { inventory: [], removed: true });
-        return { records };
-      }
-      await finish('skipped', { error: { message: `${req.target} is no longer in ${CONFIG_FILE} on ${req.branch}; its objects were left in place` } }, { removed: true });
-      await status('success', 'target removed from driftless.yaml; objects left in place');
-      return { records };
-    }
-    progress.update = { config: target };
-    if (target.suspend || state?.suspended) {
-      await finish('skipped', { error: { message: target.suspend ? 'suspended in driftless.yaml' : `suspended by ${state?.suspendedBy ?? 'an operator'}` } }, { config: target });
-      await status('success', 'suspended: nothing applied');
-      return { records };
-    }
-
-    // Not awaited: GitHub spaces writes a second apart (Octokit's throttling), and the apply need not wait for it.
-    pendingStatus = status('pending', `syncing ${head.slice(0, 7)}`);
-    if (target.type === 'cloudformation') return applyStack(target, tree);
-    progress.subject = target.path;
-    const rendered = await renderPath(tree, target.path, { target, capabilities: async () => clusterCapabilities(await deps.cluster(target.cluster), signal) });
-    redact = createRedactor(secretValuesOf(rendered.objects));
-    renderedSecrets = true;
-    const grant = repositoryGrant(deps.registry, req.repository);
-    const outside = grant ? objectsOutsideGrant(rendered.objects, grant, req.repository, target.namespace) : [];
-    if (outside.length) return fail(`${target.path}: ${outside.join('; ')}`);
-
-    const remaining = deadline - Date.now();
-    const k8s = target as KubernetesTargetConfig;
-    progress.subject = `cluster ${k8s.cluster}`;
-    const kube = await deps.cluster(k8s.cluster);
-    // The Kubernetes target of this sync (ownership and registry checks plug in here).
-    const engine = new KubernetesTarget(kube, {
-      id,
-      ...(k8s.namespace ? { namespace: k8s.namespace } : {}),
-      force: k8s.apply.force,
-      concurrency: k8s.apply.concurrency,
-      prune: k8s.prune,
-      wait: { enabled: k8s.wait.enabled, timeoutMs: Math.max(0, Math.min(durationMs(k8s.wait.timeout), remaining - MARGIN_MS)) },
-      grant: kubernetesGrant(deps.registry, req.repository) ?? noGrant(req.repository),
-    });
-    // Until the engine says what it applied, anything rendered may be on the cluster: a failure records it all.
-    progress.update = { config: target, inventory: mergeSurvivors(state?.inventory ?? [], renderedRefs(rendered.objects, k8s.namespace)) };
-    const result = await engine
-      .sync(rendered.objects, {
-        previousInventory: state?.inventory ?? [],
-        signal,
-        beforeWrite: (stage) => held.check(`the ${stage} stage`),
-        ...(deps.progress ? { onProgress: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => deps.progress?.(id, phase, done, total) } : {}),
-      })
-      .catch((err: unknown) => {
-        // A registry refusal comes before any write: the inventory stays what it was.
-        if (err instanceof GrantRefusalError) progress.update = { config: target, inventory: state?.inventory ?? [] };
-        throw err;
-      });
-    const failedRefs = result.changeSet.entries.filter((e) => e.action === 'failed').map((e) => e.ref);
-    const update: StateUpdate = {
-      // A write that failed may still have reached the cluster (a dropped connection): it stays in the inventory.
-      inventory: result.failed ? mergeSurvivors(result.inventory, failedRefs) : result.inventory,
-      dependencies: [...new Set([...rendered.files, CONFIG_FILE])].sort(),
-      config: target,
-      ...(result.failed ? {} : { lastAppliedCommit: head }),
-    };
-    progress.update = update;
-    progress.subject = 'ledger';
-    const extra = { changeSet: result.changeSet.entries, counts: countActions(result.changeSet.entries) };
-    if (held.lost) return fail(`lease lost: ${held.lost}`, undefined, extra, update);
-    if (result.failed) {
-      const failures = result.changeSet.entries.filter((e) => e.action === 'failed').map((e) => `${formatRef(e.ref)}: ${e.detail ?? 'failed'}`);
-      return fail(result.error ?? 'sync failed', undefined, extra, update, failures);
-    }
-    try {
-      await finish('succeeded', extra, update);
-    } catch (err) {
-      return fail(describeFailure('ledger', err), err, extra, update);
-    }
-    await pendingStatus;
-    await status('success', formatCounts(result.changeSet.entries));
-    return { records };
+    tree = await source.snapshot(req.repository, head, signal);
+  } catch (err) {
+    await recorder.record(failure(`fetching ${head.slice(0, 12)} failed: ${(err as Error).message}`, err));
+    return done();
   }
-
-  /** A CloudFormation target: one change set, executed under the lease. */
-  async function applyStack(target: CloudFormationTargetConfig, tree: FileTree): Promise<RoundResult> {
-    if (!deps.cloudformation) {
-      // Not a failure of the commit: this reconciler (a local serve without AWS credentials) cannot reach AWS.
-      await finish('skipped', { error: { message: 'stack targets need AWS access, which this reconciler is not given' } }, { config: target });
-      await pendingStatus;
-      await status('success', 'not applied: no AWS access here');
-      return { records };
-    }
-    const read = async (p: string) => new TextDecoder().decode(await tree.read(p));
-    progress.subject = target.path;
-    const template = parseTemplate(await read(target.path), target.path);
-    const parameters = target.parameters ? parseParameters(await read(target.parameters), target.parameters) : [];
-    progress.subject = `stack ${target.stack}`;
-    const access = deps.cloudformation(target.region);
-    const roleArn = target.cloudformation.roleArn ?? access.roleArn;
-    const stack = new CloudFormationTarget(
-      access.cfn,
-      {
-        id,
-        stack: target.stack,
-        capabilities: target.cloudformation.capabilities,
-        tags: target.cloudformation.tags,
-        adopt: registryGrant(deps.registry, req.repository)?.adopt === true,
-        ...(roleArn ? { roleArn } : {}),
-        ...(access.artifactBucket ? { artifactBucket: access.artifactBucket } : {}),
-      },
-      access.s3,
-    );
-    const outcome = await stack.apply(template, parameters, { commit: head, signal, deadline: deadline - MARGIN_MS, beforeWrite: (stage) => held.check(`stack ${stage}`) });
-    const cfnUpdate: StateUpdate = {
-      inventory: [{ group: 'cloudformation.aws', kind: 'AWS::CloudFormation::Stack', name: target.stack }],
-      dependencies: [...new Set([target.path, ...(target.parameters ? [target.parameters] : []), CONFIG_FILE])].sort(),
-      config: target,
-    };
-    progress.update = cfnUpdate;
-    progress.subject = 'ledger';
-    const cfnExtra = { changeSet: outcome.changeSet.entries, counts: countActions(outcome.changeSet.entries) };
-    // An execution an earlier sync left in progress has now ended: that record says how, too.
-    if (outcome.result !== 'in-progress' && state?.lastResult === 'in-progress' && state.lastSyncId) {
-      const earlier = await deps.ledger.getSync(id, state.lastSyncId);
-      if (earlier?.result === 'in-progress') {
-        await deps.ledger.finishSync(
-          lease,
-          {
-            ...earlier,
-            result: outcome.result === 'failed' ? 'failed' : 'succeeded',
-            endedAt: new Date().toISOString(),
-            error: { message: outcome.result === 'failed' ? outcome.error : `the stack settled; finished by sync ${running.syncId}` },
-          },
-          {},
-        );
-      }
-    }
-    if (outcome.result === 'failed') return fail(outcome.error, undefined, cfnExtra, cfnUpdate);
-    if (outcome.result === 'in-progress') {
-      // Finished by a later invocation: the schedule's sweeper hands in-progress targets back to reconcile.
-      await finish('in-progress', { ...cfnExtra, error: { message: `stack ${target.stack} is ${outcome.status}; a later invocation finishes it` } }, cfnUpdate);
-      await pendingStatus;
-      await status('pending', `stack ${outcome.status}`);
-      return { records };
-    }
-    await finish('succeeded', cfnExtra, { ...cfnUpdate, lastAppliedCommit: head });
-    await pendingStatus;
-    await status('success', outcome.result === 'unchanged' ? 'stack unchanged' : formatCounts(outcome.changeSet.entries));
-    return { records };
-  }
+  await syncTarget(
+    { repository: req.repository, target: req.target, branch: req.branch, commit: head, tree, ...(state ? { state } : {}) },
+    {
+      registry: deps.registry,
+      open: (spec, o) => openTarget(spec, { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) }, o),
+      recorder,
+      capabilities: async (cluster) => clusterCapabilities(await deps.cluster(cluster), signal),
+      deadline: { signal, at: deadline },
+      beforeWrite: (what) => held.check(what),
+      ...(deps.progress ? { onProgress: (phase: 'plan' | 'apply' | 'prune' | 'wait', n: number, total: number) => deps.progress?.(id, phase, n, total) } : {}),
+    },
+  );
+  return done();
 };
 
+/** A target name as driftless.yaml allows it (a DNS label). */
 const TARGET_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
@@ -514,22 +290,7 @@ const checkRequest = (req: ReconcileRequest): void => {
   if (req.commit !== undefined) assertCommitId(`reconcile ${req.repository}/${req.target}: commit`, req.commit);
 };
 
-/** A failure's message, starting with its subject: reconciler errors name theirs; anything else gets the sync's phase. */
-export const describeFailure = (subject: string, err: unknown): string => {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ReconcilerError) return message;
-  const name = err instanceof Error && err.name !== 'Error' ? `${err.name}: ` : '';
-  return `${subject}: ${name}${message}`.slice(0, 2000);
-};
-
-/** Refs of rendered objects as an apply would record them (a failure before the engine answers keeps them all). */
-const renderedRefs = (objects: readonly KubeObject[], namespace?: string): ObjectRef[] =>
-  objects.map((o) => {
-    const meta = (o.metadata ?? {}) as { name?: string; namespace?: string };
-    const kind = String(o.kind);
-    const ns = CLUSTER_SCOPED_KINDS.has(kind) ? undefined : (meta.namespace ?? namespace);
-    return { group: splitApiVersion(String(o.apiVersion ?? ''))[0], kind, ...(ns ? { namespace: ns } : {}), name: String(meta.name) };
-  });
+export { describeFailure } from './sync-target.js';
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -546,15 +307,8 @@ export const touches = (state: TargetState, changed: { files: readonly string[];
   return changed.files.some((f) => f === CONFIG_FILE || deps.has(f) || (path !== undefined && (f === path || f.startsWith(`${path.replace(/\/$/, '')}/`))));
 };
 
-const deadlineLeft = (signal?: AbortSignal): number => {
-  const d = (signal as (AbortSignal & { deadline?: number }) | undefined)?.deadline;
-  return d ? d - Date.now() : 15 * 60_000;
-};
-
-/** An AbortSignal that fires `marginMs` before the invocation's time runs out, and says when. */
-export const deadlineSignal = (remainingMs: number, marginMs = 10_000): AbortSignal & { deadline: number } => {
-  const ms = Math.max(1000, remainingMs - marginMs);
-  const signal = AbortSignal.timeout(ms) as AbortSignal & { deadline: number };
-  signal.deadline = Date.now() + ms;
-  return signal;
-};
+/**
+ * The deadline of an invocation with `remainingMs` left, `marginMs` before its time runs out: pass it to
+ * `reconcileTarget` and the drift check.
+ */
+export const deadlineSignal = (remainingMs: number, marginMs = 10_000): Deadline => deadlineOf(remainingMs, marginMs);

@@ -1,12 +1,15 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.js';
-import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
+import { ChangeAction, hasChanges } from '../../core/change-set.js';
+import { ENV } from '../../core/env-names.js';
+import { ReconcilerError } from '../../core/errors.js';
+import { formatRef, type KubeObject } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
-import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, parseCommand } from '../args.js';
-import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
-import type { CloudFormationTargetConfig } from '../../config/schema.js';
-import { diffStack } from './stack.js';
+import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
+import { ledgerFromEnv } from '../ledger-env.js';
+import { checkoutInfo } from '../ledger-sync.js';
+import { loadFromFlags, localAccess, runLocalSync } from '../local-target.js';
+import { changeTable } from './stack.js';
 import { paint, progress, type Io, toJson } from '../output.js';
 
 /** `driftless diff`, declared once: its flags are parsed, explained by --help and completed from here. */
@@ -15,7 +18,7 @@ export const DIFF_COMMAND = defineCommand({
   summary: 'the server-side dry-run diff of a target: a unified diff per object, prunes included',
   details: ['A stack target prints its change set (created, described and deleted again) as a table.'],
   flags: { ...CHECKOUT_FLAGS, ...CLUSTER_FLAGS, ...JSON_FLAG },
-  env: CLUSTER_ENV,
+  env: [...CLUSTER_ENV, ...LEDGER_ENV],
   exitCodes: [[0, 'no changes'], [1, 'changes'], [2, 'error: a bad command line, an object the dry run refused, or no cluster']],
 });
 
@@ -28,66 +31,70 @@ const yamlOf = (obj: Record<string, unknown> | undefined): string =>
  */
 export const diffCommand = async (args: readonly string[], io: Io): Promise<number> => {
   const { values } = parseCommand(DIFF_COMMAND, args);
-  const chosen = loadFromFlags(values, io);
-  // Stack targets take the CloudFormation path: change sets with the caller's AWS credentials.
-  if (chosen.target.type === 'cloudformation') return diffStack(chosen as LocalTarget & { target: CloudFormationTargetConfig }, values.json ?? false, io);
-  const { local, rendered, client, target } = await openLocalKubernetesTarget(values, io, chosen);
+  const flags = values;
+  const local = loadFromFlags(flags, io);
+  const access = localAccess(local.registry, values);
+  const bar = progress(io);
+  let outcome;
   try {
-    const labelled = await target.labelledObjects();
-    const bar = progress(io);
-    const { plan, prune } = await target.preview(rendered.objects, {
-      previousInventory: labelled.map(refOf),
+    // The plan of the sync use case: suspension and the recorded inventory count as they do for a sync.
+    const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
+    const state = ledger ? await ledger.ledger.getState(local.id).finally(() => ledger.close()) : undefined;
+    outcome = await runLocalSync(local, access, {
+      ...(state ? { state } : {}),
+      dryRun: true,
+      commit: checkoutInfo(local.repoDir).commit,
       onProgress: (_phase, done, total) => bar.update(`dry run ${done}/${total}`),
     });
-    bar.done();
-    const changeSet: ChangeSet = {
-      target: local.id,
-      entries: [
-        ...plan.objects.map((p) => ({ ref: p.ref, action: p.action, ...(p.detail ? { detail: p.detail } : {}) })),
-        ...prune.entries,
-      ],
-    };
-    if (values.json) {
-      io.stdout(toJson(changeSet));
-    } else {
-      for (const p of plan.objects) {
-        if (p.action === ChangeAction.Unchanged) continue;
-        const name = formatRef(p.ref);
-        if (p.action === ChangeAction.Failed) {
-          io.stdout(`${paint(io, 'red', `error: ${name}`)}: ${p.detail ?? ''}\n`);
-          continue;
-        }
-        const after = p.dryRun ? comparable(p.dryRun) : comparable(p.obj);
-        const before = p.live ? comparable(p.live) : undefined;
-        const patch = createTwoFilesPatch(
-          before ? `live/${name}` : '/dev/null',
-          `desired/${name}`,
-          yamlOf(before ? maskSecret(before, after) : undefined),
-          yamlOf(maskSecret(after, before)),
-          '',
-          '',
-          { context: 3 },
-        );
-        io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
-      }
-      const byRef = new Map(labelled.map((o) => [formatRef(refOf(o)), o] as const));
-      for (const e of prune.entries) {
-        if (e.action !== ChangeAction.Deleted) {
-          io.stdout(`${paint(io, 'dim', `# ${formatRef(e.ref)}: ${e.detail ?? e.action}`)}\n`);
-          continue;
-        }
-        const live = byRef.get(formatRef(e.ref)) as KubeObject | undefined;
-        const before = live ? maskSecret(comparable(live)) : {};
-        const patch = createTwoFilesPatch(`live/${formatRef(e.ref)}`, '/dev/null', yamlOf(before), '', '', '', { context: 3 });
-        io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
-      }
-      if (prune.stop) io.stdout(`${paint(io, 'red', prune.stop)}\n`);
-    }
-    if (plan.failed.length) return 2;
-    return hasChanges(changeSet.entries) ? 1 : 0;
   } finally {
-    client.close();
+    bar.done();
+    access.close();
   }
+  if (outcome.desired?.kind === 'kubernetes') for (const w of outcome.desired.warnings) io.stderr(`warning: ${w}\n`);
+  if (outcome.result === 'skipped') {
+    io.stderr(`${local.id}: ${outcome.message ?? 'skipped'}: a sync would apply nothing\n`);
+    if (values.json) io.stdout(toJson({ target: local.id, entries: [] }));
+    return 0;
+  }
+  const plan = outcome.plan;
+  if (!plan) throw new ReconcilerError(outcome.message ?? `${local.id}: diff failed`, { cause: outcome.cause });
+  const changeSet = plan.changeSet;
+  if (values.json) io.stdout(toJson(changeSet));
+  else if (local.target.type === 'cloudformation') io.stdout(changeTable(io, changeSet));
+  else {
+    for (const p of plan.changes ?? []) {
+      if (p.action === ChangeAction.Unchanged) continue;
+      const name = formatRef(p.ref);
+      if (p.action === ChangeAction.Failed) {
+        io.stdout(`${paint(io, 'red', `error: ${name}`)}: ${p.detail ?? ''}\n`);
+        continue;
+      }
+      const after = comparable((p.desired ?? {}) as KubeObject);
+      const before = p.live ? comparable(p.live as KubeObject) : undefined;
+      const patch = createTwoFilesPatch(
+        before ? `live/${name}` : '/dev/null',
+        `desired/${name}`,
+        yamlOf(before ? maskSecret(before, after) : undefined),
+        yamlOf(maskSecret(after, before)),
+        '',
+        '',
+        { context: 3 },
+      );
+      io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
+    }
+    for (const e of plan.pruned ?? []) {
+      if (e.action !== ChangeAction.Deleted) {
+        io.stdout(`${paint(io, 'dim', `# ${formatRef(e.ref)}: ${e.detail ?? e.action}`)}\n`);
+        continue;
+      }
+      const before = e.live ? maskSecret(comparable(e.live as KubeObject)) : {};
+      const patch = createTwoFilesPatch(`live/${formatRef(e.ref)}`, '/dev/null', yamlOf(before), '', '', '', { context: 3 });
+      io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
+    }
+    if (plan.stop) io.stdout(`${paint(io, 'red', plan.stop)}\n`);
+  }
+  if (plan.failed) return 2;
+  return hasChanges(changeSet.entries) ? 1 : 0;
 };
 
 const colorPatch = (io: Io, patch: string): string =>

@@ -1,20 +1,24 @@
-import type { DriftReport } from '../../drift/detect-drift.js';
-import { driftReport } from '../../drift/detect-drift.js';
+import type { DriftReport } from '../../core/drift.js';
 import { ENV } from '../../core/env-names.js';
 import { formatRef } from '../../core/object-ref.js';
+import { targetId } from '../../core/ownership.js';
+import { ReconcilerError } from '../../core/errors.js';
+import { detectTargetDrift } from '../../drift/check-target.js';
+import { clusterCapabilities } from '../../render/helm/capabilities.js';
+import { openTarget } from '../../targets/open-target.js';
 import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { loadLocalConfig, openLocalKubernetesTarget } from '../local-target.js';
+import { loadLocalConfig, localAccess, localTree } from '../local-target.js';
 import { paint, type Io, toJson } from '../output.js';
 
 /** `driftless drift`, declared once: its flags are parsed, explained by --help and completed from here. */
 export const DRIFT_COMMAND = defineCommand({
   name: 'drift',
-  summary: 'desired (the render of the checkout) against live, for one target or every Kubernetes target',
+  summary: 'desired (the render of the checkout) against live, for one target or every target',
   details: ['With DRIFTLESS_TABLE set, objects recorded in the ledger but gone from the render count too.'],
   flags: {
     repo: CHECKOUT_FLAGS.repo,
-    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml (default: every Kubernetes target)' },
+    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml (default: every target, Kubernetes and stack)' },
     ...CLUSTER_FLAGS,
     ...JSON_FLAG,
   },
@@ -28,7 +32,7 @@ const show = (v: unknown): string => {
 };
 
 /**
- * `driftless drift`: desired (the render of DIR) against live, for one target or every Kubernetes target.
+ * `driftless drift`: desired (the render of DIR) against live, for one target or every target (stacks by DetectStackDrift).
  * Exit 0: no drift; 1: drift; 2: errors.
  */
 export const driftCommand = async (args: readonly string[], io: Io): Promise<number> => {
@@ -36,24 +40,29 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
   const repo = values.repo;
   const registryFile = values.registry ?? io.env[ENV.registry];
   const base = { repo, cwd: io.cwd, ...(registryFile ? { registryFile } : {}), ...(values.repository ? { repository: values.repository } : {}) };
-  const first = loadLocalConfig(base).config;
-  const names = values.target ? [values.target] : first.targets.filter((t) => t.type === 'kubernetes').map((t) => t.name);
+  const local = loadLocalConfig(base);
+  const targets = values.target ? local.config.targets.filter((t) => t.name === values.target) : local.config.targets;
+  if (values.target && !targets.length) {
+    throw new ReconcilerError(`driftless.yaml: no target "${values.target}" (targets: ${local.config.targets.map((t) => t.name).join(', ')})`);
+  }
   const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
+  const access = localAccess(local.registry, values);
   const reports: DriftReport[] = [];
   try {
-    for (const name of names) {
-      const { local, rendered, client, target } = await openLocalKubernetesTarget({ ...values, repo, target: name }, io);
-      try {
-        const plan = await target.plan(await target.prepare(rendered.objects));
-        const labelled = await target.labelledObjects();
-        const state = ledger ? await ledger.ledger.getState(local.id) : undefined;
-        reports.push(driftReport(local.id, plan.objects, labelled, state?.lastSyncAt ? state.inventory : undefined));
-      } finally {
-        client.close();
-      }
+    // The drift use case of the scheduled run, for Kubernetes and stack targets alike.
+    for (const config of targets) {
+      const id = targetId(local.repository, config.name);
+      const state = ledger ? await ledger.ledger.getState(id) : undefined;
+      reports.push(
+        await detectTargetDrift(
+          { id, repository: local.repository, config, tree: localTree(local), ...(state?.lastSyncAt ? { inventory: state.inventory } : {}) },
+          { open: (spec, o) => openTarget(spec, access, o), capabilities: async (cluster) => clusterCapabilities(await access.cluster(cluster)) },
+        ),
+      );
     }
   } finally {
     ledger?.close();
+    access.close();
   }
   if (values.json) io.stdout(toJson(reports));
   else {

@@ -1,7 +1,15 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../core/env-names.js';
-import type { CloudFormationAccess } from '../../reconcile/reconcile-target.js';
+
+/** What a stack target needs to reach CloudFormation in one region. */
+export interface CloudFormationAccess {
+  readonly cfn: CloudFormationClient;
+  readonly s3?: S3Client;
+  /** The deployment's service role, used when the target names none. */
+  readonly roleArn?: string;
+  readonly artifactBucket?: string;
+}
 
 /** CloudFormation clients per region, with the deployment's service role and artifact bucket. */
 export const cloudFormationAccess = (env: Record<string, string | undefined> = process.env) => {

@@ -19,8 +19,8 @@ import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/ch
 import { ReconcilerError } from '../../core/errors.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import { STACK_TARGET_TAG } from '../../core/ownership.js';
-import type { FieldDrift, ObjectDrift } from '../../drift/detect-drift.js';
-import type { Template } from './template.js';
+import type { FieldDrift, ObjectDrift } from '../../core/drift.js';
+import type { StackTemplate as Template } from '../../core/target.js';
 
 /** The largest TemplateBody CloudFormation accepts; larger templates go through S3. */
 export const MAX_TEMPLATE_BODY = 51_200;

@@ -1,5 +1,5 @@
 import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/change-set.js';
-import { ReconcilerError } from '../../core/errors.js';
+import { GrantRefusalError, ReconcilerError } from '../../core/errors.js';
 import { diffInventory, mergeSurvivors, refKey, type InventoryEntry } from '../../core/inventory.js';
 import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../../core/object-ref.js';
 import { FIELD_MANAGER, ownerOf, PRUNE_ANNOTATION, takeOver, TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../core/ownership.js';
@@ -7,16 +7,12 @@ import { grantRefusal, prunableKinds, type KubernetesGrant } from '../../config/
 import { healthOf, type Health } from './health.js';
 import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation, type ResourceInfo } from './kube-client.js';
 import { comparable, jsonEqual } from './normalize.js';
-import { applyOrder, kindRank, mapLimit, Stage, stageOf } from './ordering.js';
+import { mapLimit } from '../../core/map-limit.js';
+import { applyOrder, kindRank, Stage, stageOf } from './ordering.js';
 import type { Obj } from '../../core/plain-object.js';
 
-/** A registry refusal found before any write: the sync wrote nothing. */
-export class GrantRefusalError extends ReconcilerError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GrantRefusalError';
-  }
-}
+/** Kept importable from here; the error lives in lib/core (use cases branch on it). */
+export { GrantRefusalError } from '../../core/errors.js';
 
 /** Kinds whose deletion needs `prune.allowKinds`. */
 const PROTECTED = new Set(['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim']);
@@ -87,6 +83,8 @@ export interface SyncResult {
   readonly error?: string;
   readonly health: Record<string, Health>;
   readonly timings: { planMs: number; applyMs: number; pruneMs: number; waitMs: number };
+  /** Refusals of objects that exist live and are not this target's (nothing was applied). */
+  readonly refused?: readonly string[];
 }
 
 export interface SyncOptions {
@@ -273,7 +271,8 @@ export class KubernetesTarget {
       const refused = plan.failed.filter((p) => p.refused).map((p) => p.detail);
       const others = plan.failed.length - refused.length;
       const why = [...refused, ...(others ? [`dry run failed for ${others}${refused.length ? ' other' : ''} object(s)`] : [])].join('; ');
-      return result(entries, [...options.previousInventory], `${why}; nothing was applied`);
+      const refusals = refused.filter((d): d is string => d !== undefined);
+      return { ...result(entries, [...options.previousInventory], `${why}; nothing was applied`), ...(refusals.length ? { refused: refusals } : {}) };
     }
     const stale = diffInventory(options.previousInventory, desiredRefs);
     if (options.dryRun) {
