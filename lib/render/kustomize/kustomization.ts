@@ -127,7 +127,8 @@ const checkKindAndVersion = (kind: unknown, apiVersion: unknown): string[] => {
 /** Parses kustomization text and checks field types as Kustomize's typed structs do (a number is not a string). */
 export const parseKustomization = (text: string, file: string): Kustomization => {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  // As Kustomize's YAMLToJSON (go-yaml v2): a repeated key takes the last value, `<<` merges an anchored mapping.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: true });
   const err = doc.errors[0];
   if (err) throw new RenderError(
       file,
