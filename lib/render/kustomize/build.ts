@@ -308,7 +308,8 @@ class Builder {
         if (r.path !== undefined) {
           const path = this.local(dir, r.path, kustFile);
           for (const doc of parsePatchDocs(await this.readText(path, kustFile), path, true)) {
-            const loaded = parseKustomization(`replacements:\n${indent(doc)}`, path).replacements;
+            // Kustomize reads a replacements file without refusing unknown fields.
+            const loaded = parseKustomization(`replacements:\n${indent(doc)}`, path, { strict: false }).replacements;
             replacements.push(...loaded);
           }
         } else replacements.push(r);
