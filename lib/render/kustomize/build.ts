@@ -22,9 +22,9 @@ import { isMap } from '../../core/plain-object.js';
 import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
-import { BUILTIN_OPENAPI_VERSION, parseSchemaScopes } from './openapi-schema.js';
-import { KindScopes, withKindScopes } from './scope.js';
-import { strategicMerge } from './strategic-merge.js';
+import { BUILTIN_OPENAPI_VERSION, parseCustomSchema } from './openapi-schema.js';
+import { hasMergeSchemaId, KindScopes, withKindScopes } from './scope.js';
+import { hasBuiltinSchema, strategicMerge } from './strategic-merge.js';
 import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
 
 /** What a Kustomize build produced: objects in output order, and every file it read. */
@@ -168,7 +168,7 @@ class Builder {
     if (path !== undefined && version !== undefined) throw new RenderError(kustFile, 'openapi: builtin version and custom schema provided, cannot use both');
     if (path !== undefined) {
       const p = this.local(dir, path, kustFile);
-      this.scopes.addCustom(parseSchemaScopes(await this.readText(p, kustFile), p));
+      this.scopes.setCustom(parseCustomSchema(await this.readText(p, kustFile), p));
       this.schemaSet = true;
     } else if (version !== undefined) {
       if (version !== BUILTIN_OPENAPI_VERSION) throw new RenderError(kustFile, `openapi: the specified OpenAPI version is not built in (${version})`);
@@ -178,6 +178,7 @@ class Builder {
 
   private append(ra: Resource[], r: Resource, kustFile: string): void {
     const id = curId(r);
+    this.scopes.noteLoaded(id);
     if (ra.some((o) => idEquals(curId(o), id))) {
       throw new RenderError(kustFile, `may not add resource with an already registered id: ${formatId(id)} (from ${r.origin})`);
     }
@@ -380,7 +381,7 @@ const applySmpTo = (ra: Resource[], r: Resource, patch: Record<string, unknown>)
   p.metadata = meta;
   p.apiVersion = r.obj.apiVersion;
   p.kind = r.obj.kind;
-  const merged = strategicMerge(r.obj, p, cur.kind, cur.group);
+  const merged = strategicMerge(r.obj, p, cur.kind, cur.group, hasMergeSchemaId(cur, hasBuiltinSchema(cur.group)));
   if (merged === undefined) return ra.filter((x) => x !== r);
   r.obj = merged;
   return ra;
