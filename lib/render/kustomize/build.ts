@@ -224,8 +224,7 @@ class Builder {
           generate(kind, args, options, readLocal),
         );
         // Kustomize reads any other behavior as unspecified, which creates (NewGenerationBehavior).
-        const named = args.behavior === 'create' || args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : undefined;
-        const behavior = named ?? 'create';
+        const behavior = args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : 'create';
         const res = newResource(obj, kustFile, { behavior, hash: !options.disableNameSuffixHash });
         const id = curId(res);
         const matches = matchAnyId(ra, (o) => idEquals(o, id));
