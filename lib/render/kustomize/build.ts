@@ -26,9 +26,9 @@ import { isMap } from '../../core/plain-object.js';
 import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
-import { BUILTIN_OPENAPI_VERSION, parseSchemaScopes } from './openapi-schema.js';
-import { KindScopes, withKindScopes } from './scope.js';
-import { strategicMerge } from './strategic-merge.js';
+import { BUILTIN_OPENAPI_VERSION, parseCustomSchema } from './openapi-schema.js';
+import { hasMergeSchemaId, KindScopes, withKindScopes } from './scope.js';
+import { hasBuiltinSchema, strategicMerge } from './strategic-merge.js';
 import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
 
 /** What a Kustomize build produced: objects in output order, and every file it read. */
@@ -222,7 +222,7 @@ class Builder {
     if (path !== undefined && version !== undefined) throw new RenderError(kustFile, 'openapi: builtin version and custom schema provided, cannot use both');
     if (path !== undefined) {
       const p = this.local(dir, path, kustFile);
-      this.scopes.addCustom(parseSchemaScopes(await this.readText(p, kustFile), p));
+      this.scopes.setCustom(parseCustomSchema(await this.readText(p, kustFile), p));
       this.schemaSet = true;
     } else if (version !== undefined) {
       if (version !== BUILTIN_OPENAPI_VERSION) throw new RenderError(kustFile, `openapi: the specified OpenAPI version is not built in (${version})`);
@@ -232,6 +232,7 @@ class Builder {
 
   private append(ra: Resource[], r: Resource, kustFile: string): void {
     const id = curId(r);
+    this.scopes.noteLoaded(id);
     if (ra.some((o) => idEquals(curId(o), id))) {
       throw new RenderError(kustFile, `may not add resource with an already registered id: ${formatId(id)} (from ${r.origin})`);
     }
@@ -279,8 +280,7 @@ class Builder {
           generate(kind, args, options, readLocal),
         );
         // Kustomize reads any other behavior as unspecified, which creates (NewGenerationBehavior).
-        const named = args.behavior === 'create' || args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : undefined;
-        const behavior = named ?? 'create';
+        const behavior = args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : 'create';
         const res = newResource(obj, kustFile, { behavior, hash: !options.disableNameSuffixHash });
         const id = curId(res);
         const matches = matchAnyId(ra, (o) => idEquals(o, id));
@@ -414,7 +414,8 @@ class Builder {
         if (r.path !== undefined) {
           const path = this.local(dir, r.path, kustFile);
           for (const doc of parsePatchDocs(await this.readText(path, kustFile), path, true)) {
-            const loaded = parseKustomization(`replacements:\n${indent(doc)}`, path).replacements;
+            // Kustomize reads a replacements file without refusing unknown fields.
+            const loaded = parseKustomization(`replacements:\n${indent(doc)}`, path, { strict: false }).replacements;
             replacements.push(...loaded);
           }
         } else replacements.push(r);
@@ -486,7 +487,7 @@ const applySmpTo = (ra: Resource[], r: Resource, patch: Record<string, unknown>)
   p.metadata = meta;
   p.apiVersion = r.obj.apiVersion;
   p.kind = r.obj.kind;
-  const merged = strategicMerge(r.obj, p, cur.kind, cur.group);
+  const merged = strategicMerge(r.obj, p, cur.kind, cur.group, hasMergeSchemaId(cur, hasBuiltinSchema(cur.group)));
   if (merged === undefined) return ra.filter((x) => x !== r);
   r.obj = merged;
   return ra;

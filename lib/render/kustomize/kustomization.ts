@@ -3,6 +3,7 @@ import { aliasBomb, isAliasBomb } from '../limits.js';
 import { RenderError } from '../../core/errors.js';
 import { isMap } from '../../core/plain-object.js';
 import { parseVars, type VarDecl } from './vars.js';
+import { decodeKustomizationFields, UnknownFieldError } from './kustomization-fields.js';
 
 /** The file names Kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -131,27 +132,41 @@ const checkKindAndVersion = (kind: unknown, apiVersion: unknown): string[] => {
   return errs;
 };
 
+/** How a kustomization is read. */
+export interface ParseKustomizationOptions {
+  /** Refuse unknown fields in nested structs, as Kustomize does for a kustomization file (not for a replacements file). @default true */
+  readonly strict?: boolean;
+}
+
 /** Parses kustomization text and checks field types as Kustomize's typed structs do (a number is not a string). */
-export const parseKustomization = (text: string, file: string): Kustomization => {
+export const parseKustomization = (text: string, file: string, options: ParseKustomizationOptions = {}): Kustomization => {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  // As Kustomize's YAMLToJSON (go-yaml v2): a repeated key takes the last value, `<<` merges an anchored mapping.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: true });
   const err = doc.errors[0];
   if (err) throw new RenderError(
       file,
       `invalid YAML: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       lineCounter.linePos(err.pos[0]).line,
     );
-  let raw: unknown;
+  let parsed: unknown;
   try {
-    raw = (doc.toJS() ?? {}) as unknown;
+    parsed = (doc.toJS() ?? {}) as unknown;
   } catch (err) {
     if (isAliasBomb(err)) throw aliasBomb(file, 100);
     throw err;
   }
-  if (!isMap(raw)) throw new RenderError(file, 'a kustomization must be a mapping');
+  if (!isMap(parsed)) throw new RenderError(file, 'a kustomization must be a mapping');
   const fail = (msg: string): never => {
     throw new RenderError(file, msg);
   };
+  let raw: Record<string, unknown>;
+  try {
+    raw = decodeKustomizationFields(parsed, new Set([...KNOWN, ...UNSUPPORTED]), options.strict ?? true);
+  } catch (err) {
+    if (err instanceof UnknownFieldError) return fail(`invalid kustomization: ${err.message}`);
+    throw err;
+  }
   for (const key of Object.keys(raw)) {
     if (UNSUPPORTED.has(key)) fail(`field "${key}" is not supported by the driftless renderer`);
     if (!KNOWN.has(key)) fail(`invalid kustomization: unknown field "${key}"`);

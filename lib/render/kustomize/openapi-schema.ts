@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import { isMap } from '../../core/plain-object.js';
-import { typeKey } from './scope.js';
+import { typeKey, type CustomSchema } from './scope.js';
 
 /** The one Kubernetes schema version built into Kustomize v5.5 (`openapi: {version}` accepts only this). */
 export const BUILTIN_OPENAPI_VERSION = 'v1.21.2';
@@ -19,10 +19,11 @@ const mentionsPatchExtension = (node: unknown): boolean => {
  * with `x-kubernetes-group-version-kind` names a type; a type with a `namespaces/{namespace}` path is namespaced
  * (`true`), one with only other paths is cluster-scoped (`false`).
  *
- * Kustomize also takes strategic-merge keys of custom kinds from such a schema; driftless does not, so a schema
- * that declares them for a definition outside Kubernetes' own (`io.k8s.*`) is refused rather than rendered differently.
+ * Its definitions (`x-kubernetes-group-version-kind`) are the types strategic merges have a schema for. Kustomize
+ * also takes merge keys of custom kinds from it; driftless does not, so a schema that declares them for a definition
+ * outside Kubernetes' own (`io.k8s.*`) is refused rather than rendered differently.
  */
-export const parseSchemaScopes = (text: string, file: string): Map<string, boolean> => {
+export const parseCustomSchema = (text: string, file: string): CustomSchema => {
   let doc: unknown;
   try {
     doc = text.trimStart().startsWith('{') ? JSON.parse(text) : parse(text);
@@ -30,10 +31,17 @@ export const parseSchemaScopes = (text: string, file: string): Map<string, boole
     throw new RenderError(file, `invalid schema file: ${(cause as Error).message.split('\n')[0]}`, undefined, { cause });
   }
   if (!isMap(doc)) throw new RenderError(file, 'invalid schema file: not a mapping');
+  const definedTypes = new Set<string>();
   if (isMap(doc.definitions)) {
     for (const [name, def] of Object.entries(doc.definitions)) {
       if (!name.startsWith('io.k8s.') && mentionsPatchExtension(def)) {
         throw new RenderError(file, `schema definition "${name}" sets strategic merge keys, which the driftless renderer does not read`);
+      }
+      const gvks = isMap(def) ? def['x-kubernetes-group-version-kind'] : undefined;
+      for (const gvk of Array.isArray(gvks) ? gvks : []) {
+        if (isMap(gvk) && typeof gvk.kind === 'string' && typeof gvk.version === 'string') {
+          definedTypes.add(typeKey(typeof gvk.group === 'string' ? gvk.group : '', gvk.version, gvk.kind));
+        }
       }
     }
   }
@@ -47,5 +55,5 @@ export const parseSchemaScopes = (text: string, file: string): Map<string, boole
     if (path.includes('namespaces/{namespace}')) scopes.set(key, true);
     else if (!scopes.has(key)) scopes.set(key, false);
   }
-  return scopes;
+  return { scopes, definedTypes };
 };

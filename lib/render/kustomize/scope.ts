@@ -102,24 +102,51 @@ const BUILTIN_NAMESPACED: ReadonlySet<string> = new Set([
 export const typeKey = (group: string, version: string, kind: string): string =>
   `${group ? `${group}/` : ''}${version} ${kind}`;
 
+/** What a custom OpenAPI schema declares: scopes by apiVersion/kind, and the types it has definitions for. */
+export interface CustomSchema {
+  readonly scopes: ReadonlyMap<string, boolean>;
+  readonly definedTypes: ReadonlySet<string>;
+}
+
+type Id = { readonly group: string; readonly version: string; readonly kind: string };
+
 /**
- * Scope of kinds for one build: the built-in table, then what a kustomization's `openapi` schema declares
- * (`true` namespaced, `false` cluster-scoped) for the pairs the table does not know.
+ * Kustomize's schema for one build: the built-in table, and a kustomization's `openapi` schema once one is set.
+ * As in kyaml, a custom schema replaces the built-in one for strategic merges, unless a kind the table does not
+ * know was looked up before it was set (kyaml then parses the built-in schema as well).
  */
 export class KindScopes {
-  private readonly custom = new Map<string, boolean>();
+  private custom: CustomSchema | undefined;
+  private unknownLookedUp = false;
+  private builtinKept = false;
 
-  /** Adds the scopes a custom OpenAPI (swagger) schema declares. */
-  addCustom(scopes: ReadonlyMap<string, boolean>): void {
-    for (const [k, v] of scopes) this.custom.set(k, v);
+  /** Sets a custom OpenAPI (swagger) schema for the rest of the build. */
+  setCustom(schema: CustomSchema): void {
+    this.custom = schema;
+    this.builtinKept = this.unknownLookedUp;
+  }
+
+  /** Records a loaded resource's type: Kustomize looks up the scope of every resource it loads. */
+  noteLoaded(id: Id): void {
+    this.isClusterScoped(id);
   }
 
   /** Kustomize's IsCertainlyClusterScoped: a pair its schema knows and says is not namespaced. */
-  isClusterScoped(id: { readonly group: string; readonly version: string; readonly kind: string }): boolean {
+  isClusterScoped(id: Id): boolean {
     const key = typeKey(id.group, id.version, id.kind);
     if (KUSTOMIZE_CLUSTER_SCOPED.has(key)) return true;
     if (BUILTIN_NAMESPACED.has(key)) return false;
-    return this.custom.get(key) === false;
+    if (!this.custom) {
+      this.unknownLookedUp = true;
+      return false;
+    }
+    return this.custom.scopes.get(key) === false;
+  }
+
+  /** Whether strategic merges of this type have a schema (and so merge keys), given `builtin` for the built-in schema. */
+  hasMergeSchema(id: Id, builtin: boolean): boolean {
+    if (!this.custom) return builtin;
+    return this.custom.definedTypes.has(typeKey(id.group, id.version, id.kind)) || (this.builtinKept && builtin);
   }
 }
 
@@ -132,3 +159,6 @@ export const withKindScopes = <T>(scopes: KindScopes, fn: () => Promise<T>): Pro
 /** Whether Kustomize treats objects of this group/version/kind as cluster-scoped in the current build. */
 export const isClusterScopedId = (id: { readonly group: string; readonly version: string; readonly kind: string }): boolean =>
   (store.getStore() ?? BUILTIN).isClusterScoped(id);
+
+/** Whether a strategic merge of this type uses a schema in the current build; `builtin`: the built-in schema has it. */
+export const hasMergeSchemaId = (id: Id, builtin: boolean): boolean => (store.getStore() ?? BUILTIN).hasMergeSchema(id, builtin);

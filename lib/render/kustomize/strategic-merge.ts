@@ -56,12 +56,13 @@ const DIRECTIVE = /^\$(patch|retainKeys|setElementOrder\/.*|deleteFromPrimitiveL
  * Applies a strategic merge patch to `target` (Kustomize's kyaml merge): maps merge, `null` deletes,
  * lists with a merge key merge element by element (new elements appended), other lists are replaced,
  * and `$patch: delete|replace` directives are honoured. Returns undefined when the patch deletes the object.
+ * `schema`: whether Kustomize has a schema for the type (a custom `openapi` schema may say otherwise).
  */
-export const strategicMerge = (target: Obj, patch: Obj, kind: string, group: string): Obj | undefined => {
+export const strategicMerge = (target: Obj, patch: Obj, kind: string, group: string, schema = hasBuiltinSchema(group)): Obj | undefined => {
   const base = clone(target);
   // kyaml's merge drops fields written empty (`key:`) anywhere in the patched resource; `~` and `null` stay.
   for (const path of emptyNullFields(target)) deleteIfNull(base, path);
-  const out = mergeValue(base, patch, [], hasBuiltinSchema(group) ? kind : undefined);
+  const out = mergeValue(base, patch, [], schema ? kind : undefined);
   return out === DELETE ? undefined : (out as Obj);
 };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RenderError } from '../../../lib/core/errors.js';
 import { MemoryFileTree } from '../../../lib/render/file-tree.js';
 import { kustomize } from '../../../lib/render/kustomize/build.js';
-import { parseSchemaScopes } from '../../../lib/render/kustomize/openapi-schema.js';
+import { parseCustomSchema } from '../../../lib/render/kustomize/openapi-schema.js';
 import { isClusterScopedId, KindScopes, withKindScopes } from '../../../lib/render/kustomize/scope.js';
 
 describe('isClusterScopedId', () => {
@@ -28,12 +28,13 @@ describe('isClusterScopedId', () => {
   it('adds what a custom schema declares without overriding the built-in table', async () => {
     // GIVEN a schema that says ClusterIssuer is cluster-scoped and v1 Namespace is namespaced
     const scopes = new KindScopes();
-    scopes.addCustom(
-      new Map([
+    scopes.setCustom({
+      scopes: new Map([
         ['cert-manager.io/v1 ClusterIssuer', false],
         ['v1 Namespace', true],
       ]),
-    );
+      definedTypes: new Set(),
+    });
     // WHEN asked inside and outside the build that uses it
     const inside = await withKindScopes(scopes, async () => [
       isClusterScopedId({ group: 'cert-manager.io', version: 'v1', kind: 'ClusterIssuer' }),
@@ -45,7 +46,32 @@ describe('isClusterScopedId', () => {
   });
 });
 
-describe('parseSchemaScopes', () => {
+describe('KindScopes.hasMergeSchema', () => {
+  const deployment = { group: 'apps', version: 'v1', kind: 'Deployment' };
+  const custom = { scopes: new Map<string, boolean>(), definedTypes: new Set(['example.io/v1 Widget']) };
+
+  it.each([
+    // [types loaded before the schema is set, type asked, has a merge schema]
+    [[], deployment, false],
+    [[], { group: 'example.io', version: 'v1', kind: 'Widget' }, true],
+    [[{ group: '', version: 'v1', kind: 'ConfigMap' }], deployment, false],
+    // A kind outside the built-in table made kyaml parse its built-in schema before the custom one was set.
+    [[{ group: 'cert-manager.io', version: 'v1', kind: 'Certificate' }], deployment, true],
+  ])('after loading %j, %j → %s', (loaded, id, expected) => {
+    // GIVEN types loaded, then a custom schema set
+    const scopes = new KindScopes();
+    for (const l of loaded) scopes.noteLoaded(l);
+    scopes.setCustom(custom);
+    // WHEN a strategic merge asks (the built-in schema knows apps) THEN the custom schema decides as kyaml would
+    expect(scopes.hasMergeSchema(id, id.group === 'apps')).toBe(expected);
+  });
+
+  it('keeps the built-in answer without a custom schema', () => {
+    expect(new KindScopes().hasMergeSchema(deployment, true)).toBe(true);
+  });
+});
+
+describe('parseCustomSchema', () => {
   it('reads scope from GET paths: a namespaces/{namespace} path makes a type namespaced', () => {
     // GIVEN a swagger schema in YAML
     const text = [
@@ -60,7 +86,7 @@ describe('parseSchemaScopes', () => {
       '    post: {x-kubernetes-group-version-kind: {group: x.io, version: v1, kind: PostOnly}}',
     ].join('\n');
     // WHEN it is parsed THEN Thing is namespaced, Global cluster-scoped, a type without GET unknown
-    expect([...parseSchemaScopes(text, 'schema.yaml')]).toEqual([
+    expect([...parseCustomSchema(text, 'schema.yaml').scopes]).toEqual([
       ['x.io/v1 Thing', true],
       ['x.io/v1 Global', false],
     ]);
@@ -72,11 +98,11 @@ describe('parseSchemaScopes', () => {
       definitions: { 'io.x.v1.ThingSpec': { properties: { items: { 'x-kubernetes-patch-merge-key': 'id' } } } },
     });
     // WHEN parsed THEN it is refused rather than rendered differently
-    expect(() => parseSchemaScopes(text, 'schema.json')).toThrow(/schema\.json: schema definition "io\.x\.v1\.ThingSpec" sets strategic merge keys/);
+    expect(() => parseCustomSchema(text, 'schema.json')).toThrow(/schema\.json: schema definition "io\.x\.v1\.ThingSpec" sets strategic merge keys/);
   });
 
   it('fails on a file that is not a schema', () => {
-    expect(() => parseSchemaScopes('[1, 2]', 's.json')).toThrow(RenderError);
+    expect(() => parseCustomSchema('[1, 2]', 's.json')).toThrow(RenderError);
   });
 });
 
