@@ -26,7 +26,15 @@ import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
 import { strategicMerge } from './strategic-merge.js';
-import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
+import {
+  addNameAffixes,
+  applyAnnotations,
+  applyImages,
+  applyLabels,
+  applyReplicas,
+  setCustomNamespaceFields,
+  setNamespace,
+} from './transformers.js';
 
 /** What a Kustomize build produced: objects in output order, and every file it read. */
 export interface KustomizeResult {
@@ -341,7 +349,8 @@ class Builder {
     // 3–7. namespace, prefix/suffix, labels, annotations.
     if (k.namespace) {
       const ns = k.namespace;
-      wrap(kustFile, 'namespace', () => setNamespace(ra, ns, tc.namespace));
+      wrap(kustFile, 'namespace', () => setNamespace(ra, ns));
+      setCustomNamespaceFields(ra, ns, tc.namespace);
     }
     addNameAffixes(ra, k.namePrefix, k.nameSuffix, tc);
     applyLabels(ra, k, tc);

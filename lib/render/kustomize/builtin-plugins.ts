@@ -4,7 +4,7 @@ import { isMap } from '../../core/plain-object.js';
 import { parsePluginFieldSpecs } from './configurations.js';
 import { parseKustomization, type Kustomization } from './kustomization.js';
 import { curId, formatId, type Resource } from './resource.js';
-import { addNameAffixes, applyImages, applyMapFieldSpecs, applyReplicas, setNamespace } from './transformers.js';
+import { addNameAffixes, applyImages, applyMapFieldSpecs, applyReplicas, setCustomNamespaceFields, setNamespace } from './transformers.js';
 
 // `transformers:` and `generators:` entries that configure Kustomize's built-in plugins (`apiVersion: builtin`).
 // Each config is mapped onto the renderer's own implementation of that plugin; anything else would run code
@@ -102,7 +102,10 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
         if (c.setRoleBindingSubjects !== undefined && c.setRoleBindingSubjects !== 'defaultOnly') {
           throw new Error(`${what}: setRoleBindingSubjects "${String(c.setRoleBindingSubjects)}" is not supported by the driftless renderer`);
         }
-        if (typeof ns === 'string' && ns) setNamespace(ra, ns, fieldSpecs());
+        if (typeof ns === 'string' && ns) {
+          setNamespace(ra, ns);
+          setCustomNamespaceFields(ra, ns, fieldSpecs());
+        }
         break;
       }
       case 'ImageTagTransformer': {

@@ -6,12 +6,8 @@ import { isMap } from '../../core/plain-object.js';
 import { curId, formatId, gvkSelected, idEquals, metaOf, storePreviousId, type Resource } from './resource.js';
 import { matchAnyId } from './select.js';
 
-/**
- * Sets `metadata.namespace` on namespaced objects and the namespace of `default` RoleBinding subjects, and writes
- * the namespace into the field specs a `configurations:` file adds (`specs`).
- */
-export const setNamespace = (resources: Resource[], namespace: string, specs: readonly FieldSpec[] = []): void => {
-  const extra = customNamespaceSpecs(specs);
+/** Sets `metadata.namespace` on namespaced objects and the namespace of `default` RoleBinding subjects. */
+export const setNamespace = (resources: Resource[], namespace: string): void => {
   for (const r of resources) {
     storePreviousId(r);
     const kind = String(r.obj.kind);
@@ -23,9 +19,6 @@ export const setNamespace = (resources: Resource[], namespace: string, specs: re
       }
     }
     visitNamespaceRefs(r, namespace);
-    for (const spec of extra) {
-      if (specApplies(spec, r.obj)) visitPath(r.obj, spec.path, (v) => (v === undefined || typeof v !== 'object' ? namespace : undefined), spec.create ?? false);
-    }
   }
   for (const r of resources) {
     const id = curId(r);
@@ -49,7 +42,7 @@ const visitNamespaceRefs = (r: Resource, namespace: string): void => {
 };
 
 const sameSpec = (a: FieldSpec, b: FieldSpec): boolean =>
-  a.path === b.path && (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && (a.kind ?? '') === (b.kind ?? '');
+  a.path === b.path && Boolean(a.create) === Boolean(b.create) && (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && (a.kind ?? '') === (b.kind ?? '');
 
 /** Namespace field specs beyond the defaults; metadata.namespace and binding subjects have their own rules (Kustomize's namespace filter). */
 const customNamespaceSpecs = (specs: readonly FieldSpec[]): FieldSpec[] =>
@@ -61,6 +54,18 @@ const customNamespaceSpecs = (specs: readonly FieldSpec[]): FieldSpec[] =>
       !DEFAULT_NAMESPACE_SPECS.some((d) => sameSpec(d, s)) &&
       !NAMESPACE_FIELDS.some((d) => sameSpec(d, s)),
   );
+
+/** Writes the namespace into the field specs beyond the defaults that `configurations:` or a plugin config add. */
+export const setCustomNamespaceFields = (resources: Resource[], namespace: string, specs: readonly FieldSpec[]): void => {
+  const extra = customNamespaceSpecs(specs);
+  if (!extra.length) return;
+  for (const r of resources) {
+    for (const spec of extra) {
+      if (!specApplies(spec, r.obj)) continue;
+      visitPath(r.obj, spec.path, (v) => (v === undefined || typeof v !== 'object' ? namespace : undefined), spec.create ?? false);
+    }
+  }
+};
 
 /** Kinds whose names a prefix or suffix never touches. */
 const AFFIX_SKIPPED = (r: Resource): boolean => {
