@@ -98,13 +98,14 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
       case 'NamespaceTransformer': {
         const meta = isMap(c.metadata) ? c.metadata : {};
         const ns = meta.namespace;
-        if (c.unsetOnly === true) throw new Error(`${what}: unsetOnly is not supported by the driftless renderer`);
         if (c.setRoleBindingSubjects !== undefined && c.setRoleBindingSubjects !== 'defaultOnly') {
           throw new Error(`${what}: setRoleBindingSubjects "${String(c.setRoleBindingSubjects)}" is not supported by the driftless renderer`);
         }
         if (typeof ns === 'string' && ns) {
-          setNamespace(ra, ns);
-          setCustomNamespaceFields(ra, ns, fieldSpecs());
+          // unsetOnly leaves objects that already name a namespace alone.
+          const targets = c.unsetOnly === true ? ra.filter((r) => !curId(r).namespace) : ra;
+          setNamespace(targets, ns);
+          setCustomNamespaceFields(targets, ns, fieldSpecs());
         }
         break;
       }
