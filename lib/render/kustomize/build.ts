@@ -363,7 +363,7 @@ class Builder {
       if (selectResources(ra, p.target).length === 0) {
         this.warnings.push(`${kustFile}: patchesJson6902[${i}] selects no resource (${describeSelector(p.target)})`);
       }
-      ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file));
+      ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file, false));
     }
     // 9–11. replicas, images, replacements.
     wrap(kustFile, 'replicas', () => applyReplicas(ra, k.replicas, tc.replicas));
@@ -462,7 +462,7 @@ const applyPatch = (
   const ops = parseJsonPatch(text, file);
   if (ops) {
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
-    return applyJson6902(ra, ops, target, file);
+    return applyJson6902(ra, ops, target, file, true);
   }
   const docs = parsePatchDocs(text, file);
   if (!docs.length) throw new RenderError(file, 'the patch is empty');
@@ -480,6 +480,7 @@ const applyJson6902 = (
   ops: JsonPatchOp[],
   target: Selector,
   file: string,
+  storePrevious: boolean,
 ): Resource[] => {
   for (const r of selectResources(ra, target)) {
     const before = curId(r);
@@ -492,8 +493,9 @@ const applyJson6902 = (
     if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
     r.obj = next;
     const after = curId(r);
-    // A JSON patch may rename or re-kind its target without options (Kustomize's transformJson6902 stores the previous id).
-    if (!idEquals(after, before)) r.prevIds.push(before);
+    // A JSON patch may rename or re-kind its target without options. Under `patches` Kustomize stores the previous
+    // id, so references follow; the legacy patchesJson6902 transformer does not, and references keep the old name.
+    if (storePrevious && !idEquals(after, before)) r.prevIds.push(before);
   }
   return ra;
 };
