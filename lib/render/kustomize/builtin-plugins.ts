@@ -127,6 +127,9 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
         break;
       case 'PatchJson6902Transformer':
         if (!isMap(c.target)) throw new Error(`${what}: must specify a target for patch`);
+        if (typeof c.target.name !== 'string' || !c.target.name) throw new Error(`${what}: must specify the target name`);
+        if (!c.path && !c.jsonOp) throw new Error(`${what}: empty file path and empty jsonOp`);
+        if (c.path && c.jsonOp) throw new Error(`${what}: must specify a file path or jsonOp, not both`);
         ra = await host.transform(fragment({ patchesJson6902: [definedOnly({ target: c.target, path: c.path, patch: c.jsonOp })] }, host.kustFile), ra);
         break;
       case 'PatchStrategicMergeTransformer': {
