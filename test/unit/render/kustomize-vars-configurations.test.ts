@@ -104,3 +104,30 @@ describe('kustomize with vars, configurations and plugin configs', () => {
     await expect(kustomize(tree, 'app')).rejects.toThrow('builtin plugin HelmChartInflationGenerator: list the chart under helmCharts instead');
   });
 });
+
+describe('built-in plugin configs', () => {
+  const tree = (transformers: string) =>
+    new MemoryFileTree({
+      'k/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: "1"}\n',
+      'k/kustomization.yaml': `resources: [cm.yaml]\ntransformers:\n- |-\n${transformers.replace(/^/gm, '  ')}\n`,
+    });
+
+  it.each([
+    // [plugin config, message as Kustomize words it]
+    ['apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: p}\nprefix: x-', 'fieldSpecs is not expected to be nil'],
+    ['apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata: {name: j}\ntarget: {kind: ConfigMap}\njsonOp: "[]"', 'must specify the target name'],
+    ['apiVersion: builtin\nkind: PatchStrategicMergeTransformer\nmetadata: {name: s}', 'empty file path and empty patch content'],
+    ['apiVersion: builtin\nkind: NoSuchTransformer\nmetadata: {name: n}', 'unable to load builtin NoSuchTransformer'],
+  ])('fails on %j', async (config, message) => {
+    await expect(kustomize(tree(config), 'k')).rejects.toThrow(message);
+  });
+
+  it('runs a JSON patch plugin on its target only', async () => {
+    // GIVEN an inline PatchJson6902Transformer WHEN built THEN the ConfigMap is patched
+    const { objects } = await kustomize(
+      tree('apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata: {name: j}\ntarget: {kind: ConfigMap, name: cm}\njsonOp: \'[{"op": "replace", "path": "/data/b", "value": "2"}]\''),
+      'k',
+    );
+    expect(objects[0]?.data).toEqual({ a: '1', b: '2' });
+  });
+});
