@@ -142,12 +142,7 @@ class Builder {
     return p;
   }
 
-  async accumulate(
-    dir: string,
-    ra: Resource[],
-    expect: 'Kustomization' | 'Component',
-    acc: Accumulation = newAccumulation(),
-  ): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
+  async accumulate(dir: string, ra: Resource[], expect: 'Kustomization' | 'Component', acc: Accumulation = newAccumulation()): Promise<{ resources: Resource[]; kustomization: Kustomization }> {
     const kustFile = await findKustomizationFile(this.tree, dir);
     if (!kustFile) {
       throw new RenderError(dir || '.', `no kustomization.yaml, kustomization.yml or Kustomization in ${dir || '.'}`);
