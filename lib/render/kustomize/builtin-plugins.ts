@@ -98,13 +98,19 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
       case 'NamespaceTransformer': {
         const meta = isMap(c.metadata) ? c.metadata : {};
         const ns = meta.namespace;
-        if (c.setRoleBindingSubjects !== undefined && c.setRoleBindingSubjects !== 'defaultOnly') {
-          throw new Error(`${what}: setRoleBindingSubjects "${String(c.setRoleBindingSubjects)}" is not supported by the driftless renderer`);
+        const mode = c.setRoleBindingSubjects ?? 'defaultOnly';
+        if (mode !== 'defaultOnly' && mode !== 'none' && mode !== 'allServiceAccounts') {
+          throw new Error(`${what}: invalid value "${String(mode)}" for setRoleBindingSubjects: must be one of "defaultOnly", "none" or "allServiceAccounts"`);
         }
         if (typeof ns === 'string' && ns) {
           // unsetOnly leaves objects that already name a namespace alone.
           const targets = c.unsetOnly === true ? ra.filter((r) => !curId(r).namespace) : ra;
+          const restore = mode === 'defaultOnly' ? undefined : snapshotSubjects(targets);
           setNamespace(targets, ns);
+          restore?.();
+          if (mode === 'allServiceAccounts') {
+            for (const s of bindingSubjects(targets)) if (s.kind === 'ServiceAccount') s.namespace = ns;
+          }
           setCustomNamespaceFields(targets, ns, fieldSpecs());
         }
         break;
@@ -147,6 +153,23 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
     }
   }
   return ra;
+};
+
+/** The subjects of the (Cluster)RoleBindings among `ra`. */
+const bindingSubjects = (ra: readonly Resource[]): Record<string, unknown>[] =>
+  ra
+    .filter((r) => r.obj.kind === 'RoleBinding' || r.obj.kind === 'ClusterRoleBinding')
+    .flatMap((r) => (Array.isArray(r.obj.subjects) ? r.obj.subjects.filter(isMap) : []));
+
+/** Records binding subjects' namespaces; the returned function puts them back (setRoleBindingSubjects other than defaultOnly). */
+const snapshotSubjects = (ra: readonly Resource[]): (() => void) => {
+  const saved = bindingSubjects(ra).map((s) => [s, 'namespace' in s, s.namespace] as const);
+  return () => {
+    for (const [s, had, value] of saved) {
+      if (had) s.namespace = value;
+      else delete s.namespace;
+    }
+  };
 };
 
 /** Each document of an inline `patches:` string, as its own inline patch. */
