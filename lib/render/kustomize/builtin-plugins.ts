@@ -65,14 +65,26 @@ const stringMap = (v: unknown, what: string): Record<string, string> => {
   return v as Record<string, string>;
 };
 
+const CONFIG_FIELDS = [
+  'fieldSpecs', 'labels', 'annotations', 'prefix', 'suffix', 'imageTag', 'replica', 'target', 'path', 'patch', 'options',
+  'jsonOp', 'paths', 'patches', 'replacements', 'unsetOnly', 'setRoleBindingSubjects', 'metadata',
+];
+
+/** Config keys in their documented spelling: Kustomize decodes plugin configs with Go's case-insensitive JSON matching. */
+const foldKeys = (c: KubeObject): KubeObject => {
+  const byLower = new Map(CONFIG_FIELDS.map((k) => [k.toLowerCase(), k]));
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [byLower.get(k.toLowerCase()) ?? k, v])) as KubeObject;
+};
+
 const definedOnly = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 
 /** Runs the `transformers:` of a kustomization, in order, after its built-in transformers (Kustomize's runTransformers). */
 export const runPluginTransformers = async (entries: readonly string[], ra: Resource[], host: PluginHost): Promise<Resource[]> => {
   if (!entries.length) return ra;
-  for (const c of await host.loadConfigs(entries, 'transformers')) {
-    const kind = checkPlugin(c, 'transformers');
+  for (const raw of await host.loadConfigs(entries, 'transformers')) {
+    const kind = checkPlugin(raw, 'transformers');
+    const c = foldKeys(raw);
     const what = `${kind} ${String((c.metadata as Record<string, unknown> | undefined)?.name ?? '')}`.trim();
     const fieldSpecs = (): ReturnType<typeof parsePluginFieldSpecs> => parsePluginFieldSpecs(c.fieldSpecs, `${what}: fieldSpecs`);
     switch (kind) {
