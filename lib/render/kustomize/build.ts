@@ -29,7 +29,7 @@ import { sortResources } from './sort.js';
 import { BUILTIN_OPENAPI_VERSION, parseCustomSchema } from './openapi-schema.js';
 import { hasMergeSchemaId, KindScopes, withKindScopes } from './scope.js';
 import { hasBuiltinSchema, strategicMerge } from './strategic-merge.js';
-import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setNamespace } from './transformers.js';
+import { addNameAffixes, applyAnnotations, applyImages, applyLabels, applyReplicas, setCustomNamespaceFields, setNamespace } from './transformers.js';
 
 /** What a Kustomize build produced: objects in output order, and every file it read. */
 export interface KustomizeResult {
@@ -390,7 +390,8 @@ class Builder {
     // 3–7. namespace, prefix/suffix, labels, annotations.
     if (k.namespace) {
       const ns = k.namespace;
-      wrap(kustFile, 'namespace', () => setNamespace(ra, ns, tc.namespace));
+      wrap(kustFile, 'namespace', () => setNamespace(ra, ns));
+      setCustomNamespaceFields(ra, ns, tc.namespace);
     }
     addNameAffixes(ra, k.namePrefix, k.nameSuffix, tc);
     applyLabels(ra, k, tc);
@@ -403,7 +404,7 @@ class Builder {
       if (selectResources(ra, p.target).length === 0) {
         this.warnings.push(`${kustFile}: patchesJson6902[${i}] selects no resource (${describeSelector(p.target)})`);
       }
-      ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file));
+      ra = wrap(file, `patchesJson6902[${i}]`, () => applyJson6902(ra, ops, p.target, file, false));
     }
     // 9–11. replicas, images, replacements.
     wrap(kustFile, 'replicas', () => applyReplicas(ra, k.replicas, tc.replicas));
@@ -503,7 +504,7 @@ const applyPatch = (
   const ops = parseJsonPatch(text, file);
   if (ops) {
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
-    return applyJson6902(ra, ops, target, file);
+    return applyJson6902(ra, ops, target, file, true);
   }
   const docs = parsePatchDocs(text, file);
   if (!docs.length) throw new RenderError(file, 'the patch is empty');
@@ -531,6 +532,7 @@ const applyJson6902 = (
   ops: JsonPatchOp[],
   target: Selector,
   file: string,
+  storePrevious: boolean,
 ): Resource[] => {
   for (const r of selectResources(ra, target)) {
     const before = curId(r);
@@ -543,8 +545,9 @@ const applyJson6902 = (
     if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
     r.obj = next;
     const after = curId(r);
-    // A JSON patch may rename or re-kind its target without options (Kustomize's transformJson6902 stores the previous id).
-    if (!idEquals(after, before)) r.prevIds.push(before);
+    // A JSON patch may rename or re-kind its target without options. Under `patches` Kustomize stores the previous
+    // id, so references follow; the legacy patchesJson6902 transformer does not, and references keep the old name.
+    if (storePrevious && !idEquals(after, before)) r.prevIds.push(before);
   }
   return ra;
 };

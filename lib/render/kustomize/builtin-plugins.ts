@@ -4,7 +4,7 @@ import { isMap } from '../../core/plain-object.js';
 import { parsePluginFieldSpecs } from './configurations.js';
 import { parseKustomization, type Kustomization } from './kustomization.js';
 import { curId, formatId, type Resource } from './resource.js';
-import { addNameAffixes, applyImages, applyMapFieldSpecs, applyReplicas, setNamespace } from './transformers.js';
+import { addNameAffixes, applyImages, applyMapFieldSpecs, applyReplicas, setCustomNamespaceFields, setNamespace } from './transformers.js';
 
 // `transformers:` and `generators:` entries that configure Kustomize's built-in plugins (`apiVersion: builtin`).
 // Each config is mapped onto the renderer's own implementation of that plugin; anything else would run code
@@ -65,14 +65,26 @@ const stringMap = (v: unknown, what: string): Record<string, string> => {
   return v as Record<string, string>;
 };
 
+const CONFIG_FIELDS = [
+  'fieldSpecs', 'labels', 'annotations', 'prefix', 'suffix', 'imageTag', 'replica', 'target', 'path', 'patch', 'options',
+  'jsonOp', 'paths', 'patches', 'replacements', 'unsetOnly', 'setRoleBindingSubjects', 'metadata',
+];
+
+/** Config keys in their documented spelling: Kustomize decodes plugin configs with Go's case-insensitive JSON matching. */
+const foldKeys = (c: KubeObject): KubeObject => {
+  const byLower = new Map(CONFIG_FIELDS.map((k) => [k.toLowerCase(), k]));
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [byLower.get(k.toLowerCase()) ?? k, v])) as KubeObject;
+};
+
 const definedOnly = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 
 /** Runs the `transformers:` of a kustomization, in order, after its built-in transformers (Kustomize's runTransformers). */
 export const runPluginTransformers = async (entries: readonly string[], ra: Resource[], host: PluginHost): Promise<Resource[]> => {
   if (!entries.length) return ra;
-  for (const c of await host.loadConfigs(entries, 'transformers')) {
-    const kind = checkPlugin(c, 'transformers');
+  for (const raw of await host.loadConfigs(entries, 'transformers')) {
+    const kind = checkPlugin(raw, 'transformers');
+    const c = foldKeys(raw);
     const what = `${kind} ${String((c.metadata as Record<string, unknown> | undefined)?.name ?? '')}`.trim();
     const fieldSpecs = (): ReturnType<typeof parsePluginFieldSpecs> => parsePluginFieldSpecs(c.fieldSpecs, `${what}: fieldSpecs`);
     switch (kind) {
@@ -98,11 +110,21 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
       case 'NamespaceTransformer': {
         const meta = isMap(c.metadata) ? c.metadata : {};
         const ns = meta.namespace;
-        if (c.unsetOnly === true) throw new Error(`${what}: unsetOnly is not supported by the driftless renderer`);
-        if (c.setRoleBindingSubjects !== undefined && c.setRoleBindingSubjects !== 'defaultOnly') {
-          throw new Error(`${what}: setRoleBindingSubjects "${String(c.setRoleBindingSubjects)}" is not supported by the driftless renderer`);
+        const mode = c.setRoleBindingSubjects ?? 'defaultOnly';
+        if (mode !== 'defaultOnly' && mode !== 'none' && mode !== 'allServiceAccounts') {
+          throw new Error(`${what}: invalid value "${String(mode)}" for setRoleBindingSubjects: must be one of "defaultOnly", "none" or "allServiceAccounts"`);
         }
-        if (typeof ns === 'string' && ns) setNamespace(ra, ns, fieldSpecs());
+        if (typeof ns === 'string' && ns) {
+          // unsetOnly leaves objects that already name a namespace alone.
+          const targets = c.unsetOnly === true ? ra.filter((r) => !curId(r).namespace) : ra;
+          const restore = mode === 'defaultOnly' ? undefined : snapshotSubjects(targets);
+          setNamespace(targets, ns);
+          restore?.();
+          if (mode === 'allServiceAccounts') {
+            for (const s of bindingSubjects(targets)) if (s.kind === 'ServiceAccount') s.namespace = ns;
+          }
+          setCustomNamespaceFields(targets, ns, fieldSpecs());
+        }
         break;
       }
       case 'ImageTagTransformer': {
@@ -123,6 +145,9 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
         break;
       case 'PatchJson6902Transformer':
         if (!isMap(c.target)) throw new Error(`${what}: must specify a target for patch`);
+        if (typeof c.target.name !== 'string' || !c.target.name) throw new Error(`${what}: must specify the target name`);
+        if (!c.path && !c.jsonOp) throw new Error(`${what}: empty file path and empty jsonOp`);
+        if (c.path && c.jsonOp) throw new Error(`${what}: must specify a file path or jsonOp, not both`);
         ra = await host.transform(fragment({ patchesJson6902: [definedOnly({ target: c.target, path: c.path, patch: c.jsonOp })] }, host.kustFile), ra);
         break;
       case 'PatchStrategicMergeTransformer': {
@@ -140,6 +165,23 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
     }
   }
   return ra;
+};
+
+/** The subjects of the (Cluster)RoleBindings among `ra`. */
+const bindingSubjects = (ra: readonly Resource[]): Record<string, unknown>[] =>
+  ra
+    .filter((r) => r.obj.kind === 'RoleBinding' || r.obj.kind === 'ClusterRoleBinding')
+    .flatMap((r) => (Array.isArray(r.obj.subjects) ? r.obj.subjects.filter(isMap) : []));
+
+/** Records binding subjects' namespaces; the returned function puts them back (setRoleBindingSubjects other than defaultOnly). */
+const snapshotSubjects = (ra: readonly Resource[]): (() => void) => {
+  const saved = bindingSubjects(ra).map((s) => [s, 'namespace' in s, s.namespace] as const);
+  return () => {
+    for (const [s, had, value] of saved) {
+      if (had) s.namespace = value;
+      else delete s.namespace;
+    }
+  };
 };
 
 /** Each document of an inline `patches:` string, as its own inline patch. */

@@ -110,11 +110,18 @@ export const mergeTransformerConfigs = (a: TransformerConfig, b: TransformerConf
 
 const FS_FIELDS = new Set(['group', 'version', 'kind', 'path', 'create']);
 
+/** Keys folded to the expected spelling: Kustomize decodes these files with Go's case-insensitive JSON matching. */
+const canonicalKeys = (m: Record<string, unknown>, known: Iterable<string>): Record<string, unknown> => {
+  const byLower = new Map([...known].map((k) => [k.toLowerCase(), k]));
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [byLower.get(k.toLowerCase()) ?? k, v]));
+};
+
 const parseFieldSpecs = (v: unknown, what: string, extra: ReadonlySet<string> = new Set()): FieldSpec[] => {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new Error(`${what} must be a list of field specs`);
-  return v.map((raw, i) => {
-    if (!isMap(raw)) throw new Error(`${what}[${i}] must be a mapping`);
+  return v.map((item, i) => {
+    if (!isMap(item)) throw new Error(`${what}[${i}] must be a mapping`);
+    const raw = canonicalKeys(item, [...FS_FIELDS, ...extra]);
     for (const k of Object.keys(raw)) {
       if (!FS_FIELDS.has(k) && !extra.has(k)) throw new Error(`${what}[${i}]: unknown field "${k}"`);
     }
@@ -139,9 +146,10 @@ export const parseTransformerConfig = (text: string): TransformerConfig => {
   const doc = docs[0];
   if (!doc) return empty();
   if (doc.errors[0]) throw new Error(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
-  const raw = doc.toJS() as unknown;
-  if (raw === null || raw === undefined) return empty();
-  if (!isMap(raw)) throw new Error('a transformer configuration must be a mapping');
+  const parsed = doc.toJS() as unknown;
+  if (parsed === null || parsed === undefined) return empty();
+  if (!isMap(parsed)) throw new Error('a transformer configuration must be a mapping');
+  const raw = canonicalKeys(parsed, ALL_KEYS);
   for (const key of Object.keys(raw)) {
     if (!ALL_KEYS.has(key)) throw new Error(`unknown field "${key}" (expected one of ${[...ALL_KEYS].join(', ')})`);
   }
@@ -149,8 +157,9 @@ export const parseTransformerConfig = (text: string): TransformerConfig => {
   for (const key of FS_KEYS) out[key] = parseFieldSpecs(raw[key], key);
   const refs = raw.nameReference;
   if (refs !== undefined && refs !== null && !Array.isArray(refs)) throw new Error('nameReference must be a list');
-  out.nameReference = ((refs as unknown[] | null | undefined) ?? []).map((r, i): NameReference => {
-    if (!isMap(r)) throw new Error(`nameReference[${i}] must be a mapping`);
+  out.nameReference = ((refs as unknown[] | null | undefined) ?? []).map((item, i): NameReference => {
+    if (!isMap(item)) throw new Error(`nameReference[${i}] must be a mapping`);
+    const r = canonicalKeys(item, ['group', 'version', 'kind', 'fieldSpecs']);
     for (const k of Object.keys(r)) {
       if (!['group', 'version', 'kind', 'fieldSpecs'].includes(k)) throw new Error(`nameReference[${i}]: unknown field "${k}"`);
     }

@@ -9,11 +9,10 @@ import { isClusterScopedId } from './scope.js';
 /**
  * Kustomize's namespace transformer: `metadata.namespace` on every object its schema does not know as cluster-scoped,
  * the name of a `v1` Namespace object, the namespace of every (Cluster)RoleBinding subject named `default` (of any
- * kind, replacing a namespace already set; other subjects keep theirs or none), the service namespaces of
- * APIServices and CRD conversion webhooks, and the field specs a `configurations:` file adds (`specs`).
+ * kind, replacing a namespace already set; other subjects keep theirs or none), and the service namespaces of
+ * APIServices and CRD conversion webhooks. Field specs of `configurations:` files: setCustomNamespaceFields.
  */
-export const setNamespace = (resources: Resource[], namespace: string, specs: readonly FieldSpec[] = []): void => {
-  const extra = customNamespaceSpecs(specs);
+export const setNamespace = (resources: Resource[], namespace: string): void => {
   for (const r of resources) {
     storePreviousId(r);
     const id = curId(r);
@@ -26,9 +25,6 @@ export const setNamespace = (resources: Resource[], namespace: string, specs: re
       }
     }
     visitNamespaceRefs(r, namespace);
-    for (const spec of extra) {
-      if (specApplies(spec, r.obj)) visitPath(r.obj, spec.path, (v) => (v === undefined || typeof v !== 'object' ? namespace : undefined), spec.create ?? false);
-    }
   }
   for (const r of resources) {
     const id = curId(r);
@@ -52,7 +48,7 @@ const visitNamespaceRefs = (r: Resource, namespace: string): void => {
 };
 
 const sameSpec = (a: FieldSpec, b: FieldSpec): boolean =>
-  a.path === b.path && (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && (a.kind ?? '') === (b.kind ?? '');
+  a.path === b.path && Boolean(a.create) === Boolean(b.create) && (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && (a.kind ?? '') === (b.kind ?? '');
 
 /** Namespace field specs beyond the defaults; metadata.namespace and binding subjects have their own rules (Kustomize's namespace filter). */
 const customNamespaceSpecs = (specs: readonly FieldSpec[]): FieldSpec[] =>
@@ -64,6 +60,18 @@ const customNamespaceSpecs = (specs: readonly FieldSpec[]): FieldSpec[] =>
       !DEFAULT_NAMESPACE_SPECS.some((d) => sameSpec(d, s)) &&
       !NAMESPACE_FIELDS.some((d) => sameSpec(d, s)),
   );
+
+/** Writes the namespace into the field specs beyond the defaults that `configurations:` or a plugin config add. */
+export const setCustomNamespaceFields = (resources: Resource[], namespace: string, specs: readonly FieldSpec[]): void => {
+  const extra = customNamespaceSpecs(specs);
+  if (!extra.length) return;
+  for (const r of resources) {
+    for (const spec of extra) {
+      if (!specApplies(spec, r.obj)) continue;
+      visitPath(r.obj, spec.path, (v) => (v === undefined || typeof v !== 'object' ? namespace : undefined), spec.create ?? false);
+    }
+  }
+};
 
 /** Kinds whose names a prefix or suffix never touches. */
 const AFFIX_SKIPPED = (r: Resource): boolean => {

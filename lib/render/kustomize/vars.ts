@@ -149,7 +149,8 @@ type Primitive = string | number | boolean;
 
 const varValues = (resources: readonly Resource[], acc: Accumulation): Map<string, unknown> => {
   const values = new Map<string, unknown>();
-  for (const v of acc.vars) {
+  // Kustomize walks its var set sorted by name, so the first failure it reports is the first name.
+  for (const v of [...acc.vars].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const holder = resources.find((r) => (acc.refVars.get(r) ?? []).includes(v.name));
     if (!holder) throw new Error(`var '${formatVar(v)}' cannot be mapped to a field in the set of known resources`);
     const value = lookup(holder.obj, splitVarPath(v.fieldPath));
