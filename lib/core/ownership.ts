@@ -20,6 +20,9 @@ export const targetId = (repository: string, target: string): string => `${repos
 /** The short, stable label value for a target id (a label value must be ≤ 63 characters). */
 export const targetLabelValue = (id: string): string => createHash('sha256').update(id).digest('hex').slice(0, 20);
 
+/** The label selector of a target's objects (`driftless.dev/target=<hash>`), as LIST calls and `kubectl -l` take it. */
+export const targetSelector = (id: string): string => `${TARGET_LABEL}=${targetLabelValue(id)}`;
+
 /** Who owns a live object by driftless's marks: a target id (from the annotation), a bare label value, or nobody. */
 export const ownerOf = (live: { metadata?: unknown }): { id?: string; label?: string } => {
   const meta = (live.metadata ?? {}) as { labels?: Record<string, unknown>; annotations?: Record<string, unknown> };

@@ -2,7 +2,7 @@ import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/ch
 import { GrantRefusalError, ReconcilerError } from '../../core/errors.js';
 import { diffInventory, mergeSurvivors, refKey, type InventoryEntry } from '../../core/inventory.js';
 import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../../core/object-ref.js';
-import { FIELD_MANAGER, ownerOf, PRUNE_ANNOTATION, takeOver, TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../core/ownership.js';
+import { FIELD_MANAGER, ownerOf, PRUNE_ANNOTATION, takeOver, TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue, targetSelector } from '../../core/ownership.js';
 import { grantRefusal, prunableKinds, type KubernetesGrant } from '../../config/registry-check.js';
 import { healthOf, type Health } from './health.js';
 import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation, type ResourceInfo } from './kube-client.js';
@@ -129,7 +129,7 @@ export class KubernetesTarget {
 
   /** The label selector of this target's objects. */
   get selector(): string {
-    return `${TARGET_LABEL}=${this.label}`;
+    return targetSelector(this.o.id);
   }
 
   /**
