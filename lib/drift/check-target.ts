@@ -15,6 +15,7 @@ import type { RepositorySource } from '../source/repository-source.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { driftReport, fingerprintOf, type DriftReport } from './detect-drift.js';
+import type { ObjectRef } from '../core/object-ref.js';
 
 /** What checking one target found. */
 export interface TargetCheck {
@@ -40,9 +41,11 @@ export interface CheckDeps {
 
 /**
  * Desired (the render at the target's last applied commit) against live. Self-healing targets that drifted
- * are re-applied; suspended targets are reported, never healed.
+ * are re-applied; suspended targets are reported, never healed. `labelled` is what a drift run's one
+ * discovery per cluster found carrying this target's label (lib/drift/labelled-by-target.ts); without it the
+ * check lists every served kind itself.
  */
-export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: AbortSignal): Promise<TargetCheck> => {
+export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: AbortSignal, labelled?: readonly ObjectRef[]): Promise<TargetCheck> => {
   const state = await deps.ledger.getState(targetId);
   if (!state?.lastAppliedCommit || !state.config) return { targetId, suspended: false, healed: false, error: 'never applied' };
   const config = state.config as KubernetesTargetConfig;
@@ -83,8 +86,9 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
       wait: { enabled: false, timeoutMs: durationMs(config.wait?.timeout ?? '5m') },
       grant,
     });
-    const plan = await target.plan(await target.prepare(rendered.objects, signal), signal);
-    const report = driftReport(targetId, plan.objects, await target.labelledObjects(signal), state.inventory);
+    // The inventory's observations spare the dry run of every object unchanged since it was applied or checked.
+    const plan = await target.plan(await target.prepare(rendered.objects, signal), signal, undefined, { known: state.inventory, validateCreates: false });
+    const report = driftReport(targetId, plan.objects, labelled ?? (await target.labelledObjects(signal)), state.inventory);
     let healed = false;
     if (report.objects.length && config.selfHeal && !suspended && deps.heal) {
       await deps.heal({ repository: state.repository, target: state.target, branch: config.branch });

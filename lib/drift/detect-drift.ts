@@ -104,11 +104,11 @@ const ownerOf = (live: KubeObject, path: string[]): { changedBy?: string } => {
   return {};
 };
 
-/** Builds a target's drift report from its dry-run plan and the objects on the cluster that carry its label. */
+/** Builds a target's drift report from its plan and the objects (or their refs) on the cluster that carry its label. */
 export const driftReport = (
   target: string,
   planned: readonly PlannedObject[],
-  labelled: readonly KubeObject[],
+  labelled: readonly (KubeObject | ObjectRef)[],
   inventory: readonly ObjectRef[] | undefined,
   checkedAt = new Date().toISOString(),
 ): DriftReport => {
@@ -124,7 +124,7 @@ export const driftReport = (
   // Without a ledger the inventory is the render itself.
   const known = new Set((inventory ?? planned.map((p) => p.ref)).map(refKey));
   for (const o of labelled) {
-    const ref = refOf(o);
+    const ref = 'apiVersion' in o ? refOf(o as KubeObject) : (o as ObjectRef);
     if (!known.has(refKey(ref))) objects.push({ ref, state: 'unmanaged' });
   }
   objects.sort((a, b) => formatRef(a.ref).localeCompare(formatRef(b.ref)));

@@ -4,6 +4,8 @@ import { ChangeAction, hasChanges, type ChangeSet } from '../../core/change-set.
 import { formatRef, refOf, type KubeObject } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
+import { ENV } from '../../core/env-names.js';
+import { ledgerFromEnv } from '../ledger-env.js';
 import { loadFromFlags, openLocalKubernetesTarget, type LocalTarget } from '../local-target.js';
 import type { CloudFormationTargetConfig } from '../../config/schema.js';
 import { diffStack } from './stack.js';
@@ -27,9 +29,13 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
   const { local, rendered, client, target } = await openLocalKubernetesTarget(flags, io, chosen);
   try {
     const labelled = await target.labelledObjects();
+    // With a ledger, its inventory's observations spare the dry run of every object unchanged since the last sync.
+    const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
+    const state = ledger ? await ledger.ledger.getState(local.id).finally(() => ledger.close()) : undefined;
     const bar = progress(io);
     const { plan, prune } = await target.preview(rendered.objects, {
       previousInventory: labelled.map(refOf),
+      ...(state?.lastSyncAt ? { known: state.inventory } : {}),
       onProgress: (_phase, done, total) => bar.update(`dry run ${done}/${total}`),
     });
     bar.done();

@@ -31,9 +31,10 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
     for (const name of names) {
       const { local, rendered, client, target } = await openLocalKubernetesTarget({ ...values, repo, target: name }, io);
       try {
-        const plan = await target.plan(await target.prepare(rendered.objects));
-        const labelled = await target.labelledObjects();
         const state = ledger ? await ledger.ledger.getState(local.id) : undefined;
+        const known = state?.lastSyncAt ? state.inventory : undefined;
+        const plan = await target.plan(await target.prepare(rendered.objects), undefined, undefined, { ...(known ? { known } : {}), validateCreates: false });
+        const labelled = await target.labelledObjects();
         reports.push(driftReport(local.id, plan.objects, labelled, state?.lastSyncAt ? state.inventory : undefined));
       } finally {
         client.close();

@@ -56,6 +56,18 @@ export interface PreparedObject {
   info?: ResourceInfo;
 }
 
+/** How `plan` reads the cluster. */
+export interface PlanOptions {
+  /** The inventory whose observations (apply-cache.ts) let unchanged objects skip the dry run. */
+  readonly known?: readonly InventoryEntry[];
+  /**
+   * Dry-run creates too, so that the server's rejection of a new object shows in the plan (diff, dry-run sync).
+   * Off for a drift check (a missing object is missing) and a real sync, whose apply is the validation.
+   * @default true
+   */
+  readonly validateCreates?: boolean;
+}
+
 /** What the dry run says about one object. */
 export interface PlannedObject extends PreparedObject {
   readonly action: ChangeAction;
@@ -192,16 +204,17 @@ export class KubernetesTarget {
 
   /**
    * What applying would change, compared with the live object. Writes nothing. The LISTs that read live state
-   * come first; then an object `known` (the inventory) records as unchanged at its live resourceVersion costs
-   * no request, a create costs none when no object of that name exists (planCreates), and every other object
-   * gets a server-side dry run.
+   * come first; then an object the inventory records as unchanged at its live resourceVersion costs no
+   * request, a create costs none when no object of that name exists and `validateCreates` is off (planCreates),
+   * and every other object gets a server-side dry run.
    */
   async plan(
     prepared: readonly PreparedObject[],
     signal?: AbortSignal,
     onProgress?: (phase: 'plan', done: number, total: number) => void,
-    known?: readonly InventoryEntry[],
+    options: PlanOptions = {},
   ): Promise<Plan> {
+    const { known, validateCreates = true } = options;
     let planned = 0;
     const progress = () => onProgress?.('plan', ++planned, prepared.length);
     const live = await this.liveObjects(prepared, signal);
@@ -234,7 +247,7 @@ export class KubernetesTarget {
       const action = out.get(p)?.action;
       return action !== ChangeAction.Unchanged && action !== ChangeAction.Created;
     });
-    if (writesExisting) await mapLimit(creates, this.o.concurrency, dryRun);
+    if (writesExisting || validateCreates) await mapLimit(creates, this.o.concurrency, dryRun);
     else for (const [p, o] of await this.planCreates(creates, out, signal)) (out.set(p, o), progress());
     const objects = ordered.map((p) => out.get(p) as PlannedObject);
     for (const o of objects) {
@@ -322,7 +335,7 @@ export class KubernetesTarget {
     },
   ): Promise<{ plan: Plan; prune: { entries: ChangeSetEntry[]; stop?: string } }> {
     const prepared = await this.prepare(objects, options.signal);
-    const plan = await this.plan(prepared, options.signal, options.onProgress, options.known ?? options.previousInventory);
+    const plan = await this.plan(prepared, options.signal, options.onProgress, { known: options.known ?? options.previousInventory });
     const stale = diffInventory(options.previousInventory, prepared.map((p) => p.ref));
     const prune = plan.failed.length ? { entries: [] } : await this.prunePlan(stale, prepared.length, options.previousInventory.length, options.signal);
     return { plan, prune };
@@ -334,7 +347,8 @@ export class KubernetesTarget {
     const timings = { planMs: 0, applyMs: 0, pruneMs: 0, waitMs: 0 };
     let t = performance.now();
     const prepared = await this.prepare(objects, signal);
-    const plan = await this.plan(prepared, signal, options.onProgress, options.previousInventory);
+    // A dry-run sync reports what the server would reject; a real sync lets the apply itself validate creates.
+    const plan = await this.plan(prepared, signal, options.onProgress, { known: options.previousInventory, validateCreates: options.dryRun === true });
     timings.planMs = performance.now() - t;
     const desiredRefs = prepared.map((p) => p.ref);
     const result = (entries: ChangeSetEntry[], inventory: ObjectRef[], error?: string, health: Record<string, Health> = {}): SyncResult => ({
