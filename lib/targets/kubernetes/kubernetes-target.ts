@@ -9,6 +9,7 @@ import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation,
 import { comparable, jsonEqual } from './normalize.js';
 import { applyOrder, kindRank, mapLimit, Stage, stageOf } from './ordering.js';
 import { ApplyCache, observe, type Observation } from './apply-cache.js';
+import { listLabelled } from './labelled-objects.js';
 import type { Obj } from '../../core/plain-object.js';
 
 /** A registry refusal found before any write: the sync wrote nothing. */
@@ -492,21 +493,7 @@ export class KubernetesTarget {
 
   /** Lists the objects on the cluster that carry this target's label (the inventory when no ledger is kept). */
   async labelledObjects(signal?: AbortSignal): Promise<KubeObject[]> {
-    const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
-    const seen = new Set<string>();
-    const types = [...discovery.values()].filter((i) => {
-      const k = `${i.group}/${i.resource}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return !SKIP_LISTING.has(i.resource);
-    });
-    const lists = await mapLimit(types, this.o.concurrency, (info) =>
-      this.client.list(info, undefined, this.selector, { ...(signal ? { signal } : {}) }).catch((err: unknown) => {
-        if (err instanceof KubeApiError && (err.status === 404 || err.status === 405 || err.status === 403)) return [];
-        throw err;
-      }),
-    );
-    return lists.flat();
+    return (await listLabelled(this.client, this.selector, { concurrency: this.o.concurrency, ...(signal ? { signal } : {}) })).map((l) => l.object);
   }
 
   /** What prune would do, without deleting. */
@@ -710,9 +697,6 @@ const withObservation = (o: Observation | undefined): { observed?: Observation }
 
 /** Whether a live object (a Namespace) is being deleted. */
 const terminating = (live: KubeObject | undefined): boolean => Boolean(live && ((live.metadata ?? {}) as Obj).deletionTimestamp);
-
-/** Resources never worth listing when looking for labelled objects. */
-const SKIP_LISTING = new Set(['events', 'componentstatuses', 'bindings', 'tokenreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'localsubjectaccessreviews', 'selfsubjectreviews']);
 
 /** A change-set entry; an inventory entry's `origin` stays in the inventory. */
 const entry = ({ group, kind, namespace, name }: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({
