@@ -231,8 +231,10 @@ export class KubernetesTarget {
       progress();
     }
     // Not among this target's objects: one LIST per kind and namespace, whoever owns them, tells whether it exists.
+    // Their namespaces are read alongside, for creates planned without a dry run (planCreates).
     const absent = ordered.filter((p) => p.info && !live.has(refKey(p.ref)));
-    for (const [k, o] of await this.listAll(absent, signal)) if (!live.has(k)) live.set(k, o);
+    const [others, namespaces] = await Promise.all([this.listAll(absent, signal), this.namespacesOf(absent, namespacesInSync, signal)]);
+    for (const [k, o] of others) if (!live.has(k)) live.set(k, o);
     const creates = absent.filter((p) => !live.has(refKey(p.ref)));
     const dryRuns = ordered.filter((p) => !out.has(p) && !creates.includes(p));
     const dryRun = async (p: (typeof ordered)[number]) => {
@@ -249,7 +251,7 @@ export class KubernetesTarget {
       return action !== ChangeAction.Unchanged && action !== ChangeAction.Created;
     });
     if (writesExisting || validateCreates) await mapLimit(creates, this.o.concurrency, dryRun);
-    else for (const [p, o] of await this.planCreates(creates, out, signal)) (out.set(p, o), progress());
+    else for (const [p, o] of await this.planCreates(creates, out, namespaces, signal)) (out.set(p, o), progress());
     const objects = ordered.map((p) => out.get(p) as PlannedObject);
     for (const o of objects) {
       if (o.action === ChangeAction.Unchanged && !o.observed && o.live && o.digest) Object.assign(o, withObservation(observe(o.digest, o.live)));
@@ -267,20 +269,16 @@ export class KubernetesTarget {
   private async planCreates(
     creates: readonly (PreparedObject & { digest: string })[],
     planned: ReadonlyMap<PreparedObject, PlannedObject>,
+    namespaces: ReadonlyMap<string, KubeObject | undefined | 'unknown'>,
     signal?: AbortSignal,
   ): Promise<[PreparedObject, PlannedObject][]> {
     if (!creates.length) return [];
     const state = new Map<string, 'active' | 'created-here' | 'missing' | 'other'>();
+    for (const [name, ns] of namespaces) state.set(name, ns === 'unknown' ? 'other' : !ns ? 'missing' : terminating(ns) ? 'other' : 'active');
     for (const p of [...planned.values()].filter((p) => p.obj.kind === 'Namespace')) {
       state.set(p.ref.name, p.action === ChangeAction.Created ? 'created-here' : terminating(p.live) ? 'other' : 'active');
     }
     for (const p of creates) if (p.obj.kind === 'Namespace') state.set(p.ref.name, 'created-here');
-    const nsInfo = (await this.client.discover({ ...(signal ? { signal } : {}) })).get('v1/Namespace');
-    const unknown = [...new Set(creates.flatMap((p) => (p.ref.namespace && !state.has(p.ref.namespace) ? [p.ref.namespace] : [])))];
-    await mapLimit(unknown, this.o.concurrency, async (name) => {
-      const ns = nsInfo && (await this.client.get({ info: nsInfo, name }, { ...(signal ? { signal } : {}) }));
-      state.set(name, !nsInfo ? 'other' : !ns ? 'missing' : terminating(ns) ? 'other' : 'active');
-    });
     const out: [PreparedObject, PlannedObject][] = [];
     const fallback: (PreparedObject & { digest: string })[] = [];
     for (const p of creates) {
@@ -680,6 +678,18 @@ export class KubernetesTarget {
    */
   private async listAll(pending: readonly PreparedObject[], signal?: AbortSignal): Promise<Map<string, KubeObject>> {
     return pending.length ? this.liveObjects(pending, signal, '') : new Map();
+  }
+
+  /** The live Namespaces of objects not in the sync's own Namespaces (one GET each); 'unknown' when not served. */
+  private async namespacesOf(objects: readonly PreparedObject[], inSync: ReadonlySet<string>, signal?: AbortSignal): Promise<Map<string, KubeObject | undefined | 'unknown'>> {
+    const names = [...new Set(objects.flatMap((p) => (p.ref.namespace && !inSync.has(p.ref.namespace) ? [p.ref.namespace] : [])))];
+    const out = new Map<string, KubeObject | undefined | 'unknown'>();
+    if (!names.length) return out;
+    const info = (await this.client.discover({ ...(signal ? { signal } : {}) })).get('v1/Namespace');
+    await mapLimit(names, this.o.concurrency, async (name) => {
+      out.set(name, info ? await this.client.get({ info, name }, { ...(signal ? { signal } : {}) }) : 'unknown');
+    });
+    return out;
   }
 
   private loc(p: PreparedObject): ObjectLocation {
