@@ -55,7 +55,8 @@ export const benchDrift = async (): Promise<string> => {
       '',
       "The run lists the cluster's labelled objects once, one LIST per served kind for all 10 targets; each check is a",
       'LIST per kind and namespace, and a server-side dry run only for objects whose live resourceVersion moved since',
-      'the sync recorded it (the edited ones); it writes nothing.',
+      'the sync recorded it (the edited ones); it writes nothing. Before the inventory kept observations and the run',
+      'shared its discovery (same machine, same day), both runs cost `dry-run apply 2000, list 480`.',
     ].join('\n');
   } finally {
     await p.stop();

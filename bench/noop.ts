@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { InventoryEntry } from '../lib/core/inventory.js';
 import type { KubeObject } from '../lib/core/object-ref.js';
 import { driftReport } from '../lib/drift/detect-drift.js';
@@ -133,7 +134,8 @@ export const benchNoop = async (): Promise<string> => {
     `The sandbox cluster (lib/local/sandbox-cluster) with ${LATENCY_MS} ms of latency per request and its Deployment status`,
     'controller on; in-process KubernetesTarget, concurrency 8, warm client (discovery cached). "Per object" counts',
     'requests that name one object (GET, dry run, apply, patch, DELETE); LIST and discovery are per kind and namespace.',
-    `Wall time is the median of ${RUNS} runs (1 for the "before" rows of the large cases). "Without observations" is the`,
+    `Wall time is the median of ${RUNS} runs (1 for the "before" rows of the large cases), on a shared machine (1-minute load`,
+    `average ${loadavg()[0]?.toFixed(1) ?? '?'} at the end): request counts are exact, wall times indicative. "Without observations" is the`,
     'same run with an inventory of refs only, as a ledger written before this change holds it: one dry run per object.',
     '',
     '| run | objects | API requests by verb | per-object requests | per object | wall time (ms) |',
