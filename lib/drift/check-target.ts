@@ -16,6 +16,8 @@ import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { driftReport, fingerprintOf, type DriftReport } from './detect-drift.js';
 import type { ObjectRef } from '../core/object-ref.js';
+import { refKey, type InventoryEntry } from '../core/inventory.js';
+import type { PlannedObject } from '../targets/kubernetes/kubernetes-target.js';
 
 /** What checking one target found. */
 export interface TargetCheck {
@@ -26,6 +28,11 @@ export interface TargetCheck {
   readonly healed: boolean;
   /** Why the target could not be checked. */
   readonly error?: string;
+  /**
+   * Set when they differ from what the ledger holds: the observations (apply-cache.ts) this check's dry runs made
+   * that the inventory lacks, for the ledger's `checked` (the next check then skips those dry runs too).
+   */
+  readonly observed?: readonly InventoryEntry[];
 }
 
 export interface CheckDeps {
@@ -87,16 +94,31 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, signal?: Ab
       grant,
     });
     // The inventory's observations spare the dry run of every object unchanged since it was applied or checked.
-    const plan = await target.plan(await target.prepare(rendered.objects, signal), signal, undefined, { known: state.inventory, validateCreates: false });
+    const known = [...state.inventory, ...(state.checked ?? [])];
+    const plan = await target.plan(await target.prepare(rendered.objects, signal), signal, undefined, { known, validateCreates: false });
+    const observed = newObservations(plan.objects, state.inventory, state.checked ?? []);
     const report = driftReport(targetId, plan.objects, labelled ?? (await target.labelledObjects(signal)), state.inventory);
     let healed = false;
     if (report.objects.length && config.selfHeal && !suspended && deps.heal) {
       await deps.heal({ repository: state.repository, target: state.target, branch: config.branch });
       healed = true;
     }
-    return { targetId, report: redactDeep(report, redact), suspended, healed };
+    return { targetId, report: redactDeep(report, redact), suspended, healed, ...(observed ? { observed } : {}) };
   } catch (err) {
     if (redact.size === 0 && tree) redact = createRedactor(await secretSourceValues(tree).catch(() => []));
     return { targetId, suspended, healed: false, error: redact((err as Error).message) };
   }
+};
+
+/** The plan's observations that the inventory does not hold, or undefined when they are what `checked` already holds. */
+const newObservations = (planned: readonly PlannedObject[], inventory: readonly InventoryEntry[], checked: readonly InventoryEntry[]): InventoryEntry[] | undefined => {
+  const key = (e: InventoryEntry) => `${refKey(e)}|${e.digest ?? ''}|${e.resourceVersion ?? ''}|${e.generation ?? ''}`;
+  const recorded = new Set(inventory.map(key));
+  const out = planned.flatMap((p): InventoryEntry[] => {
+    if (!p.observed) return [];
+    const e: InventoryEntry = { ...p.ref, digest: p.observed.digest, resourceVersion: p.observed.resourceVersion, ...(p.observed.generation !== undefined ? { generation: p.observed.generation } : {}) };
+    return recorded.has(key(e)) ? [] : [e];
+  });
+  const same = out.length === checked.length && out.map(key).sort().join('\n') === checked.map(key).sort().join('\n');
+  return same ? undefined : out;
 };

@@ -57,6 +57,8 @@ export const runDrift = async (deps: DriftRunDeps): Promise<DriftRun> => {
   };
   const checks = await mapLimit(targets, deps.concurrency ?? 4, async (t) => deps.check(t.targetId, await labelledFor(t)));
   for (const check of checks) {
+    // A cache, not a record: a failed write costs the next check some dry runs.
+    if (check.observed && deps.ledger.recordChecked) await deps.ledger.recordChecked(check.targetId, check.observed).catch(() => undefined);
     if (!check.report) continue;
     const previous = await deps.ledger.latestDrift(check.targetId);
     const drifted = check.report.objects.length > 0;

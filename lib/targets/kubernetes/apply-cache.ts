@@ -33,21 +33,18 @@ export interface Observation {
  * difference shows only once the object is written, as with Argo CD's cached server-side diff.
  */
 export class ApplyCache {
-  private readonly known: Map<string, Observation>;
+  private readonly known = new Map<string, Observation[]>();
 
+  /** `inventory` may name an object more than once (the sync's observation and a later drift check's): each is a known state. */
   constructor(
     inventory: readonly InventoryEntry[] | undefined,
     private readonly fieldManager: string,
   ) {
-    this.known = new Map();
     for (const e of inventory ?? []) {
-      if (e.digest && e.resourceVersion) this.known.set(refKey(e), { digest: e.digest, resourceVersion: e.resourceVersion, ...(e.generation !== undefined ? { generation: e.generation } : {}) });
+      if (!e.digest || !e.resourceVersion) continue;
+      const seen = { digest: e.digest, resourceVersion: e.resourceVersion, ...(e.generation !== undefined ? { generation: e.generation } : {}) };
+      this.known.set(refKey(e), [...(this.known.get(refKey(e)) ?? []), seen]);
     }
-  }
-
-  /** Whether any observation was recorded (an inventory from before observations, or none, has none). */
-  get size(): number {
-    return this.known.size;
   }
 
   /** The digest of a desired object as this target sends it. */
@@ -57,9 +54,8 @@ export class ApplyCache {
 
   /** Whether `live` is still the state recorded for `ref` after applying or checking a desired object of `digest`. */
   unchanged(ref: ObjectRef, digest: string, live: KubeObject | undefined): boolean {
-    const seen = this.known.get(refKey(ref));
     const now = live && observe(digest, live);
-    return seen !== undefined && now !== undefined && seen.digest === now.digest && seen.resourceVersion === now.resourceVersion && seen.generation === now.generation;
+    return now !== undefined && (this.known.get(refKey(ref)) ?? []).some((s) => s.digest === now.digest && s.resourceVersion === now.resourceVersion && s.generation === now.generation);
   }
 }
 

@@ -53,20 +53,44 @@ describe('runDrift API requests', () => {
     expect(found(own)).toEqual(found(shared));
   });
 
-  it('finds an edit by another manager to an owned field with one dry run', async () => {
-    // GIVEN kubectl edits a value the manifest sets
-    await fetch(`${p.dev.url}/api/v1/namespaces/shop-t2/configmaps/cm-4?fieldManager=kubectl-edit`, {
+  it('dry-runs an object changed only in fields it does not set once, then records the check: the next run sends none', async () => {
+    // GIVEN another controller annotates a ConfigMap (its resourceVersion moves; no field we set changes)
+    await fetch(`${p.dev.url}/api/v1/namespaces/shop-t0/configmaps/cm-2?fieldManager=some-controller`, {
       method: 'PATCH',
       headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ data: { i: 'edited' } }),
+      body: JSON.stringify({ metadata: { annotations: { 'example.com/seen': 'yes' } } }),
     });
+    // WHEN two drift runs follow
+    p.dev.resetLog();
+    const first = await runDrift({ ledger: p.ledger, check, labelled });
+    const firstDryRuns = p.dev.counts()['dry-run apply'] ?? 0;
+    p.dev.resetLog();
+    await runDrift({ ledger: p.ledger, check, labelled });
+    // THEN the first dry-runs it and finds no drift; the ledger keeps that check, so the second sends no dry run
+    expect(first.checks.find((c) => c.targetId === `${REPO}/t0`)?.report?.objects).toEqual([]);
+    expect(firstDryRuns).toBe(1);
+    expect((await p.ledger.getState(`${REPO}/t0`))?.checked?.map((e) => e.name)).toEqual(['cm-2']);
+    expect(p.dev.counts()['dry-run apply'] ?? 0).toBe(0);
+  });
+
+  it('finds an edit by another manager to an owned field with one dry run per edited object, whichever run recorded it', async () => {
+    // GIVEN kubectl edits a value the manifest sets: in an object the sync recorded, and in one the last check recorded
+    const edit = (path: string) =>
+      fetch(`${p.dev.url}${path}?fieldManager=kubectl-edit`, {
+        method: 'PATCH',
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ data: { i: 'edited' } }),
+      });
+    await edit('/api/v1/namespaces/shop-t2/configmaps/cm-4');
+    await edit('/api/v1/namespaces/shop-t0/configmaps/cm-2');
     p.dev.resetLog();
     const run = await runDrift({ ledger: p.ledger, check, labelled });
-    // THEN the run reports it, having dry-run that object alone
-    const t2 = run.checks.find((c) => c.targetId === `${REPO}/t2`);
-    expect(t2?.report?.objects).toEqual([
-      { ref: { group: '', kind: 'ConfigMap', namespace: 'shop-t2', name: 'cm-4' }, state: 'modified', fields: [{ path: 'data.i', desired: '4', live: 'edited', changedBy: 'kubectl-edit' }] },
-    ]);
-    expect(p.dev.counts()['dry-run apply']).toBe(1);
+    // THEN the run reports both, having dry-run those objects alone
+    const fields = (t: string, name: string, desired: string) => [
+      { ref: { group: '', kind: 'ConfigMap', namespace: `shop-${t}`, name }, state: 'modified', fields: [{ path: 'data.i', desired, live: 'edited', changedBy: 'kubectl-edit' }] },
+    ];
+    expect(run.checks.find((c) => c.targetId === `${REPO}/t2`)?.report?.objects).toEqual(fields('t2', 'cm-4', '4'));
+    expect(run.checks.find((c) => c.targetId === `${REPO}/t0`)?.report?.objects).toEqual(fields('t0', 'cm-2', '2'));
+    expect(p.dev.counts()['dry-run apply']).toBe(2);
   });
 });
