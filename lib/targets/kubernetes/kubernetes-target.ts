@@ -233,7 +233,7 @@ export class KubernetesTarget {
     // Not among this target's objects: one LIST per kind and namespace, whoever owns them, tells whether it exists.
     // Their namespaces are read alongside, for creates planned without a dry run (planCreates).
     const absent = ordered.filter((p) => p.info && !live.has(refKey(p.ref)));
-    const [others, namespaces] = await Promise.all([this.listAll(absent, signal), this.namespacesOf(absent, namespacesInSync, signal)]);
+    const [others, namespaces] = await Promise.all([this.listAll(absent, signal), validateCreates ? new Map() : this.namespacesOf(absent, namespacesInSync, signal)]);
     for (const [k, o] of others) if (!live.has(k)) live.set(k, o);
     const creates = absent.filter((p) => !live.has(refKey(p.ref)));
     const dryRuns = ordered.filter((p) => !out.has(p) && !creates.includes(p));
@@ -680,14 +680,20 @@ export class KubernetesTarget {
     return pending.length ? this.liveObjects(pending, signal, '') : new Map();
   }
 
-  /** The live Namespaces of objects not in the sync's own Namespaces (one GET each); 'unknown' when not served. */
+  /** The live Namespaces of objects not in the sync's own Namespaces (one GET each); 'unknown' when not served or not readable. */
   private async namespacesOf(objects: readonly PreparedObject[], inSync: ReadonlySet<string>, signal?: AbortSignal): Promise<Map<string, KubeObject | undefined | 'unknown'>> {
     const names = [...new Set(objects.flatMap((p) => (p.ref.namespace && !inSync.has(p.ref.namespace) ? [p.ref.namespace] : [])))];
     const out = new Map<string, KubeObject | undefined | 'unknown'>();
     if (!names.length) return out;
     const info = (await this.client.discover({ ...(signal ? { signal } : {}) })).get('v1/Namespace');
     await mapLimit(names, this.o.concurrency, async (name) => {
-      out.set(name, info ? await this.client.get({ info, name }, { ...(signal ? { signal } : {}) }) : 'unknown');
+      try {
+        out.set(name, info ? await this.client.get({ info, name }, { ...(signal ? { signal } : {}) }) : 'unknown');
+      } catch (err) {
+        // RBAC limited to namespaces may not grant reading Namespaces: those creates get a dry run instead.
+        if (!(err instanceof KubeApiError)) throw err;
+        out.set(name, 'unknown');
+      }
     });
     return out;
   }

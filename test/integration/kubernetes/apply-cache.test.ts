@@ -85,6 +85,18 @@ describe('KubernetesTarget with the apply cache (inventory observations)', () =>
     expect(c.server.counts().list).toBe(2);
   });
 
+  it('dry-runs creates whose namespace cannot be read (RBAC limited to namespaces), and still creates them', async () => {
+    // GIVEN reading the Namespace fails every time
+    c.server.createNamespace('fresh');
+    c.server.faults.push({ method: 'GET', path: /^\/api\/v1\/namespaces\/fresh$/, status: 500, times: 100 });
+    c.server.resetLog();
+    const result = await c.target().sync([configMap('a', { k: 'v' }, 'fresh'), configMap('b', { k: 'v' }, 'fresh')], { previousInventory: [] });
+    // THEN the dry runs decide, and the sync creates both
+    expect(result.failed).toBe(false);
+    expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/fresh/a': 'created', 'ConfigMap/fresh/b': 'created' });
+    expect(c.server.counts()['dry-run apply']).toBe(2);
+  });
+
   it('still dry-runs a create when an object of that name exists without the label, and refuses it under a grant without adopt', async () => {
     // GIVEN a ConfigMap someone else created
     c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'theirs', namespace: 'shop' }, data: { k: 'theirs' } });
