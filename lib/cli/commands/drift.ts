@@ -1,7 +1,9 @@
 import type { DriftReport } from '../../drift/detect-drift.js';
 import { driftReport } from '../../drift/detect-drift.js';
 import { ENV } from '../../core/env-names.js';
-import { formatRef } from '../../core/object-ref.js';
+import { formatRef, type ObjectRef } from '../../core/object-ref.js';
+import { targetLabelValue } from '../../core/ownership.js';
+import { labelledByTarget } from '../../targets/kubernetes/labelled-objects.js';
 import { CLUSTER_FLAGS, parseFlags, required } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, openLocalKubernetesTarget } from '../local-target.js';
@@ -27,6 +29,8 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
   const names = values.target ? [values.target] : first.targets.filter((t) => t.type === 'kubernetes').map((t) => t.name);
   const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
   const reports: DriftReport[] = [];
+  // Labelled objects are listed once per cluster (one LIST per served kind) for all of its targets.
+  const labelledOn = new Map<string, ReadonlyMap<string, readonly ObjectRef[]>>();
   try {
     for (const name of names) {
       const { local, rendered, client, target } = await openLocalKubernetesTarget({ ...values, repo, target: name }, io);
@@ -34,7 +38,9 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
         const state = ledger ? await ledger.ledger.getState(local.id) : undefined;
         const known = state?.lastSyncAt ? state.inventory : undefined;
         const plan = await target.plan(await target.prepare(rendered.objects), undefined, undefined, { ...(known ? { known } : {}), validateCreates: false });
-        const labelled = await target.labelledObjects();
+        const cluster = local.target.cluster;
+        if (!labelledOn.has(cluster)) labelledOn.set(cluster, await labelledByTarget(client));
+        const labelled = labelledOn.get(cluster)?.get(targetLabelValue(local.id)) ?? [];
         reports.push(driftReport(local.id, plan.objects, labelled, state?.lastSyncAt ? state.inventory : undefined));
       } finally {
         client.close();
