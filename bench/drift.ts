@@ -1,5 +1,7 @@
 import { checkTarget } from '../lib/drift/check-target.js';
 import { runDrift } from '../lib/drift/run-drift.js';
+import type { ObjectRef } from '../lib/core/object-ref.js';
+import { labelledByTarget } from '../lib/targets/kubernetes/labelled-objects.js';
 import { pushPayload, startPipeline } from '../test/support/pipeline.js';
 import { ms } from './machine.js';
 
@@ -16,8 +18,9 @@ export const benchDrift = async (): Promise<string> => {
     }
     const head = p.commit({ 'driftless.yaml': `version: 1\ntargets:\n${targets.join('')}`, ...files });
     await p.deliver('push', pushPayload('0'.repeat(40), head));
-    const check = (id: string) => checkTarget(id, p.deps);
-    await runDrift({ ledger: p.ledger, check }); // warm: discovery and clients
+    const check = (id: string, labelled?: readonly ObjectRef[]) => checkTarget(id, p.deps, undefined, labelled);
+    const labelled = async (cluster: string) => labelledByTarget(await p.deps.cluster(cluster));
+    await runDrift({ ledger: p.ledger, check, labelled }); // warm: discovery and clients
     p.dev.latencyMs = 2;
     const rows: string[] = [];
     for (const [name, prep] of [
@@ -35,7 +38,7 @@ export const benchDrift = async (): Promise<string> => {
       await prep();
       p.dev.resetLog();
       const t = performance.now();
-      const r = await runDrift({ ledger: p.ledger, check });
+      const r = await runDrift({ ledger: p.ledger, check, labelled });
       const wall = performance.now() - t;
       const counts = Object.entries(p.dev.counts()).sort().map(([k, v]) => `${k} ${v}`).join(', ');
       const drifted = r.checks.reduce((n, c) => n + (c.report?.objects.length ?? 0), 0);
@@ -50,9 +53,10 @@ export const benchDrift = async (): Promise<string> => {
       '|---|---:|---:|---|',
       ...rows,
       '',
-      'A check is a LIST per kind and namespace, one server-side dry run per object, and one LIST per served kind',
-      'to find labelled objects outside the inventory (46 kinds here: most of the LISTs); it writes nothing. One',
-      "cluster-wide LIST per kind for all of a cluster's targets at once would cut those to 46 per run.",
+      "The run lists the cluster's labelled objects once, one LIST per served kind for all 10 targets; each check is a",
+      'LIST per kind and namespace, and a server-side dry run only for objects whose live resourceVersion moved since',
+      'the sync recorded it (the edited ones); it writes nothing. Before the inventory kept observations and the run',
+      'shared its discovery (same machine, same day), both runs cost `dry-run apply 2000, list 480`.',
     ].join('\n');
   } finally {
     await p.stop();

@@ -14,6 +14,7 @@ import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRender } from './render.js';
 import { benchHelm } from './helm.js';
+import { benchNoop } from './noop.js';
 
 const SUITES: Record<string, () => Promise<string>> = {
   render: benchRender,
@@ -25,6 +26,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   bundles: benchBundles,
   helm: benchHelm,
   faults: benchFaults,
+  noop: benchNoop,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

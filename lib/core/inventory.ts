@@ -9,6 +9,14 @@ export type InventoryOrigin = 'created' | 'adopted';
  */
 export interface InventoryEntry extends ObjectRef {
   readonly origin?: InventoryOrigin;
+  /**
+   * Kubernetes objects: the digest of the desired object last applied or found unchanged, and the live
+   * resourceVersion and generation right after. While both still match, a sync, diff or drift check sends no
+   * request for the object (lib/targets/kubernetes/apply-cache.ts explains why that misses no edit).
+   */
+  readonly digest?: string;
+  readonly resourceVersion?: string;
+  readonly generation?: number;
 }
 
 /** A stable string key for an object ref: `group/Kind/namespace/name`. */

@@ -2,7 +2,7 @@ import type { ChangeSet } from './change-set.js';
 import type { Deadline } from './deadline.js';
 import type { ObjectDrift } from './drift.js';
 import type { InventoryEntry } from './inventory.js';
-import type { KubeObject } from './object-ref.js';
+import type { KubeObject, ObjectRef } from './object-ref.js';
 
 /** The kinds of target driftless reconciles into. */
 export const TargetKind = { Kubernetes: 'kubernetes', CloudFormation: 'cloudformation' } as const;
@@ -49,6 +49,15 @@ export interface TargetRunOptions {
   readonly beforeWrite?: (stage: WriteStage) => Promise<void>;
   /** Progress of long phases (the CLI's progress line). */
   readonly onProgress?: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
+  /**
+   * Drift checks: what earlier checks observed of objects (digest and resourceVersion, see
+   * lib/targets/kubernetes/apply-cache.ts), so that an object unchanged since costs no request.
+   */
+  readonly checked?: readonly InventoryEntry[];
+  /** Drift checks: the objects carrying the target's label, when a run listed its cluster once for all targets. */
+  readonly labelled?: readonly ObjectRef[];
+  /** Drift checks: told what this check observed of each unchanged object (to record as `checked`). */
+  readonly onObserved?: (entries: readonly InventoryEntry[]) => void;
 }
 
 /** One planned object, for a diff: what the target has now and what it would have. Kubernetes fills it. */

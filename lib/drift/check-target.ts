@@ -4,7 +4,8 @@ import type { Registry, TargetConfig } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
 import { fingerprintOf, type DriftReport } from '../core/drift.js';
 import { ReconcilerError } from '../core/errors.js';
-import type { InventoryEntry } from '../core/inventory.js';
+import { refKey, type InventoryEntry } from '../core/inventory.js';
+import type { ObjectRef } from '../core/object-ref.js';
 import { createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
 import type { Target } from '../core/target.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -27,6 +28,11 @@ export interface TargetCheck {
   readonly healed: boolean;
   /** Why the target could not be checked. */
   readonly error?: string;
+  /**
+   * Set when they differ from what the ledger holds: the observations (apply-cache.ts) this check's dry runs made
+   * that the inventory lacks, for the ledger's `checked` (the next check then skips those dry runs too).
+   */
+  readonly observed?: readonly InventoryEntry[];
 }
 
 export interface CheckDeps {
@@ -46,6 +52,12 @@ export interface DriftRequest extends TargetSpec {
   readonly tree?: FileTree;
   /** The recorded inventory; undefined: the render itself is the inventory. */
   readonly inventory?: readonly InventoryEntry[];
+  /** What earlier checks observed (the ledger's `checked`): unchanged objects cost no request. */
+  readonly checked?: readonly InventoryEntry[];
+  /** The objects carrying the target's label, when a drift run listed the cluster once for all its targets. */
+  readonly labelled?: readonly ObjectRef[];
+  /** Told what the check observed of each unchanged object. */
+  readonly onObserved?: (entries: readonly InventoryEntry[]) => void;
 }
 
 /** What a drift check needs: how to open the target and render for it. */
@@ -73,7 +85,13 @@ export const detectTargetDrift = async (req: DriftRequest, deps: DriftDeps): Pro
     }
     const target = await deps.open(req, deps.deadline ? { deadline: deps.deadline } : {});
     if ('unreachable' in target) throw new ReconcilerError(config.type === 'cloudformation' ? 'no CloudFormation access configured' : target.unreachable);
-    const objects = await target.detectDrift(desired, { ...(req.inventory ? { previousInventory: req.inventory } : {}), ...(deps.deadline ? { deadline: deps.deadline } : {}) });
+    const objects = await target.detectDrift(desired, {
+      ...(req.inventory ? { previousInventory: req.inventory } : {}),
+      ...(req.checked ? { checked: req.checked } : {}),
+      ...(req.labelled ? { labelled: req.labelled } : {}),
+      ...(req.onObserved ? { onObserved: req.onObserved } : {}),
+      ...(deps.deadline ? { deadline: deps.deadline } : {}),
+    });
     return redactDeep({ target: req.id, checkedAt: new Date().toISOString(), objects, fingerprint: fingerprintOf(objects) }, redact);
   } catch (err) {
     if (redact.size === 0 && req.tree) redact = createRedactor(await secretSourceValues(req.tree).catch(() => []));
@@ -85,13 +103,14 @@ export const detectTargetDrift = async (req: DriftRequest, deps: DriftDeps): Pro
  * Desired (the render at the target's last applied commit) against live. Self-healing targets that drifted
  * are re-applied; suspended targets are reported, never healed.
  */
-export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadline | AbortSignal): Promise<TargetCheck> => {
+export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadline | AbortSignal, labelled?: readonly ObjectRef[]): Promise<TargetCheck> => {
   const state = await deps.ledger.getState(targetId);
   if (!state?.lastAppliedCommit || !state.config) return { targetId, suspended: false, healed: false, error: 'never applied' };
   const config = state.config as TargetConfig;
   const suspended = state.suspended || config.suspend === true;
   const signal = run instanceof AbortSignal ? run : run?.signal;
   const deadline = run instanceof AbortSignal ? undefined : run;
+  let observed: InventoryEntry[] | undefined;
   try {
     let tree: FileTree | undefined;
     if (config.type === 'kubernetes') {
@@ -100,7 +119,16 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadl
       if (!kubernetesGrant(deps.registry, state.repository)) throw new ReconcilerError(`repository ${state.repository} is not in the registry`);
     }
     const report = await detectTargetDrift(
-      { id: targetId, repository: state.repository, config, ...(tree ? { tree } : {}), inventory: state.inventory },
+      {
+        id: targetId,
+        repository: state.repository,
+        config,
+        ...(tree ? { tree } : {}),
+        inventory: state.inventory,
+        ...(state.checked ? { checked: state.checked } : {}),
+        ...(labelled ? { labelled } : {}),
+        onObserved: (entries) => (observed = newObservations(entries, state.inventory, state.checked ?? [])),
+      },
       {
         open: (spec, o) => openTarget(spec, { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) }, o),
         capabilities: async (cluster) => clusterCapabilities(await deps.cluster(cluster), signal),
@@ -112,8 +140,17 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadl
       await deps.heal({ repository: state.repository, target: state.target, branch: config.branch });
       healed = true;
     }
-    return { targetId, report, suspended, healed };
+    return { targetId, report, suspended, healed, ...(observed ? { observed } : {}) };
   } catch (err) {
     return { targetId, suspended, healed: false, error: (err as Error).message };
   }
+};
+
+/** The observations the inventory does not hold, or undefined when they are what `checked` already holds. */
+const newObservations = (entries: readonly InventoryEntry[], inventory: readonly InventoryEntry[], checked: readonly InventoryEntry[]): InventoryEntry[] | undefined => {
+  const key = (e: InventoryEntry) => `${refKey(e)}|${e.digest ?? ''}|${e.resourceVersion ?? ''}|${e.generation ?? ''}`;
+  const recorded = new Set(inventory.map(key));
+  const out = entries.filter((e) => !recorded.has(key(e)));
+  const same = out.length === checked.length && out.map(key).sort().join('\n') === checked.map(key).sort().join('\n');
+  return same ? undefined : out;
 };

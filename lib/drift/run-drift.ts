@@ -1,12 +1,22 @@
-import type { Ledger } from '../ledger/ledger.js';
+import type { ObjectRef } from '../core/object-ref.js';
+import { targetLabelValue } from '../core/ownership.js';
+import type { Ledger, TargetState } from '../ledger/ledger.js';
 import { mapLimit } from '../core/map-limit.js';
 import type { TargetCheck } from './check-target.js';
 import { formatDriftMessage, type DriftChange } from './format-drift-report.js';
 
 export interface DriftRunDeps {
   readonly ledger: Ledger;
-  /** Checks one target (in its own invocation when deployed). */
-  readonly check: (targetId: string) => Promise<TargetCheck>;
+  /**
+   * Checks one target (in its own invocation when deployed); `labelled` is what the run's discovery of the
+   * target's cluster found carrying its label (undefined without `labelled` below, or when it failed).
+   */
+  readonly check: (targetId: string, labelled?: readonly ObjectRef[]) => Promise<TargetCheck>;
+  /**
+   * Lists one cluster's labelled objects by target label value (lib/targets/kubernetes/labelled-objects.ts):
+   * called once per cluster per run, so that discovery costs one LIST per kind for all of a cluster's targets.
+   */
+  readonly labelled?: (cluster: string) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
   /** Posts the run's message (Slack). */
   readonly post?: (message: { text: string; blocks: unknown[] }) => Promise<void>;
   /** @default 4 */
@@ -36,8 +46,19 @@ export const runDrift = async (deps: DriftRunDeps): Promise<DriftRun> => {
     await deps.ledger.markDriftChecked(t.targetId, { status: 'removed', checkedAt });
   }
   const targets = all.filter((t) => !t.removed);
-  const checks = await mapLimit(targets, deps.concurrency ?? 4, (t) => deps.check(t.targetId));
+  const byCluster = new Map<string, Promise<ReadonlyMap<string, readonly ObjectRef[]> | undefined>>();
+  const labelledFor = async (t: TargetState): Promise<readonly ObjectRef[] | undefined> => {
+    const cluster = clusterOf(t);
+    if (!cluster || !deps.labelled) return undefined;
+    // A cluster that cannot be listed: each of its checks lists (and reports the failure) itself.
+    if (!byCluster.has(cluster)) byCluster.set(cluster, deps.labelled(cluster).catch(() => undefined));
+    const all = await byCluster.get(cluster);
+    return all ? (all.get(targetLabelValue(t.targetId)) ?? []) : undefined;
+  };
+  const checks = await mapLimit(targets, deps.concurrency ?? 4, async (t) => deps.check(t.targetId, await labelledFor(t)));
   for (const check of checks) {
+    // A cache, not a record: a failed write costs the next check some dry runs.
+    if (check.observed && deps.ledger.recordChecked) await deps.ledger.recordChecked(check.targetId, check.observed).catch(() => undefined);
     if (!check.report) continue;
     const previous = await deps.ledger.latestDrift(check.targetId);
     const drifted = check.report.objects.length > 0;
@@ -68,4 +89,10 @@ export const runDrift = async (deps: DriftRunDeps): Promise<DriftRun> => {
     posted = true;
   }
   return { checks, changes, posted };
+};
+
+/** The cluster of a Kubernetes target, from the config its last sync recorded. */
+const clusterOf = (t: TargetState): string | undefined => {
+  const config = t.config as { type?: string; cluster?: unknown } | undefined;
+  return config && config.type !== 'cloudformation' && typeof config.cluster === 'string' ? config.cluster : undefined;
 };

@@ -54,6 +54,9 @@ const STATE = 'STATE';
  * The ledger on one DynamoDB table (single-table design; see `lib/ledger/README.md`).
  * Every write of a target's state is conditional on the writer's lease and fencing token.
  */
+/** The most gzipped bytes of drift-check observations kept in a state item (the inventory may fill most of it). */
+const CHECKED_BYTES = 48_000;
+
 export class DynamoDbLedger implements Ledger {
   private readonly doc: DynamoDBDocumentClient;
 
@@ -494,6 +497,25 @@ export class DynamoDbLedger implements Ledger {
     }
   }
 
+  async recordChecked(targetId: string, observations: readonly InventoryEntry[]): Promise<void> {
+    const [chunk, ...more] = encodeChunks(observations);
+    // Too large to sit next to the inventory in the state item: none are kept (each check then dry-runs them).
+    const fits = chunk !== undefined && more.length === 0 && chunk.length <= CHECKED_BYTES;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { PK: T(targetId), SK: STATE },
+          UpdateExpression: fits && observations.length ? 'SET checkedObs = :c' : 'REMOVE checkedObs',
+          ConditionExpression: 'attribute_exists(PK)',
+          ...(fits && observations.length ? { ExpressionAttributeValues: { ':c': chunk } } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (checked observations)', err);
+    }
+  }
+
   async latestDrift(targetId: string): Promise<DriftRecord | undefined> {
     const out = await this.call('Query (drift)', () =>
       this.doc.send(
@@ -636,6 +658,7 @@ export class DynamoDbLedger implements Ledger {
       ...(i.failedAttempts !== undefined ? { failedAttempts: Number(i.failedAttempts) } : {}),
       suspended: i.suspended === true,
       inventory,
+      ...(i.checkedObs ? { checked: decodeChunks<InventoryEntry[]>([i.checkedObs as Uint8Array]) } : {}),
       dependencies: Array.isArray(i.dependencies) ? (i.dependencies as string[]) : [],
       ...(lease ? { lease } : {}),
     } as TargetState;

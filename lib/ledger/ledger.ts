@@ -76,6 +76,12 @@ export interface TargetState {
   /** The target left driftless.yaml (its objects were left in place); the drift run reports it once, then skips it. */
   readonly removed?: boolean;
   readonly drift?: { readonly status: DriftStatus; readonly fingerprint?: string; readonly checkedAt: string };
+  /**
+   * Observations of the last drift check: objects its dry run found unchanged at a resourceVersion that moved
+   * since the sync recorded it (digest, resourceVersion, generation, as in `inventory`). Each one is a fact about
+   * one object state, true whenever it was written, so the next check skips those dry runs too.
+   */
+  readonly checked?: readonly InventoryEntry[];
 }
 
 /** A target's drift as `status` shows it: none (clean at the last check), drifted, healed (re-applied), removed (no longer checked). */
@@ -170,6 +176,11 @@ export interface Ledger {
   /** Records a check that changed nothing worth a report: only the state's drift summary (no drift record). */
   markDriftChecked(targetId: string, summary: { status: DriftStatus; fingerprint?: string; checkedAt: string }): Promise<void>;
   latestDrift(targetId: string): Promise<DriftRecord | undefined>;
+  /**
+   * Replaces the state's `checked` observations (not fenced: each is true of the object state it names, so a
+   * stale write costs a dry run, never a missed edit). Optional: a ledger without it keeps only the sync's.
+   */
+  recordChecked?(targetId: string, observations: readonly InventoryEntry[]): Promise<void>;
 }
 
 /** A ledger write refused because a condition no longer holds (a lost lease, a stale writer). */

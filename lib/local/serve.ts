@@ -27,6 +27,7 @@ import { LocalGitSource } from '../source/local-git-source.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import { checkTarget } from '../drift/check-target.js';
 import { runDrift, type DriftRun } from '../drift/run-drift.js';
+import { labelledByTarget } from '../targets/kubernetes/labelled-objects.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
 import { acquireServeLock } from './serve-lock.js';
@@ -296,7 +297,8 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const drift = async (): Promise<DriftRun> => {
       const r = await runDrift({
         ledger,
-        check: (id) => checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal),
+        check: (id, labelled) => checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal, labelled),
+        labelled: async (cluster) => labelledByTarget(await deps.cluster(cluster), { signal: shutdown.signal }),
         ...(notifier ? { post: (m) => notifier.post(m, 'drift report') } : {}),
       });
       for (const c of r.changes) {

@@ -241,7 +241,7 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     expect(adopted?.counts?.adopted).toBe(1);
     const after = p.dev.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'ops-team-role') as { metadata: { labels?: Obj } };
     expect(after.metadata.labels?.[TARGET_LABEL]).toBe(targetLabelValue(`${REPO}/shop-dev`));
-    expect((await p.ledger.getState(`${REPO}/shop-dev`))?.inventory).toEqual([{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops-team-role', origin: 'adopted' }]);
+    expect((await p.ledger.getState(`${REPO}/shop-dev`))?.inventory).toEqual([{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops-team-role', origin: 'adopted', digest: expect.any(String), resourceVersion: expect.any(String) }]);
     // Once ours it is an ordinary object: unchanged, and still recorded as adopted.
     const again = await sync('shop-dev', registryWith(granted));
     expect(again?.changeSet?.[0]?.action).toBe('unchanged');
@@ -261,7 +261,7 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     expect(rec?.result).toBe('succeeded');
     expect(rec?.counts?.created).toBe(2);
     expect(p.dev.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'shop-reader')).toBeDefined();
-    expect((await p.ledger.getState(`${REPO}/granted`))?.inventory).toContainEqual({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'shop-reader', origin: 'created' });
+    expect((await p.ledger.getState(`${REPO}/granted`))?.inventory).toContainEqual({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'shop-reader', origin: 'created', digest: expect.any(String), resourceVersion: expect.any(String) });
   });
 
   it('refuses the drift check (and so self-heal) of a target whose grant was revoked', async () => {

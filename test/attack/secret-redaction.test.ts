@@ -59,10 +59,11 @@ const CASES = [
   },
   {
     // Rendered fine; the API server's 422 echoes the template labels, which a replacement filled from the Secret.
+    // All its objects are new, so the apply itself validates them (no dry run before creates).
     target: 'apply-echo',
     renders: true,
     value: 'ApplyEchoedValue-5f3a',
-    says: 'dry run failed for 1 object(s)',
+    says: 'apply failed for 1 object(s)',
     files: {
       'kustomization.yaml':
         'resources: [secret.yaml, deploy.yaml]\nreplacements:\n- source: {kind: Secret, name: tls, fieldPath: data.token}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.template.metadata.labels.app]}]\n',
@@ -149,7 +150,7 @@ describe('attack: secret values in failure text', () => {
     expect(echo?.changeSet?.find((e) => e.action === 'failed')?.detail).toMatch(/is invalid.*\[redacted\]/);
     const grant = (await p.ledger.history({ targetId: `${REPO}/grant-echo`, limit: 1 })).items[0];
     expect(grant?.error?.message).toContain(`namespace "${REDACTED}" is not allowed for acme/shop`);
-    // Nothing of the failed targets reached the cluster.
+    // No object the server rejected reached the cluster.
     expect(p.dev.get('apps/v1', 'Deployment', 'shop-a', 'web')).toBeUndefined();
   });
 

@@ -1,7 +1,8 @@
 import type { DriftReport } from '../../core/drift.js';
 import { ENV } from '../../core/env-names.js';
-import { formatRef } from '../../core/object-ref.js';
-import { targetId } from '../../core/ownership.js';
+import { formatRef, type ObjectRef } from '../../core/object-ref.js';
+import { targetId, targetLabelValue } from '../../core/ownership.js';
+import { labelledByTarget } from '../../targets/kubernetes/labelled-objects.js';
 import { ReconcilerError } from '../../core/errors.js';
 import { detectTargetDrift } from '../../drift/check-target.js';
 import { clusterCapabilities } from '../../render/helm/capabilities.js';
@@ -50,12 +51,27 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
   const reports: DriftReport[] = [];
   try {
     // The drift use case of the scheduled run, for Kubernetes and stack targets alike.
+    // Labelled objects are listed once per cluster (one LIST per served kind) for all of its targets.
+    const labelledOn = new Map<string, ReadonlyMap<string, readonly ObjectRef[]>>();
     for (const config of targets) {
       const id = targetId(local.repository, config.name);
       const state = ledger ? await ledger.ledger.getState(id) : undefined;
+      let labelled: readonly ObjectRef[] | undefined;
+      if (config.type === 'kubernetes') {
+        if (!labelledOn.has(config.cluster)) labelledOn.set(config.cluster, await labelledByTarget(await access.cluster(config.cluster)));
+        labelled = labelledOn.get(config.cluster)?.get(targetLabelValue(id)) ?? [];
+      }
       reports.push(
         await detectTargetDrift(
-          { id, repository: local.repository, config, tree: localTree(local), ...(state?.lastSyncAt ? { inventory: state.inventory } : {}) },
+          {
+            id,
+            repository: local.repository,
+            config,
+            tree: localTree(local),
+            ...(state?.lastSyncAt ? { inventory: state.inventory } : {}),
+            ...(state?.lastSyncAt && state.checked ? { checked: state.checked } : {}),
+            ...(labelled ? { labelled } : {}),
+          },
           { open: (spec, o) => openTarget(spec, access, o), capabilities: async (cluster) => clusterCapabilities(await access.cluster(cluster)) },
         ),
       );

@@ -80,8 +80,15 @@ export const createKubernetesTarget = (client: KubeClient, options: KubernetesTa
       const signal = o.deadline?.signal;
       // A dry run with force: a field another manager took over shows as drift, not as a conflict.
       const checker = new KubernetesTarget(client, { ...options, force: true, wait: { enabled: false, timeoutMs: options.wait?.timeoutMs ?? 300_000 } });
-      const plan = await checker.plan(await checker.prepare(desired.objects, signal), signal);
-      const labelled = await checker.labelledObjects(signal);
+      // What the inventory and earlier checks observed spares the dry run of every object unchanged since.
+      const known = [...(o.previousInventory ?? []), ...(o.checked ?? [])];
+      const plan = await checker.plan(await checker.prepare(desired.objects, signal), signal, undefined, { known, validateCreates: false });
+      o.onObserved?.(
+        plan.objects.flatMap((p): InventoryEntry[] =>
+          p.observed ? [{ ...p.ref, digest: p.observed.digest, resourceVersion: p.observed.resourceVersion, ...(p.observed.generation !== undefined ? { generation: p.observed.generation } : {}) }] : [],
+        ),
+      );
+      const labelled = o.labelled ?? (await checker.labelledObjects(signal));
       return driftReport(options.id, plan.objects, labelled, o.previousInventory).objects;
     },
   };

@@ -79,7 +79,7 @@ const ownerOf = (live: KubeObject, path: string[]): { changedBy?: string } => {
 export const driftReport = (
   target: string,
   planned: readonly PlannedObject[],
-  labelled: readonly KubeObject[],
+  labelled: readonly (KubeObject | ObjectRef)[],
   inventory: readonly ObjectRef[] | undefined,
   checkedAt = new Date().toISOString(),
 ): DriftReport => {
@@ -95,7 +95,7 @@ export const driftReport = (
   // Without a ledger the inventory is the render itself.
   const known = new Set((inventory ?? planned.map((p) => p.ref)).map(refKey));
   for (const o of labelled) {
-    const ref = refOf(o);
+    const ref = 'apiVersion' in o ? refOf(o as KubeObject) : (o as ObjectRef);
     if (!known.has(refKey(ref))) objects.push({ ref, state: 'unmanaged' });
   }
   objects.sort((a, b) => formatRef(a.ref).localeCompare(formatRef(b.ref)));

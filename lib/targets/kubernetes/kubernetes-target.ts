@@ -9,6 +9,8 @@ import { isMissingNamespace, KubeApiError, type KubeClient, type ObjectLocation,
 import { comparable, jsonEqual } from './normalize.js';
 import { mapLimit } from '../../core/map-limit.js';
 import { applyOrder, kindRank, Stage, stageOf } from './ordering.js';
+import { ApplyCache, observe, type Observation } from './apply-cache.js';
+import { listLabelled } from './labelled-objects.js';
 import type { Obj } from '../../core/plain-object.js';
 
 /** Kept importable from here; the error lives in lib/core (use cases branch on it). */
@@ -51,6 +53,18 @@ export interface PreparedObject {
   info?: ResourceInfo;
 }
 
+/** How `plan` reads the cluster. */
+export interface PlanOptions {
+  /** The inventory whose observations (apply-cache.ts) let unchanged objects skip the dry run. */
+  readonly known?: readonly InventoryEntry[];
+  /**
+   * Dry-run creates too, so that the server's rejection of a new object shows in the plan (diff, dry-run sync).
+   * Off for a drift check (a missing object is missing) and a real sync, whose apply is the validation.
+   * @default true
+   */
+  readonly validateCreates?: boolean;
+}
+
 /** What the dry run says about one object. */
 export interface PlannedObject extends PreparedObject {
   readonly action: ChangeAction;
@@ -63,6 +77,10 @@ export interface PlannedObject extends PreparedObject {
   readonly pending?: boolean;
   /** Refused before any write: the object exists live and is not this target's to take over. */
   readonly refused?: boolean;
+  /** The digest of the desired object (apply-cache.ts). */
+  readonly digest?: string;
+  /** For an unchanged object: what to record for it in the inventory (apply-cache.ts). */
+  readonly observed?: Observation;
 }
 
 /** The result of `plan`. */
@@ -183,24 +201,97 @@ export class KubernetesTarget {
     return prepared.map(({ namespaced: _, ...p }) => p);
   }
 
-  /** Server-side dry run of every object, compared with the live object. Writes nothing. */
+  /**
+   * What applying would change, compared with the live object. Writes nothing. The LISTs that read live state
+   * come first; then an object the inventory records as unchanged at its live resourceVersion costs no
+   * request, a create costs none when no object of that name exists and `validateCreates` is off (planCreates),
+   * and every other object gets a server-side dry run.
+   */
   async plan(
     prepared: readonly PreparedObject[],
     signal?: AbortSignal,
     onProgress?: (phase: 'plan', done: number, total: number) => void,
+    options: PlanOptions = {},
   ): Promise<Plan> {
+    const { known, validateCreates = true } = options;
     let planned = 0;
+    const progress = () => onProgress?.('plan', ++planned, prepared.length);
     const live = await this.liveObjects(prepared, signal);
+    const cache = new ApplyCache(known, this.o.fieldManager);
     const namespacesInSync = new Set(prepared.filter((p) => p.obj.kind === 'Namespace').map((p) => p.ref.name));
-    const planOne = (p: PreparedObject) => this.planOneWith(p, live, namespacesInSync, signal);
-    const objects = await mapLimit(applyOrder(prepared), this.o.concurrency, async (p): Promise<PlannedObject> => {
+    const ordered = applyOrder(prepared).map((p) => ({ ...p, digest: cache.digest(p.obj) }));
+    const out = new Map<PreparedObject, PlannedObject>();
+    for (const p of ordered) {
+      const current = live.get(refKey(p.ref));
+      if (!p.info || !current || !cache.unchanged(p.ref, p.digest, current)) continue;
+      if (!('owned' in takeOver(current, formatRef(p.ref), this.o.id, this.o.grant?.adopt ?? true))) continue;
+      out.set(p, { ...p, action: ChangeAction.Unchanged, live: current, ...withObservation(observe(p.digest, current)) });
+      progress();
+    }
+    // Not among this target's objects: one LIST per kind and namespace, whoever owns them, tells whether it exists.
+    // Their namespaces are read alongside, for creates planned without a dry run (planCreates).
+    const absent = ordered.filter((p) => p.info && !live.has(refKey(p.ref)));
+    const [others, namespaces] = await Promise.all([this.listAll(absent, signal), validateCreates ? new Map() : this.namespacesOf(absent, namespacesInSync, signal)]);
+    for (const [k, o] of others) if (!live.has(k)) live.set(k, o);
+    const creates = absent.filter((p) => !live.has(refKey(p.ref)));
+    const dryRuns = ordered.filter((p) => !out.has(p) && !creates.includes(p));
+    const dryRun = async (p: (typeof ordered)[number]) => {
       try {
-        return await planOne(p);
+        out.set(p, { ...(await this.planOneWith(p, live, namespacesInSync, signal)), digest: p.digest });
       } finally {
-        onProgress?.('plan', ++planned, prepared.length);
+        progress();
       }
+    };
+    await mapLimit(dryRuns, this.o.concurrency, dryRun);
+    // An existing object changes: creates are dry-run too, so that a broken commit is found before any write.
+    const writesExisting = dryRuns.some((p) => {
+      const action = out.get(p)?.action;
+      return action !== ChangeAction.Unchanged && action !== ChangeAction.Created;
     });
+    if (writesExisting || validateCreates) await mapLimit(creates, this.o.concurrency, dryRun);
+    else for (const [p, o] of await this.planCreates(creates, out, namespaces, signal)) (out.set(p, o), progress());
+    const objects = ordered.map((p) => out.get(p) as PlannedObject);
+    for (const o of objects) {
+      if (o.action === ChangeAction.Unchanged && !o.observed && o.live && o.digest) Object.assign(o, withObservation(observe(o.digest, o.live)));
+    }
     return { objects, failed: objects.filter((o) => o.action === ChangeAction.Failed) };
+  }
+
+  /**
+   * Creates planned without a dry run: no object of that name exists, so nothing can be taken over and the
+   * apply creates exactly what was rendered. Their namespace must exist (one GET per namespace, not per object);
+   * one this sync creates makes them pending, as after a dry run. The server validates them at the apply
+   * itself: a rejected create fails the sync, which then prunes nothing, and no existing object was written
+   * (a sync that changes an existing object dry-runs its creates first, see plan).
+   */
+  private async planCreates(
+    creates: readonly (PreparedObject & { digest: string })[],
+    planned: ReadonlyMap<PreparedObject, PlannedObject>,
+    namespaces: ReadonlyMap<string, KubeObject | undefined | 'unknown'>,
+    signal?: AbortSignal,
+  ): Promise<[PreparedObject, PlannedObject][]> {
+    if (!creates.length) return [];
+    const state = new Map<string, 'active' | 'created-here' | 'missing' | 'other'>();
+    for (const [name, ns] of namespaces) state.set(name, ns === 'unknown' ? 'other' : !ns ? 'missing' : terminating(ns) ? 'other' : 'active');
+    for (const p of [...planned.values()].filter((p) => p.obj.kind === 'Namespace')) {
+      state.set(p.ref.name, p.action === ChangeAction.Created ? 'created-here' : terminating(p.live) ? 'other' : 'active');
+    }
+    for (const p of creates) if (p.obj.kind === 'Namespace') state.set(p.ref.name, 'created-here');
+    const out: [PreparedObject, PlannedObject][] = [];
+    const fallback: (PreparedObject & { digest: string })[] = [];
+    for (const p of creates) {
+      const ns = p.ref.namespace ? state.get(p.ref.namespace) : 'active';
+      if (ns === 'active') out.push([p, { ...p, action: ChangeAction.Created }]);
+      else if (ns === 'created-here') out.push([p, { ...p, action: ChangeAction.Created, detail: `namespace ${p.ref.namespace ?? ''} is created by this sync`, pending: true }]);
+      else if (ns === 'missing') out.push([p, { ...p, action: ChangeAction.Failed, detail: `namespace ${p.ref.namespace ?? ''} does not exist (create it, or add a Namespace to the target)` }]);
+      // A terminating namespace: the dry run says what the server says.
+      else fallback.push(p);
+    }
+    const namespacesInSync = new Set([...state].filter(([, s]) => s === 'created-here').map(([n]) => n));
+    await mapLimit(fallback, this.o.concurrency, async (p) => {
+      out.push([p, { ...(await this.planOneWith(p, new Map(), namespacesInSync, signal)), digest: p.digest }]);
+    });
+    return out;
   }
 
   private async planOneWith(
@@ -235,10 +326,13 @@ export class KubernetesTarget {
   /** What a sync would do: the dry-run plan and the prune it would make. Writes nothing. */
   async preview(
     objects: readonly KubeObject[],
-    options: Pick<SyncOptions, 'previousInventory' | 'signal' | 'onProgress'>,
+    options: Pick<SyncOptions, 'previousInventory' | 'signal' | 'onProgress'> & {
+      /** The inventory whose observations let unchanged objects skip the dry run. @default previousInventory */
+      readonly known?: readonly InventoryEntry[];
+    },
   ): Promise<{ plan: Plan; prune: { entries: ChangeSetEntry[]; stop?: string } }> {
     const prepared = await this.prepare(objects, options.signal);
-    const plan = await this.plan(prepared, options.signal, options.onProgress);
+    const plan = await this.plan(prepared, options.signal, options.onProgress, { known: options.known ?? options.previousInventory });
     const stale = diffInventory(options.previousInventory, prepared.map((p) => p.ref));
     const prune = plan.failed.length ? { entries: [] } : await this.prunePlan(stale, prepared.length, options.previousInventory.length, options.signal);
     return { plan, prune };
@@ -250,7 +344,8 @@ export class KubernetesTarget {
     const timings = { planMs: 0, applyMs: 0, pruneMs: 0, waitMs: 0 };
     let t = performance.now();
     const prepared = await this.prepare(objects, signal);
-    const plan = await this.plan(prepared, signal, options.onProgress);
+    // A dry-run sync reports what the server would reject; a real sync lets the apply itself validate creates.
+    const plan = await this.plan(prepared, signal, options.onProgress, { known: options.previousInventory, validateCreates: options.dryRun === true });
     timings.planMs = performance.now() - t;
     const desiredRefs = prepared.map((p) => p.ref);
     const result = (entries: ChangeSetEntry[], inventory: ObjectRef[], error?: string, health: Record<string, Health> = {}): SyncResult => ({
@@ -287,6 +382,7 @@ export class KubernetesTarget {
     // Apply, stage by stage.
     t = performance.now();
     const done = new Map<string, ChangeSetEntry>();
+    const observed = new Map<string, Observation>(plan.objects.flatMap((p) => (p.observed ? [[refKey(p.ref), p.observed] as const] : [])));
     let failure: string | undefined;
     const stopped = (stage: 'definitions' | 'resources' | 'prune') =>
       options.beforeWrite?.(stage).then(() => undefined, (err: unknown) => `${(err as Error).message}; stopped before the ${stage} stage`);
@@ -324,6 +420,8 @@ export class KubernetesTarget {
             adopted = owner !== undefined && 'adopt' in owner;
           }
           const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(false, signal));
+          const seen = p.digest ? observe(p.digest, res.object) : undefined;
+          if (seen) observed.set(refKey(p.ref), seen);
           const action = p.pending ? (adopted ? ChangeAction.Adopted : res.created ? ChangeAction.Created : ChangeAction.Configured) : p.action;
           done.set(refKey(p.ref), entry(p.ref, action, p.pending ? undefined : p.detail));
         } catch (err) {
@@ -357,9 +455,10 @@ export class KubernetesTarget {
     const origins = new Map(options.previousInventory.map((r) => [refKey(r), r.origin]));
     const applied = plan.objects.flatMap((p): InventoryEntry[] => {
       const a = done.get(refKey(p.ref))?.action;
-      if (a === ChangeAction.Adopted) return [{ ...p.ref, origin: 'adopted' }];
+      const seen = a === ChangeAction.Failed ? {} : (observed.get(refKey(p.ref)) ?? {});
+      if (a === ChangeAction.Adopted) return [{ ...p.ref, origin: 'adopted', ...seen }];
       if (a === ChangeAction.Created || a === ChangeAction.Configured || a === ChangeAction.Unchanged || (a === ChangeAction.Failed && p.live && p.action !== ChangeAction.Adopted)) {
-        return [{ ...p.ref, origin: origins.get(refKey(p.ref)) ?? 'created' }];
+        return [{ ...p.ref, origin: origins.get(refKey(p.ref)) ?? 'created', ...seen }];
       }
       return [];
     });
@@ -391,21 +490,7 @@ export class KubernetesTarget {
 
   /** Lists the objects on the cluster that carry this target's label (the inventory when no ledger is kept). */
   async labelledObjects(signal?: AbortSignal): Promise<KubeObject[]> {
-    const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
-    const seen = new Set<string>();
-    const types = [...discovery.values()].filter((i) => {
-      const k = `${i.group}/${i.resource}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return !SKIP_LISTING.has(i.resource);
-    });
-    const lists = await mapLimit(types, this.o.concurrency, (info) =>
-      this.client.list(info, undefined, this.selector, { ...(signal ? { signal } : {}) }).catch((err: unknown) => {
-        if (err instanceof KubeApiError && (err.status === 404 || err.status === 405 || err.status === 403)) return [];
-        throw err;
-      }),
-    );
-    return lists.flat();
+    return (await listLabelled(this.client, this.selector, { concurrency: this.o.concurrency, ...(signal ? { signal } : {}) })).map((l) => l.object);
   }
 
   /** What prune would do, without deleting. */
@@ -594,6 +679,24 @@ export class KubernetesTarget {
     return pending.length ? this.liveObjects(pending, signal, '') : new Map();
   }
 
+  /** The live Namespaces of objects not in the sync's own Namespaces (one GET each); 'unknown' when not served or not readable. */
+  private async namespacesOf(objects: readonly PreparedObject[], inSync: ReadonlySet<string>, signal?: AbortSignal): Promise<Map<string, KubeObject | undefined | 'unknown'>> {
+    const names = [...new Set(objects.flatMap((p) => (p.ref.namespace && !inSync.has(p.ref.namespace) ? [p.ref.namespace] : [])))];
+    const out = new Map<string, KubeObject | undefined | 'unknown'>();
+    if (!names.length) return out;
+    const info = (await this.client.discover({ ...(signal ? { signal } : {}) })).get('v1/Namespace');
+    await mapLimit(names, this.o.concurrency, async (name) => {
+      try {
+        out.set(name, info ? await this.client.get({ info, name }, { ...(signal ? { signal } : {}) }) : 'unknown');
+      } catch (err) {
+        // RBAC limited to namespaces may not grant reading Namespaces: those creates get a dry run instead.
+        if (!(err instanceof KubeApiError)) throw err;
+        out.set(name, 'unknown');
+      }
+    });
+    return out;
+  }
+
   private loc(p: PreparedObject): ObjectLocation {
     if (!p.info) throw new ReconcilerError(`${formatRef(p.ref)}: kind not served`);
     return { info: p.info, ...(p.ref.namespace ? { namespace: p.ref.namespace } : {}), name: p.ref.name };
@@ -604,8 +707,11 @@ export class KubernetesTarget {
   }
 }
 
-/** Resources never worth listing when looking for labelled objects. */
-const SKIP_LISTING = new Set(['events', 'componentstatuses', 'bindings', 'tokenreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'localsubjectaccessreviews', 'selfsubjectreviews']);
+/** Spreads an observation into a planned object (nothing when the live object had no resourceVersion). */
+const withObservation = (o: Observation | undefined): { observed?: Observation } => (o ? { observed: o } : {});
+
+/** Whether a live object (a Namespace) is being deleted. */
+const terminating = (live: KubeObject | undefined): boolean => Boolean(live && ((live.metadata ?? {}) as Obj).deletionTimestamp);
 
 /** A change-set entry; an inventory entry's `origin` stays in the inventory. */
 const entry = ({ group, kind, namespace, name }: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({

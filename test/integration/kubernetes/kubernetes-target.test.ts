@@ -86,13 +86,31 @@ describe('KubernetesTarget', () => {
   });
 
   it('stops before any write when a dry run fails for an object whose prerequisites exist, keeping every result', async () => {
+    // GIVEN a synced object that this commit changes, next to an invalid new one
+    const first = await c.target().sync([configMap('ok')], { previousInventory: [] });
     c.server.resetLog();
     const invalid = deployment('bad', { replicas: -1 });
-    const result = await c.target().sync([configMap('ok'), invalid, deployment('fine')], { previousInventory: [] });
+    const result = await c.target().sync([configMap('ok', { k: 'changed' }), invalid, deployment('fine')], { previousInventory: first.inventory });
+    // THEN the creates were dry-run too, and nothing was written
     expect(result.failed).toBe(true);
     expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/ok': 'skipped', 'Deployment/shop/bad': 'failed', 'Deployment/shop/fine': 'skipped' });
     expect(details(result.changeSet.entries)['Deployment/shop/bad']).toContain('Invalid: Deployment.apps "bad" is invalid: [spec.replicas: Invalid value: -1');
     expect(writes(c)).toBe(0);
+  });
+
+  it('validates creates by the apply itself when no existing object changes: the rejected one fails the sync and prunes nothing', async () => {
+    // GIVEN an empty namespace and a commit of new objects, one invalid
+    const stale = await c.target().sync([configMap('stale')], { previousInventory: [] });
+    c.server.resetLog();
+    const result = await c.target().sync([configMap('ok'), deployment('bad', { replicas: -1 }), deployment('fine')], { previousInventory: stale.inventory });
+    // THEN no dry run was sent; the server rejected the invalid object at its apply, the others exist and are in the inventory
+    expect(c.server.counts()['dry-run apply'] ?? 0).toBe(0);
+    expect(result.failed).toBe(true);
+    expect(actions(result.changeSet.entries)).toMatchObject({ 'ConfigMap/shop/ok': 'created', 'Deployment/shop/bad': 'failed', 'Deployment/shop/fine': 'created' });
+    expect(details(result.changeSet.entries)['Deployment/shop/bad']).toContain('spec.replicas: Invalid value: -1');
+    expect(result.inventory.map(formatRef).sort()).toEqual(['ConfigMap/shop/ok', 'ConfigMap/shop/stale', 'Deployment/shop/fine']);
+    expect(c.server.get('v1', 'ConfigMap', 'shop', 'stale')).toBeDefined();
+    expect(c.server.counts().delete ?? 0).toBe(0);
   });
 
   it('stops a later stage that fails, prunes nothing, and records the partial change set', async () => {
@@ -193,7 +211,7 @@ describe('KubernetesTarget', () => {
       c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
       const result = await c.target().sync([configMap('old')], { previousInventory: [] });
       expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/old': 'adopted' });
-      expect(result.inventory).toEqual([{ group: '', kind: 'ConfigMap', namespace: 'shop', name: 'old', origin: 'adopted' }]);
+      expect(result.inventory).toEqual([{ group: '', kind: 'ConfigMap', namespace: 'shop', name: 'old', origin: 'adopted', digest: expect.any(String), resourceVersion: expect.any(String) }]);
     });
 
     it('refuses the same object under a grant without adopt, before any write', async () => {

@@ -195,6 +195,14 @@ describe('DynamoDbLedger', () => {
     expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
   });
 
+  it('round-trips the observations of 5,000 objects (digest, resourceVersion, generation)', async () => {
+    const { ledger } = await db.ledger();
+    const lease = await acquire(ledger);
+    const inventory = inventoryOf(5000).map((r, i) => ({ ...r, origin: 'created' as const, digest: `d${String(i).padStart(21, '0')}`, resourceVersion: String(100_000 + i), ...(r.kind === 'Deployment' ? { generation: 3 } : {}) }));
+    await ledger.writeState(lease, { inventory });
+    expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
+  });
+
   it("round-trips each entry's origin, and loads entries recorded before origin existed", async () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);
