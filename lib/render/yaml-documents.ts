@@ -101,11 +101,25 @@ export const parseGoTimestamp = (text: string): string | undefined => {
   return `${date}T${pad(Number(hh))}:${pad(Number(mm))}:${pad(Number(ss))}${nanos ? `.${nanos}` : ''}${tz}`;
 };
 
-const goScalar = (tag: string, isDefault: boolean): ScalarTag => ({
+/** YAML 1.1 booleans go-yaml v2 adds to v3's (v2 also leaves timestamps as their text when decoding to interface{}). */
+const V2_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((s) => [s, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((s) => [s, false] as const),
+]);
+
+/** The value go-yaml v2 (sigs.k8s.io/yaml's YAMLToJSON) gives an untagged plain scalar. */
+export const resolvePlainScalarV2 = (text: string): unknown => {
+  const bool = V2_BOOLEANS.get(text);
+  if (bool !== undefined) return bool;
+  if (parseGoTimestamp(text) !== undefined) return text;
+  return resolvePlainScalar(text);
+};
+
+const goScalar = (tag: string, isDefault: boolean, resolve = resolvePlainScalar): ScalarTag => ({
   tag,
   default: isDefault,
   test: isDefault ? /^(?!<<$)[\s\S]*$/ : undefined,
-  resolve: (text: string) => resolvePlainScalar(text),
+  resolve: (text: string) => resolve(text),
 });
 
 /**
@@ -123,17 +137,45 @@ export const GO_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 };
 
 /**
+ * Parse options for YAML that Kustomize converts with sigs.k8s.io/yaml (go-yaml v2): JSON 6902 patches written in
+ * YAML, where `yes` and `on` are booleans and timestamps stay text.
+ */
+export const GO_YAML_V2_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  merge: true,
+  customTags: (tags) => [
+    ...tags.filter((t) => typeof t !== 'string' && /:(map|seq|str)$/.test(t.tag)),
+    goScalar('tag:yaml.org,2002:go', true, resolvePlainScalarV2),
+    ...['int', 'float', 'bool', 'null', 'timestamp'].map((t) => goScalar(`tag:yaml.org,2002:${t}`, false, resolvePlainScalarV2)),
+  ],
+};
+
+/**
  * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, and a block scalar that ends the file
  * without a line break keeps no final newline (go-yaml's reading of `key: |` at EOF).
  */
-export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & { annotationsAsText?: boolean } = {}): unknown => {
+export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & PatchTextOptions = {}): unknown => {
   fixBlockScalarsAtEof(doc, text);
-  const { annotationsAsText, ...toJs } = options;
-  const texts = annotationsAsText ? annotationTexts(doc, false) : undefined;
+  const { metadataAsText, ...toJs } = options;
+  const texts = metadataAsText
+    ? METADATA_STRING_MAPS.map((field) => ({ field, texts: metadataTexts(doc, field, metadataAsText === 'targeted') }))
+        .filter(({ field }) => field === 'annotations' || metadataAsText === 'targeted')
+    : [];
   const value = doc.toJS(toJs) as unknown;
-  setAnnotationTexts(value, texts);
+  for (const { field, texts: t } of texts) setMetadataTexts(value, field, t);
   return value;
 };
+
+/** How Kustomize reads a strategic merge patch's metadata. */
+export interface PatchTextOptions {
+  /**
+   * `'by-id'` (a patch without a target): annotations keep their source text, and null ones still delete.
+   * `'targeted'` (a patch with a target, which Kustomize reads as a resource): labels and annotations keep their
+   * source text, nulls included (`key: null` sets "null").
+   */
+  readonly metadataAsText?: 'by-id' | 'targeted';
+}
+
+const METADATA_STRING_MAPS = ['annotations', 'labels'] as const;
 
 const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
   if (/[\n\r]$/.test(text)) return;
@@ -171,7 +213,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
     fixBlockScalarsAtEof(doc, text);
-    const texts = annotationsAsText ? annotationTexts(doc) : undefined;
+    const texts = annotationsAsText ? metadataTexts(doc, 'annotations', true) : undefined;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: maxAliases });
@@ -179,7 +221,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       if (isAliasBomb(err)) throw aliasBomb(file, maxAliases, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line);
       throw err;
     }
-    setAnnotationTexts(value, texts);
+    setMetadataTexts(value, 'annotations', texts);
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
     checkFinite(value, file, line);
@@ -214,15 +256,15 @@ const checkFinite = (v: unknown, file: string, line: number): void => {
 };
 
 /**
- * The source text of each scalar under the top-level metadata.annotations (an empty value is ""); without `nulls`,
- * null values are left out (in a patch they delete).
+ * The source text of each scalar under the top-level metadata.annotations (or labels; an empty value is "");
+ * without `nulls`, null values are left out (in a patch they delete).
  */
-const annotationTexts = (doc: Document, nulls = true): Map<string, string> | undefined => {
+const metadataTexts = (doc: Document, field: 'annotations' | 'labels', nulls: boolean): Map<string, string> | undefined => {
   const root = doc.contents;
   if (!isYamlMap(root)) return undefined;
   const meta = root.get('metadata', true);
   if (!isYamlMap(meta)) return undefined;
-  const annotations = meta.get('annotations', true);
+  const annotations = meta.get(field, true);
   if (!isYamlMap(annotations)) return undefined;
   const texts = new Map<string, string>();
   for (const pair of annotations.items) {
@@ -240,10 +282,10 @@ const annotationTexts = (doc: Document, nulls = true): Map<string, string> | und
   return texts;
 };
 
-/** Puts the source texts of annotationTexts back over the values the document read as. */
-const setAnnotationTexts = (obj: unknown, texts: Map<string, string> | undefined): void => {
+/** Puts the source texts of metadataTexts back over the values the document read as. */
+const setMetadataTexts = (obj: unknown, field: 'annotations' | 'labels', texts: Map<string, string> | undefined): void => {
   if (!texts?.size) return;
-  const annotations = (obj as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations;
+  const annotations = (obj as { metadata?: Record<string, Record<string, unknown> | undefined> }).metadata?.[field];
   if (!annotations || typeof annotations !== 'object') return;
   for (const [k, text] of texts) if (k in annotations) annotations[k] = text;
 };

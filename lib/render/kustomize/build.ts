@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { joinPath, type FileTree } from '../file-tree.js';
-import { GO_YAML_OPTIONS, goYamlToJS, parseManifests } from '../yaml-documents.js';
+import { GO_YAML_OPTIONS, GO_YAML_V2_OPTIONS, goYamlToJS, parseManifests, type PatchTextOptions } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {
@@ -314,11 +314,16 @@ const indent = (value: unknown): string => {
 };
 
 /** Parses patch documents (empty ones skipped). */
-const parsePatchDocs = (text: string, file: string, allowLists = false): Record<string, unknown>[] => {
+const parsePatchDocs = (
+  text: string,
+  file: string,
+  allowLists = false,
+  metadataAsText: PatchTextOptions['metadataAsText'] = 'by-id',
+): Record<string, unknown>[] => {
   const out: Record<string, unknown>[] = [];
   for (const doc of parseAllDocuments(text, GO_YAML_OPTIONS)) {
     if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
-    const v = goYamlToJS(doc, text, { annotationsAsText: true });
+    const v = goYamlToJS(doc, text, { metadataAsText });
     if (v === null || v === undefined) continue;
     if (allowLists && Array.isArray(v)) {
       out.push(...(v as Record<string, unknown>[]));
@@ -332,7 +337,8 @@ const parsePatchDocs = (text: string, file: string, allowLists = false): Record<
 
 /** A JSON 6902 patch is a list of operations (YAML or JSON); anything else is undefined. */
 const parseJsonPatch = (text: string, file: string): JsonPatchOp[] | undefined => {
-  const docs = parseAllDocuments(text, GO_YAML_OPTIONS);
+  // Kustomize converts a JSON patch with sigs.k8s.io/yaml (go-yaml v2): `value: yes` is true there.
+  const docs = parseAllDocuments(text, GO_YAML_V2_OPTIONS);
   if (docs.length !== 1) return undefined;
   const doc = docs[0];
   if (!doc || doc.errors[0]) {
@@ -381,7 +387,7 @@ const applyPatch = (
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
     return applyJson6902(ra, ops, target, file, options);
   }
-  const docs = parsePatchDocs(text, file);
+  const docs = parsePatchDocs(text, file, false, target ? 'targeted' : 'by-id');
   if (!docs.length) throw new RenderError(file, 'the patch is empty');
   if (!target) {
     for (const d of docs) ra = applySmpById(ra, d, file);
