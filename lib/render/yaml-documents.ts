@@ -1,7 +1,7 @@
 import { isAlias, isMap as isYamlMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, visit, type Document, type ParseOptions, type DocumentOptions, type SchemaOptions, type ScalarTag, type ToJSOptions } from 'yaml';
 import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
-import { printYamlStream } from './print-yaml.js';
+import { printsPlain, printYamlStream } from './print-yaml.js';
 import { aliasBomb, DEFAULT_INPUT_LIMITS, isAliasBomb } from './limits.js';
 
 // Kustomize reads YAML with go-yaml v3 and hands every object through encoding/json, so a plain scalar means what
@@ -161,6 +161,7 @@ export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & P
         .filter(({ field }) => field === 'annotations' || metadataAsText === 'targeted')
     : [];
   const value = doc.toJS(toJs) as unknown;
+  recordScalarStyles(doc.contents, value);
   for (const { field, texts: t } of texts) setMetadataTexts(value, field, t);
   return value;
 };
@@ -221,6 +222,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       if (isAliasBomb(err)) throw aliasBomb(file, maxAliases, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line);
       throw err;
     }
+    recordScalarStyles(doc.contents, value);
     setMetadataTexts(value, 'annotations', texts);
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
@@ -288,6 +290,83 @@ const setMetadataTexts = (obj: unknown, field: 'annotations' | 'labels', texts: 
   const annotations = (obj as { metadata?: Record<string, Record<string, unknown> | undefined> }).metadata?.[field];
   if (!annotations || typeof annotations !== 'object') return;
   for (const [k, text] of texts) if (k in annotations) annotations[k] = text;
+};
+
+// Scalar styles Kustomize's strategic merge looks at (kyaml keeps the node of the patched field, so a quoted string
+// stays a string when a patch sets it to a plain `9090`: it becomes "9090"). Kept per mapping, by key.
+const QUOTED_KEYS = new WeakMap<object, Set<string>>();
+const PLAIN_TEXTS = new WeakMap<object, Map<string, string>>();
+
+/** Whether `map[key]` was written as a quoted or block scalar (a string in any reading). */
+export const isQuotedScalar = (map: object, key: string): boolean => QUOTED_KEYS.get(map)?.has(key) ?? false;
+
+/** The source text of `map[key]` when it was written as a plain scalar that reads as a number, boolean or timestamp. */
+export const plainScalarText = (map: object, key: string): string | undefined => PLAIN_TEXTS.get(map)?.get(key);
+
+/** Records `map[key]` as quoted (or not), e.g. after a merge replaced it. */
+export const setQuotedScalar = (map: object, key: string, quoted: boolean): void => {
+  let keys = QUOTED_KEYS.get(map);
+  if (quoted) {
+    if (!keys) QUOTED_KEYS.set(map, (keys = new Set()));
+    keys.add(key);
+  } else keys?.delete(key);
+};
+
+/**
+ * Restyles every string in `v` as Kustomize does after a JSON 6902 patch: it applies the patch to the resource's
+ * JSON and reads the result back as YAML, so a string is quoted (or a block) exactly when it cannot print plain.
+ */
+export const restyleAfterJsonRoundTrip = (v: unknown): void => {
+  if (Array.isArray(v)) v.forEach(restyleAfterJsonRoundTrip);
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === 'string') setQuotedScalar(v, k, !printsPlain(x));
+      else {
+        setQuotedScalar(v, k, false);
+        restyleAfterJsonRoundTrip(x);
+      }
+    }
+    PLAIN_TEXTS.delete(v);
+  }
+};
+
+/** structuredClone that carries the scalar styles and empty fields recorded for the mappings it copies. */
+export const cloneWithStyles = <T>(v: T): T => {
+  if (Array.isArray(v)) return v.map(cloneWithStyles) as T;
+  if (!v || typeof v !== 'object') return v;
+  if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = cloneWithStyles(x);
+  const quoted = QUOTED_KEYS.get(v);
+  if (quoted) QUOTED_KEYS.set(out, new Set(quoted));
+  const texts = PLAIN_TEXTS.get(v);
+  if (texts) PLAIN_TEXTS.set(out, new Map(texts));
+  const empty = EMPTY_NULLS.get(v);
+  if (empty) EMPTY_NULLS.set(out, empty);
+  return out as T;
+};
+
+/** Walks the YAML nodes next to the JS value read from them and records the styles of their scalars. */
+const recordScalarStyles = (node: unknown, js: unknown): void => {
+  if (isYamlMap(node) && js && typeof js === 'object' && !Array.isArray(js)) {
+    const obj = js as Record<string, unknown>;
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (!(key in obj)) continue;
+      const v = pair.value;
+      if (isScalar(v)) {
+        if (typeof v.value === 'string' && v.type !== Scalar.PLAIN) setQuotedScalar(obj, key, true);
+        else if (v.type === Scalar.PLAIN && v.source && obj[key] !== v.source) {
+          let texts = PLAIN_TEXTS.get(obj);
+          if (!texts) PLAIN_TEXTS.set(obj, (texts = new Map()));
+          texts.set(key, v.source as string);
+        }
+      } else recordScalarStyles(v, obj[key]);
+    }
+  } else if (isSeq(node) && Array.isArray(js)) {
+    node.items.forEach((item, i) => recordScalarStyles(item, js[i]));
+  }
 };
 
 /** Field paths (keys and list indexes) whose value was written empty (`key:`), by object read with parseManifests. */

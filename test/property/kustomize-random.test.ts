@@ -11,7 +11,7 @@ import { renderPath } from '../../lib/render/render.js';
 // Random compositions of the Kustomize features driftless supports, each written to a temporary directory and
 // built twice: in-process (`driftless render` prints the same bytes) and by `kubectl kustomize`, the reference.
 // The outputs must be byte-identical, or both builds must fail. Seeded, so a failing case can be replayed:
-// KUSTOMIZE_PROPERTY_SEED=<seed> npx vitest run test/property.
+// KUSTOMIZE_PROPERTY_SEED=<seed> [KUSTOMIZE_PROPERTY_KEEP=1] npx vitest run test/property.
 const SEED = Number(process.env.KUSTOMIZE_PROPERTY_SEED ?? 20261203);
 const CASES = Number(process.env.KUSTOMIZE_PROPERTY_CASES ?? 100);
 const HAS_KUBECTL = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
@@ -46,6 +46,7 @@ const SCALARS = [
   '"Lorem \\"ipsum\\" dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore"',
 ];
 // No numeric keys: kyaml loses the quotes of a key it merges in, and the resource then has an int key JSON cannot hold.
+const JSON_PATCH_VALUES = ['"0755"', '0755', 'yes', 'on', '~', '"x"', '2024-01-01', '1e3', '1.50', '{a: 1, b: [x, 2]}', '"a\\nb"'];
 const KEYS = ['a', 'b10', 'b9', 'B', '_x', 'x-1', 'x.y', 'k01', 'k1', 'n', 'y', 'on'];
 const IMAGES = ['nginx', 'busybox', 'registry.example.com:5000/team/api'];
 
@@ -167,8 +168,27 @@ spec:
       '  patch: |-',
       '    - op: add',
       '      path: /data/added',
-      `      value: ${rng.pick(['"0755"', '0755', 'yes', '~', '"x"'])}`,
+      `      value: ${rng.pick(JSON_PATCH_VALUES)}`,
+      '    - op: add',
+      '      path: /metadata/annotations/patched',
+      `      value: ${rng.pick(JSON_PATCH_VALUES)}`,
     );
+  }
+  if (rng.chance(0.4)) {
+    // A strategic merge patch of the ConfigMap, by id or by target (Kustomize reads their metadata differently).
+    const targeted = rng.chance(0.5);
+    files['overlay/cm-patch.yaml'] = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: scripts
+  annotations:
+${mapLines(rng, '    ', 1 + rng.int(2))}
+  labels:
+    patched: ${rng.pick(['"yes"', 'yes', 'null', '~', '""', '0755'])}
+data:
+${mapLines(rng, '  ', 1 + rng.int(3))}
+`;
+    patches.push('- path: cm-patch.yaml', ...(targeted ? ['  target:', '    kind: ConfigMap'] : []));
   }
   if (patches.length) k.push('patches:', ...patches);
   files['overlay/kustomization.yaml'] = `${k.join('\n')}\n`;
@@ -206,7 +226,9 @@ describe.skipIf(!HAS_KUBECTL)(`random kustomizations render as kubectl kustomize
   }, 120_000);
 
   afterAll(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
+    // KUSTOMIZE_PROPERTY_KEEP=1 keeps the cases on disk to replay one with kubectl.
+    if (process.env.KUSTOMIZE_PROPERTY_KEEP) console.log(`kustomize property cases kept in ${root}`);
+    else if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it.each(cases.map((c) => c.name))('%s', async (name) => {

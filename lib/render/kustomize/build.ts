@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { joinPath, type FileTree } from '../file-tree.js';
-import { GO_YAML_OPTIONS, GO_YAML_V2_OPTIONS, goYamlToJS, parseManifests, type PatchTextOptions } from '../yaml-documents.js';
+import { cloneWithStyles, GO_YAML_OPTIONS, GO_YAML_V2_OPTIONS, goYamlToJS, restyleAfterJsonRoundTrip, parseManifests, type PatchTextOptions } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {
@@ -19,7 +19,7 @@ import { contentHash } from './hash.js';
 import { defaultHelmContext, type HelmContext } from '../helm/render-helm.js';
 import { inflateHelmCharts } from '../helm/kustomize-helm.js';
 import { isMap } from '../../core/plain-object.js';
-import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
+import { curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
 import { strategicMerge } from './strategic-merge.js';
@@ -70,7 +70,7 @@ export const kustomize = async (tree: FileTree, dir: string, options: KustomizeO
 
 /**
  * Kustomize rewrites annotations as strings when it strips its build annotations, and an empty (or null) map
- * disappears; values that are not strings by now (from patches) print as their JSON text.
+ * disappears; values that are not strings by now (from patches) print as their JSON text, collections as "".
  */
 const dropEmptyAnnotations = (r: Resource): void => {
   const meta = r.obj.metadata;
@@ -83,6 +83,7 @@ const dropEmptyAnnotations = (r: Resource): void => {
   if (!isMap(annotations)) return;
   for (const [k, v] of Object.entries(annotations)) {
     if (v === null || typeof v === 'number' || typeof v === 'boolean') annotations[k] = v === null ? 'null' : String(v);
+    else if (typeof v === 'object') annotations[k] = ''; // a mapping or sequence has no scalar text
   }
 };
 
@@ -359,7 +360,7 @@ const applySmpById = (ra: Resource[], patch: Record<string, unknown>, file: stri
 };
 
 const applySmpTo = (ra: Resource[], r: Resource, patch: Record<string, unknown>): Resource[] => {
-  const p = clone(patch);
+  const p = cloneWithStyles(patch);
   // Target identity comes from the resource, not the patch (Kustomize copies name, namespace and GVK over).
   const meta = isMap(p.metadata) ? p.metadata : {};
   const cur = curId(r);
@@ -424,6 +425,7 @@ const applyJson6902 = (
       throw new RenderError(file, `${formatId(before)}: ${(cause as Error).message}`, undefined, { cause });
     }
     if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
+    restyleAfterJsonRoundTrip(next); // Kustomize applies a JSON patch to the resource's JSON, and reads the result back
     r.obj = next;
     const after = curId(r);
     if (after.name !== before.name && !options?.allowNameChange) {
