@@ -312,6 +312,16 @@ export const setQuotedScalar = (map: object, key: string, quoted: boolean): void
   } else keys?.delete(key);
 };
 
+/** Records (or with undefined, forgets) the plain source text of `map[key]`, e.g. after a merge replaced it. */
+export const setPlainScalarText = (map: object, key: string, text: string | undefined): void => {
+  let texts = PLAIN_TEXTS.get(map);
+  if (text === undefined) texts?.delete(key);
+  else {
+    if (!texts) PLAIN_TEXTS.set(map, (texts = new Map()));
+    texts.set(key, text);
+  }
+};
+
 /**
  * Restyles every string in `v` as Kustomize does after a JSON 6902 patch: it applies the patch to the resource's
  * JSON and reads the result back as YAML, so a string is quoted (or a block) exactly when it cannot print plain.
@@ -327,6 +337,25 @@ export const restyleAfterJsonRoundTrip = (v: unknown): void => {
       }
     }
     PLAIN_TEXTS.delete(v);
+  }
+};
+
+/**
+ * Gives top-level annotations that were read as their source text the values go-yaml reads them as (`0755` is 493,
+ * `~` and an empty value null): Kustomize applies a JSON patch to the resource's JSON, where the text is lost.
+ */
+export const resolveAnnotationTexts = (obj: object): void => {
+  const meta = (obj as { metadata?: unknown }).metadata;
+  const annotations = meta && typeof meta === 'object' ? (meta as { annotations?: unknown }).annotations : undefined;
+  if (!annotations || typeof annotations !== 'object' || Array.isArray(annotations)) return;
+  const map = annotations as Record<string, unknown>;
+  for (const [k, v] of Object.entries(map)) {
+    if (typeof v !== 'string' || isQuotedScalar(map, k)) continue;
+    if (plainScalarText(map, k) === v) map[k] = resolvePlainScalar(v);
+  }
+  for (const path of emptyNullFields(obj)) {
+    const [m, a, key] = path;
+    if (path.length === 3 && m === 'metadata' && a === 'annotations' && map[key as string] === '') map[key as string] = null;
   }
 };
 

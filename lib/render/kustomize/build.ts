@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { joinPath, type FileTree } from '../file-tree.js';
-import { cloneWithStyles, GO_YAML_OPTIONS, GO_YAML_V2_OPTIONS, goYamlToJS, restyleAfterJsonRoundTrip, parseManifests, type PatchTextOptions } from '../yaml-documents.js';
+import { cloneWithStyles, GO_YAML_OPTIONS, GO_YAML_V2_OPTIONS, goYamlToJS, resolveAnnotationTexts, restyleAfterJsonRoundTrip, parseManifests, type PatchTextOptions } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {
@@ -420,6 +420,7 @@ const applyJson6902 = (
     const before = curId(r);
     let next: unknown;
     try {
+      resolveAnnotationTexts(r.obj);
       next = applyJsonPatch(withAnnotationsMap(r.obj), ops);
     } catch (cause) {
       throw new RenderError(file, `${formatId(before)}: ${(cause as Error).message}`, undefined, { cause });

@@ -1,5 +1,5 @@
 import { isMap, type Obj } from '../../core/plain-object.js';
-import { cloneWithStyles, emptyNullFields, isQuotedScalar, plainScalarText, setQuotedScalar } from '../yaml-documents.js';
+import { cloneWithStyles, emptyNullFields, isQuotedScalar, plainScalarText, setPlainScalarText, setQuotedScalar } from '../yaml-documents.js';
 import { clone } from './resource.js';
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
@@ -119,7 +119,10 @@ const mergeMap = (dest: Obj, patch: Obj, path: string[], kind: string | undefine
     if (merged === DELETE) delete dest[key];
     else {
       dest[key] = merged;
-      if (!isCollection(merged)) setQuotedScalar(dest, key, isQuotedScalar(patch, key));
+      if (!isCollection(merged)) {
+        setQuotedScalar(dest, key, isQuotedScalar(patch, key));
+        setPlainScalarText(dest, key, text);
+      }
     }
   }
   const retain = patch.$retainKeys;
