@@ -116,6 +116,33 @@ spec:
     targetPort: 8080
 `;
 
+const INLINE_SCALARS = SCALARS.filter((x) => !x.startsWith('|'));
+
+/** A random nested mapping (maps, sequences of scalars and of maps, empty collections) at `indent`. */
+const nestedMap = (rng: Rng, indent: number, depth: number): string[] => {
+  const pad = ' '.repeat(indent);
+  const keys = [...new Set(Array.from({ length: 1 + rng.int(4) }, () => rng.pick(KEYS)))];
+  const lines: string[] = [];
+  for (const k of keys) {
+    const key = /^(n|y|on)$/.test(k) ? `"${k}"` : k;
+    const kind = depth > 2 ? 0 : rng.int(6);
+    if (kind === 0 || kind === 5) lines.push(`${pad}${key}: ${rng.pick(INLINE_SCALARS)}`);
+    else if (kind === 1) lines.push(`${pad}${key}:`, ...nestedMap(rng, indent + 2, depth + 1));
+    else if (kind === 2) lines.push(`${pad}${key}:`, ...Array.from({ length: 1 + rng.int(3) }, () => `${pad}- ${rng.pick(INLINE_SCALARS)}`));
+    else if (kind === 3) {
+      lines.push(`${pad}${key}:`);
+      for (let i = 0; i <= rng.int(2); i++) {
+        const [first = '', ...rest] = nestedMap(rng, indent + 2, depth + 1);
+        lines.push(`${pad}- ${first.trimStart()}`, ...rest);
+      }
+    } else lines.push(`${pad}${key}: ${rng.pick(['{}', '[]', '[a, 1, yes]', '{a: 1}'])}`);
+  }
+  return lines;
+};
+
+const widget = (rng: Rng): string =>
+  ['apiVersion: example.com/v1', 'kind: Widget', 'metadata:', '  name: gadget', 'spec:', ...nestedMap(rng, 2, 0), ''].join('\n');
+
 /** One random kustomization (with a base, sometimes) and its files. */
 const makeCase = (rng: Rng, i: number): Case => {
   const files: Record<string, string> = {};
@@ -125,6 +152,10 @@ const makeCase = (rng: Rng, i: number): Case => {
   files['base/service.yaml'] = service(app);
   files['base/configmap.yaml'] = configMap(rng, 'scripts');
   const base = ['resources:', '- deployment.yaml', '- service.yaml', '- configmap.yaml'];
+  if (rng.chance(0.5)) {
+    files['base/widget.yaml'] = widget(rng);
+    base.push('- widget.yaml');
+  }
   if (rng.chance(0.3)) base.push('namePrefix: base-');
   files['base/kustomization.yaml'] = `${base.join('\n')}\n`;
 
