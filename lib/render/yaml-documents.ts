@@ -156,10 +156,9 @@ export const GO_YAML_V2_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions 
 export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & PatchTextOptions = {}): unknown => {
   fixBlockScalarsAtEof(doc, text);
   const { metadataAsText, ...toJs } = options;
-  const texts = metadataAsText
-    ? METADATA_STRING_MAPS.map((field) => ({ field, texts: metadataTexts(doc, field, metadataAsText === 'targeted') }))
-        .filter(({ field }) => field === 'annotations' || metadataAsText === 'targeted')
-    : [];
+  const targeted = metadataAsText === 'targeted';
+  const fields = targeted ? (['annotations', 'labels'] as const) : metadataAsText ? (['annotations'] as const) : [];
+  const texts = fields.map((field) => ({ field, texts: metadataTexts(doc, field, targeted) }));
   const value = doc.toJS(toJs) as unknown;
   recordScalarStyles(doc.contents, value);
   for (const { field, texts: t } of texts) setMetadataTexts(value, field, t);
@@ -175,8 +174,6 @@ export interface PatchTextOptions {
    */
   readonly metadataAsText?: 'by-id' | 'targeted';
 }
-
-const METADATA_STRING_MAPS = ['annotations', 'labels'] as const;
 
 const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
   if (/[\n\r]$/.test(text)) return;
