@@ -235,13 +235,13 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
           throw new RenderError(file, 'every item of a List must be a mapping', line);
         }
         out.push(checkObject(item as KubeObject, file, line));
-        recordEmptyNulls(doc, item as KubeObject, ['items', out.length - 1 - firstItem]);
       }
+      recordEmptyNulls(doc, out.slice(firstItem), true);
       continue;
     }
     if (Object.keys(obj).length === 0) continue;
     out.push(checkObject(obj, file, line));
-    recordEmptyNulls(doc, obj, []);
+    recordEmptyNulls(doc, [obj], false);
   }
   return out;
 };
@@ -418,11 +418,21 @@ const collectEmptyNulls = (node: unknown, path: (string | number)[], out: (strin
   }
 };
 
-const recordEmptyNulls = (doc: Document, obj: KubeObject, prefix: readonly (string | number)[]): void => {
+/** The empty fields of a document's object (`item` undefined) or of the items of its `kind: List`, recorded once. */
+const recordEmptyNulls = (doc: Document, objects: readonly KubeObject[], list: boolean): void => {
   const all: (string | number)[][] = [];
   collectEmptyNulls(doc.contents, [], all);
-  const mine = all.filter((p) => prefix.every((k, i) => p[i] === k)).map((p) => p.slice(prefix.length));
-  if (mine.length) EMPTY_NULLS.set(obj, mine);
+  if (!all.length) return;
+  if (!list) {
+    if (objects[0]) EMPTY_NULLS.set(objects[0], all);
+    return;
+  }
+  const byItem = new Map<number, (string | number)[][]>();
+  for (const p of all) {
+    if (p[0] !== 'items' || typeof p[1] !== 'number') continue;
+    byItem.set(p[1], [...(byItem.get(p[1]) ?? []), p.slice(2)]);
+  }
+  for (const [i, paths] of byItem) if (objects[i]) EMPTY_NULLS.set(objects[i], paths);
 };
 
 /** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */
