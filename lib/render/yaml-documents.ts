@@ -1,4 +1,20 @@
-import { isAlias, isMap as isYamlMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, visit, type Document, type ParseOptions, type DocumentOptions, type SchemaOptions, type ScalarTag, type ToJSOptions } from 'yaml';
+import {
+  isAlias,
+  isMap as isYamlMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  Scalar,
+  visit,
+  type Document,
+  type DocumentOptions,
+  type ParseOptions,
+  type ScalarTag,
+  type SchemaOptions,
+  type ToJSOptions,
+} from 'yaml';
 import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
 import { printsPlain, printYamlStream } from './print-yaml.js';

@@ -2,7 +2,16 @@ import { parseAllDocuments } from 'yaml';
 import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { joinPath, type FileTree } from '../file-tree.js';
-import { cloneWithStyles, GO_YAML_OPTIONS, GO_YAML_V2_OPTIONS, goYamlToJS, resolveAnnotationTexts, restyleAfterJsonRoundTrip, parseManifests, type PatchTextOptions } from '../yaml-documents.js';
+import {
+  cloneWithStyles,
+  GO_YAML_OPTIONS,
+  GO_YAML_V2_OPTIONS,
+  goYamlToJS,
+  parseManifests,
+  resolveAnnotationTexts,
+  restyleAfterJsonRoundTrip,
+  type PatchTextOptions,
+} from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {

@@ -1,5 +1,12 @@
 import { isMap, type Obj } from '../../core/plain-object.js';
-import { cloneWithStyles, emptyNullFields, isQuotedScalar, plainScalarText, setPlainScalarText, setQuotedScalar } from '../yaml-documents.js';
+import {
+  cloneWithStyles,
+  emptyNullFields,
+  isQuotedScalar,
+  plainScalarText,
+  setPlainScalarText,
+  setQuotedScalar,
+} from '../yaml-documents.js';
 import { clone } from './resource.js';
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
