@@ -216,6 +216,9 @@ const selectStyle = (s: string, a: Analysis, simpleKey: boolean): Style => {
   return style;
 };
 
+/** Whether a string value prints as a plain scalar (not quoted, not a block) in a mapping. */
+export const printsPlain = (s: string): boolean => selectStyle(s, analyzeScalar([...s]), false) === 'plain';
+
 // ---------------------------------------------------------------------------------------------------------------
 // Key order
 

@@ -1,7 +1,23 @@
-import { isAlias, isMap as isYamlMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, visit, type Document, type ParseOptions, type DocumentOptions, type SchemaOptions, type ScalarTag, type ToJSOptions } from 'yaml';
+import {
+  isAlias,
+  isMap as isYamlMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  Scalar,
+  visit,
+  type Document,
+  type DocumentOptions,
+  type ParseOptions,
+  type ScalarTag,
+  type SchemaOptions,
+  type ToJSOptions,
+} from 'yaml';
 import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
-import { printYamlStream } from './print-yaml.js';
+import { printsPlain, printYamlStream } from './print-yaml.js';
 import { aliasBomb, DEFAULT_INPUT_LIMITS, isAliasBomb } from './limits.js';
 
 // Kustomize reads YAML with go-yaml v3 and hands every object through encoding/json, so a plain scalar means what
@@ -101,11 +117,25 @@ export const parseGoTimestamp = (text: string): string | undefined => {
   return `${date}T${pad(Number(hh))}:${pad(Number(mm))}:${pad(Number(ss))}${nanos ? `.${nanos}` : ''}${tz}`;
 };
 
-const goScalar = (tag: string, isDefault: boolean): ScalarTag => ({
+/** YAML 1.1 booleans go-yaml v2 adds to v3's (v2 also leaves timestamps as their text when decoding to interface{}). */
+const V2_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((s) => [s, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((s) => [s, false] as const),
+]);
+
+/** The value go-yaml v2 (sigs.k8s.io/yaml's YAMLToJSON) gives an untagged plain scalar. */
+export const resolvePlainScalarV2 = (text: string): unknown => {
+  const bool = V2_BOOLEANS.get(text);
+  if (bool !== undefined) return bool;
+  if (parseGoTimestamp(text) !== undefined) return text;
+  return resolvePlainScalar(text);
+};
+
+const goScalar = (tag: string, isDefault: boolean, resolve = resolvePlainScalar): ScalarTag => ({
   tag,
   default: isDefault,
   test: isDefault ? /^(?!<<$)[\s\S]*$/ : undefined,
-  resolve: (text: string) => resolvePlainScalar(text),
+  resolve: (text: string) => resolve(text),
 });
 
 /**
@@ -123,17 +153,43 @@ export const GO_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 };
 
 /**
+ * Parse options for YAML that Kustomize converts with sigs.k8s.io/yaml (go-yaml v2): JSON 6902 patches written in
+ * YAML, where `yes` and `on` are booleans and timestamps stay text.
+ */
+export const GO_YAML_V2_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  merge: true,
+  customTags: (tags) => [
+    ...tags.filter((t) => typeof t !== 'string' && /:(map|seq|str)$/.test(t.tag)),
+    goScalar('tag:yaml.org,2002:go', true, resolvePlainScalarV2),
+    ...['int', 'float', 'bool', 'null', 'timestamp'].map((t) => goScalar(`tag:yaml.org,2002:${t}`, false, resolvePlainScalarV2)),
+  ],
+};
+
+/**
  * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, and a block scalar that ends the file
  * without a line break keeps no final newline (go-yaml's reading of `key: |` at EOF).
  */
-export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & { annotationsAsText?: boolean } = {}): unknown => {
+export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & PatchTextOptions = {}): unknown => {
   fixBlockScalarsAtEof(doc, text);
-  const { annotationsAsText, ...toJs } = options;
-  const texts = annotationsAsText ? annotationTexts(doc, false) : undefined;
+  const { metadataAsText, ...toJs } = options;
+  const targeted = metadataAsText === 'targeted';
+  const fields = targeted ? (['annotations', 'labels'] as const) : metadataAsText ? (['annotations'] as const) : [];
+  const texts = fields.map((field) => ({ field, texts: metadataTexts(doc, field, targeted) }));
   const value = doc.toJS(toJs) as unknown;
-  setAnnotationTexts(value, texts);
+  recordScalarStyles(doc.contents, value);
+  for (const { field, texts: t } of texts) setMetadataTexts(value, field, t);
   return value;
 };
+
+/** How Kustomize reads a strategic merge patch's metadata. */
+export interface PatchTextOptions {
+  /**
+   * `'by-id'` (a patch without a target): annotations keep their source text, and null ones still delete.
+   * `'targeted'` (a patch with a target, which Kustomize reads as a resource): labels and annotations keep their
+   * source text, nulls included (`key: null` sets "null").
+   */
+  readonly metadataAsText?: 'by-id' | 'targeted';
+}
 
 const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
   if (/[\n\r]$/.test(text)) return;
@@ -171,7 +227,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
     fixBlockScalarsAtEof(doc, text);
-    const texts = annotationsAsText ? annotationTexts(doc) : undefined;
+    const texts = annotationsAsText ? metadataTexts(doc, 'annotations', true) : undefined;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: maxAliases });
@@ -179,7 +235,8 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
       if (isAliasBomb(err)) throw aliasBomb(file, maxAliases, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line);
       throw err;
     }
-    setAnnotationTexts(value, texts);
+    recordScalarStyles(doc.contents, value);
+    setMetadataTexts(value, 'annotations', texts);
     if (value === null || value === undefined) continue;
     const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
     checkFinite(value, file, line);
@@ -194,13 +251,13 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
           throw new RenderError(file, 'every item of a List must be a mapping', line);
         }
         out.push(checkObject(item as KubeObject, file, line));
-        recordEmptyNulls(doc, item as KubeObject, ['items', out.length - 1 - firstItem]);
       }
+      recordEmptyNulls(doc, out.slice(firstItem), true);
       continue;
     }
     if (Object.keys(obj).length === 0) continue;
     out.push(checkObject(obj, file, line));
-    recordEmptyNulls(doc, obj, []);
+    recordEmptyNulls(doc, [obj], false);
   }
   return out;
 };
@@ -214,15 +271,15 @@ const checkFinite = (v: unknown, file: string, line: number): void => {
 };
 
 /**
- * The source text of each scalar under the top-level metadata.annotations (an empty value is ""); without `nulls`,
- * null values are left out (in a patch they delete).
+ * The source text of each scalar under the top-level metadata.annotations (or labels; an empty value is "");
+ * without `nulls`, null values are left out (in a patch they delete).
  */
-const annotationTexts = (doc: Document, nulls = true): Map<string, string> | undefined => {
+const metadataTexts = (doc: Document, field: 'annotations' | 'labels', nulls: boolean): Map<string, string> | undefined => {
   const root = doc.contents;
   if (!isYamlMap(root)) return undefined;
   const meta = root.get('metadata', true);
   if (!isYamlMap(meta)) return undefined;
-  const annotations = meta.get('annotations', true);
+  const annotations = meta.get(field, true);
   if (!isYamlMap(annotations)) return undefined;
   const texts = new Map<string, string>();
   for (const pair of annotations.items) {
@@ -240,12 +297,118 @@ const annotationTexts = (doc: Document, nulls = true): Map<string, string> | und
   return texts;
 };
 
-/** Puts the source texts of annotationTexts back over the values the document read as. */
-const setAnnotationTexts = (obj: unknown, texts: Map<string, string> | undefined): void => {
+/** Puts the source texts of metadataTexts back over the values the document read as. */
+const setMetadataTexts = (obj: unknown, field: 'annotations' | 'labels', texts: Map<string, string> | undefined): void => {
   if (!texts?.size) return;
-  const annotations = (obj as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations;
+  const annotations = (obj as { metadata?: Record<string, Record<string, unknown> | undefined> }).metadata?.[field];
   if (!annotations || typeof annotations !== 'object') return;
   for (const [k, text] of texts) if (k in annotations) annotations[k] = text;
+};
+
+// Scalar styles Kustomize's strategic merge looks at (kyaml keeps the node of the patched field, so a quoted string
+// stays a string when a patch sets it to a plain `9090`: it becomes "9090"). Kept per mapping, by key.
+const QUOTED_KEYS = new WeakMap<object, Set<string>>();
+const PLAIN_TEXTS = new WeakMap<object, Map<string, string>>();
+
+/** Whether `map[key]` was written as a quoted or block scalar (a string in any reading). */
+export const isQuotedScalar = (map: object, key: string): boolean => QUOTED_KEYS.get(map)?.has(key) ?? false;
+
+/** The source text of `map[key]` when it was written as a plain scalar that reads as a number, boolean or timestamp. */
+export const plainScalarText = (map: object, key: string): string | undefined => PLAIN_TEXTS.get(map)?.get(key);
+
+/** Records `map[key]` as quoted (or not), e.g. after a merge replaced it. */
+export const setQuotedScalar = (map: object, key: string, quoted: boolean): void => {
+  let keys = QUOTED_KEYS.get(map);
+  if (quoted) {
+    if (!keys) QUOTED_KEYS.set(map, (keys = new Set()));
+    keys.add(key);
+  } else keys?.delete(key);
+};
+
+/** Records (or with undefined, forgets) the plain source text of `map[key]`, e.g. after a merge replaced it. */
+export const setPlainScalarText = (map: object, key: string, text: string | undefined): void => {
+  let texts = PLAIN_TEXTS.get(map);
+  if (text === undefined) texts?.delete(key);
+  else {
+    if (!texts) PLAIN_TEXTS.set(map, (texts = new Map()));
+    texts.set(key, text);
+  }
+};
+
+/**
+ * Restyles every string in `v` as Kustomize does after a JSON 6902 patch: it applies the patch to the resource's
+ * JSON and reads the result back as YAML, so a string is quoted (or a block) exactly when it cannot print plain.
+ */
+export const restyleAfterJsonRoundTrip = (v: unknown): void => {
+  if (Array.isArray(v)) v.forEach(restyleAfterJsonRoundTrip);
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === 'string') setQuotedScalar(v, k, !printsPlain(x));
+      else {
+        setQuotedScalar(v, k, false);
+        restyleAfterJsonRoundTrip(x);
+      }
+    }
+    PLAIN_TEXTS.delete(v);
+  }
+};
+
+/**
+ * Gives top-level annotations that were read as their source text the values go-yaml reads them as (`0755` is 493,
+ * `~` and an empty value null): Kustomize applies a JSON patch to the resource's JSON, where the text is lost.
+ */
+export const resolveAnnotationTexts = (obj: object): void => {
+  const meta = (obj as { metadata?: unknown }).metadata;
+  const annotations = meta && typeof meta === 'object' ? (meta as { annotations?: unknown }).annotations : undefined;
+  if (!annotations || typeof annotations !== 'object' || Array.isArray(annotations)) return;
+  const map = annotations as Record<string, unknown>;
+  for (const [k, v] of Object.entries(map)) {
+    if (typeof v !== 'string' || isQuotedScalar(map, k)) continue;
+    if (plainScalarText(map, k) === v) map[k] = resolvePlainScalar(v);
+  }
+  for (const path of emptyNullFields(obj)) {
+    const [m, a, key] = path;
+    if (path.length === 3 && m === 'metadata' && a === 'annotations' && map[key as string] === '') map[key as string] = null;
+  }
+};
+
+/** structuredClone that carries the scalar styles and empty fields recorded for the mappings it copies. */
+export const cloneWithStyles = <T>(v: T): T => {
+  if (Array.isArray(v)) return v.map(cloneWithStyles) as T;
+  if (!v || typeof v !== 'object') return v;
+  if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = cloneWithStyles(x);
+  const quoted = QUOTED_KEYS.get(v);
+  if (quoted) QUOTED_KEYS.set(out, new Set(quoted));
+  const texts = PLAIN_TEXTS.get(v);
+  if (texts) PLAIN_TEXTS.set(out, new Map(texts));
+  const empty = EMPTY_NULLS.get(v);
+  if (empty) EMPTY_NULLS.set(out, empty);
+  return out as T;
+};
+
+/** Walks the YAML nodes next to the JS value read from them and records the styles of their scalars. */
+const recordScalarStyles = (node: unknown, js: unknown): void => {
+  if (isYamlMap(node) && js && typeof js === 'object' && !Array.isArray(js)) {
+    const obj = js as Record<string, unknown>;
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (!(key in obj)) continue;
+      const v = pair.value;
+      if (isScalar(v)) {
+        if (typeof v.value === 'string' && v.type !== Scalar.PLAIN) setQuotedScalar(obj, key, true);
+        else if (v.type === Scalar.PLAIN && v.source && obj[key] !== v.source) {
+          let texts = PLAIN_TEXTS.get(obj);
+          if (!texts) PLAIN_TEXTS.set(obj, (texts = new Map()));
+          texts.set(key, v.source as string);
+        }
+      } else recordScalarStyles(v, obj[key]);
+    }
+  } else if (isSeq(node) && Array.isArray(js)) {
+    node.items.forEach((item, i) => recordScalarStyles(item, js[i]));
+  }
 };
 
 /** Field paths (keys and list indexes) whose value was written empty (`key:`), by object read with parseManifests. */
@@ -271,11 +434,21 @@ const collectEmptyNulls = (node: unknown, path: (string | number)[], out: (strin
   }
 };
 
-const recordEmptyNulls = (doc: Document, obj: KubeObject, prefix: readonly (string | number)[]): void => {
+/** The empty fields of a document's object (`item` undefined) or of the items of its `kind: List`, recorded once. */
+const recordEmptyNulls = (doc: Document, objects: readonly KubeObject[], list: boolean): void => {
   const all: (string | number)[][] = [];
   collectEmptyNulls(doc.contents, [], all);
-  const mine = all.filter((p) => prefix.every((k, i) => p[i] === k)).map((p) => p.slice(prefix.length));
-  if (mine.length) EMPTY_NULLS.set(obj, mine);
+  if (!all.length) return;
+  if (!list) {
+    if (objects[0]) EMPTY_NULLS.set(objects[0], all);
+    return;
+  }
+  const byItem = new Map<number, (string | number)[][]>();
+  for (const p of all) {
+    if (p[0] !== 'items' || typeof p[1] !== 'number') continue;
+    byItem.set(p[1], [...(byItem.get(p[1]) ?? []), p.slice(2)]);
+  }
+  for (const [i, paths] of byItem) if (objects[i]) EMPTY_NULLS.set(objects[i], paths);
 };
 
 /** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */

@@ -3,7 +3,16 @@ import { RenderError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/object-ref.js';
 import { isInOrBelow, joinPath, type FileTree } from '../file-tree.js';
 import { posix } from 'node:path';
-import { GO_YAML_OPTIONS, goYamlToJS, parseManifests } from '../yaml-documents.js';
+import {
+  cloneWithStyles,
+  GO_YAML_OPTIONS,
+  GO_YAML_V2_OPTIONS,
+  goYamlToJS,
+  parseManifests,
+  resolveAnnotationTexts,
+  restyleAfterJsonRoundTrip,
+  type PatchTextOptions,
+} from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
 import {
@@ -23,7 +32,7 @@ import { runPluginGenerators, runPluginTransformers, type PluginHost } from './b
 import { defaultHelmContext, type HelmContext } from '../helm/render-helm.js';
 import { inflateHelmCharts } from '../helm/kustomize-helm.js';
 import { isMap } from '../../core/plain-object.js';
-import { clone, curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
+import { curId, formatId, idEquals, newResource, storePreviousId, setName, type Resource } from './resource.js';
 import { matchAnyId, selectResources } from './select.js';
 import { sortResources } from './sort.js';
 import { BUILTIN_OPENAPI_VERSION, parseCustomSchema } from './openapi-schema.js';
@@ -83,7 +92,7 @@ const build = async (b: Builder, dir: string): Promise<KustomizeResult> => {
 
 /**
  * Kustomize rewrites annotations as strings when it strips its build annotations, and an empty (or null) map
- * disappears; values that are not strings by now (from patches) print as their JSON text.
+ * disappears; values that are not strings by now (from patches) print as their JSON text, collections as "".
  */
 const dropEmptyAnnotations = (r: Resource): void => {
   const meta = r.obj.metadata;
@@ -96,6 +105,7 @@ const dropEmptyAnnotations = (r: Resource): void => {
   if (!isMap(annotations)) return;
   for (const [k, v] of Object.entries(annotations)) {
     if (v === null || typeof v === 'number' || typeof v === 'boolean') annotations[k] = v === null ? 'null' : String(v);
+    else if (typeof v === 'object') annotations[k] = ''; // a mapping or sequence has no scalar text
   }
 };
 
@@ -439,11 +449,16 @@ const indent = (value: unknown): string => {
 };
 
 /** Parses patch documents (empty ones skipped). */
-const parsePatchDocs = (text: string, file: string, allowLists = false): Record<string, unknown>[] => {
+const parsePatchDocs = (
+  text: string,
+  file: string,
+  allowLists = false,
+  metadataAsText: PatchTextOptions['metadataAsText'] = 'by-id',
+): Record<string, unknown>[] => {
   const out: Record<string, unknown>[] = [];
   for (const doc of parseAllDocuments(text, GO_YAML_OPTIONS)) {
     if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
-    const v = goYamlToJS(doc, text, { annotationsAsText: true });
+    const v = goYamlToJS(doc, text, { metadataAsText });
     if (v === null || v === undefined) continue;
     if (allowLists && Array.isArray(v)) {
       out.push(...(v as Record<string, unknown>[]));
@@ -457,7 +472,8 @@ const parsePatchDocs = (text: string, file: string, allowLists = false): Record<
 
 /** A JSON 6902 patch is a list of operations (YAML or JSON); anything else is undefined. */
 const parseJsonPatch = (text: string, file: string): JsonPatchOp[] | undefined => {
-  const docs = parseAllDocuments(text, GO_YAML_OPTIONS);
+  // Kustomize converts a JSON patch with sigs.k8s.io/yaml (go-yaml v2): `value: yes` is true there.
+  const docs = parseAllDocuments(text, GO_YAML_V2_OPTIONS);
   if (docs.length !== 1) return undefined;
   const doc = docs[0];
   if (!doc || doc.errors[0]) {
@@ -478,7 +494,7 @@ const applySmpById = (ra: Resource[], patch: Record<string, unknown>, file: stri
 };
 
 const applySmpTo = (ra: Resource[], r: Resource, patch: Record<string, unknown>): Resource[] => {
-  const p = clone(patch);
+  const p = cloneWithStyles(patch);
   // Target identity comes from the resource, not the patch (Kustomize copies name, namespace and GVK over).
   const meta = isMap(p.metadata) ? p.metadata : {};
   const cur = curId(r);
@@ -506,7 +522,7 @@ const applyPatch = (
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
     return applyJson6902(ra, ops, target, file, true);
   }
-  const docs = parsePatchDocs(text, file);
+  const docs = parsePatchDocs(text, file, false, target ? 'targeted' : 'by-id');
   if (!docs.length) throw new RenderError(file, 'the patch is empty');
   if (!target) {
     for (const d of docs) ra = applySmpById(ra, d, file);
@@ -538,11 +554,13 @@ const applyJson6902 = (
     const before = curId(r);
     let next: unknown;
     try {
+      resolveAnnotationTexts(r.obj);
       next = applyJsonPatch(withAnnotationsMap(r.obj), ops);
     } catch (cause) {
       throw new RenderError(file, `${formatId(before)}: ${(cause as Error).message}`, undefined, { cause });
     }
     if (!isMap(next)) throw new RenderError(file, `${formatId(before)}: the patch did not leave an object`);
+    restyleAfterJsonRoundTrip(next); // Kustomize applies a JSON patch to the resource's JSON, and reads the result back
     r.obj = next;
     const after = curId(r);
     // A JSON patch may rename or re-kind its target without options. Under `patches` Kustomize stores the previous

@@ -1,5 +1,12 @@
 import { isMap, type Obj } from '../../core/plain-object.js';
-import { emptyNullFields } from '../yaml-documents.js';
+import {
+  cloneWithStyles,
+  emptyNullFields,
+  isQuotedScalar,
+  plainScalarText,
+  setPlainScalarText,
+  setQuotedScalar,
+} from '../yaml-documents.js';
 import { clone } from './resource.js';
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
@@ -59,12 +66,14 @@ const DIRECTIVE = /^\$(patch|retainKeys|setElementOrder\/.*|deleteFromPrimitiveL
  * `schema`: whether Kustomize has a schema for the type (a custom `openapi` schema may say otherwise).
  */
 export const strategicMerge = (target: Obj, patch: Obj, kind: string, group: string, schema = hasBuiltinSchema(group)): Obj | undefined => {
-  const base = clone(target);
+  const base = cloneWithStyles(target);
   // kyaml's merge drops fields written empty (`key:`) anywhere in the patched resource; `~` and `null` stay.
   for (const path of emptyNullFields(target)) deleteIfNull(base, path);
   const out = mergeValue(base, patch, [], schema ? kind : undefined);
   return out === DELETE ? undefined : (out as Obj);
 };
+
+const isCollection = (v: unknown): boolean => v !== null && typeof v === 'object';
 
 const deleteIfNull = (root: unknown, path: readonly (string | number)[]): void => {
   let node = root;
@@ -108,9 +117,21 @@ const mergeMap = (dest: Obj, patch: Obj, path: string[], kind: string | undefine
       delete dest[key];
       continue;
     }
+    const text = plainScalarText(patch, key);
+    if (typeof dest[key] === 'string' && isQuotedScalar(dest, key) && text !== undefined && !isCollection(value)) {
+      // kyaml keeps the quoted node and takes the patch's text: "8080" patched with 9090 is "9090".
+      dest[key] = text;
+      continue;
+    }
     const merged = mergeValue(dest[key], value, [...path, key], kind);
     if (merged === DELETE) delete dest[key];
-    else dest[key] = merged;
+    else {
+      dest[key] = merged;
+      if (!isCollection(merged)) {
+        setQuotedScalar(dest, key, isQuotedScalar(patch, key));
+        setPlainScalarText(dest, key, text);
+      }
+    }
   }
   const retain = patch.$retainKeys;
   if (Array.isArray(retain)) {

@@ -45,10 +45,9 @@ describe('command flag declarations', () => {
 
   it('declare every flag the shared cluster helpers read, for each command that calls them', () => {
     const local = source('local-target.ts');
-    const helpers = { loadFromFlags: flagsRead(bodyOf(local, 'loadFromFlags')), openLocalKubernetesTarget: flagsRead(bodyOf(local, 'openLocalKubernetesTarget')) };
-    // openLocalKubernetesTarget hands its values to loadFromFlags.
-    for (const f of helpers.loadFromFlags) helpers.openLocalKubernetesTarget.add(f);
-    expect([...helpers.openLocalKubernetesTarget].sort()).toEqual(['context', 'kubeconfig', 'registry', 'repo', 'repository', 'target']);
+    const helpers = { loadFromFlags: flagsRead(bodyOf(local, 'loadFromFlags')), localAccess: flagsRead(bodyOf(local, 'localAccess')) };
+    // Together the two read the checkout flags and the cluster flags.
+    expect([...new Set([...helpers.loadFromFlags, ...helpers.localAccess])].sort()).toEqual(['context', 'kubeconfig', 'registry', 'repo', 'repository', 'target']);
     for (const file of FILES) {
       const text = source(join('commands', file));
       for (const [helper, read] of Object.entries(helpers)) {
