@@ -162,8 +162,9 @@ export const formatPreview = (io: Io, report: PreviewReport): string => {
     for (const o of t.objects) {
       const [sign, c] = SIGN[o.action];
       const flag = o.replacement === 'True' ? paint(io, 'red', ' REPLACEMENT') : o.replacement === 'Conditional' ? paint(io, 'yellow', ' may be replaced') : '';
-      const action = o.action === 'adopt' ? 'adopt' : o.action;
-      out.push(`  ${paint(io, c, `${sign} ${action.padEnd(7)}`)} ${o.detail ? o.name.padEnd(width) : o.name}${flag}${o.detail ? `  ${paint(io, 'dim', o.detail)}` : ''}\n`);
+      // `would be pruned` says again what `delete` says.
+      const detail = o.detail === 'would be pruned' ? undefined : o.detail;
+      out.push(`  ${paint(io, c, `${sign} ${o.action.padEnd(7)}`)} ${detail ? o.name.padEnd(width) : o.name}${flag}${detail ? `  ${paint(io, 'dim', detail)}` : ''}\n`);
       for (const f of o.fields ?? []) out.push(`      ${formatFieldChange(f)}\n`);
       if (o.cascade?.length) {
         out.push(`      ${paint(io, 'red', `deletes with it ${o.cascade.length} object${o.cascade.length === 1 ? '' : 's'}:`)}\n`);

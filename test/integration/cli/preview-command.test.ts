@@ -226,6 +226,28 @@ describe('driftless preview', () => {
     expect(writes()).toEqual([]);
   });
 
+  it('fails with exit 2 when a guard would keep a stale object (a protected kind) or another target owns an object', async () => {
+    git('checkout', '-q', '-b', 'guarded', 'main');
+    commit({ 'driftless.yaml': CONFIG(OLD).replace('    prune:\n      allowKinds: [Namespace]\n', ''), 'deploy/web/kustomization.yaml': kustomization(['ns.yaml', 'deploy.yaml', 'cm.yaml', 'secret.yaml']), 'deploy/web/legacy.yaml': null }, 'guarded');
+    git('checkout', '-q', '-b', 'stolen', 'main');
+    commit({ 'deploy/web/legacy.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-team\n  namespace: legacy\ndata:\n  k: mine\n' }, 'stolen');
+    git('checkout', '-q', 'main');
+
+    const guarded = await run(['preview', '--repo', 'repo', '--base', 'main', '--head', 'guarded', '--target', 'web', '--json', ...flags]);
+    expect(guarded.code).toBe(2);
+    const web = byName(JSON.parse(guarded.stdout) as PreviewReport, 'web');
+    expect(web.blockers).toEqual(['1 stale object not pruned: deleting a Namespace needs prune.allowKinds: [Namespace]']);
+    expect(web.objects).toContainEqual({ name: 'Namespace/legacy', action: 'refused', detail: 'not pruned: deleting a Namespace needs prune.allowKinds: [Namespace]' });
+    expect(web.objects).toContainEqual(expect.objectContaining({ name: 'ConfigMap/legacy/old', action: 'delete' }));
+
+    const stolen = await run(['preview', '--repo', 'repo', '--base', 'main', '--head', 'stolen', '--target', 'web', '--json', ...flags]);
+    expect(stolen.code).toBe(2);
+    const taken = byName(JSON.parse(stolen.stdout) as PreviewReport, 'web');
+    expect(taken.objects).toContainEqual(expect.objectContaining({ name: 'ConfigMap/legacy/other-team', action: 'refused' }));
+    expect(taken.blockers[0]).toMatch(/^1 object refused: ConfigMap\/legacy\/other-team is managed by another driftless target, acme\/shop\/old/);
+    expect(writes()).toEqual([]);
+  });
+
   it('exits 0 for a change that touches no target, and 2 for a ref that is not a commit', async () => {
     git('checkout', '-q', '-b', 'docs', 'main');
     commit({ 'README.md': '# shop\n' }, 'docs');
