@@ -71,8 +71,9 @@ export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promi
   });
   const head = await readConfig(req.headTree, req, deps.registry);
   if ('error' in head) return report([], await head.error);
-  // A base whose driftless.yaml does not parse names no target: nothing counts as removed.
-  const base = await readConfig(req.baseTree, req, deps.registry);
+  // The base only says which targets existed: it is read without today's registry (whose verdict on a removed
+  // target comes below). A base whose driftless.yaml does not parse names no target: nothing counts as removed.
+  const base = await readConfig(req.baseTree, req);
   const baseTargets = 'error' in base ? [] : base.config.targets;
   const wanted = (t: TargetConfig) => (req.branch === undefined || t.branch === req.branch) && (req.target === undefined || t.name === req.target);
   const headTargets = head.config.targets.filter(wanted);
