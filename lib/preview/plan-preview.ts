@@ -70,10 +70,11 @@ export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promi
     ...(annotations.length ? { annotations } : {}),
   });
   const head = await readConfig(req.headTree, req, deps.registry);
-  if ('error' in head) return report([], await head.error);
+  if ('error' in head) return report([], head.error);
   // The base only says which targets existed: it is read without today's registry (whose verdict on a removed
   // target comes below). A base whose driftless.yaml does not parse names no target: nothing counts as removed.
   const base = await readConfig(req.baseTree, req);
+  const baseKnown = !('error' in base);
   const baseTargets = 'error' in base ? [] : base.config.targets;
   const wanted = (t: TargetConfig) => (req.branch === undefined || t.branch === req.branch) && (req.target === undefined || t.name === req.target);
   const headTargets = head.config.targets.filter(wanted);
@@ -83,7 +84,8 @@ export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promi
   for (const target of headTargets) {
     const id = makeTargetId(req.repository, target.name);
     const state = await deps.state?.(id);
-    const added = !baseTargets.some((b) => b.name === target.name && (req.branch === undefined || b.branch === req.branch));
+    // Against a base that does not parse, no target counts as added: each is previewed as modified (and touched, by driftless.yaml).
+    const added = baseKnown && !baseTargets.some((b) => b.name === target.name && (req.branch === undefined || b.branch === req.branch));
     if (!added && !(await isTouched(req, target, state))) continue;
     previews.push(await previewTarget(req, deps, target, added ? 'added' : 'modified', state));
   }
@@ -92,11 +94,11 @@ export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promi
 };
 
 /** driftless.yaml of one side, or its errors as annotations. */
-const readConfig = async (tree: FileTree, req: PreviewRequest, registry?: Registry): Promise<{ config: DriftlessConfig; text: string } | { error: PreviewAnnotation[] }> => {
+const readConfig = async (tree: FileTree, req: PreviewRequest, registry?: Registry): Promise<{ config: DriftlessConfig } | { error: PreviewAnnotation[] }> => {
   const text = await tree.read(CONFIG_FILE).then((b) => new TextDecoder().decode(b), () => undefined);
   if (text === undefined) return { error: [{ path: CONFIG_FILE, line: 1, level: 'failure', message: `${CONFIG_FILE} is missing`, title: 'driftless.yaml' }] };
   try {
-    return { config: parseDriftlessConfig(text, { file: CONFIG_FILE, repository: req.repository, ...(registry ? { registry } : {}) }), text };
+    return { config: parseDriftlessConfig(text, { file: CONFIG_FILE, repository: req.repository, ...(registry ? { registry } : {}) }) };
   } catch (err) {
     return { error: await annotationsOf(err, CONFIG_FILE) };
   }
