@@ -6,6 +6,7 @@ import { DRIFT_COMMAND, driftCommand } from './commands/drift.js';
 import { HELP_COMMAND, helpCommand } from './commands/help.js';
 import { HISTORY_COMMAND, historyCommand } from './commands/history.js';
 import { RESUME_COMMAND, SUSPEND_COMMAND, suspendCommand, TRIGGER_COMMAND, triggerCommand } from './commands/operator.js';
+import { PREVIEW_COMMAND, previewCommand } from './commands/preview.js';
 import { RENDER_COMMAND, renderCommand } from './commands/render.js';
 import { SERVE_COMMAND, serveCommand } from './commands/serve.js';
 import { STATUS_COMMAND, statusCommand } from './commands/status.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: SERVE_COMMAND, run: (args, io) => serveCommand(args, io) },
   { spec: RENDER_COMMAND, run: renderCommand },
   { spec: DIFF_COMMAND, run: diffCommand },
+  { spec: PREVIEW_COMMAND, run: previewCommand },
   { spec: SYNC_COMMAND, run: syncCommand },
   { spec: DRIFT_COMMAND, run: driftCommand },
   { spec: HISTORY_COMMAND, run: historyCommand },

@@ -69,6 +69,8 @@ export interface PlannedChange {
   readonly live?: Readonly<Record<string, unknown>>;
   /** The object as the target would store it (a dry run), or as rendered. */
   readonly desired?: Readonly<Record<string, unknown>>;
+  /** CloudFormation's replacement flag for a modified resource. */
+  readonly replacement?: 'True' | 'False' | 'Conditional';
 }
 
 /** What `plan` found: the change set an apply would make (prunes included); writes nothing. */

@@ -20,7 +20,7 @@ import { ReconcilerError } from '../../core/errors.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import { STACK_TARGET_TAG } from '../../core/ownership.js';
 import type { FieldDrift, ObjectDrift } from '../../core/drift.js';
-import type { StackTemplate as Template } from '../../core/target.js';
+import type { PlannedChange, StackTemplate as Template } from '../../core/target.js';
 
 /** The largest TemplateBody CloudFormation accepts; larger templates go through S3. */
 export const MAX_TEMPLATE_BODY = 51_200;
@@ -107,16 +107,25 @@ export class CloudFormationTarget {
 
   /** What an apply would change: a change set, described and deleted again (with the empty stack it created). */
   async plan(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal } = {}): Promise<ChangeSet> {
+    return (await this.planChanges(template, parameters, o)).changeSet;
+  }
+
+  /**
+   * `plan`, with each resource change described (its replacement flag, and the property values before and
+   * after, as `{ Properties: … }`, from DescribeChangeSet with IncludePropertyValues).
+   */
+  async planChanges(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal } = {}): Promise<{ changeSet: ChangeSet; changes: PlannedChange[] }> {
     const { status: before, adopted } = await this.owned();
     if (before?.endsWith('_IN_PROGRESS') && before !== 'REVIEW_IN_PROGRESS') {
-      return this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}; planned later`)]);
+      return { changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}; planned later`)]), changes: [] };
     }
     if (before === 'ROLLBACK_COMPLETE') {
-      return this.changeSet([entry(this.stackRef(), ChangeAction.Configured, 'stack is ROLLBACK_COMPLETE after a failed create: it will be deleted and created again')]);
+      return { changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Configured, 'stack is ROLLBACK_COMPLETE after a failed create: it will be deleted and created again')]), changes: [] };
     }
-    const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', o);
+    const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', { ...o, propertyValues: true });
     try {
-      return this.changeSet([...(adopted ? [adoptedEntry(this.stackRef())] : []), ...(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries)]);
+      const changeSet = this.changeSet([...(adopted ? [adoptedEntry(this.stackRef())] : []), ...(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries)]);
+      return { changeSet, changes: created.changes.map((c) => this.toPlannedChange(c)) };
     } finally {
       await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
       // A CREATE change set made an empty stack in REVIEW_IN_PROGRESS: a plan leaves nothing behind.
@@ -246,7 +255,7 @@ export class CloudFormationTarget {
     return first ? `${first.LogicalResourceId} (${first.ResourceType}): ${first.ResourceStatusReason}` : undefined;
   }
 
-  private async createChangeSet(template: Template, parameters: Parameters, type: 'CREATE' | 'UPDATE', o: { commit?: string; signal?: AbortSignal }) {
+  private async createChangeSet(template: Template, parameters: Parameters, type: 'CREATE' | 'UPDATE', o: { commit?: string; signal?: AbortSignal; propertyValues?: boolean }) {
     const name = `driftless-${(o.commit ?? Date.now().toString(36)).slice(0, 12)}-${Date.now().toString(36)}`;
     const body = await this.templateLocation(template, name);
     await this.cfn.send(
@@ -262,11 +271,12 @@ export class CloudFormationTarget {
       }),
     );
     const changes: Change[] = [];
+    const values = o.propertyValues ? { IncludePropertyValues: true } : {};
     for (;;) {
       let token: string | undefined;
-      const first = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name }));
+      const first = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name, ...values }));
       if (first.Status === 'FAILED') {
-        if (NO_CHANGES.test(first.StatusReason ?? '')) return { name, noChanges: true, entries: [] as ChangeSetEntry[] };
+        if (NO_CHANGES.test(first.StatusReason ?? '')) return { name, noChanges: true, entries: [] as ChangeSetEntry[], changes };
         await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name })).catch(() => undefined);
         throw new ReconcilerError(`stack ${this.o.stack}: change set failed: ${first.StatusReason ?? 'no reason given'}`);
       }
@@ -278,11 +288,11 @@ export class CloudFormationTarget {
       token = first.NextToken;
       for (let pages = 1; token; pages++) {
         if (pages > 100) throw new ReconcilerError(`stack ${this.o.stack}: change set has more than 100 pages`);
-        const page = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name, NextToken: token }));
+        const page = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name, NextToken: token, ...values }));
         changes.push(...(page.Changes ?? []));
         token = page.NextToken;
       }
-      return { name, noChanges: changes.length === 0, entries: changes.map((c) => this.toEntry(c)) };
+      return { name, noChanges: changes.length === 0, entries: changes.map((c) => this.toEntry(c)), changes };
     }
   }
 
@@ -315,6 +325,24 @@ export class CloudFormationTarget {
     }
   }
 
+  /** A resource change for a diff: its flag, and the changed property values (when described with them) under `Properties`. */
+  private toPlannedChange(c: Change): PlannedChange {
+    const rc = c.ResourceChange ?? {};
+    const e = this.toEntry(c);
+    const live: Record<string, unknown> = {};
+    const desired: Record<string, unknown> = {};
+    for (const d of rc.Details ?? []) {
+      const t = d.Target ?? {};
+      // `Path` is a JSON pointer (`/Properties/Tags/0/Value`); older answers name the property only.
+      const path = (t.Path ?? (t.Name ? `/Properties/${t.Name}` : '')).split('/').filter(Boolean);
+      if (!path.length || (t.BeforeValue === undefined && t.AfterValue === undefined)) continue;
+      if (t.BeforeValue !== undefined) setPath(live, path, parseValue(t.BeforeValue));
+      if (t.AfterValue !== undefined) setPath(desired, path, parseValue(t.AfterValue));
+    }
+    const replacement = rc.Replacement === 'True' || rc.Replacement === 'False' || rc.Replacement === 'Conditional' ? rc.Replacement : undefined;
+    return { ref: e.ref, action: e.action, ...(e.detail ? { detail: e.detail } : {}), ...(replacement && rc.Action === 'Modify' ? { replacement } : {}), live, desired };
+  }
+
   private resourceRef(type: string, logicalId: string): ObjectRef {
     return { group: CFN_GROUP, kind: type, namespace: this.o.stack, name: logicalId };
   }
@@ -333,6 +361,22 @@ export class CloudFormationTarget {
 }
 
 const entry = (ref: ObjectRef, action: ChangeAction, detail?: string): ChangeSetEntry => ({ ref, action, ...(detail ? { detail } : {}) });
+
+/** A described property value: JSON when it parses as an object or list, else the string CloudFormation gave. */
+const parseValue = (v: string): unknown => {
+  if (!/^[[{]/.test(v.trim())) return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
+const setPath = (into: Record<string, unknown>, path: readonly string[], value: unknown): void => {
+  let at = into;
+  for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+  at[path[path.length - 1] as string] = value;
+};
 
 const adoptedEntry = (ref: ObjectRef): ChangeSetEntry => entry(ref, ChangeAction.Configured, `adopted: the stack had no ${STACK_TARGET_TAG} tag; the registry's adopt lets this repository take it over`);
 

@@ -28,11 +28,11 @@ export const createStackTarget = (cfn: CloudFormationClient, options: CloudForma
 
     async plan(desired, o = {}): Promise<TargetPlan> {
       const signal = o.deadline?.signal;
-      const changeSet = await stack.plan(desired.template, desired.parameters, {
+      const { changeSet, changes } = await stack.planChanges(desired.template, desired.parameters, {
         ...(o.commit ? { commit: o.commit } : {}),
         ...(signal ? { signal } : {}),
       });
-      return { changeSet, failed: changeSet.entries.filter((e) => e.action === 'failed').length };
+      return { changeSet, failed: changeSet.entries.filter((e) => e.action === 'failed').length, changes };
     },
 
     async apply(desired, o = {}): Promise<TargetApply> {

@@ -1,0 +1,117 @@
+import { CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseRegistry } from '../../../lib/config/load-config.js';
+import type { TargetState } from '../../../lib/ledger/ledger.js';
+import { planPreview, type PreviewRequest } from '../../../lib/preview/plan-preview.js';
+import { conclusionOf, hasPreviewChanges } from '../../../lib/preview/preview-report.js';
+import { MemoryFileTree } from '../../../lib/render/file-tree.js';
+
+const cfn = mockClient(CloudFormationClient);
+const access = { cloudformation: () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) }) };
+
+const stackTarget = (name: string, stack: string, extra = '') => `  - name: ${name}\n    type: cloudformation\n    path: infra/${name}.yaml\n    stack: ${stack}\n    region: eu-west-1\n${extra}`;
+const config = (...targets: string[]) => `version: 1\ntargets:\n${targets.join('')}`;
+const TEMPLATE = 'Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n';
+const BASE = 'a'.repeat(40);
+const HEAD = 'b'.repeat(40);
+
+const request = (base: Record<string, string>, head: Record<string, string>, files: string[]): PreviewRequest => ({
+  repository: 'acme/infra',
+  base: BASE,
+  head: HEAD,
+  baseTree: new MemoryFileTree(base),
+  headTree: new MemoryFileTree(head),
+  changed: { files, truncated: false },
+});
+
+const state = (target: string, o: Partial<TargetState>): TargetState => ({
+  targetId: `acme/infra/${target}`,
+  repository: 'acme/infra',
+  target,
+  suspended: false,
+  inventory: [],
+  dependencies: [],
+  lastResult: 'succeeded',
+  ...o,
+});
+
+describe('planPreview', () => {
+  beforeEach(() => {
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.' });
+  });
+
+  it('takes the touched targets from the dependency files of the last render in the ledger', async () => {
+    // GIVEN a stack whose last render read a parameters file outside its path
+    const tree = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
+    const deps = { access, state: async () => state('vpc', { dependencies: ['infra/vpc.yaml', 'params/vpc.json'], config: { path: 'infra/vpc.yaml' } }) };
+    // WHEN the change touches that file, and WHEN it touches only documentation
+    const touched = await planPreview(request(tree, tree, ['params/vpc.json']), deps);
+    const untouched = await planPreview(request(tree, tree, ['docs/readme.md']), deps);
+    // THEN the first is planned (no changes: exit 0), the second touches no target
+    expect(touched.targets).toEqual([{ target: 'vpc', type: 'cloudformation', change: 'modified', objects: [], unchanged: 1, blockers: [] }]);
+    expect(hasPreviewChanges(touched)).toBe(false);
+    expect(untouched.targets).toEqual([]);
+    expect(conclusionOf(untouched)).toBe('neutral');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('previews a removed stack with deleteOnRemove as its deletion, and deletes nothing', async () => {
+    const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc', '    cloudformation:\n      deleteOnRemove: true\n')), 'infra/vpc.yaml': TEMPLATE };
+    const head = { 'driftless.yaml': config(stackTarget('dns', 'acme-dns')), 'infra/dns.yaml': TEMPLATE };
+    const registry = parseRegistry(JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'acme-', regions: ['eu-west-1'] } }, clusters: {} }));
+    const report = await planPreview({ ...request(base, head, ['driftless.yaml']), target: 'vpc' }, { registry, access });
+    expect(report.targets).toEqual([
+      { target: 'vpc', type: 'cloudformation', change: 'removed', objects: [{ name: 'stack acme-vpc', action: 'delete', detail: 'deleteOnRemove: the stack and every resource in it are deleted (eu-west-1)' }], unchanged: 0, blockers: [] },
+    ]);
+    expect(conclusionOf(report)).toBe('success');
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('fails a removal the registry no longer grants as a blocker', async () => {
+    const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc', '    cloudformation:\n      deleteOnRemove: true\n')), 'infra/vpc.yaml': TEMPLATE };
+    const head = { 'driftless.yaml': config(stackTarget('dns', 'other-dns')), 'infra/dns.yaml': TEMPLATE };
+    const registry = parseRegistry(JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'other-', regions: ['eu-west-1'] } }, clusters: {} }));
+    // The ledger's last config decides, checked against the registry of now.
+    const report = await planPreview({ ...request(base, head, ['driftless.yaml']), target: 'vpc' }, {
+      registry,
+      access,
+      state: async () => state('vpc', { config: { name: 'vpc', type: 'cloudformation', stack: 'acme-vpc', region: 'eu-west-1', cloudformation: { deleteOnRemove: true } } }),
+    });
+    expect(report.targets).toEqual([
+      {
+        target: 'vpc',
+        type: 'cloudformation',
+        change: 'removed',
+        objects: [{ name: 'stack acme-vpc', action: 'refused', detail: 'the stack is outside the registry\'s stackPrefix "other-"' }],
+        unchanged: 0,
+        blockers: ['stack acme-vpc would not be deleted (deleteOnRemove): the stack is outside the registry\'s stackPrefix "other-"'],
+      },
+    ]);
+    expect(conclusionOf(report)).toBe('failure');
+  });
+
+  it('fails with annotations at file and line for an invalid driftless.yaml at the head', async () => {
+    const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
+    const head = { 'driftless.yaml': 'version: 1\ntargets:\n  - name: vpc\n    type: cloudformation\n    path: infra/vpc.yaml\n    region: eu-west-1\n' };
+    const report = await planPreview(request(base, head, ['driftless.yaml']), { access });
+    expect(report.targets).toEqual([]);
+    expect(report.annotations).toEqual([expect.objectContaining({ path: 'driftless.yaml', line: 3, level: 'failure' })]);
+    expect(report.annotations?.[0]?.message).toMatch(/^targets\[0\]/);
+    expect(conclusionOf(report)).toBe('failure');
+  });
+
+  it('reports a stack this process cannot reach as a blocker, not as a clean preview', async () => {
+    const tree = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
+    const report = await planPreview(request(tree, tree, ['infra/vpc.yaml']), { access: {} });
+    expect(report.targets[0]?.blockers).toEqual(['not previewed: stack targets need AWS access, which this reconciler is not given']);
+    expect(conclusionOf(report)).toBe('failure');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(0);
+  });
+});
