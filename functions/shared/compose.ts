@@ -30,6 +30,7 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     readFile: async (...a) => (await get()).readFile(...a),
     setStatus: async (...a) => (await get()).setStatus(...a),
     headIfChanged: async (...a) => (await get()).headIfChanged(...a),
+    checkRuns: async () => (await get()).checkRuns(),
   };
 };
 

@@ -18,6 +18,7 @@ import { secretSourceValues } from '../render/secret-sources.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { holdLease, LEASE_TTL_MS, LeaseLostError, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
+import { reporterOf, type CommitReporter } from './commit-report.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { GrantRefusalError, KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -65,6 +66,8 @@ export interface ReconcileDeps {
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
   /** CloudFormation access for stack targets, per region (the service role and artifact bucket of the deployment). */
   readonly cloudformation?: (region: string) => CloudFormationAccess;
+  /** Reports syncs on the commit (a check run or one combined status per push). @default reporterOf(deps): nothing per target */
+  readonly reporter?: CommitReporter;
   /** Progress of a sync's phases (the CLI and serve show it on long syncs). */
   readonly progress?: (targetId: string, phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
 }
@@ -220,9 +223,13 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
 
   // Idempotent on (target, commit): a head already applied with success writes nothing.
   if (!headError && !req.force && state?.lastAttemptedCommit === head && state.lastResult === 'succeeded') return { records, unchanged: true };
+  // The commit's report (one check run or combined status per push): untouched targets count towards its end too.
+  const report = (state: 'pending' | 'success' | 'failure' | 'untouched', description: string) =>
+    reporterOf(deps).report({ repository: req.repository, branch: req.branch, commit: head, target: req.target, state, description: redact(description) });
   if (!headError && !req.force && state && !touches(state, changed)) {
     await deps.ledger.writeState(lease, { lastAttemptedCommit: head, lastAppliedCommit: head });
     deps.log?.('untouched by this push', { target: id, head });
+    await report('untouched', 'untouched by this push');
     return { records, unchanged: false, untouched: true };
   }
 
@@ -233,14 +240,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     startedAt: new Date(started).toISOString(),
     ...(req.deliveryId && (!req.commit || req.commit === head) ? { deliveryId: req.deliveryId } : {}),
   });
-  const context = `driftless/${req.target}`;
-  const status = async (state: 'pending' | 'success' | 'failure', description: string) => {
-    try {
-      await source.setStatus(req.repository, head, { context, state, description: redact(description).slice(0, 140) });
-    } catch (err) {
-      log('commit status not set', { target: id, error: (err as Error).message });
-    }
-  };
+  const status = report;
   const repeatFailure = state?.lastResult === 'failed' && state.lastAttemptedCommit === head;
   const record = (result: SyncRecord['result'], extra: Partial<SyncRecord>): SyncRecord => ({
     ...running,
