@@ -24,6 +24,11 @@ export interface TargetReport {
   readonly state: 'pending' | 'success' | 'failure' | 'untouched';
   /** The per-target status text (counts, or the failure); at most 140 characters are shown. */
   readonly description: string;
+  /**
+   * The targets driftless.yaml names for the branch at the commit, when the sync read it: targets new in this
+   * push have no state in the ledger until their own invocation starts, and the report waits for them too.
+   */
+  readonly targets?: readonly string[];
 }
 
 /** Reports a commit's syncs to GitHub: a few writes per push, whatever the number of targets. */
@@ -203,17 +208,21 @@ const viewOf = async (ledger: CommitReporterDeps['ledger'], e: TargetReport): Pr
     (t) => (t.config as { branch?: string } | undefined)?.branch === e.branch && (!t.removed || t.lastAttemptedCommit === e.commit),
   );
   const self = makeTargetId(e.repository, e.target);
+  // Declared targets the index does not show yet: read consistently (their first sync may just have started).
+  const unlisted = (e.targets ?? []).map((n) => makeTargetId(e.repository, n)).filter((id) => id !== self && !listed.some((t) => t.targetId === id));
   const open = listed.filter((t) => !settledAt(t, e.commit, now) || t.targetId === self);
-  if (open.length > RECHECK_LIMIT) return { states: listed, records: new Map(), open: open.length };
+  if (open.length + unlisted.length > RECHECK_LIMIT) return { states: listed, records: new Map(), open: open.length + unlisted.length };
+  const found = (await mapLimit(unlisted, 16, (id) => ledger.getState(id))).filter((s): s is TargetState => s !== undefined);
+  const missing = unlisted.length - found.length;
   const fresh = new Map((await mapLimit(open, 16, (t) => ledger.getState(t.targetId))).flatMap((s) => (s ? [[s.targetId, s] as const] : [])));
-  const states = listed.map((t) => fresh.get(t.targetId) ?? t);
+  const states = [...listed.map((t) => fresh.get(t.targetId) ?? t), ...found];
   if (!states.some((t) => t.targetId === self)) {
     const mine = await ledger.getState(self);
     if (mine) states.push(mine);
   }
   let still = states.filter((t) => !settledAt(t, e.commit, now));
   const records = new Map<string, SyncRecord>();
-  const busy = still.some((t) => t.runningSyncId || (t.lease && t.lease.expiresAt > now));
+  const busy = missing > 0 || still.some((t) => t.runningSyncId || (t.lease && t.lease.expiresAt > now));
   if (!busy && still.length) {
     for (const t of still) {
       const page = await ledger.history({ targetId: t.targetId, limit: 10 });
@@ -222,7 +231,8 @@ const viewOf = async (ledger: CommitReporterDeps['ledger'], e: TargetReport): Pr
     }
     still = still.filter((t) => !records.has(t.targetId));
   }
-  return { states, records, open: still.length };
+  // A declared target with no state at all has not started: open (its row is not in the table yet).
+  return { states, records, open: still.length + missing };
 };
 
 /** The report's rows, one per target of the branch, from the ledger's records of the commit. */

@@ -224,8 +224,9 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   // Idempotent on (target, commit): a head already applied with success writes nothing.
   if (!headError && !req.force && state?.lastAttemptedCommit === head && state.lastResult === 'succeeded') return { records, unchanged: true };
   // The commit's report (one check run or combined status per push): untouched targets count towards its end too.
+  let declared: string[] | undefined;
   const report = (state: 'pending' | 'success' | 'failure' | 'untouched', description: string) =>
-    reporterOf(deps).report({ repository: req.repository, branch: req.branch, commit: head, target: req.target, state, description: redact(description) });
+    reporterOf(deps).report({ repository: req.repository, branch: req.branch, commit: head, target: req.target, state, description: redact(description), ...(declared ? { targets: declared } : {}) });
   if (!headError && !req.force && state && !touches(state, changed)) {
     await deps.ledger.writeState(lease, { lastAttemptedCommit: head, lastAppliedCommit: head });
     deps.log?.('untouched by this push', { target: id, head });
@@ -336,6 +337,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     if (configText === undefined) return fail(`${CONFIG_FILE} is missing at ${head.slice(0, 12)}`);
     const repoConfig = parseDriftlessConfig(configText, { repository: req.repository, registry: deps.registry });
     notifyOn = repoConfig.notifications.slack.on;
+    declared = repoConfig.targets.filter((t) => t.branch === req.branch).map((t) => t.name);
     const target = repoConfig.targets.find((t) => t.name === req.target);
     if (!target || target.branch !== req.branch) {
       // Removed from driftless.yaml (or moved to another branch), handled from the last recorded config:
