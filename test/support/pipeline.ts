@@ -101,7 +101,18 @@ export const startPipeline = async (
   const deps: Omit<ReconcileDeps, 'holder'> = {
     ledger,
     source,
-    reporter: createCommitReporter({ ledger, source }, options.commitReport ?? { perTargetStatuses: true }),
+    // Reads deps at call time: tests that swap the ledger (ledger-access) see the reporter's calls too.
+    reporter: createCommitReporter(
+      {
+        get ledger() {
+          return deps.ledger;
+        },
+        get source() {
+          return deps.source;
+        },
+      },
+      options.commitReport ?? { perTargetStatuses: true },
+    ),
     registry,
     cluster: clusterClients(registry, async () => '', true),
     notifier: { failure: async (n) => void notices.push(n) },
