@@ -353,6 +353,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
         await held.check('stack delete');
         const deleted = await new CloudFormationTarget(access.cfn, { id, stack: last.stack, adopt: grant?.adopt === true, ...(last.cloudformation.roleArn ?? access.roleArn ? { roleArn: last.cloudformation.roleArn ?? access.roleArn } : {}) }).delete();
         await finish('succeeded', { error: { message: `${req.target} left ${CONFIG_FILE}; stack ${last.stack} ${deleted === 'deleted' ? 'deleted (deleteOnRemove)' : 'was already gone'}` } }, { inventory: [], removed: true });
+        await status('success', `target removed from ${CONFIG_FILE}; stack ${last.stack} ${deleted === 'deleted' ? 'deleted' : 'already gone'}`);
         return { records };
       }
       await finish('skipped', { error: { message: `${req.target} is no longer in ${CONFIG_FILE} on ${req.branch}; its objects were left in place` } }, { removed: true });
