@@ -40,7 +40,7 @@ export interface CommitReporter {
 /** What the reporter reads and writes: the ledger's state and records of the commit, and GitHub. */
 export interface CommitReporterDeps {
   /** `recordDelivery` is the ledger's conditional put: it claims a report write so that one invocation makes it. */
-  readonly ledger: Pick<Ledger, 'listTargets' | 'getState' | 'getSync' | 'history' | 'recordDelivery'>;
+  readonly ledger: Pick<Ledger, 'listTargets' | 'getState' | 'getSync' | 'history' | 'recordDelivery' | 'hasDelivery'>;
   readonly source: Pick<RepositorySource, 'setStatus' | 'checkRuns'>;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -87,8 +87,21 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
   const findTimeoutMs = options.findTimeoutMs ?? 3000;
   /** Check run ids this process created or found, per repository@commit. */
   const ids = new Map<string, number>();
-  const claim = async (e: TargetReport, what: string): Promise<boolean> =>
-    (await deps.ledger.recordDelivery(`${CLAIM}/${e.repository}@${e.commit}/${what}`, { event: CLAIM, repository: e.repository })) === 'recorded';
+  const key = (e: TargetReport, what: string) => `${CLAIM}/${e.repository}@${e.commit}/${what}`;
+  const claim = async (e: TargetReport, what: string): Promise<boolean> => (await deps.ledger.recordDelivery(key(e, what), { event: CLAIM, repository: e.repository })) === 'recorded';
+
+  /**
+   * Before a conclusion: an intermediate update must not land after it (it would set the check run back to in
+   * progress). Each update slot is claimed now (then no update can take it) or was claimed by an update, which
+   * marks itself done after its write: the conclusion waits for that, at most `findTimeoutMs`.
+   */
+  const closeProgress = async (e: TargetReport): Promise<void> => {
+    for (let k = 1; k <= maxProgress; k++) {
+      if (await claim(e, `progress/${k}`)) continue;
+      const until = now() + findTimeoutMs;
+      while (!(await deps.ledger.hasDelivery(key(e, `progress/${k}/done`))) && now() < until) await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
   const setStatus = (e: TargetReport, status: CommitStatus) => deps.source.setStatus(e.repository, e.commit, { ...status, description: status.description.slice(0, 140) });
 
@@ -125,13 +138,18 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
       const rows = await rowsOf(deps.ledger, e, view.states, view.records);
       const digest = createHash('sha256').update(JSON.stringify(rows.map((r) => [r.target, r.result]))).digest('hex').slice(0, 16);
       if (!(await claim(e, `final/${digest}`))) return;
+      await closeProgress(e);
       await write(e, rows, true);
       return;
     }
     const startedAt = Math.min(...view.states.filter((t) => t.lastAttemptedCommit === e.commit && t.lastSyncAt).map((t) => Date.parse(t.lastSyncAt as string)));
     const k = Math.min(maxProgress, Math.floor((now() - startedAt) / interval));
     if (!Number.isFinite(k) || k < 1 || !(await claim(e, `progress/${k}`))) return;
-    await write(e, await rowsOf(deps.ledger, e, view.states, view.records), false);
+    try {
+      await write(e, await rowsOf(deps.ledger, e, view.states, view.records), false);
+    } finally {
+      await claim(e, `progress/${k}/done`);
+    }
   };
 
   /** Writes the report: the check run's status and summary, or the combined status. */

@@ -42,7 +42,8 @@ describe('commit report with a GitHub App: one check run per commit', () => {
     expect(res.status).toBe(202);
     expect(p.errors).toEqual([]);
     expect(p.dev.get('v1', 'ConfigMap', 'shop-t39', 'settings')).toBeDefined();
-    expect(writesFor(first, since).length).toBeLessThanOrEqual(3);
+    expect(p.reportLog).toEqual([]);
+    expect(writesFor(first, since).map((r) => `${r.method} ${r.path}`).length, JSON.stringify(p.github.checkRunWrites)).toBeLessThanOrEqual(3);
     expect(p.github.statuses).toEqual([]);
     const runs = p.github.checkRuns.filter((r) => r.head_sha === first);
     expect(runs).toHaveLength(1);

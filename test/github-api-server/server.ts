@@ -20,6 +20,8 @@ export class GitHubApiServer {
   readonly requests: LoggedGitHubRequest[] = [];
   readonly statuses: { sha: string; state: string; context: string; description: string }[] = [];
   /** Check runs as they are now (each write replaces the fields it names). */
+  /** Every check run write, in order (what each request asked for). */
+  readonly checkRunWrites: { method: string; status?: string; conclusion?: string; title?: string }[] = [];
   readonly checkRuns: { id: number; head_sha: string; name: string; status: string; conclusion?: string; output: { title: string; summary: string } }[] = [];
   private readonly server: Server;
   private lastIfNoneMatch: string | undefined;
@@ -189,6 +191,7 @@ export class GitHubApiServer {
     }
     if (this.authorization !== 'token ghs_installation_token') return send(403, { message: 'You must authenticate via a GitHub App.' });
     const b = JSON.parse(body || '{}') as { head_sha?: string; name?: string; status?: string; conclusion?: string; output?: { title: string; summary: string } };
+    this.checkRunWrites.push({ method, ...(b.status ? { status: b.status } : {}), ...(b.conclusion ? { conclusion: b.conclusion } : {}), ...(b.output ? { title: b.output.title } : {}) });
     if (method === 'POST' && !sha && !id) {
       if (!b.head_sha || !b.name || !b.output) return send(422, { message: 'head_sha, name and output are required' });
       const run = { id: this.checkRuns.length + 1, head_sha: b.head_sha, name: b.name, status: b.status ?? 'queued', ...(b.conclusion ? { conclusion: b.conclusion } : {}), output: b.output };

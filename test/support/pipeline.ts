@@ -98,6 +98,8 @@ export const startPipeline = async (
   await github.start();
   const source = new GitHubSource({ auth: options.auth?.(github) ?? { token: 'test-token' }, baseUrl: github.url });
   const notices: unknown[] = [];
+  /** What the commit reporter logged (a report it could not write). */
+  const reportLog: Record<string, unknown>[] = [];
   const deps: Omit<ReconcileDeps, 'holder'> = {
     ledger,
     source,
@@ -110,6 +112,7 @@ export const startPipeline = async (
         get source() {
           return deps.source;
         },
+        log: (message, fields) => void reportLog.push({ message, ...fields }),
       },
       options.commitReport ?? { perTargetStatuses: true },
     ),
@@ -143,7 +146,7 @@ export const startPipeline = async (
   };
 
   return {
-    dir, repoDir, git, commit, write, dev, prod, db, ledger, table, github, source, deps, invoke, lambda, registry, notices, errors, deliver, webhookDeps,
+    dir, repoDir, git, commit, write, dev, prod, db, ledger, table, github, source, deps, invoke, lambda, registry, notices, errors, deliver, webhookDeps, reportLog,
     async stop() {
       lambda.destroy();
       await invoke.stop();

@@ -27,6 +27,9 @@ class ReportLedger implements ReporterLedger {
   async history(o: { targetId?: string }) {
     return { items: [...this.records.values()].filter((r) => r.targetId === o.targetId).reverse() };
   }
+  async hasDelivery(id: string) {
+    return this.claims.has(id);
+  }
   async recordDelivery(id: string) {
     if (this.claims.has(id)) return 'duplicate' as const;
     this.claims.add(id);
