@@ -52,7 +52,10 @@ export interface CommitReporterOptions {
   readonly progressIntervalMs?: number;
   /** Intermediate updates per commit, at most (0: only the start and the conclusion). @default 1 */
   readonly maxProgressUpdates?: number;
-  /** How long the conclusion waits for the check run the first target creates. @default 3000 */
+  /**
+   * How long the conclusion waits for the check run the first target creates (its request may wait behind
+   * Octokit's spacing of writes). @default 20000
+   */
   readonly findTimeoutMs?: number;
   readonly now?: () => number;
 }
@@ -84,7 +87,7 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
   const now = options.now ?? Date.now;
   const interval = options.progressIntervalMs ?? 30_000;
   const maxProgress = options.maxProgressUpdates ?? 1;
-  const findTimeoutMs = options.findTimeoutMs ?? 3000;
+  const findTimeoutMs = options.findTimeoutMs ?? 20_000;
   /** Check run ids this process created or found, per repository@commit. */
   const ids = new Map<string, number>();
   const key = (e: TargetReport, what: string) => `${CLAIM}/${e.repository}@${e.commit}/${what}`;
@@ -99,7 +102,7 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
     for (let k = 1; k <= maxProgress; k++) {
       if (await claim(e, `progress/${k}`)) continue;
       const until = now() + findTimeoutMs;
-      while (!(await deps.ledger.hasDelivery(key(e, `progress/${k}/done`))) && now() < until) await new Promise((r) => setTimeout(r, 100));
+      while (!(await deps.ledger.hasDelivery(key(e, `progress/${k}/done`))) && now() < until) await new Promise((r) => setTimeout(r, 250));
     }
   };
 
@@ -135,7 +138,12 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
     const view = await viewOf(deps.ledger, e);
     if (!view) return;
     if (view.open === 0) {
-      const rows = await rowsOf(deps.ledger, e, view.states, view.records);
+      // The index may miss an item while it is rewritten (DynamoDB Local does): a second look must agree, and
+      // the table has every target either look found.
+      const again = await viewOf(deps.ledger, e);
+      if (!again || again.open !== 0) return;
+      const states = [...again.states, ...view.states.filter((t) => !again.states.some((u) => u.targetId === t.targetId))];
+      const rows = await rowsOf(deps.ledger, e, states, new Map([...view.records, ...again.records]));
       const digest = createHash('sha256').update(JSON.stringify(rows.map((r) => [r.target, r.result]))).digest('hex').slice(0, 16);
       if (!(await claim(e, `final/${digest}`))) return;
       await closeProgress(e);
