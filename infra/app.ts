@@ -3,12 +3,13 @@ import { join, resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
-import { ReconcilerStack, type RegistryJson, type ReservedConcurrency } from './stacks/reconciler-stack.js';
+import { ReconcilerStack, type DriftFanOut, type RegistryJson, type ReservedConcurrency } from './stacks/reconciler-stack.js';
 
 /**
  * The CDK app. Context: `registry` (JSON) or `registryFile` (a YAML/JSON file; default infra/registry.example.json),
  * `driftRateMinutes` (15), `reservedConcurrency` (JSON `{webhook, reconcile, drift}` over the defaults 20, 20, 10,
- * or `false` for none), `reconcileReservedConcurrency` (deprecated), `stackName` (Driftless), `vpc` (JSON:
+ * or `false` for none), `drift` (JSON `{maxConcurrency, perCluster, batchSize, maxReceiveCount}` over 8, 4, 10, 3),
+ * `reconcileReservedConcurrency` (deprecated), `stackName` (Driftless), `vpc` (JSON:
  * vpcId, availabilityZones, subnetIds, securityGroupId). Synth works offline, with no credentials.
  */
 const app = new App();
@@ -19,11 +20,13 @@ const registry = asJson<RegistryJson>(ctx('registry')) ?? (parse(readFileSync(re
 const vpc = asJson<{ vpcId: string; availabilityZones: string[]; subnetIds: string[]; securityGroupId: string }>(ctx('vpc'));
 const concurrency = ctx('reconcileReservedConcurrency');
 const reserved = asJson<ReservedConcurrency | false>(ctx('reservedConcurrency'));
+const drift = asJson<DriftFanOut>(ctx('drift'));
 new ReconcilerStack(app, String(ctx('stackName') ?? 'Driftless'), {
   registry,
   driftRateMinutes: Number(ctx('driftRateMinutes') ?? 15),
   ...(concurrency !== undefined ? { reconcileReservedConcurrency: Number(concurrency) } : {}),
   ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
+  ...(drift ? { drift } : {}),
   ...(vpc ? { vpc } : {}),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

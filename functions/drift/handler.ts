@@ -1,38 +1,50 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { checkTarget, type TargetCheck } from '../../lib/drift/check-target.js';
-import { runDrift, type DriftRun } from '../../lib/drift/run-drift.js';
+import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
+import { checkTarget } from '../../lib/drift/check-target.js';
+import { checkDriftMessages, enqueueDrift } from '../../lib/drift/run-drift.js';
+import { batchItemFailures, driftMessageOf, type SqsRecord } from '../../lib/drift/sqs-drift-queue.js';
 import { sweep } from '../../lib/drift/sweep.js';
 import { deadlineSignal } from '../../lib/reconcile/reconcile-target.js';
 import { composeDrift } from '../shared/compose.js';
-import type { ObjectRef } from '../../lib/core/object-ref.js';
-import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
 
 const deps = composeDrift(); // cold start: config and clients, once
 
 interface Context {
-  readonly invokedFunctionArn: string;
   getRemainingTimeInMillis(): number;
 }
 
+/** The EventBridge schedule's event (its `time` names the run), or a batch of the drift queue. */
+type DriftEvent = { readonly time?: string } | { readonly Records: readonly SqsRecord[] };
+
+const log = (level: 'INFO' | 'ERROR', message: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ level, message, ...fields }));
+
 /**
- * EventBridge schedule → the sweeper, then a drift run that checks each target in an invocation of its own
- * (`{ "check": "owner/repo/target" }`) and posts one Slack message when drift is new, changed or resolved.
+ * Schedule → the sweeper, then one message per target on the drift queue (targets that left driftless.yaml are
+ * reported here). Queue batch → check each target (a cap per cluster), record drift, one Slack message for the
+ * batch's changes; failed checks come back to the queue, then go to its dead-letter queue with the target named.
  */
-export const handler = async (event: { check?: string; labelled?: ObjectRef[] }, context: Context): Promise<TargetCheck | (DriftRun & { sweep: number })> => {
-  if (event.check) return checkTarget(event.check, deps.check, deadlineSignal(context.getRemainingTimeInMillis()), event.labelled);
+export const handler = async (event: DriftEvent, context: Context) => {
+  if ('Records' in event) {
+    const signal = deadlineSignal(context.getRemainingTimeInMillis());
+    const messages = event.Records.map((r) => {
+      try {
+        return driftMessageOf(r);
+      } catch (err) {
+        return void log('ERROR', 'not a drift message', { messageId: r.messageId, error: (err as Error).message });
+      }
+    });
+    const out = await checkDriftMessages(
+      messages.filter((m) => m !== undefined),
+      {
+        ledger: deps.ledger,
+        check: (id, labelled) => checkTarget(id, deps.check, signal, labelled),
+        // One LIST per kind per cluster finds labelled objects for all of the batch's targets; each check gets its share.
+        labelled: async (cluster) => labelledByTarget(await deps.check.cluster(cluster)),
+        ...(deps.perCluster ? { perCluster: deps.perCluster } : {}), ...(deps.post ? { post: deps.post } : {}) },
+    );
+    for (const f of out.failures) log('ERROR', 'drift check failed; the queue retries it', { target: f.message.targetId, error: f.error });
+    return batchItemFailures(event.Records, messages, out.failures);
+  }
   const swept = await sweep(deps.sweep);
-  const self = deps.driftFunction ?? context.invokedFunctionArn;
-  const run = await runDrift({
-    ledger: deps.ledger,
-    check: async (targetId, labelled) => {
-      const payload = { check: targetId, ...(labelled ? { labelled } : {}) };
-      const out = await deps.lambda.send(new InvokeCommand({ FunctionName: self, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }));
-      const body = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8') || '{}') as TargetCheck & { errorMessage?: string };
-      return out.FunctionError ? { targetId, suspended: false, healed: false, error: body.errorMessage ?? 'check failed' } : body;
-    },
-    // One LIST per kind per cluster finds labelled objects for all of its targets; each check gets its share.
-    labelled: async (cluster) => labelledByTarget(await deps.check.cluster(cluster)),
-    ...(deps.post ? { post: deps.post } : {}),
-  });
-  return { ...run, sweep: swept.handedOff.length };
+  const run = await enqueueDrift({ ledger: deps.ledger, queue: deps.queue, run: event.time ?? new Date().toISOString(), ...(deps.post ? { post: deps.post } : {}) });
+  return { enqueued: run.enqueued, removed: run.changes.length, posted: run.posted, sweep: swept.handedOff.length };
 };

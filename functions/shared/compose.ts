@@ -1,4 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDriftQueue } from '../../lib/drift/sqs-drift-queue.js';
+import { createCommitReporter } from '../../lib/reconcile/commit-report.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
@@ -30,6 +33,7 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     readFile: async (...a) => (await get()).readFile(...a),
     setStatus: async (...a) => (await get()).setStatus(...a),
     headIfChanged: async (...a) => (await get()).headIfChanged(...a),
+    checkRuns: async () => (await get()).checkRuns(),
   };
 };
 
@@ -37,9 +41,13 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
 export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()): Omit<ReconcileDeps, 'holder'> => {
   const slackId = config.secretIds.slack;
   let notifier: SlackNotifier | undefined;
+  const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
+  const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
+  const log = (message: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
   return {
-    ledger: new DynamoDbLedger(dynamoDbClient(process.env), config.table),
-    source: lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl),
+    ledger,
+    source,
+    reporter: createCommitReporter({ ledger, source, log }, { perTargetStatuses: config.perTargetStatuses === true }),
     registry: config.registry,
     cluster: clusterClients(config.registry, readSecret, false),
     cloudformation: cloudFormationAccess(),
@@ -53,13 +61,14 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
           },
         }
       : {}),
-    log: (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields })),
+    log,
   };
 };
 
-/** The drift function's dependencies: checks, the sweeper, self-heal hand-offs and the Slack report. */
+/** The drift function's dependencies: the queue, checks, the sweeper, self-heal hand-offs and the Slack report. */
 export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()) => {
   if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the drift function');
+  if (!config.driftQueueUrl) throw new ReconcilerError('environment: DRIFTLESS_DRIFT_QUEUE_URL is required by the drift function');
   const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
   const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
   const lambda = new LambdaClient({});
@@ -67,8 +76,8 @@ export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: 
   const slackId = config.secretIds.slack;
   return {
     ledger,
-    lambda,
-    driftFunction: config.driftFunction,
+    queue: new SqsDriftQueue(new SQSClient({}), config.driftQueueUrl),
+    ...(config.driftPerCluster ? { perCluster: config.driftPerCluster } : {}),
     check: {
       ledger,
       source,

@@ -20,7 +20,8 @@ export interface LedgerAccess {
  * - webhook: hasDelivery (GetItem), recordDelivery (PutItem) on `D#`; listTargets of one repository (Query GSI2).
  * - reconcile: getState and getSync (GetItem, BatchGetItem of chunks), the lease and pending head (UpdateItem),
  *   startSync, finishSync and writeState (transactions: PutItem, UpdateItem, ConditionCheckItem), markTimedOut
- *   (Query, UpdateItem), all on `T#`.
+ *   (Query, UpdateItem), all on `T#`; the commit report's claims (PutItem on `D#commit-report/…`) and the
+ *   repository's targets (Query GSI2).
  * - drift: checkTarget's getState (GetItem, BatchGetItem), latestDrift (Query) and putDrift (PutItem, UpdateItem)
  *   on `T#`; the sweeper's getHead and putHead (GetItem, PutItem) on `R#`; listTargets (Query GSI1 and GSI2).
  * None of them scans, deletes or batch-writes.
@@ -29,8 +30,8 @@ export const LEDGER_ACCESS = {
   webhook: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], leadingKeys: ['D#*'], indexes: ['GSI2'] },
   reconcile: {
     actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-    leadingKeys: ['T#*'],
-    indexes: [],
+    leadingKeys: ['T#*', 'D#commit-report/*'],
+    indexes: ['GSI2'],
   },
   drift: {
     actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

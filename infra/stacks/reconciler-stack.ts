@@ -7,6 +7,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { KubectlV31Layer } from '@aws-cdk/lambda-layer-kubectl-v31';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -42,9 +43,27 @@ export interface ReservedConcurrency {
   readonly webhook?: number;
   /** One target per invocation; throttled async invocations are retried for up to an hour. @default 20 */
   readonly reconcile?: number;
-  /** One run plus one invocation per target checked (four at a time). @default 10 */
+  /** The schedule's run plus the drift queue's consumers (`drift.maxConcurrency`, which must leave it one). @default 10 */
   readonly drift?: number;
 }
+
+/** How the drift run fans out: one message per target on an SQS FIFO queue, grouped by cluster. */
+export interface DriftFanOut {
+  /**
+   * Drift function invocations consuming the queue at once (SQS event source maximum concurrency, 2 to 1,000).
+   * @default 8, or `reservedConcurrency.drift` − 1 when that is less
+   */
+  readonly maxConcurrency?: number;
+  /** Checks in flight at once per cluster (or stack region): one batch of a cluster's messages is handled at a time. @default 4 */
+  readonly perCluster?: number;
+  /** Messages per invocation (targets checked by one invocation). @default 10 */
+  readonly batchSize?: number;
+  /** Receives of a message whose check fails before it goes to the drift dead-letter queue. @default 3 */
+  readonly maxReceiveCount?: number;
+}
+
+/** Defaults of `drift`. */
+export const DEFAULT_DRIFT_FAN_OUT = { maxConcurrency: 8, perCluster: 4, batchSize: 10, maxReceiveCount: 3 } as const satisfies Required<DriftFanOut>;
 
 /** Defaults of `reservedConcurrency`: 50 in all, so the account keeps its 100 unreserved on a 1,000 quota. */
 export const DEFAULT_RESERVED_CONCURRENCY = { webhook: 20, reconcile: 20, drift: 10 } as const satisfies Required<ReservedConcurrency>;
@@ -60,6 +79,8 @@ export interface ReconcilerStackProps extends StackProps {
    * @default DEFAULT_RESERVED_CONCURRENCY (webhook 20, reconcile 20, drift 10)
    */
   readonly reservedConcurrency?: ReservedConcurrency | false;
+  /** The drift run's fan-out on its queue. @default DEFAULT_DRIFT_FAN_OUT (8 consumers, 4 checks per cluster, batches of 10, 3 receives) */
+  readonly drift?: DriftFanOut;
   /** @deprecated use `reservedConcurrency.reconcile` */
   readonly reconcileReservedConcurrency?: number;
   /** Secret names. @default driftless/webhook-secret, driftless/webhook-secret-previous, driftless/github, driftless/slack-webhook */
@@ -70,7 +91,7 @@ export interface ReconcilerStackProps extends StackProps {
 
 /**
  * The reconciler's own stack: webhook (Function URL, HMAC checked in code), reconcile and drift functions, the
- * ledger table, an artifact bucket, a CloudFormation service role, the drift schedule, a dead-letter queue and alarms.
+ * ledger table, an artifact bucket, a CloudFormation service role, the drift schedule and queue, dead-letter queues and alarms.
  * @example
  * new ReconcilerStack(app, 'Driftless', { registry });
  */
@@ -85,6 +106,18 @@ export class ReconcilerStack extends Stack {
       props.reservedConcurrency === false
         ? undefined
         : { ...DEFAULT_RESERVED_CONCURRENCY, ...(props.reconcileReservedConcurrency !== undefined ? { reconcile: props.reconcileReservedConcurrency } : {}), ...props.reservedConcurrency };
+    // Without an explicit maximum, the consumers take what the reserved drift invocations leave the scheduled run.
+    const fanOut = { ...DEFAULT_DRIFT_FAN_OUT, ...(reserved ? { maxConcurrency: Math.min(DEFAULT_DRIFT_FAN_OUT.maxConcurrency, reserved.drift - 1) } : {}), ...props.drift };
+    const whole = (name: string, v: number, min: number, max: number) => {
+      if (!Number.isInteger(v) || v < min || v > max) throw new ReconcilerError(`drift.${name}: expected a whole number from ${min} to ${max}, not ${v}`);
+    };
+    whole('maxConcurrency', fanOut.maxConcurrency, 2, 1000);
+    whole('perCluster', fanOut.perCluster, 1, 100);
+    whole('batchSize', fanOut.batchSize, 1, 10);
+    whole('maxReceiveCount', fanOut.maxReceiveCount, 1, 1000);
+    if (reserved && fanOut.maxConcurrency >= reserved.drift) {
+      throw new ReconcilerError(`drift.maxConcurrency ${fanOut.maxConcurrency} must be below reservedConcurrency.drift ${reserved.drift}: the scheduled run needs an invocation of its own`);
+    }
     const names = {
       webhook: 'driftless/webhook-secret',
       webhookPrevious: 'driftless/webhook-secret-previous',
@@ -197,10 +230,24 @@ export class ReconcilerStack extends Stack {
     }
     drift.fn.addEnvironment(ENV.reconcileFunction, reconcile.fn.functionName);
     reconcile.fn.grantInvoke(drift.fn);
-    // The run invokes itself once per target; by ARN pattern, to avoid a dependency on its own policy.
-    drift.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: `${Stack.of(this).stackName}-Drift*`, arnFormat: ':' as never })] }),
-    );
+
+    // The drift fan-out: the scheduled run enqueues one message per target (FIFO, grouped by cluster, so one batch
+    // of a cluster is checked at a time), the same function consumes the queue; failed checks are retried, then
+    // dead-lettered with the target in the body and the `target` attribute.
+    const driftDeadLetters = new Queue(this, 'DriftDeadLetters', { fifo: true, encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const driftQueue = new Queue(this, 'DriftQueue', {
+      fifo: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // At least the function's timeout (Lambda refuses less); twice it, so a throttled batch is not received again mid-check.
+      visibilityTimeout: Duration.minutes(30),
+      retentionPeriod: Duration.hours(4),
+      deadLetterQueue: { queue: driftDeadLetters, maxReceiveCount: fanOut.maxReceiveCount },
+    });
+    driftQueue.grantSendMessages(drift.fn);
+    drift.fn.addEnvironment(ENV.driftQueueUrl, driftQueue.queueUrl);
+    drift.fn.addEnvironment(ENV.driftPerCluster, String(fanOut.perCluster));
+    drift.fn.addEventSource(new SqsEventSource(driftQueue, { batchSize: fanOut.batchSize, maxConcurrency: fanOut.maxConcurrency, reportBatchItemFailures: true }));
     const rate = props.driftRateMinutes ?? 15;
     const schedule = new Rule(this, 'DriftSchedule', { schedule: Schedule.rate(Duration.minutes(rate)), targets: [new LambdaFunction(drift.fn)] });
 
@@ -256,6 +303,13 @@ export class ReconcilerStack extends Stack {
       evaluationPeriods: 1,
       alarmDescription: 'a reconcile hand-off failed after its retries (messages in the dead-letter queue)',
     });
+    new Alarm(this, 'DriftDeadLettersAlarm', {
+      metric: driftDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: 'a drift check failed after its retries (the message names the target)',
+    });
     new Alarm(this, 'ReconcileErrorsAlarm', {
       metric: reconcile.fn.metricErrors({ period: Duration.minutes(5) }),
       threshold: 0,
@@ -285,6 +339,7 @@ export class ReconcilerStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ReconcileFunctionName', { value: reconcile.fn.functionName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: dlq.queueUrl });
+    new CfnOutput(this, 'DriftDeadLetterQueueUrl', { value: driftDeadLetters.queueUrl, description: 'Drift checks that failed after their retries; each message names its target' });
     new CfnOutput(this, 'CloudFormationRoleArn', { value: cfnRole.roleArn });
     void schedule;
 
@@ -292,7 +347,6 @@ export class ReconcilerStack extends Stack {
     const acks: [string, string][] = [
       ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', "grants only writing the functions' own logs"],
       ['AwsSolutions-IAM5[Resource::<ReconcileF09151E3.Arn>:*]', 'versions and aliases of the reconcile function, for the async hand-off'],
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function/${this.stackName}-Drift*]`, 'the drift run invokes its own function once per target'],
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map(
         (a) => [`AwsSolutions-IAM5[Action::${a}]`, 'in the artifact bucket only: reconcile stages large templates there, reconcile and drift cache Helm charts'] as [string, string],
       ),
@@ -310,7 +364,7 @@ export class ReconcilerStack extends Stack {
           : [],
       ),
       ['AwsSolutions-S1', 'the artifact bucket only holds large templates for CloudFormation and pulled Helm charts for a few days; CloudTrail covers access'],
-      ['AwsSolutions-SQS3', 'this queue is itself the dead-letter queue'],
+      ['AwsSolutions-SQS3', 'the two queues without a dead-letter queue are themselves dead-letter queues'],
       ['AwsSolutions-L1', 'Node.js 22 is the newest runtime the handlers are tested on'],
     ];
     for (const [id, reason] of acks) Validations.of(this).acknowledge({ id: `AwsSolutions::${id}`, reason });

@@ -14,6 +14,12 @@ export const ENV = {
   registry: 'DRIFTLESS_REGISTRY',
   /** The drift function's name or ARN (the schedule's run invokes it once per target). */
   driftFunction: 'DRIFTLESS_DRIFT_FUNCTION',
+  /** The drift queue (SQS FIFO): the scheduled run enqueues one message per target, the drift function consumes them. */
+  driftQueueUrl: 'DRIFTLESS_DRIFT_QUEUE_URL',
+  /** Checks in flight at once per cluster in one batch of the drift queue. */
+  driftPerCluster: 'DRIFTLESS_DRIFT_PER_CLUSTER',
+  /** `true`: a `driftless/<target>` status per target as well as the commit's one report (two writes per target). */
+  perTargetStatuses: 'DRIFTLESS_PER_TARGET_STATUSES',
   /** The reconcile function's name or ARN (the webhook hands work to it). */
   reconcileFunction: 'DRIFTLESS_RECONCILE_FUNCTION',
   /** Secrets Manager ids (deployed). */

@@ -3,7 +3,7 @@ import { ReconcilerError } from '../core/errors.js';
 import { NO_REDACTION } from '../core/redact.js';
 import { deadlineOf, msLeft, type Deadline } from '../core/deadline.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
-import { CONFIG_FILE } from '../config/load-config.js';
+import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import type { Lease, Ledger, SyncRecord, TargetState } from '../ledger/ledger.js';
 import { LedgerConflictError } from '../ledger/ledger.js';
@@ -12,6 +12,7 @@ import type { FileTree } from '../render/file-tree.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { holdLease, LEASE_TTL_MS, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
+import { reporterOf, type CommitReporter } from './commit-report.js';
 import type { KubeClient } from '../targets/kubernetes/kube-client.js';
 import { openTarget } from '../targets/open-target.js';
 import { createLedgerRecorder, type FailureNotice } from './sync-recorder.js';
@@ -52,6 +53,8 @@ export interface ReconcileDeps {
   readonly cloudformation?: (region: string) => CloudFormationAccess;
   /** Progress of a sync's phases (the CLI and serve show it on long syncs). */
   readonly progress?: (targetId: string, phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
+  /** Reports syncs on the commit (a check run or one combined status per push). @default reporterOf(deps): nothing per target */
+  readonly reporter?: CommitReporter;
 }
 
 /** How a reconcile ended. */
@@ -201,9 +204,14 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
 
   // Idempotent on (target, commit): a head already applied with success writes nothing.
   if (!headError && !req.force && state?.lastAttemptedCommit === head && state.lastResult === 'succeeded') return { records, unchanged: true };
+  // The commit's report (one check run or combined status per push): untouched targets count towards its end too.
+  let declared: string[] | undefined;
+  const report = (s: 'pending' | 'success' | 'failure' | 'untouched', description: string) =>
+    reporterOf(deps).report({ repository: req.repository, branch: req.branch, commit: head, target: req.target, state: s, description, ...(declared ? { targets: declared } : {}) });
   if (!headError && !req.force && state && !touches(state, changed)) {
     await deps.ledger.writeState(lease, { lastAttemptedCommit: head, lastAppliedCommit: head });
     deps.log?.('untouched by this push', { target: id, head });
+    await report('untouched', 'untouched by this push');
     return { records, unchanged: false, untouched: true };
   }
 
@@ -213,7 +221,6 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     startedAt: new Date().toISOString(),
     ...(req.deliveryId && (!req.commit || req.commit === head) ? { deliveryId: req.deliveryId } : {}),
   });
-  const context = `driftless/${req.target}`;
   const recorder = createLedgerRecorder({
     ledger: deps.ledger,
     lease,
@@ -221,13 +228,8 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     ...(state ? { state } : {}),
     commit: head,
     lost: () => held.lost,
-    report: async (s, description) => {
-      try {
-        await source.setStatus(req.repository, head, { context, state: s, description });
-      } catch (err) {
-        deps.log?.('commit status not set', { target: id, error: (err as Error).message });
-      }
-    },
+    // The reporter logs its own GitHub failures; a report never fails a sync.
+    report: (s, description) => report(s, description),
     ...(deps.notifier
       ? {
           notify: (notice: FailureNotice) =>
@@ -256,6 +258,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   try {
     // Fetch what the target needs at the head: one tarball of the commit.
     tree = await source.snapshot(req.repository, head, signal);
+    declared = await declaredTargets(tree, req, deps.registry);
   } catch (err) {
     await recorder.record(failure(`fetching ${head.slice(0, 12)} failed: ${(err as Error).message}`, err));
     return done();
@@ -273,6 +276,18 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     },
   );
   return done();
+};
+
+/** The targets driftless.yaml declares on the branch (the commit report waits for each); undefined when it cannot tell. */
+const declaredTargets = async (tree: FileTree, req: ReconcileRequest, registry: Registry): Promise<string[] | undefined> => {
+  try {
+    const text = new TextDecoder().decode(await tree.read(CONFIG_FILE));
+    return parseDriftlessConfig(text, { repository: req.repository, registry })
+      .targets.filter((t) => t.branch === req.branch)
+      .map((t) => t.name);
+  } catch {
+    return undefined; // the sync itself reports what is wrong with the file
+  }
 };
 
 /** A target name as driftless.yaml allows it (a DNS label). */

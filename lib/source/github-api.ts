@@ -3,7 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { createAppAuth } from '@octokit/auth-app';
 import { ReconcilerError } from '../core/errors.js';
-import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
+import type { CheckRunReport, CheckRuns, CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
 import { assertBranchName, assertCommitId, assertRepositoryPath, isCommitId, isRepositoryName } from '../core/git-names.js';
 
 /** How the reconciler authenticates to GitHub: a token, or a GitHub App (installation tokens, cached by Octokit). */
@@ -174,7 +174,56 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
       throw wrap(repository, `status ${status.context}`, err);
     }
   }
+
+  /** Check runs need a GitHub App (`checks: write`): a token's answer is undefined, and statuses are used instead. */
+  async checkRuns(): Promise<CheckRuns | undefined> {
+    return 'token' in this.options.auth ? undefined : this;
+  }
+
+  async findCheckRun(repository: string, sha: string, name: string): Promise<number | undefined> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      // With an installation token, GitHub lists check runs of every app: `app_id` is not known here, the name is ours.
+      const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { owner, repo, ref: sha, check_name: name, filter: 'latest', per_page: 1 });
+      const id = res.data.check_runs[0]?.id;
+      return id === undefined ? undefined : Number(id);
+    } catch (err) {
+      throw wrap(repository, `check run ${name} of ${sha.slice(0, 12)}`, err);
+    }
+  }
+
+  async createCheckRun(repository: string, sha: string, run: CheckRunReport): Promise<number> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      const res = await gh.request('POST /repos/{owner}/{repo}/check-runs', { owner, repo, head_sha: sha, ...checkRunBody(run) });
+      return Number(res.data.id);
+    } catch (err) {
+      throw wrap(repository, `check run ${run.name} of ${sha.slice(0, 12)}`, err);
+    }
+  }
+
+  async updateCheckRun(repository: string, id: number, run: CheckRunReport): Promise<void> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      await gh.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { owner, repo, check_run_id: id, ...checkRunBody(run) });
+    } catch (err) {
+      throw wrap(repository, `check run ${run.name} (${id})`, err);
+    }
+  }
 }
+
+/** GitHub caps a check run's summary at 65,535 characters. */
+const SUMMARY_MAX = 65_535;
+
+const checkRunBody = (run: CheckRunReport) => ({
+  name: run.name,
+  status: run.status,
+  ...(run.status === 'completed' ? { conclusion: run.conclusion ?? 'success', completed_at: new Date().toISOString() } : {}),
+  output: { title: run.title.slice(0, 255), summary: run.summary.length > SUMMARY_MAX ? `${run.summary.slice(0, SUMMARY_MAX - 40)}\n\n… (summary cut at GitHub's limit)` : run.summary },
+});
 
 /** fetch with a deadline per request, on top of the caller's own signal. */
 const timedFetch =

@@ -1,8 +1,9 @@
 /**
  * A local GitHub REST endpoint for tests whose answers are computed from a real git repository (built by the
- * test with the git CLI): branch refs, compare, contents, tarball, commits, and commit statuses, in the shapes
+ * test with the git CLI): branch refs, compare, contents, tarball, commits, commit statuses and check runs, in the shapes
  * GitHub documents (@octokit/openapi-types). Requests are logged so tests can count GitHub calls.
- * Simpler than GitHub: one repository per server, no pagination, token auth only checks presence.
+ * Simpler than GitHub: one repository per server, no pagination, token auth only checks presence. As on GitHub,
+ * check runs can only be written with an installation token (a GitHub App), not with a personal token.
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -18,8 +19,13 @@ export interface LoggedGitHubRequest {
 export class GitHubApiServer {
   readonly requests: LoggedGitHubRequest[] = [];
   readonly statuses: { sha: string; state: string; context: string; description: string }[] = [];
+  /** Check runs as they are now (each write replaces the fields it names). */
+  /** Every check run write, in order (what each request asked for). */
+  readonly checkRunWrites: { method: string; status?: string; conclusion?: string; title?: string }[] = [];
+  readonly checkRuns: { id: number; head_sha: string; name: string; status: string; conclusion?: string; output: { title: string; summary: string } }[] = [];
   private readonly server: Server;
   private lastIfNoneMatch: string | undefined;
+  private authorization: string | undefined;
 
   constructor(
     readonly repository: string,
@@ -36,6 +42,7 @@ export class GitHubApiServer {
           res.end(Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body));
         };
         if (!req.headers.authorization) return send(401, { message: 'Requires authentication' });
+        this.authorization = req.headers.authorization;
         this.lastIfNoneMatch = typeof req.headers['if-none-match'] === 'string' ? req.headers['if-none-match'] : undefined;
         try {
           this.route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), String(req.headers.accept ?? ''), send);
@@ -59,9 +66,14 @@ export class GitHubApiServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Requests other than status writes (the read calls a push costs). */
+  /** Requests other than writes (the read calls a push costs). */
   reads(): LoggedGitHubRequest[] {
-    return this.requests.filter((r) => !(r.method === 'POST' && r.path.includes('/statuses/')) && !r.path.startsWith('/_codeload'));
+    return this.requests.filter((r) => !isWrite(r) && !r.path.startsWith('/_codeload'));
+  }
+
+  /** Content-creating requests (what GitHub's secondary limits count): statuses and check runs. */
+  writes(): LoggedGitHubRequest[] {
+    return this.requests.filter(isWrite);
   }
 
   private git(args: string[]): string {
@@ -92,6 +104,7 @@ export class GitHubApiServer {
     if (method === 'GET' && path === `${prefix}/installation`) return send(200, { id: 4242, account: { login: this.repository.split('/')[0] } });
     const rest = path.slice(prefix.length + 1);
     let m: RegExpMatchArray | null;
+    if ((m = rest.match(/^(?:commits\/([0-9a-f]{40})\/)?check-runs(?:\/(\d+))?$/))) return this.checkRun(method, m[1], m[2], url, body, send);
     if (method === 'GET' && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) {
       const sha = this.sha(`refs/heads/${m[1]}`);
       if (!sha) return send(404, { message: 'Not Found' });
@@ -168,4 +181,33 @@ export class GitHubApiServer {
     }
     return send(404, { message: 'Not Found' });
   }
+
+  /** GET commits/{sha}/check-runs?check_name=, POST check-runs, PATCH check-runs/{id}. */
+  private checkRun(method: string, sha: string | undefined, id: string | undefined, url: URL, body: string, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+    if (method === 'GET' && sha && !id) {
+      const name = url.searchParams.get('check_name');
+      const runs = this.checkRuns.filter((r) => r.head_sha === sha && (!name || r.name === name)).reverse();
+      return send(200, { total_count: runs.length, check_runs: runs.slice(0, Number(url.searchParams.get('per_page') ?? 30)) });
+    }
+    if (this.authorization !== 'token ghs_installation_token') return send(403, { message: 'You must authenticate via a GitHub App.' });
+    const b = JSON.parse(body || '{}') as { head_sha?: string; name?: string; status?: string; conclusion?: string; output?: { title: string; summary: string } };
+    this.checkRunWrites.push({ method, ...(b.status ? { status: b.status } : {}), ...(b.conclusion ? { conclusion: b.conclusion } : {}), ...(b.output ? { title: b.output.title } : {}) });
+    if (method === 'POST' && !sha && !id) {
+      if (!b.head_sha || !b.name || !b.output) return send(422, { message: 'head_sha, name and output are required' });
+      const run = { id: this.checkRuns.length + 1, head_sha: b.head_sha, name: b.name, status: b.status ?? 'queued', ...(b.conclusion ? { conclusion: b.conclusion } : {}), output: b.output };
+      if (run.status === 'completed' && !run.conclusion) return send(422, { message: 'conclusion is required when status is completed' });
+      this.checkRuns.push(run);
+      return send(201, run);
+    }
+    if (method === 'PATCH' && id && !sha) {
+      const run = this.checkRuns.find((r) => r.id === Number(id));
+      if (!run) return send(404, { message: 'Not Found' });
+      Object.assign(run, { ...(b.name ? { name: b.name } : {}), ...(b.status ? { status: b.status } : {}), ...(b.conclusion ? { conclusion: b.conclusion } : {}), ...(b.output ? { output: b.output } : {}) });
+      return send(200, run);
+    }
+    return send(404, { message: 'Not Found' });
+  }
 }
+
+const isWrite = (r: LoggedGitHubRequest): boolean =>
+  (r.method === 'POST' && (r.path.includes('/statuses/') || r.path.endsWith('/check-runs'))) || (r.method === 'PATCH' && r.path.includes('/check-runs/'));

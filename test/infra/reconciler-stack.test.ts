@@ -105,8 +105,8 @@ describe('ReconcilerStack', () => {
     expect(statements.some((s) => [s.Action].flat().some((a) => a === '*' || a.endsWith(':*')) && s.Resource === '*')).toBe(false);
   });
 
-  it('alarms on dead letters, reconcile errors, throttles and a missing drift run', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('alarms on dead letters (reconcile and drift), reconcile errors, throttles and a missing drift run', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching', Period: 1800 });
   });
 
@@ -137,12 +137,42 @@ describe('ReconcilerStack', () => {
     expect(dynamoActions(roleStatements(template, 'Drift'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     const leading = (fn: 'Reconcile' | 'Drift') =>
       roleStatements(template, fn).find((s) => [s.Action].flat().includes('dynamodb:GetItem'))?.Condition;
-    expect(leading('Reconcile')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*'] } });
+    // Reconcile's claims of commit-report writes are delivery-like items under D#commit-report/ only.
+    expect(leading('Reconcile')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*', 'D#commit-report/*'] } });
     expect(leading('Drift')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*', 'R#*'] } });
     for (const fn of ['Webhook', 'Reconcile', 'Drift'] as const) {
       const actions = roleStatements(template, fn).flatMap((s) => [s.Action].flat());
       expect(actions.filter((a) => ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'].includes(a) || a.startsWith('dynamodb:*'))).toEqual([]);
     }
+  });
+
+  it('fans the drift run out on a FIFO queue: the drift function consumes it with a maximum concurrency, failures dead-lettered', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const byId = (prefix: string) => Object.entries(queues).find(([id]) => id.startsWith(prefix))?.[1] as { Properties: Record<string, unknown> } | undefined;
+    expect(byId('DriftQueue')?.Properties).toMatchObject({
+      FifoQueue: true,
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 1800,
+      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^DriftDeadLetters/), 'Arn'] } },
+    });
+    expect(byId('DriftDeadLetters')?.Properties).toMatchObject({ FifoQueue: true, MessageRetentionPeriod: 14 * 86_400 });
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftQueue'), 'Arn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('^Drift') },
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 8 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const drift = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) => (f as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'driftless-drift',
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(drift.Properties.Environment.Variables).toMatchObject({ DRIFTLESS_DRIFT_QUEUE_URL: { Ref: expect.stringMatching(/^DriftQueue/) }, DRIFTLESS_DRIFT_PER_CLUSTER: '4' });
+    const actions = roleStatements(template, 'Drift').flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    // No synchronous self-invocation any more: the drift function invokes only reconcile (self-heal).
+    const invokes = roleStatements(template, 'Drift').filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invokes)).not.toContain('-Drift*');
   });
 
   it('reserves concurrency per function: the documented defaults', () => {
@@ -160,8 +190,25 @@ describe('ReconcilerStack', () => {
     const reservedOf = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions);
 
     it('sets reserved concurrency from the props, or none with false', () => {
-      expect(reservedOf(synth({ reservedConcurrency: { webhook: 5, drift: 3 } })).sort()).toEqual([20, 3, 5].sort());
+      const small = synth({ reservedConcurrency: { webhook: 5, drift: 3 } });
+      expect(reservedOf(small).sort()).toEqual([20, 3, 5].sort());
+      // The queue's consumers leave the scheduled run one of the three.
+      small.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
       expect(reservedOf(synth({ reservedConcurrency: false }))).toEqual([undefined, undefined, undefined]);
+    });
+
+    it('sets the drift fan-out from the props', () => {
+      const t = synth({ drift: { maxConcurrency: 4, perCluster: 2, batchSize: 5, maxReceiveCount: 5 }, reservedConcurrency: { drift: 6 } });
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, ScalingConfig: { MaximumConcurrency: 4 } });
+      t.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+      t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DRIFTLESS_DRIFT_PER_CLUSTER: '2' }) } });
+    });
+
+    it('fails the synth when the drift consumers would take every reserved drift invocation, or a fan-out prop is out of range', () => {
+      expect(() => synth({ drift: { maxConcurrency: 10 } })).toThrow('drift.maxConcurrency 10 must be below reservedConcurrency.drift 10: the scheduled run needs an invocation of its own');
+      expect(() => synth({ drift: { maxConcurrency: 1 } })).toThrow('drift.maxConcurrency: expected a whole number from 2 to 1000, not 1');
+      expect(() => synth({ drift: { batchSize: 11 } })).toThrow('drift.batchSize: expected a whole number from 1 to 10, not 11');
+      expect(() => synth({ drift: { maxConcurrency: 50 }, reservedConcurrency: false })).not.toThrow();
     });
 
     it('lets reconcile pass only the deployment role and the roles the registry grants, to CloudFormation only', () => {

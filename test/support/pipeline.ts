@@ -12,6 +12,8 @@ import { LocalInvokeServer } from '../../lib/local/invoke-server.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
 import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
+import { createCommitReporter, type CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
+import type { GitHubAuth } from '../../lib/source/github-api.js';
 import { toHttpResponse, toWebhookRequest } from '../../functions/shared/http.js';
 import { GitHubApiServer } from '../github-api-server/server.js';
 import { KubeApiServer } from '../kube-api-server/server.js';
@@ -39,7 +41,20 @@ export const pushPayload = (before: string, after: string, branch = 'main', repo
 };
 
 /** A whole local pipeline: a git repository, GitHub's API over it, two clusters, DynamoDB Local, the Invoke endpoint. */
-export const startPipeline = async (options: { kubeLatencyMs?: number; /** Extra registry grant fields for the repository. */ grant?: Record<string, unknown> } = {}) => {
+export const startPipeline = async (
+  options: {
+    kubeLatencyMs?: number;
+    /** Extra registry grant fields for the repository. */
+    grant?: Record<string, unknown>;
+    /**
+     * The commit reporter's options. These tests assert each target's own status, so per-target statuses are on
+     * unless a test asks for the product default (`{}`: one combined status or check run per commit).
+     */
+    commitReport?: CommitReporterOptions;
+    /** GitHub credentials. @default a token */
+    auth?: (github: GitHubApiServer) => GitHubAuth;
+  } = {},
+) => {
   const dir = mkdtempSync(join(tmpdir(), 'driftless-e2e-'));
   const repoDir = join(dir, 'repo');
   mkdirSync(repoDir);
@@ -81,11 +96,26 @@ export const startPipeline = async (options: { kubeLatencyMs?: number; /** Extra
   const { ledger, table } = await db.ledger();
   const github = new GitHubApiServer(REPO, repoDir);
   await github.start();
-  const source = new GitHubSource({ auth: { token: 'test-token' }, baseUrl: github.url });
+  const source = new GitHubSource({ auth: options.auth?.(github) ?? { token: 'test-token' }, baseUrl: github.url });
   const notices: unknown[] = [];
+  /** What the commit reporter logged (a report it could not write). */
+  const reportLog: Record<string, unknown>[] = [];
   const deps: Omit<ReconcileDeps, 'holder'> = {
     ledger,
     source,
+    // Reads deps at call time: tests that swap the ledger (ledger-access) see the reporter's calls too.
+    reporter: createCommitReporter(
+      {
+        get ledger() {
+          return deps.ledger;
+        },
+        get source() {
+          return deps.source;
+        },
+        log: (message, fields) => void reportLog.push({ message, ...fields }),
+      },
+      options.commitReport ?? { perTargetStatuses: true },
+    ),
     registry,
     cluster: clusterClients(registry, async () => '', true),
     notifier: { failure: async (n) => void notices.push(n) },
@@ -116,7 +146,7 @@ export const startPipeline = async (options: { kubeLatencyMs?: number; /** Extra
   };
 
   return {
-    dir, repoDir, git, commit, write, dev, prod, db, ledger, table, github, source, deps, invoke, lambda, registry, notices, errors, deliver, webhookDeps,
+    dir, repoDir, git, commit, write, dev, prod, db, ledger, table, github, source, deps, invoke, lambda, registry, notices, errors, deliver, webhookDeps, reportLog,
     async stop() {
       lambda.destroy();
       await invoke.stop();
