@@ -164,8 +164,8 @@ export class KubernetesTarget {
         meta.namespace = this.o.namespace;
       }
       if (!namespaced) delete meta.namespace;
-      meta.labels = { ...((meta.labels as Obj | undefined) ?? {}), [TARGET_LABEL]: this.label };
-      meta.annotations = { ...((meta.annotations as Obj | undefined) ?? {}), [TARGET_ID_ANNOTATION]: this.o.id };
+      meta.labels = { ...(meta.labels ?? {}), [TARGET_LABEL]: this.label };
+      meta.annotations = { ...(meta.annotations ?? {}), [TARGET_ID_ANNOTATION]: this.o.id };
       const [group] = splitApiVersion(apiVersion);
       const ref: ObjectRef = { group, kind: String(obj.kind), ...(namespaced ? { namespace: String(meta.namespace) } : {}), name: String(meta.name) };
       if (seen.has(refKey(ref))) throw new ReconcilerError(`${formatRef(ref)} is declared twice in ${this.o.id}`);
