@@ -148,7 +148,7 @@ export class KubernetesTarget {
     );
     const seen = new Set<string>();
     const prepared = objects.map((input) => {
-      const obj = structuredClone(input) as KubeObject;
+      const obj = structuredClone<KubeObject>(input);
       const apiVersion = String(obj.apiVersion);
       const key = `${apiVersion}/${String(obj.kind)}`;
       const info = discovery.get(key);
