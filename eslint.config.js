@@ -102,9 +102,6 @@ const ALLOWED = [
   { file: 'lib/reconcile/sync-target.ts', imports: ['lib/targets/open-target.ts'], why: 'TargetSpec/UnreachableTarget types live with openTarget' },
   // A Lambda adapter (InvokeCommand) inside lib/reconcile; issue #13 moves the async hand-off to functions/.
   { file: 'lib/reconcile/lambda-hand-off.ts', imports: ['node_modules/@aws-sdk/client-lambda/**'], why: 'Lambda hand-off adapter to move to functions/' },
-  // Type-only: render asks a cluster for its API versions (Helm .Capabilities) through the KubeClient interface,
-  // which is declared in the Kubernetes adapter. Goes when a narrow discovery port moves to lib/core.
-  { file: 'lib/render/helm/capabilities.ts', imports: ['lib/targets/kubernetes/kube-client.ts'], why: 'KubeClient interface lives in the adapter' },
   // template.ts is pure YAML (CloudFormation short-form tags) but sits in the CloudFormation adapter folder; moving
   // it to lib/render waits for the adapter split other branches are doing.
   { file: 'lib/render/desired-state.ts', imports: ['lib/targets/cloudformation/template.ts'], why: 'pure template parser lives in the adapter folder' },
