@@ -83,7 +83,9 @@ const ZONE = {
 };
 /** Adapters never import each other: each adapter's zone lists the other adapters. */
 const otherAdapters = (name) => ({
-  from: Object.entries(ADAPTERS).filter(([n]) => n !== name).flatMap(([, globs]) => globs),
+  from: Object.entries(ADAPTERS)
+    .filter(([n]) => n !== name)
+    .flatMap(([, globs]) => globs),
   message: `Adapters never import each other; share through lib/core or a port (STYLE.md §2.2).`,
 });
 
@@ -95,8 +97,16 @@ const otherAdapters = (name) => ({
 const ALLOWED = [
   // Use cases that open their own targets: they call openTarget and take KubeClient/CloudFormationAccess types
   // from the adapters. Goes when the composition hands them opened targets (issue #13, "One composition").
-  { file: 'lib/reconcile/reconcile-target.ts', imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/kube-client.ts', 'lib/targets/cloudformation/access.ts'], why: 'opens targets itself' },
-  { file: 'lib/drift/check-target.ts', imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/kube-client.ts', 'lib/targets/cloudformation/access.ts'], why: 'opens targets itself' },
+  {
+    file: 'lib/reconcile/reconcile-target.ts',
+    imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/kube-client.ts', 'lib/targets/cloudformation/access.ts'],
+    why: 'opens targets itself',
+  },
+  {
+    file: 'lib/drift/check-target.ts',
+    imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/kube-client.ts', 'lib/targets/cloudformation/access.ts'],
+    why: 'opens targets itself',
+  },
   // Type-only: TargetSpec/UnreachableTarget are declared next to openTarget and TargetSpec depends on the config
   // schema, which lib/core may not import. Goes with the one composition.
   { file: 'lib/reconcile/sync-target.ts', imports: ['lib/targets/open-target.ts'], why: 'TargetSpec/UnreachableTarget types live with openTarget' },
@@ -118,7 +128,15 @@ const abs = (glob) => `${import.meta.dirname}/${glob}`;
 const isGlob = (p) => /[*?{}()!@[\]]/.test(p);
 /** A glob matcher for the globs used here (`*`, `**`; `!(a|b)` read loosely as any one segment). */
 const matches = (file, glob) =>
-  new RegExp(`^${glob.replace(/!\([^)]*\)/g, '¤').replace(/[.]/g, '\\.').replace(/\*\*\/?/g, '§').replace(/\*/g, '[^/]*').replace(/§/g, '.*').replace(/¤/g, '[^/]*')}$`).test(file);
+  new RegExp(
+    `^${glob
+      .replace(/!\([^)]*\)/g, '¤')
+      .replace(/[.]/g, '\\.')
+      .replace(/\*\*\/?/g, '§')
+      .replace(/\*/g, '[^/]*')
+      .replace(/§/g, '.*')
+      .replace(/¤/g, '[^/]*')}$`,
+  ).test(file);
 /** A plain path as a glob (the rule wants glob exceptions under a glob `from`). */
 const asGlob = (p) => (isGlob(p) ? p : `${p.slice(0, p.lastIndexOf('/'))}/@(${p.slice(p.lastIndexOf('/') + 1)})`);
 /**
@@ -137,9 +155,7 @@ const boundaries = (files, zones, ignores = []) => ({
   files,
   ignores,
   rules: {
-    'import-x/no-restricted-paths': zones.length
-      ? ['error', { basePath: import.meta.dirname, zones: zones.flatMap(([z, except]) => toZones(z, files, except)) }]
-      : 'off',
+    'import-x/no-restricted-paths': zones.length ? ['error', { basePath: import.meta.dirname, zones: zones.flatMap(([z, except]) => toZones(z, files, except)) }] : 'off',
   },
 });
 
@@ -155,7 +171,12 @@ const LAYERS = [
   ...Object.entries(ADAPTERS).map(([name, files]) => ({ files, zones: [otherAdapters(name), ZONE.nothingImportsUseCases, ZONE.nothingImportsRuntimes] })),
   { files: ['infra/**/*.ts'], zones: [ZONE.infraSharesOnlyNames] },
 ];
-const layerBlocks = LAYERS.map((l) => boundaries(l.files, l.zones.map((z) => [z, []])));
+const layerBlocks = LAYERS.map((l) =>
+  boundaries(
+    l.files,
+    l.zones.map((z) => [z, []]),
+  ),
+);
 /** The layer a file falls in: the last matching LAYERS entry, the same one ESLint applies. */
 const layerOf = (file) => [...LAYERS].reverse().find((l) => l.files.some((glob) => matches(file, glob)));
 const allowBlocks = [...new Set(ALLOWED.map((a) => a.file))].map((file) => {
@@ -163,7 +184,10 @@ const allowBlocks = [...new Set(ALLOWED.map((a) => a.file))].map((file) => {
   const layer = layerOf(file);
   if (!layer) throw new Error(`eslint.config.js: allow-list file ${file} is in no layer`);
   const imports = entries.flatMap((e) => e.imports);
-  return boundaries([file], layer.zones.map((z) => [z, imports]));
+  return boundaries(
+    [file],
+    layer.zones.map((z) => [z, imports]),
+  );
 });
 
 export default tseslint.config(
@@ -187,10 +211,7 @@ export default tseslint.config(
       '@typescript-eslint/no-base-to-string': 'off',
       // `_`-prefixed names are the house way to drop a field from a rest spread or an unused parameter;
       // tsc's noUnusedLocals/noUnusedParameters already checks the rest.
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
       // `reject(signal.reason)` is the platform's abort convention: the reason is the AbortError/TimeoutError
       // (typed `any`) the caller's signal carries, and callers check it by identity.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true }],

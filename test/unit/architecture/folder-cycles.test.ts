@@ -14,7 +14,7 @@ const SCANNED = ['lib', 'functions', 'infra'];
 const folderOf = (file: string): string => {
   const parts = file.split('/');
   if (parts[0] === 'lib' && parts[1] === 'targets' && parts.length > 3) return parts.slice(0, 3).join('/');
-  return parts.length > 2 ? parts.slice(0, 2).join('/') : parts[0] ?? file;
+  return parts.length > 2 ? parts.slice(0, 2).join('/') : (parts[0] ?? file);
 };
 
 const sources = (dir: string): string[] =>
