@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import type { InventoryEntry } from '../lib/core/inventory.js';
 import type { KubeObject } from '../lib/core/object-ref.js';
-import { driftReport } from '../lib/drift/detect-drift.js';
+import { driftReport } from '../lib/targets/kubernetes/kubernetes-drift.js';
 import { connectionFromKubeconfig } from '../lib/targets/kubernetes/cluster-access.js';
 import { HttpKubeClient } from '../lib/targets/kubernetes/http-kube-client.js';
 import { KubernetesTarget } from '../lib/targets/kubernetes/kubernetes-target.js';

@@ -1,7 +1,6 @@
-import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
 import { checkTarget } from '../../lib/drift/check-target.js';
 import { checkDriftMessages, enqueueDrift } from '../../lib/drift/run-drift.js';
-import { batchItemFailures, driftMessageOf, type SqsRecord } from '../../lib/drift/sqs-drift-queue.js';
+import { batchItemFailures, driftMessageOf, type SqsRecord } from './sqs-batch.js';
 import { sweep } from '../../lib/drift/sweep.js';
 import { deadlineSignal } from '../../lib/reconcile/reconcile-target.js';
 import { composeDrift } from '../shared/compose.js';
@@ -37,8 +36,7 @@ export const handler = async (event: DriftEvent, context: Context) => {
       {
         ledger: deps.ledger,
         check: (id, labelled) => checkTarget(id, deps.check, signal, labelled),
-        // One LIST per kind per cluster finds labelled objects for all of the batch's targets; each check gets its share.
-        labelled: async (cluster) => labelledByTarget(await deps.check.cluster(cluster)),
+        labelled: deps.labelled,
         ...(deps.perCluster ? { perCluster: deps.perCluster } : {}), ...(deps.post ? { post: deps.post } : {}) },
     );
     for (const f of out.failures) log('ERROR', 'drift check failed; the queue retries it', { target: f.message.targetId, error: f.error });

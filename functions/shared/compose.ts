@@ -1,6 +1,7 @@
+import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsDriftQueue } from '../../lib/drift/sqs-drift-queue.js';
+import { SqsDriftQueue } from '../../lib/queue/sqs-drift-queue.js';
 import { createCommitReporter } from '../../lib/reconcile/commit-report.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
@@ -74,15 +75,18 @@ export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: 
   const lambda = new LambdaClient({});
   const handOff = lambdaHandOff(lambda, config.reconcileFunction);
   const slackId = config.secretIds.slack;
+  const cluster = clusterClients(config.registry, readSecret, false);
   return {
     ledger,
     queue: new SqsDriftQueue(new SQSClient({}), config.driftQueueUrl),
+    /** One LIST per kind per cluster finds labelled objects for all of a batch's targets; each check gets its share. */
+    labelled: async (name: string) => labelledByTarget(await cluster(name)),
     ...(config.driftPerCluster ? { perCluster: config.driftPerCluster } : {}),
     check: {
       ledger,
       source,
       registry: config.registry,
-      cluster: clusterClients(config.registry, readSecret, false),
+      cluster,
       cloudformation: cloudFormationAccess(),
       heal: (t: { repository: string; target: string; branch: string }) => handOff({ ...t, trigger: 'self-heal', force: true }),
     },

@@ -1,6 +1,6 @@
 import type { KubeObject, ObjectRef } from '../core/object-ref.js';
 import { refOf, formatRef } from '../core/object-ref.js';
-import { isNamespaced } from '../render/cluster-scope.js';
+import { isNamespaced } from '../core/cluster-scope.js';
 import { namespaceAllowed } from './load-config.js';
 import type { ClusterEntry, Registry, RepositoryGrant } from './schema.js';
 

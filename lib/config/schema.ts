@@ -152,7 +152,7 @@ export const withDefaultType = (raw: unknown): unknown => {
     if (Array.isArray(r.targets)) {
       return {
         ...r,
-        targets: r.targets.map((t) =>
+        targets: (r.targets as unknown[]).map((t) =>
           t && typeof t === 'object' && !Array.isArray(t) && !('type' in t) ? { ...t, type: 'kubernetes' } : t,
         ),
       };

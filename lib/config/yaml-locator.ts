@@ -23,7 +23,7 @@ export const parseLocated = (text: string): LocatedDocument => {
     errors,
     locate(path, key) {
       let node: unknown = doc.contents;
-      let at = (doc.contents as Node | null)?.range?.[0] ?? 0;
+      let at = doc.contents?.range?.[0] ?? 0;
       for (const part of path) {
         const next = childOf(node, part);
         if (!next) return pos(at);

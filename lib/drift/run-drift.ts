@@ -1,32 +1,16 @@
-import { createHash } from 'node:crypto';
 import { ReconcilerError } from '../core/errors.js';
 import type { Ledger, TargetState } from '../ledger/ledger.js';
 import { mapLimit } from '../core/map-limit.js';
 import type { ObjectRef } from '../core/object-ref.js';
 import { targetLabelValue } from '../core/ownership.js';
 import type { TargetCheck } from './check-target.js';
+import type { DriftFailure, DriftMessage, DriftQueue } from '../core/drift-queue.js';
+
+export { driftMessageId, type DriftFailure, type DriftMessage, type DriftQueue } from '../core/drift-queue.js';
 import { formatDriftMessage, type DriftChange } from './format-drift-report.js';
 
-/** One target to check in one drift run: the message the run enqueues (SQS when deployed, in process locally). */
-export interface DriftMessage {
-  /** The run's scheduled time (ISO): every check of a run records it as `checkedAt`. */
-  readonly run: string;
-  readonly targetId: string;
-  /** What the check loads: `cluster:<name>` or `stack:<region>` (the per-cluster cap groups by it). */
-  readonly group: string;
-}
 
-/** Where a drift run's messages go (port): SQS deployed, an array in process. */
-export interface DriftQueue {
-  /** Enqueues every message (in batches); rejects naming the targets that could not be enqueued. */
-  send(messages: readonly DriftMessage[]): Promise<void>;
-}
 
-/** A message that could not be checked: retried by the queue, then dead-lettered with the target named. */
-export interface DriftFailure {
-  readonly message: DriftMessage;
-  readonly error: string;
-}
 
 /** What the checks of some messages found. */
 export interface DriftChecks {
@@ -77,8 +61,6 @@ export const driftGroup = (t: Pick<TargetState, 'targetId' | 'config'>): string 
   return c?.cluster ? `cluster:${c.cluster}` : `target:${t.targetId}`;
 };
 
-/** A message's deduplication id: the same run enqueued twice (a repeated schedule event) checks each target once. */
-export const driftMessageId = (m: DriftMessage): string => createHash('sha256').update(`${m.run}\n${m.targetId}`).digest('hex');
 
 /**
  * The scheduled half of a drift run: reports targets that left driftless.yaml (once) and enqueues one message

@@ -293,7 +293,7 @@ export class DynamoDbLedger implements Ledger {
         await this.doc.send(
           new UpdateCommand({
             TableName: this.table,
-            Key: { PK: item.PK, SK: item.SK },
+            Key: { PK: item.PK as string, SK: item.SK as string },
             UpdateExpression: 'SET #r = :timedOut, endedAt = :now, #e = :err',
             ConditionExpression: '#r = :running',
             ExpressionAttributeNames: { '#r': 'result', '#e': 'error' },
@@ -661,7 +661,7 @@ export class DynamoDbLedger implements Ledger {
       ...(i.checkedObs ? { checked: decodeChunks<InventoryEntry[]>([i.checkedObs as Uint8Array]) } : {}),
       dependencies: Array.isArray(i.dependencies) ? (i.dependencies as string[]) : [],
       ...(lease ? { lease } : {}),
-    } as TargetState;
+    };
   }
 
   private async toSync(i: Item): Promise<SyncRecord> {

@@ -1,4 +1,4 @@
-import { isMap } from '../core/plain-object.js';
+import { isList, isMap } from '../core/plain-object.js';
 
 /** One changed leaf of an object: where, what it is live, what the merge makes it (absent on either side: undefined). */
 export interface FieldChange {
@@ -58,7 +58,7 @@ export const fieldChanges = (live: Record<string, unknown> | undefined, desired:
       for (const k of keys) walk(a[k], b[k], join(path, k), hide || (secret && path === '' && SECRET_FIELDS.has(k)));
       return;
     }
-    if (Array.isArray(a) && Array.isArray(b)) {
+    if (isList(a) && isList(b)) {
       const key = keyOf([...a, ...b]);
       if (key) {
         const byKey = (items: unknown[]) => new Map(items.map((i) => [String((i as Record<string, unknown>)[key]), i]));

@@ -6,7 +6,7 @@ import { targetId as makeTargetId } from '../core/ownership.js';
 import { redactDeep } from '../core/redact.js';
 import type { PlannedChange, TargetPlan } from '../core/target.js';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
-import type { CloudFormationTargetConfig, DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
+import type { DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
 import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
 import type { TargetState } from '../ledger/ledger.js';
 import { touches } from '../reconcile/reconcile-target.js';
@@ -182,7 +182,7 @@ const kubernetesPreview = async (deps: PreviewDeps, cluster: string, plan: Targe
         break;
       case ChangeAction.Configured:
       case ChangeAction.Adopted:
-        objects.push({ name, action: c.action === ChangeAction.Adopted ? 'adopt' : 'change', fields: fieldChanges(c.live as Record<string, unknown> | undefined, (c.desired ?? {}) as Record<string, unknown>), ...detail });
+        objects.push({ name, action: c.action === ChangeAction.Adopted ? 'adopt' : 'change', fields: fieldChanges(c.live, (c.desired ?? {})), ...detail });
         break;
       case ChangeAction.Failed:
         objects.push({ name, action: OWNERSHIP.test(c.detail ?? '') ? 'refused' : 'failed', ...detail });
@@ -245,7 +245,7 @@ const stackPreview = (plan: TargetPlan, base: Pick<TargetPreview, 'target' | 'ty
     const isStack = e.ref.kind === 'AWS::CloudFormation::Stack' && e.ref.namespace === undefined;
     const name = isStack ? `stack ${e.ref.name}` : `${e.ref.name} (${e.ref.kind})`;
     const detail = e.detail ? { detail: e.detail } : {};
-    const fields = c ? fieldChanges(c.live as Record<string, unknown> | undefined, (c.desired ?? {}) as Record<string, unknown>) : [];
+    const fields = c ? fieldChanges(c.live, (c.desired ?? {})) : [];
     switch (e.action) {
       case ChangeAction.Unchanged:
         unchanged++;
@@ -287,7 +287,7 @@ const previewRemoval = async (req: PreviewRequest, deps: PreviewDeps, target: Ta
   const base = { target: target.name, type: last.type, change: 'removed' } as const;
   const notice = (message: string): PreviewAnnotation => ({ path: CONFIG_FILE, line: 1, level: 'notice', message, title: `${target.name} removed` });
   if (last.type === 'cloudformation' && last.cloudformation?.deleteOnRemove) {
-    const stack = last as CloudFormationTargetConfig;
+    const stack = last;
     const refused = deps.registry && whyStackNotGranted(registryGrant(deps.registry, req.repository), { stack: stack.stack, region: stack.region, roleArn: stack.cloudformation?.roleArn });
     const name = `stack ${stack.stack}`;
     if (refused) return { ...base, objects: [{ name, action: 'refused', detail: refused }], unchanged: 0, blockers: [`${name} would not be deleted (deleteOnRemove): ${refused}`] };

@@ -3,7 +3,7 @@ import { formatCountMap } from '../core/change-set.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
 import type { Ledger, SyncRecord, TargetState } from '../ledger/ledger.js';
 import type { CheckRunReport, CheckRuns, CommitStatus, RepositorySource } from '../source/repository-source.js';
-import { mapLimit } from '../targets/kubernetes/ordering.js';
+import { mapLimit } from '../core/map-limit.js';
 
 /** The one check run per (repository, commit) a GitHub App writes. */
 export const CHECK_RUN_NAME = 'driftless sync';

@@ -158,7 +158,7 @@ const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps
   );
   const failed = results.filter((r) => r.status === 'rejected');
   if (failed.length) {
-    return { kind: 'failed', reason: `hand-off failed for ${failed.length} of ${targets.length} targets: ${String((failed[0] as PromiseRejectedResult).reason?.message ?? failed[0])}` };
+    return { kind: 'failed', reason: `hand-off failed for ${failed.length} of ${targets.length} targets: ${String(((failed[0] as PromiseRejectedResult).reason as { message?: unknown } | undefined)?.message ?? failed[0])}` };
   }
   if (delivery) await deps.ledger.recordDelivery(delivery, { event, repository });
   return invalid ? { kind: 'invalid', reason: invalid, targets } : { kind: 'accepted', targets };

@@ -125,8 +125,8 @@ export const reconcileTarget = async (req: ReconcileRequest, deps: ReconcileDeps
   return { kind: 'done', records, untouched, unchanged };
 };
 
-/** After a round: a pending head to converge to, or the lease released. */
-const nextWork = async (lease: Lease, deps: ReconcileDeps): Promise<string | 'released'> => {
+/** After a round: a pending head to converge to, or `'released'` when the lease was released. */
+const nextWork = async (lease: Lease, deps: ReconcileDeps): Promise<string> => {
   const pending = await deps.ledger.takePendingHead(lease);
   if (pending) return pending;
   const release = await deps.ledger.releaseLease(lease);

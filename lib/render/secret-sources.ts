@@ -59,7 +59,7 @@ const manifestValues = (t: string): string[] => {
       // An alias bomb or a broken document: nothing to add.
     }
   }
-  return secretValuesOf(objects.flatMap((o) => (isMap(o) && Array.isArray(o.items) ? o.items : [o])));
+  return secretValuesOf(objects.flatMap((o) => (isMap(o) && Array.isArray(o.items) ? (o.items as unknown[]) : [o])));
 };
 
 /** The values a kustomization's secretGenerator entries would put in their Secrets. */

@@ -330,7 +330,7 @@ export const setPlainScalarText = (map: object, key: string, text: string | unde
   let texts = PLAIN_TEXTS.get(map);
   if (text === undefined) texts?.delete(key);
   else {
-    if (!texts) PLAIN_TEXTS.set(map, (texts = new Map()));
+    if (!texts) PLAIN_TEXTS.set(map, (texts = new Map<string, string>()));
     texts.set(key, text);
   }
 };
@@ -401,8 +401,8 @@ const recordScalarStyles = (node: unknown, js: unknown): void => {
         if (typeof v.value === 'string' && v.type !== Scalar.PLAIN) setQuotedScalar(obj, key, true);
         else if (v.type === Scalar.PLAIN && v.source && obj[key] !== v.source) {
           let texts = PLAIN_TEXTS.get(obj);
-          if (!texts) PLAIN_TEXTS.set(obj, (texts = new Map()));
-          texts.set(key, v.source as string);
+          if (!texts) PLAIN_TEXTS.set(obj, (texts = new Map<string, string>()));
+          texts.set(key, v.source);
         }
       } else recordScalarStyles(v, obj[key]);
     }

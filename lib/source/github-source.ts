@@ -17,8 +17,8 @@ export class GitHubSource extends GitHubApi implements RepositorySource {
     try {
       // Streamed: the snapshot limit stops the download as soon as the archive's contents exceed it.
       const res = await gh.request('GET /repos/{owner}/{repo}/tarball/{ref}', { owner, repo, ref: sha, request: { parseSuccessResponseBody: false, ...(signal ? { signal } : {}) } });
-      const body = res.data as unknown as ReadableStream<Uint8Array> | ArrayBuffer;
-      const input = body instanceof ArrayBuffer ? new Uint8Array(body) : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+      const body = res.data as ReadableStream<Uint8Array> | ArrayBuffer;
+      const input = body instanceof ArrayBuffer ? new Uint8Array(body) : Readable.fromWeb(body);
       return (await treeFromTarball(input, inputLimits())).tree;
     } catch (err) {
       throw wrap(repository, `tarball of ${sha.slice(0, 12)}`, err);

@@ -19,7 +19,7 @@ const CASES = [
   { target: 'too-many', files: { 'many.json': MANY }, says: 'deploy/too-many: renders 10001 objects, over the limit of 10000 per target (DRIFTLESS_MAX_OBJECTS)' },
   { target: 'big-object', files: { 'obj.yaml': cm('huge', 'y'.repeat(2 * 1024 * 1024)) }, says: 'deploy/big-object: ConfigMap/huge is 2 MiB as JSON, over the limit of 1.5 MiB for one object (DRIFTLESS_MAX_OBJECT_BYTES)' },
 ] as const;
-const ALL = [...CASES.map((c) => ({ target: c.target, files: c.files as Record<string, string> })), { target: 'fine', files: { 'cm.yaml': cm('fine') } }];
+const ALL = [...CASES.map((c) => ({ target: c.target, files: c.files })), { target: 'fine', files: { 'cm.yaml': cm('fine') } }];
 const config = `version: 1\ntargets:\n${ALL.map((c) => `  - name: ${c.target}\n    path: deploy/${c.target}\n    cluster: dev\n    namespace: shop-a\n`).join('')}`;
 
 describe('attack: inputs over the limits', () => {

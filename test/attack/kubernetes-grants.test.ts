@@ -100,7 +100,7 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
   const registryWith = (grant: Obj): Registry => {
     const base = p.registry.repositories[REPO];
     if (!base) throw new Error('no grant');
-    return { ...p.registry, repositories: { [REPO]: { ...base, ...grant } } } as Registry;
+    return { ...p.registry, repositories: { [REPO]: { ...base, ...grant } } };
   };
   /**
    * One reconcile of one target at the branch head, as the reconcile Lambda runs it (commit statuses, which

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { ChangeAction, hasChanges } from '../../core/change-set.js';
 import { ENV } from '../../core/env-names.js';
 import { ReconcilerError } from '../../core/errors.js';
-import { formatRef, type KubeObject } from '../../core/object-ref.js';
+import { formatRef } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
@@ -69,8 +69,8 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
         io.stdout(`${paint(io, 'red', `error: ${name}`)}: ${p.detail ?? ''}\n`);
         continue;
       }
-      const after = comparable((p.desired ?? {}) as KubeObject);
-      const before = p.live ? comparable(p.live as KubeObject) : undefined;
+      const after = comparable(p.desired ?? {});
+      const before = p.live ? comparable(p.live) : undefined;
       const patch = createTwoFilesPatch(
         before ? `live/${name}` : '/dev/null',
         `desired/${name}`,
@@ -87,7 +87,7 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
         io.stdout(`${paint(io, 'dim', `# ${formatRef(e.ref)}: ${e.detail ?? e.action}`)}\n`);
         continue;
       }
-      const before = e.live ? maskSecret(comparable(e.live as KubeObject)) : {};
+      const before = e.live ? maskSecret(comparable(e.live)) : {};
       const patch = createTwoFilesPatch(`live/${formatRef(e.ref)}`, '/dev/null', yamlOf(before), '', '', '', { context: 3 });
       io.stdout(colorPatch(io, patch.split('\n').slice(1).join('\n')));
     }

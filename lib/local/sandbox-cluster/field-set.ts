@@ -3,7 +3,7 @@
  * A set holds paths such as ['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"web"}', 'f:image'].
  */
 import { isAtomicMap, isSetList, listKeys } from './schema.js';
-import { isMap, type Obj } from '../../core/plain-object.js';
+import { isList, isMap, type Obj } from '../../core/plain-object.js';
 
 export type FieldSet = Set<string>;
 const enc = (path: readonly string[]): string => JSON.stringify(path);
@@ -150,7 +150,7 @@ export const applyMerge = (live: unknown, applied: unknown, names: string[], kin
     for (const [k, v] of Object.entries(applied)) out[k] = k in live ? applyMerge(live[k], v, [...names, k], kind) : structuredClone(v);
     return out;
   }
-  if (Array.isArray(applied) && Array.isArray(live)) {
+  if (isList(applied) && isList(live)) {
     const lk = listKeys(names, kind);
     if (lk) {
       const out = [...live];

@@ -115,7 +115,7 @@ export const applyDefaults = (obj: Obj): void => {
       // stringData is write-only: the server merges it into data.
       const stringData = obj.stringData;
       if (isMap(stringData)) {
-        const data = (isMap(obj.data) ? obj.data : {}) as Obj;
+        const data = isMap(obj.data) ? obj.data : {};
         for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v)).toString('base64');
         obj.data = data;
         delete obj.stringData;

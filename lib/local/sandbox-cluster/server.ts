@@ -116,8 +116,8 @@ export class KubeApiServer {
     this.tokens = options.tokens ?? { [ADMIN_TOKEN]: 'admin', 'test-limited-token': 'limited-user' };
     this.readOnly = new Set(options.readOnlyUsers ?? ['limited-user']);
     this.latencyMs = options.latencyMs ?? 0;
-    this.aggregatedApis = aggregatedApis as Obj;
-    this.aggregatedApi = aggregatedApi as Obj;
+    this.aggregatedApis = aggregatedApis;
+    this.aggregatedApi = aggregatedApi;
     for (const doc of [this.aggregatedApi, this.aggregatedApis]) {
       for (const g of doc.items as Obj[]) {
         const group = String((g.metadata as Obj).name ?? '');
@@ -578,7 +578,7 @@ export class KubeApiServer {
     // Identity, defaults, validation.
     next.apiVersion = apiVersion;
     next.kind = t.kind;
-    const meta = (next.metadata = isMap(next.metadata) ? next.metadata : {}) as Obj;
+    const meta = (next.metadata = isMap(next.metadata) ? next.metadata : {});
     meta.name = name;
     if (t.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
@@ -655,7 +655,7 @@ export class KubeApiServer {
     if (!live) return [404, notFound(t, name)];
     const meta = live.metadata as Obj;
     // DeleteOptions.preconditions: uid and resourceVersion must match, as the real server checks them.
-    let pre: Obj = {};
+    let pre: Obj;
     try {
       pre = body ? (((JSON.parse(body) as Obj).preconditions as Obj | undefined) ?? {}) : {};
     } catch {

@@ -1,11 +1,16 @@
-import type { KubeClient } from '../../targets/kubernetes/kube-client.js';
 import type { HelmCapabilities } from './helm-template.js';
+
+/** What reading capabilities needs from a cluster client; the Kubernetes adapter's KubeClient has it. */
+export interface ClusterDiscovery {
+  discover(options?: { readonly signal?: AbortSignal }): Promise<ReadonlyMap<string, { readonly group: string; readonly version: string; readonly kind: string }>>;
+  serverVersion?(options?: { readonly signal?: AbortSignal }): Promise<string>;
+}
 
 /**
  * `.Capabilities` of a cluster, as `helm install` would see them there: the server's version and every
  * group version and `group/version/Kind` that discovery lists.
  */
-export const clusterCapabilities = async (kube: KubeClient, signal?: AbortSignal): Promise<HelmCapabilities> => {
+export const clusterCapabilities = async (kube: ClusterDiscovery, signal?: AbortSignal): Promise<HelmCapabilities> => {
   const opts = signal ? { signal } : {};
   const resources = await kube.discover(opts);
   const apis = new Set<string>();

@@ -197,7 +197,7 @@ const pullOci = async (ref: ChartRef, url: URL, f: typeof fetch, creds?: Reposit
 };
 
 const bearerToken = async (f: typeof fetch, ref: ChartRef, challenge: string, creds?: RepositoryCredentials): Promise<string> => {
-  const params = Object.fromEntries([...challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  const params = Object.fromEntries([...challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2]] as const));
   if (!params.realm) throw new RenderError(label(ref), 'the registry asks for a token without a realm');
   const u = new URL(params.realm);
   if (params.service) u.searchParams.set('service', params.service);

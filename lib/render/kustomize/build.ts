@@ -480,7 +480,7 @@ const parseJsonPatch = (text: string, file: string): JsonPatchOp[] | undefined =
     if (doc?.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
     return undefined;
   }
-  const v = goYamlToJS(doc, text) as unknown;
+  const v = goYamlToJS(doc, text);
   return Array.isArray(v) ? (v as JsonPatchOp[]) : undefined;
 };
 

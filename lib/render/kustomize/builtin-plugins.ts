@@ -1,6 +1,6 @@
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../core/object-ref.js';
-import { isMap } from '../../core/plain-object.js';
+import { isList, isMap } from '../../core/plain-object.js';
 import { parsePluginFieldSpecs } from './configurations.js';
 import { parseKustomization, type Kustomization } from './kustomization.js';
 import { curId, formatId, type Resource } from './resource.js';
@@ -73,7 +73,7 @@ const CONFIG_FIELDS = [
 /** Config keys in their documented spelling: Kustomize decodes plugin configs with Go's case-insensitive JSON matching. */
 const foldKeys = (c: KubeObject): KubeObject => {
   const byLower = new Map(CONFIG_FIELDS.map((k) => [k.toLowerCase(), k]));
-  return Object.fromEntries(Object.entries(c).map(([k, v]) => [byLower.get(k.toLowerCase()) ?? k, v])) as KubeObject;
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [byLower.get(k.toLowerCase()) ?? k, v]));
 };
 
 const definedOnly = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -151,7 +151,7 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
         ra = await host.transform(fragment({ patchesJson6902: [definedOnly({ target: c.target, path: c.path, patch: c.jsonOp })] }, host.kustFile), ra);
         break;
       case 'PatchStrategicMergeTransformer': {
-        const paths = Array.isArray(c.paths) ? c.paths : [];
+        const paths = isList(c.paths) ? c.paths : [];
         const inline = typeof c.patches === 'string' && c.patches.trim() ? splitDocs(c.patches) : [];
         if (!paths.length && !inline.length) throw new Error(`${what}: empty file path and empty patch content`);
         ra = await host.transform(fragment({ patchesStrategicMerge: [...paths, ...inline] }, host.kustFile), ra);

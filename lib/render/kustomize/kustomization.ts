@@ -340,12 +340,12 @@ export const parseKustomization = (text: string, file: string, options: ParseKus
             }
           : {}),
         targets: (Array.isArray(r.targets) ? r.targets : []).map((t: Record<string, unknown>, j: number) => ({
-          ...(isMap(t.select) ? { select: t.select as Selector } : {}),
+          ...(isMap(t.select) ? { select: t.select } : {}),
           reject: Array.isArray(t.reject) ? (t.reject as Selector[]) : [],
           fieldPaths: Array.isArray(t.fieldPaths) ? (t.fieldPaths as string[]) : [],
           options: replOptions(t.options, `replacements[${i}].targets[${j}].options`),
         })),
-      } as Replacement;
+      };
     }),
   };
   const setStr = (key: 'namespace' | 'namePrefix' | 'nameSuffix') => {

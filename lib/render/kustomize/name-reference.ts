@@ -1,7 +1,7 @@
 import { isClusterScopedId } from './scope.js';
 import { NAME_REFERENCES, type NameReference } from './builtin-field-specs.js';
 import { specApplies, visitPath } from './field-spec.js';
-import { isMap } from '../../core/plain-object.js';
+import { isList, isMap } from '../../core/plain-object.js';
 import { curId, formatId, gvkSelected, nsEquals, prefixesSuffixesEqual, prevIds, type Resource } from './resource.js';
 
 type Sieve = (r: Resource) => boolean;
@@ -47,7 +47,7 @@ const setReference = (value: unknown, referrer: Resource, path: string, candidat
     const referral = selectReferral(value, candidates, referrer, path, (rs) => rs.every((r) => curId(r).name === curId(rs[0] as Resource).name));
     return referral ? curId(referral).name : undefined;
   }
-  if (Array.isArray(value)) {
+  if (isList(value)) {
     return value.map((el) => (el === null || el === undefined ? el : (setReference(el, referrer, path, candidates) ?? el)));
   }
   if (isMap(value)) {

@@ -43,7 +43,7 @@ export const metaOf = (obj: KubeObject): Obj => {
 
 /** The current id of a resource. */
 export const curId = (r: Resource | KubeObject): ResId => {
-  const obj = 'obj' in r && 'orgId' in r ? (r as Resource).obj : (r as KubeObject);
+  const obj = 'obj' in r && 'orgId' in r ? (r as Resource).obj : r;
   const [group, version] = splitApiVersion(String(obj.apiVersion ?? ''));
   const meta = (obj.metadata ?? {}) as Obj;
   return {

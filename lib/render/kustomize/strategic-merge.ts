@@ -1,4 +1,4 @@
-import { isMap, type Obj } from '../../core/plain-object.js';
+import { isList, isMap, type Obj } from '../../core/plain-object.js';
 import {
   cloneWithStyles,
   emptyNullFields,
@@ -219,7 +219,7 @@ const stripDirectives = (value: Obj): Obj => {
   for (const [k, v] of Object.entries(value)) {
     if (DIRECTIVE.test(k)) continue;
     if (v === null) continue;
-    out[k] = isMap(v) ? stripDirectives(v) : Array.isArray(v) ? v.map((e) => (isMap(e) ? stripDirectives(e) : e)) : v;
+    out[k] = isMap(v) ? stripDirectives(v) : isList(v) ? v.map((e) => (isMap(e) ? stripDirectives(e) : e)) : v;
   }
   return out;
 };

@@ -15,7 +15,7 @@ const tags: Tags = SHORT_FORM_TAGS.flatMap((name) =>
     resolve: (value: unknown) => value,
     ...(kind === 'scalar' ? { identify: () => false } : {}),
   })),
-) as unknown as Tags;
+);
 
 /** A template read from Git: its text (sent to CloudFormation as is) and its parsed document. */
 export interface Template {

@@ -46,7 +46,7 @@ export const connectionFromKubeconfig = async (src: KubeconfigSource): Promise<C
     server: cluster.server,
     async credentials(): Promise<Credentials> {
       const opts: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer; auth?: string } = {};
-      await kc.applyToHTTPSOptions(opts as never);
+      await kc.applyToHTTPSOptions(opts);
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
       return {

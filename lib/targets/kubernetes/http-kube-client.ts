@@ -114,7 +114,7 @@ export class HttpKubeClient implements KubeClient {
     const query = new URLSearchParams({ fieldManager: options.fieldManager });
     if (options.force) query.set('force', 'true');
     if (options.dryRun) query.set('dryRun', 'All');
-    const res = await this.call('PATCH', `${objectPath(loc)}?${query}`, {
+    const res = await this.call('PATCH', `${objectPath(loc)}?${query.toString()}`, {
       verb: options.dryRun ? 'dry-run apply' : 'apply',
       body: JSON.stringify(obj),
       contentType: 'application/apply-patch+yaml',

@@ -3,7 +3,7 @@ import { formatRef, refOf, type KubeObject, type ObjectRef } from '../../core/ob
 import type { PlannedObject } from './kubernetes-target.js';
 import { comparable } from './normalize.js';
 import { MERGE_KEYS } from '../../render/kustomize/strategic-merge.js';
-import { isMap, type Obj } from '../../core/plain-object.js';
+import { isList, isMap, type Obj } from '../../core/plain-object.js';
 import { fingerprintOf, type DriftReport, type FieldDrift, type ObjectDrift } from '../../core/drift.js';
 
 /** Keys that identify list elements, so a reordered list is not drift and paths name the element. */
@@ -24,7 +24,7 @@ export const fieldDrifts = (desired: KubeObject, live: KubeObject): FieldDrift[]
       for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[k], b[k], [...path, k], [...fv1, `f:${k}`]);
       return;
     }
-    if (Array.isArray(a) && Array.isArray(b)) {
+    if (isList(a) && isList(b)) {
       const key = LIST_KEYS[path[path.length - 1] ?? ''];
       if (key && [...a, ...b].every((e) => isMap(e) && e[key] !== undefined)) {
         const ids = new Set([...a, ...b].map((e) => String((e as Obj)[key])));
@@ -95,7 +95,7 @@ export const driftReport = (
   // Without a ledger the inventory is the render itself.
   const known = new Set((inventory ?? planned.map((p) => p.ref)).map(refKey));
   for (const o of labelled) {
-    const ref = 'apiVersion' in o ? refOf(o as KubeObject) : (o as ObjectRef);
+    const ref = 'apiVersion' in o ? refOf(o) : (o as ObjectRef);
     if (!known.has(refKey(ref))) objects.push({ ref, state: 'unmanaged' });
   }
   objects.sort((a, b) => formatRef(a.ref).localeCompare(formatRef(b.ref)));

@@ -166,7 +166,7 @@ export class KubernetesTarget {
     );
     const seen = new Set<string>();
     const prepared = objects.map((input) => {
-      const obj = structuredClone(input) as KubeObject;
+      const obj = structuredClone<KubeObject>(input);
       const apiVersion = String(obj.apiVersion);
       const key = `${apiVersion}/${String(obj.kind)}`;
       const info = discovery.get(key);
@@ -182,8 +182,8 @@ export class KubernetesTarget {
         meta.namespace = this.o.namespace;
       }
       if (!namespaced) delete meta.namespace;
-      meta.labels = { ...((meta.labels as Obj | undefined) ?? {}), [TARGET_LABEL]: this.label };
-      meta.annotations = { ...((meta.annotations as Obj | undefined) ?? {}), [TARGET_ID_ANNOTATION]: this.o.id };
+      meta.labels = { ...(meta.labels ?? {}), [TARGET_LABEL]: this.label };
+      meta.annotations = { ...(meta.annotations ?? {}), [TARGET_ID_ANNOTATION]: this.o.id };
       const [group] = splitApiVersion(apiVersion);
       const ref: ObjectRef = { group, kind: String(obj.kind), ...(namespaced ? { namespace: String(meta.namespace) } : {}), name: String(meta.name) };
       if (seen.has(refKey(ref))) throw new ReconcilerError(`${formatRef(ref)} is declared twice in ${this.o.id}`);
@@ -249,7 +249,12 @@ export class KubernetesTarget {
       return action !== ChangeAction.Unchanged && action !== ChangeAction.Created;
     });
     if (writesExisting || validateCreates) await mapLimit(creates, this.o.concurrency, dryRun);
-    else for (const [p, o] of await this.planCreates(creates, out, namespaces, signal)) (out.set(p, o), progress());
+    else {
+      for (const [p, o] of await this.planCreates(creates, out, namespaces, signal)) {
+        out.set(p, o);
+        progress();
+      }
+    }
     const objects = ordered.map((p) => out.get(p) as PlannedObject);
     for (const o of objects) {
       if (o.action === ChangeAction.Unchanged && !o.observed && o.live && o.digest) Object.assign(o, withObservation(observe(o.digest, o.live)));

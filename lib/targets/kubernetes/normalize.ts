@@ -40,7 +40,7 @@ export const maskSecret = (obj: Obj, other?: Obj): Obj => {
   for (const field of ['data', 'stringData'] as const) {
     const values = out[field];
     if (!isMap(values)) continue;
-    const theirs = other && isMap(other[field]) ? (other[field] as Obj) : undefined;
+    const theirs = other && isMap(other[field]) ? other[field] : undefined;
     for (const k of Object.keys(values)) {
       values[k] = theirs && k in theirs && theirs[k] !== values[k] ? '<hidden, changed>' : '<hidden>';
     }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { driftReport, fingerprintOf } from '../../../lib/drift/detect-drift.js';
+import { fingerprintOf } from '../../../lib/drift/detect-drift.js';
+import { driftReport } from '../../../lib/targets/kubernetes/kubernetes-drift.js';
 import type { InventoryEntry } from '../../../lib/core/inventory.js';
 import type { KubeObject } from '../../../lib/core/object-ref.js';
 import { TARGET_LABEL, targetLabelValue } from '../../../lib/core/ownership.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeSetEntry } from '../../../lib/core/change-set.js';
 import type { InventoryEntry } from '../../../lib/core/inventory.js';
 import { formatRef, type KubeObject } from '../../../lib/core/object-ref.js';
-import { driftReport } from '../../../lib/drift/detect-drift.js';
+import { driftReport } from '../../../lib/targets/kubernetes/kubernetes-drift.js';
 import { configMap, deployment, startCluster } from '../../support/kube.js';
 
 type Cluster = Awaited<ReturnType<typeof startCluster>>;

@@ -147,7 +147,7 @@ describe('KubernetesTarget', () => {
       c.server.put({ ...c.server.get('v1', 'ConfigMap', 'shop', 'stolen'), metadata: { name: 'stolen', namespace: 'shop', labels: { [TARGET_LABEL]: 'someone-else' } } });
       const prot = c.server.get('v1', 'ConfigMap', 'shop', 'protected') as { metadata: { annotations: Record<string, string> } };
       prot.metadata.annotations[PRUNE_ANNOTATION] = 'disabled';
-      c.server.put(prot as unknown as KubeObject);
+      c.server.put(prot);
       const second = await target.sync([configMap('keep'), configMap('more')], { previousInventory: first.inventory });
       expect(actions(second.changeSet.entries)).toMatchObject({
         'ConfigMap/shop/stale': 'deleted',

@@ -112,7 +112,7 @@ describe('parseDriftlessConfig', () => {
     const r = parseRegistry(JSON.stringify({ repositories: { 'a/b': { clusters: [] } }, clusters: {} }));
     const grant = r.repositories['a/b'];
     if (!grant) throw new Error('no grant');
-    (grant.clusters as string[]).push('constructor');
+    grant.clusters.push('constructor');
     expect(errorOf('version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: constructor\n', { repository: 'a/b', registry: r }).message).toContain(
       'cluster "constructor" is not defined in the registry',
     );

@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TargetCheck } from '../../../lib/drift/check-target.js';
 import { checkDriftMessages, driftGroup, enqueueDrift, InProcessDriftQueue, type DriftMessage } from '../../../lib/drift/run-drift.js';
-import { batchItemFailures, driftMessageOf, SqsDriftQueue } from '../../../lib/drift/sqs-drift-queue.js';
+import { SqsDriftQueue } from '../../../lib/queue/sqs-drift-queue.js';
+import { batchItemFailures, driftMessageOf } from '../../../functions/drift/sqs-batch.js';
 import type { DriftRecord, DriftStatus, Ledger, TargetState } from '../../../lib/ledger/ledger.js';
 
 const RUN = '2026-12-03T06:45:00Z';
