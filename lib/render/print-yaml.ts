@@ -333,7 +333,8 @@ class Emitter {
 
   private put(s: string): void {
     this.out += s;
-    this.column += [...s].length;
+    // Columns count code points; most calls write one BMP character or a run of them (issue #16: linear, cheap).
+    this.column += s.length === 1 || !/[\ud800-\udbff]/.test(s) ? s.length : [...s].length;
   }
 
   private putBreak(): void {
@@ -368,7 +369,11 @@ class Emitter {
         else this.put(c);
         spaces = true;
       } else {
-        this.put(c);
+        // A run of non-spaces is written at once: only a space can fold the line.
+        let end = i + 1;
+        while (end < chars.length && chars[end] !== ' ') end++;
+        this.put(end === i + 1 ? c : chars.slice(i, end).join(''));
+        i = end - 1;
         this.indention = false;
         spaces = false;
       }
@@ -442,14 +447,19 @@ class Emitter {
     this.indention = true;
     this.whitespace = true;
     let breaks = true;
-    for (const c of chars) {
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars[i] as string;
       if (isBreak(c)) {
         this.writeBreak(c);
         this.indention = true;
         breaks = true;
       } else {
         if (breaks) this.writeIndent(indent);
-        this.put(c);
+        // The rest of the line is written at once.
+        let end = i + 1;
+        while (end < chars.length && !isBreak(chars[end] as string)) end++;
+        this.put(end === i + 1 ? c : chars.slice(i, end).join(''));
+        i = end - 1;
         this.indention = false;
         breaks = false;
       }
