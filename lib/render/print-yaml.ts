@@ -138,10 +138,22 @@ const isPrintable = (c: string): boolean => {
   );
 };
 
+/**
+ * A scalar's characters (code points). A string without surrogates is its own list of characters, which spares
+ * an array per scalar (issue #16: the printer's allocations dominated multi-megabyte renders).
+ */
+type Chars = string | readonly string[];
+
+const charsOf = (s: string): Chars => (/[\ud800-\udfff]/.test(s) ? [...s] : s);
+
+/** The characters `from` up to `to` as a string. */
+const runOf = (chars: Chars, from: number, to: number): string =>
+  typeof chars === 'string' ? chars.slice(from, to) : chars.slice(from, to).join('');
+
 /** libyaml's yaml_emitter_analyze_scalar (block context only; flow collections are always empty here). */
-const analyzeScalar = (chars: readonly string[]): Analysis => {
+const analyzeScalar = (chars: Chars): Analysis => {
   if (chars.length === 0) return { multiline: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
-  const value = chars.join('');
+  const value = typeof chars === 'string' ? chars : chars.join('');
   let blockIndicators = value.startsWith('---') || value.startsWith('...');
   let lineBreaks = false;
   let specialCharacters = false;
@@ -289,8 +301,7 @@ class Emitter {
       const mapIndent = indent < 0 ? 0 : indent + INDENT;
       for (const key of keys) {
         this.writeIndent(mapIndent);
-        const chars = [...key];
-        const a = analyzeScalar(chars);
+        const a = this.analyze(key);
         if (Buffer.byteLength(key) > MAX_SIMPLE_KEY || a.multiline) {
           // libyaml's complex key: `? key` then `: value` on its own line.
           this.indicator('?', true, false, true);
@@ -307,7 +318,7 @@ class Emitter {
     }
     if (typeof v === 'string') return this.scalar(v, indent, false);
     const text = v === null ? 'null' : typeof v === 'boolean' ? String(v) : formatNumber(v);
-    this.plain([...text], indent < 0 ? 0 : indent + INDENT, false);
+    this.plain(text, indent < 0 ? 0 : indent + INDENT, false);
   }
 
   documentEnd(): void {
@@ -315,8 +326,8 @@ class Emitter {
   }
 
   private scalar(s: string, parentIndent: number, simpleKey: boolean): void {
-    const chars = [...s];
-    const a = analyzeScalar(chars);
+    const chars = charsOf(s);
+    const a = this.analyze(s, chars);
     const indent = parentIndent < 0 ? 0 : parentIndent + INDENT;
     const allowBreaks = !simpleKey;
     switch (selectStyle(s, a, simpleKey)) {
@@ -329,6 +340,16 @@ class Emitter {
       case 'literal':
         return this.literal(chars, indent);
     }
+  }
+
+  /** Keys repeat throughout a document: each is analysed once. */
+  private readonly analyses = new Map<string, Analysis>();
+
+  private analyze(s: string, chars: Chars = charsOf(s)): Analysis {
+    if (s.length > 64) return analyzeScalar(chars);
+    let a = this.analyses.get(s);
+    if (!a) this.analyses.set(s, (a = analyzeScalar(chars)));
+    return a;
   }
 
   private put(s: string): void {
@@ -359,7 +380,7 @@ class Emitter {
     this.indention = true;
   }
 
-  private plain(chars: readonly string[], indent: number, allowBreaks: boolean): void {
+  private plain(chars: Chars, indent: number, allowBreaks: boolean): void {
     if (!this.whitespace) this.put(' ');
     let spaces = false;
     for (let i = 0; i < chars.length; i++) {
@@ -372,7 +393,7 @@ class Emitter {
         // A run of non-spaces is written at once: only a space can fold the line.
         let end = i + 1;
         while (end < chars.length && chars[end] !== ' ') end++;
-        this.put(end === i + 1 ? c : chars.slice(i, end).join(''));
+        this.put(end === i + 1 ? c : runOf(chars, i, end));
         i = end - 1;
         this.indention = false;
         spaces = false;
@@ -382,7 +403,7 @@ class Emitter {
     this.indention = false;
   }
 
-  private singleQuoted(chars: readonly string[], indent: number, allowBreaks: boolean): void {
+  private singleQuoted(chars: Chars, indent: number, allowBreaks: boolean): void {
     this.indicator("'", true, false, false);
     let spaces = false;
     let breaks = false;
@@ -411,7 +432,7 @@ class Emitter {
     this.indention = false;
   }
 
-  private doubleQuoted(chars: readonly string[], indent: number, allowBreaks: boolean): void {
+  private doubleQuoted(chars: Chars, indent: number, allowBreaks: boolean): void {
     this.indicator('"', true, false, false);
     let spaces = false;
     for (let i = 0; i < chars.length; i++) {
@@ -435,7 +456,7 @@ class Emitter {
     this.indention = false;
   }
 
-  private literal(chars: readonly string[], indent: number): void {
+  private literal(chars: Chars, indent: number): void {
     this.indicator('|', true, false, false);
     if (chars[0] === ' ' || isBreak(chars[0] ?? '')) this.indicator(String(INDENT), false, false, false);
     const last = chars[chars.length - 1];
@@ -458,7 +479,7 @@ class Emitter {
         // The rest of the line is written at once.
         let end = i + 1;
         while (end < chars.length && !isBreak(chars[end] as string)) end++;
-        this.put(end === i + 1 ? c : chars.slice(i, end).join(''));
+        this.put(end === i + 1 ? c : runOf(chars, i, end));
         i = end - 1;
         this.indention = false;
         breaks = false;
