@@ -87,6 +87,8 @@ export const benchRender = async (): Promise<string> => {
     const slowerCpu = rows.filter((r) => r.oursCpu >= r.theirsCpu);
     const tenth = [...rows].sort((a, b) => b.inProcess - a.inProcess).slice(0, Math.max(1, Math.ceil(rows.length / 10)));
     const tenthRatios = tenth.map((r) => r.theirs / r.inProcess);
+    const names = (rs: readonly { name: string }[]): string =>
+      rs.length === 0 ? 'none' : rs.length <= 5 ? rs.map((r) => r.name).join(', ') : `${rs.length} of ${rows.length}`;
     const x = (n: number): string => `${n < 10 ? n.toFixed(1) : n.toFixed(0)}×`;
     const cpu = (xs: readonly ProcessRun[]): string => ms(median(xs.map((r) => r.cpuMs)));
     const wall = (xs: readonly ProcessRun[]): string => ms(median(xs.map((r) => r.wallMs)));
@@ -106,8 +108,7 @@ export const benchRender = async (): Promise<string> => {
       `a generated CRD set from \`bench/crd-set.ts\`; median of ${PROCESS_RUNS} runs each): kubectl's time over driftless's,`,
       `by wall time median ${x(median(wallRatios))}, worst ${x(Math.min(...wallRatios))} (${worst.name});`,
       `by CPU median ${x(median(cpuRatios))}, worst ${x(Math.min(...cpuRatios))}.`,
-      `Directories where driftless is not faster: by wall time ${slowerWall.length ? slowerWall.map((r) => r.name).join(', ') : 'none'};`,
-      `by CPU ${slowerCpu.length ? slowerCpu.map((r) => r.name).join(', ') : 'none'}.`,
+      `Directories where driftless is not faster: by wall time ${names(slowerWall)}; by CPU ${names(slowerCpu)}.`,
       '',
       `**In-process on the slowest tenth** (${tenth.length} directories with the slowest in-process render, \`renderPath\``,
       `median of up to 30 warm runs, files read from disk each time) against kubectl's whole process: median`,
