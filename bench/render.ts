@@ -95,7 +95,7 @@ export const benchRender = async (): Promise<string> => {
     return [
       'Goals (issue 16): start-up ≤ 250 ms CPU; the whole process faster than `kubectl kustomize` on every directory;',
       'in-process ≥ 20× faster than kubectl on the slowest tenth. `driftless render DIR` runs as users run it',
-      '(`node bin/driftless.js`, the compiled dist after `npm run build`); CPU is user + sys from `/usr/bin/time`.',
+      '(`node bin/driftless.js`, the bundle `npm run build` writes to `dist/cli`); CPU is user + sys from `/usr/bin/time`.',
       '',
       `**Start-up** (one ConfigMap through a kustomization, median of ${START_RUNS} runs):`,
       '',
