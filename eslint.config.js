@@ -241,7 +241,7 @@ export default tseslint.config(
   {
     // bin/driftless.js is a 15-line JS shim whose one import is the build output (dist/), absent before
     // `npm run build`; type-aware rules would give different answers before and after a build.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

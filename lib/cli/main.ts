@@ -1,16 +1,16 @@
 import { ReconcilerError } from '../core/errors.js';
 import { didYouMean, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args.js';
-import { COMPLETE_HOOK_COMMAND, COMPLETION_COMMAND, completeValues, completionCommand } from './commands/completion.js';
-import { DIFF_COMMAND, diffCommand } from './commands/diff.js';
-import { DRIFT_COMMAND, driftCommand } from './commands/drift.js';
-import { HELP_COMMAND, helpCommand } from './commands/help.js';
-import { HISTORY_COMMAND, historyCommand } from './commands/history.js';
-import { RESUME_COMMAND, SUSPEND_COMMAND, suspendCommand, TRIGGER_COMMAND, triggerCommand } from './commands/operator.js';
-import { PREVIEW_COMMAND, previewCommand } from './commands/preview.js';
-import { RENDER_COMMAND, renderCommand } from './commands/render.js';
-import { SERVE_COMMAND, serveCommand } from './commands/serve.js';
-import { STATUS_COMMAND, statusCommand } from './commands/status.js';
-import { SYNC_COMMAND, syncCommand } from './commands/sync.js';
+import { COMPLETE_HOOK_COMMAND, COMPLETION_COMMAND } from './specs/completion.js';
+import { DIFF_COMMAND } from './specs/diff.js';
+import { DRIFT_COMMAND } from './specs/drift.js';
+import { HELP_COMMAND } from './specs/help.js';
+import { HISTORY_COMMAND } from './specs/history.js';
+import { RESUME_COMMAND, SUSPEND_COMMAND, TRIGGER_COMMAND } from './specs/operator.js';
+import { PREVIEW_COMMAND } from './specs/preview.js';
+import { RENDER_COMMAND } from './specs/render.js';
+import { SERVE_COMMAND } from './specs/serve.js';
+import { STATUS_COMMAND } from './specs/status.js';
+import { SYNC_COMMAND } from './specs/sync.js';
 import { commandHelp, rootUsage, usageOf } from './help.js';
 import { processIo, type Io } from './output.js';
 import { checkoutDir, checkoutRedactor, redactingIo } from './redacting-io.js';
@@ -25,22 +25,30 @@ export interface Command {
   readonly run: (args: readonly string[], io: Io) => Promise<number>;
 }
 
-/** Every command, in the order `driftless --help` lists them. */
+type Run = Command['run'];
+
+/**
+ * A command's implementation, imported when the command runs: `driftless render` never loads the Kubernetes
+ * client or the AWS SDKs that other commands need (issue #16, start-up cost).
+ */
+const lazy = (load: () => Promise<Run>): Run => async (args, io) => (await load())(args, io);
+
+/** Every command, in the order `driftless --help` lists them. Only the declarations are imported up front. */
 export const COMMANDS: readonly Command[] = [
-  { spec: SERVE_COMMAND, run: (args, io) => serveCommand(args, io) },
-  { spec: RENDER_COMMAND, run: renderCommand },
-  { spec: DIFF_COMMAND, run: diffCommand },
-  { spec: PREVIEW_COMMAND, run: previewCommand },
-  { spec: SYNC_COMMAND, run: syncCommand },
-  { spec: DRIFT_COMMAND, run: driftCommand },
-  { spec: HISTORY_COMMAND, run: historyCommand },
-  { spec: STATUS_COMMAND, run: statusCommand },
-  { spec: SUSPEND_COMMAND, run: suspendCommand(true) },
-  { spec: RESUME_COMMAND, run: suspendCommand(false) },
-  { spec: TRIGGER_COMMAND, run: triggerCommand },
-  { spec: HELP_COMMAND, run: helpCommand(() => COMMANDS.map((c) => c.spec)) },
-  { spec: COMPLETION_COMMAND, run: completionCommand(() => COMMANDS.map((c) => c.spec)) },
-  { spec: COMPLETE_HOOK_COMMAND, run: completeValues },
+  { spec: SERVE_COMMAND, run: lazy(async () => (await import('./commands/serve.js')).serveCommand) },
+  { spec: RENDER_COMMAND, run: lazy(async () => (await import('./commands/render.js')).renderCommand) },
+  { spec: DIFF_COMMAND, run: lazy(async () => (await import('./commands/diff.js')).diffCommand) },
+  { spec: PREVIEW_COMMAND, run: lazy(async () => (await import('./commands/preview.js')).previewCommand) },
+  { spec: SYNC_COMMAND, run: lazy(async () => (await import('./commands/sync.js')).syncCommand) },
+  { spec: DRIFT_COMMAND, run: lazy(async () => (await import('./commands/drift.js')).driftCommand) },
+  { spec: HISTORY_COMMAND, run: lazy(async () => (await import('./commands/history.js')).historyCommand) },
+  { spec: STATUS_COMMAND, run: lazy(async () => (await import('./commands/status.js')).statusCommand) },
+  { spec: SUSPEND_COMMAND, run: lazy(async () => (await import('./commands/operator.js')).suspendCommand(true)) },
+  { spec: RESUME_COMMAND, run: lazy(async () => (await import('./commands/operator.js')).suspendCommand(false)) },
+  { spec: TRIGGER_COMMAND, run: lazy(async () => (await import('./commands/operator.js')).triggerCommand) },
+  { spec: HELP_COMMAND, run: lazy(async () => (await import('./commands/help.js')).helpCommand(() => COMMANDS.map((c) => c.spec))) },
+  { spec: COMPLETION_COMMAND, run: lazy(async () => (await import('./commands/completion.js')).completionCommand(() => COMMANDS.map((c) => c.spec))) },
+  { spec: COMPLETE_HOOK_COMMAND, run: lazy(async () => (await import('./commands/completion.js')).completeValues) },
 ];
 
 /** The commands a person is shown (help, completion, suggestions). */

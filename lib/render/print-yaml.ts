@@ -138,10 +138,22 @@ const isPrintable = (c: string): boolean => {
   );
 };
 
+/**
+ * A scalar's characters (code points). A string without surrogates is its own list of characters, which spares
+ * an array per scalar (issue #16: the printer's allocations dominated multi-megabyte renders).
+ */
+type Chars = string | readonly string[];
+
+const charsOf = (s: string): Chars => (/[\ud800-\udfff]/.test(s) ? [...s] : s);
+
+/** The characters `from` up to `to` as a string. */
+const runOf = (chars: Chars, from: number, to: number): string =>
+  typeof chars === 'string' ? chars.slice(from, to) : chars.slice(from, to).join('');
+
 /** libyaml's yaml_emitter_analyze_scalar (block context only; flow collections are always empty here). */
-const analyzeScalar = (chars: readonly string[]): Analysis => {
+const analyzeScalar = (chars: Chars): Analysis => {
   if (chars.length === 0) return { multiline: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
-  const value = chars.join('');
+  const value = typeof chars === 'string' ? chars : chars.join('');
   let blockIndicators = value.startsWith('---') || value.startsWith('...');
   let lineBreaks = false;
   let specialCharacters = false;
@@ -292,8 +304,7 @@ class Emitter {
       const mapIndent = indent < 0 ? 0 : indent + INDENT;
       for (const key of keys) {
         this.writeIndent(mapIndent);
-        const chars = [...key];
-        const a = analyzeScalar(chars);
+        const a = this.analyze(key);
         if (Buffer.byteLength(key) > MAX_SIMPLE_KEY || a.multiline) {
           // libyaml's complex key: `? key` then `: value` on its own line.
           this.indicator('?', true, false, true);
@@ -310,7 +321,7 @@ class Emitter {
     }
     if (typeof v === 'string') return this.scalar(v, indent, false);
     const text = v === null ? 'null' : typeof v === 'boolean' ? String(v) : formatNumber(v);
-    this.plain([...text], indent < 0 ? 0 : indent + INDENT, false);
+    this.plain(text, indent < 0 ? 0 : indent + INDENT, false);
   }
 
   documentEnd(): void {
@@ -318,8 +329,8 @@ class Emitter {
   }
 
   private scalar(s: string, parentIndent: number, simpleKey: boolean): void {
-    const chars = [...s];
-    const a = analyzeScalar(chars);
+    const chars = charsOf(s);
+    const a = this.analyze(s, chars);
     const indent = parentIndent < 0 ? 0 : parentIndent + INDENT;
     const allowBreaks = !simpleKey;
     switch (selectStyle(s, a, simpleKey)) {
@@ -334,9 +345,20 @@ class Emitter {
     }
   }
 
+  /** Keys repeat throughout a document: each is analysed once. */
+  private readonly analyses = new Map<string, Analysis>();
+
+  private analyze(s: string, chars: Chars = charsOf(s)): Analysis {
+    if (s.length > 64) return analyzeScalar(chars);
+    let a = this.analyses.get(s);
+    if (!a) this.analyses.set(s, (a = analyzeScalar(chars)));
+    return a;
+  }
+
   private put(s: string): void {
     this.out += s;
-    this.column += [...s].length;
+    // Columns count code points; most calls write one BMP character or a run of them (issue #16: linear, cheap).
+    this.column += s.length === 1 || !/[\ud800-\udbff]/.test(s) ? s.length : [...s].length;
   }
 
   private putBreak(): void {
@@ -361,7 +383,7 @@ class Emitter {
     this.indention = true;
   }
 
-  private plain(chars: readonly string[], indent: number, allowBreaks: boolean): void {
+  private plain(chars: Chars, indent: number, allowBreaks: boolean): void {
     if (!this.whitespace) this.put(' ');
     let spaces = false;
     for (let i = 0; i < chars.length; i++) {
@@ -371,7 +393,11 @@ class Emitter {
         else this.put(c);
         spaces = true;
       } else {
-        this.put(c);
+        // A run of non-spaces is written at once: only a space can fold the line.
+        let end = i + 1;
+        while (end < chars.length && chars[end] !== ' ') end++;
+        this.put(end === i + 1 ? c : runOf(chars, i, end));
+        i = end - 1;
         this.indention = false;
         spaces = false;
       }
@@ -380,7 +406,7 @@ class Emitter {
     this.indention = false;
   }
 
-  private singleQuoted(chars: readonly string[], indent: number, allowBreaks: boolean): void {
+  private singleQuoted(chars: Chars, indent: number, allowBreaks: boolean): void {
     this.indicator("'", true, false, false);
     let spaces = false;
     let breaks = false;
@@ -409,7 +435,7 @@ class Emitter {
     this.indention = false;
   }
 
-  private doubleQuoted(chars: readonly string[], indent: number, allowBreaks: boolean): void {
+  private doubleQuoted(chars: Chars, indent: number, allowBreaks: boolean): void {
     this.indicator('"', true, false, false);
     let spaces = false;
     for (let i = 0; i < chars.length; i++) {
@@ -433,7 +459,7 @@ class Emitter {
     this.indention = false;
   }
 
-  private literal(chars: readonly string[], indent: number): void {
+  private literal(chars: Chars, indent: number): void {
     this.indicator('|', true, false, false);
     if (chars[0] === ' ' || isBreak(chars[0] ?? '')) this.indicator(String(INDENT), false, false, false);
     const last = chars[chars.length - 1];
@@ -445,14 +471,19 @@ class Emitter {
     this.indention = true;
     this.whitespace = true;
     let breaks = true;
-    for (const c of chars) {
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars[i] as string;
       if (isBreak(c)) {
         this.writeBreak(c);
         this.indention = true;
         breaks = true;
       } else {
         if (breaks) this.writeIndent(indent);
-        this.put(c);
+        // The rest of the line is written at once.
+        let end = i + 1;
+        while (end < chars.length && !isBreak(chars[end] as string)) end++;
+        this.put(end === i + 1 ? c : runOf(chars, i, end));
+        i = end - 1;
         this.indention = false;
         breaks = false;
       }

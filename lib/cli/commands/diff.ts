@@ -5,22 +5,13 @@ import { ENV } from '../../core/env-names.js';
 import { ReconcilerError } from '../../core/errors.js';
 import { formatRef } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
-import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
+import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { checkoutInfo } from '../ledger-sync.js';
 import { loadFromFlags, localAccess, runLocalSync } from '../local-target.js';
 import { changeTable } from './stack.js';
 import { paint, progress, type Io, toJson } from '../output.js';
-
-/** `driftless diff`, declared once: its flags are parsed, explained by --help and completed from here. */
-export const DIFF_COMMAND = defineCommand({
-  name: 'diff',
-  summary: 'the server-side dry-run diff of a target: a unified diff per object, prunes included',
-  details: ['A stack target prints its change set (created, described and deleted again) as a table.'],
-  flags: { ...CHECKOUT_FLAGS, ...CLUSTER_FLAGS, ...JSON_FLAG },
-  env: [...CLUSTER_ENV, ...LEDGER_ENV],
-  exitCodes: [[0, 'no changes'], [1, 'changes'], [2, 'error: a bad command line, an object the dry run refused, or no cluster']],
-});
+import { DIFF_COMMAND } from '../specs/diff.js';
 
 const yamlOf = (obj: Record<string, unknown> | undefined): string =>
   obj ? stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }) : '';

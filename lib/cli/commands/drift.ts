@@ -7,25 +7,11 @@ import { ReconcilerError } from '../../core/errors.js';
 import { detectTargetDrift } from '../../drift/check-target.js';
 import { clusterCapabilities } from '../../render/helm/capabilities.js';
 import { openTarget } from '../../targets/open-target.js';
-import { CHECKOUT_FLAGS, CLUSTER_ENV, CLUSTER_FLAGS, defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand } from '../args.js';
+import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, localAccess, localTree } from '../local-target.js';
 import { paint, type Io, toJson } from '../output.js';
-
-/** `driftless drift`, declared once: its flags are parsed, explained by --help and completed from here. */
-export const DRIFT_COMMAND = defineCommand({
-  name: 'drift',
-  summary: 'desired (the render of the checkout) against live, for one target or every target',
-  details: ['With DRIFTLESS_TABLE set, objects recorded in the ledger but gone from the render count too.'],
-  flags: {
-    repo: CHECKOUT_FLAGS.repo,
-    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml (default: every target, Kubernetes and stack)' },
-    ...CLUSTER_FLAGS,
-    ...JSON_FLAG,
-  },
-  env: [...CLUSTER_ENV, ...LEDGER_ENV],
-  exitCodes: [[0, 'no drift'], [1, 'drift'], [2, 'error: a bad command line, or an object that could not be checked']],
-});
+import { DRIFT_COMMAND } from '../specs/drift.js';
 
 const show = (v: unknown): string => {
   const s = typeof v === 'string' ? v : v === undefined ? '(unset)' : JSON.stringify(v);

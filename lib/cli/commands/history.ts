@@ -1,23 +1,10 @@
 import type { SyncRecord } from '../../ledger/ledger.js';
 import { formatCountMap } from '../../core/change-set.js';
-import { defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand, USAGE_EXIT, UsageError } from '../args.js';
+import { parseCommand, UsageError } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { duration, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
-
-/** `driftless history`, declared once: its flags are parsed, explained by --help and completed from here. */
-export const HISTORY_COMMAND = defineCommand({
-  name: 'history',
-  summary: 'syncs recorded in the ledger, newest first, one line each',
-  flags: {
-    repo: { type: 'string', value: 'OWNER/NAME', description: 'only the syncs of this repository' },
-    target: { type: 'string', value: 'NAME', description: 'only the syncs of this target of --repo' },
-    limit: { type: 'string', value: 'N', default: '20', description: 'how many syncs to show' },
-    ...JSON_FLAG,
-  },
-  env: LEDGER_ENV,
-  exitCodes: [[0, 'the history was printed'], USAGE_EXIT],
-});
+import { HISTORY_COMMAND } from '../specs/history.js';
 
 /** `driftless history`: syncs newest first, one line each. */
 export const historyCommand = async (args: readonly string[], io: Io): Promise<number> => {

@@ -2,28 +2,9 @@ import { relative, resolve } from 'node:path';
 import { LocalFileTree } from '../../render/file-tree.js';
 import { renderPath } from '../../render/render.js';
 import { toYamlStream } from '../../render/yaml-documents.js';
-import { CLUSTER_FLAGS, defineCommand, JSON_FLAG, parseCommand, USAGE_EXIT, UsageError } from '../args.js';
-import { loadFromFlags, renderLocalTarget } from '../local-target.js';
+import { parseCommand, UsageError } from '../args.js';
 import { toJson, type Io } from '../output.js';
-import { ENV } from '../../core/env-names.js';
-
-/** `driftless render`, declared once: its flags are parsed, explained by --help and completed from here. */
-export const RENDER_COMMAND = defineCommand({
-  name: 'render',
-  summary: 'print what a directory (manifests, a kustomization, a Helm chart) or a target renders to',
-  synopsis: ['render DIR [--json]', 'render --repo DIR --target NAME [--registry FILE] [--repository OWNER/NAME] [--json]'],
-  details: ["A target renders exactly as sync renders it (its helm settings, the registry grant), with Helm's default capabilities."],
-  positionals: [{ name: 'DIR', description: 'a directory of manifests, a kustomization or a Helm chart' }],
-  flags: {
-    repo: { type: 'string', value: 'DIR', description: 'the checkout: a directory with a driftless.yaml (with --target)' },
-    target: { type: 'string', value: 'NAME', complete: 'target', description: 'the target of driftless.yaml to render (with --repo)' },
-    registry: CLUSTER_FLAGS.registry,
-    repository: CLUSTER_FLAGS.repository,
-    ...JSON_FLAG,
-  },
-  env: [[ENV.registry, 'registry file, when --registry is not given']],
-  exitCodes: [[0, 'rendered'], USAGE_EXIT],
-});
+import { RENDER_COMMAND } from '../specs/render.js';
 
 /**
  * `driftless render DIR [--json]`: the objects DIR renders to (manifests, a kustomization, a Helm chart).
@@ -36,6 +17,8 @@ export const renderCommand = async (args: readonly string[], io: Io): Promise<nu
   if (values.repo !== undefined || values.target !== undefined) {
     if (positionals.length) throw new UsageError('give DIR, or --repo DIR --target NAME, not both');
     if (!values.repo || !values.target) throw new UsageError(values.repo ? '--target NAME is required with --repo' : '--repo DIR is required with --target');
+    // A target's render reads the config and the registry (zod, the cluster openers): loaded only for --repo.
+    const { loadFromFlags, renderLocalTarget } = await import('../local-target.js');
     result = await renderLocalTarget(loadFromFlags({ ...values, repo: values.repo, target: values.target }, io));
   } else {
     if (positionals.length !== 1) throw new UsageError('DIR is required (or --repo DIR --target NAME)');

@@ -1,19 +1,8 @@
-import { defineCommand, JSON_FLAG, LEDGER_ENV, parseCommand, USAGE_EXIT } from '../args.js';
+import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { paint, paintResult, timestamp, type Io, toJson } from '../output.js';
 import { table } from '../table.js';
-
-/** `driftless status`, declared once: its flags are parsed, explained by --help and completed from here. */
-export const STATUS_COMMAND = defineCommand({
-  name: 'status',
-  summary: 'one line per target from the ledger: last commit, result, when, suspended, drift',
-  flags: {
-    repo: { type: 'string', value: 'OWNER/NAME', description: 'only the targets of this repository' },
-    ...JSON_FLAG,
-  },
-  env: LEDGER_ENV,
-  exitCodes: [[0, 'the status was printed'], USAGE_EXIT],
-});
+import { STATUS_COMMAND } from '../specs/status.js';
 
 /** `driftless status`: one line per target: last commit, result, when, suspended, drift. */
 export const statusCommand = async (args: readonly string[], io: Io): Promise<number> => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMPLETE_HOOK_COMMAND } from '../../../lib/cli/commands/completion.js';
+import { COMPLETE_HOOK_COMMAND } from '../../../lib/cli/specs/completion.js';
 import { COMPLETE_HOOK } from '../../../lib/cli/completion.js';
 import { COMMANDS, main } from '../../../lib/cli/main.js';
 

@@ -6,10 +6,16 @@ import { COMMANDS } from '../../../lib/cli/main.js';
 const CLI = join(import.meta.dirname, '..', '..', '..', 'lib', 'cli');
 const source = (file: string) => readFileSync(join(CLI, file), 'utf8');
 const FILES = readdirSync(join(CLI, 'commands')).filter((f) => f.endsWith('.ts'));
+const SPEC_FILES = readdirSync(join(CLI, 'specs')).filter((f) => f.endsWith('.ts'));
 const specOf = (name: string) => COMMANDS.find((c) => c.spec.name === name)!.spec;
 
-/** The commands a file declares (`defineCommand({ name: '…'`). */
-const declaredIn = (text: string): string[] => [...text.matchAll(/defineCommand\(\{\s*name: '([a-z_-]+)'/g)].map((m) => m[1]!);
+/** The command names declared in the spec modules, by constant (`export const X = defineCommand({ name: '…'`). */
+const SPEC_NAMES = new Map(
+  SPEC_FILES.flatMap((f) => [...source(join('specs', f)).matchAll(/export const (\w+) = defineCommand\(\{\s*name: '([a-z_-]+)'/g)].map((m) => [m[1]!, m[2]!] as const)),
+);
+
+/** The commands an implementation file runs: the declarations it imports from lib/cli/specs. */
+const declaredIn = (text: string): string[] => [...new Set([...text.matchAll(/\b(\w+_COMMAND)\b/g)].map((m) => SPEC_NAMES.get(m[1]!)).filter((n): n is string => n !== undefined))];
 
 /** The flags a piece of code reads from parsed values: `values.x`, `values['x']`, `(values as T).x`, `const { x } = values`. */
 const flagsRead = (text: string): Set<string> => {
@@ -27,9 +33,15 @@ const bodyOf = (text: string, name: string): string => {
 };
 
 describe('command flag declarations', () => {
-  it('declare every command main runs, each in one file', () => {
-    const declared = FILES.flatMap((f) => declaredIn(source(join('commands', f))));
-    expect(declared.sort()).toEqual(COMMANDS.map((c) => c.spec.name).sort());
+  it('declare every command main runs, each once, and implement each in one file', () => {
+    expect([...SPEC_NAMES.values()].sort()).toEqual(COMMANDS.map((c) => c.spec.name).sort());
+    const implemented = FILES.flatMap((f) => declaredIn(source(join('commands', f))));
+    expect(implemented.sort()).toEqual(COMMANDS.map((c) => c.spec.name).sort());
+  });
+
+  it.each(SPEC_FILES)('specs/%s imports no command implementation, client or SDK (main imports every spec)', (file) => {
+    const imports = [...source(join('specs', file)).matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]!);
+    expect(imports.filter((i) => !['../args.js', '../completion.js', '../../core/env-names.js'].includes(i))).toEqual([]);
   });
 
   it.each(FILES)('%s reads no flag its commands do not declare, and no raw argument', (file) => {
