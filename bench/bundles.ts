@@ -13,7 +13,11 @@ export const benchBundles = async (): Promise<string> => {
   const registry = readFileSync(join(ROOT, 'infra', 'registry.example.json'), 'utf8');
   const rows: string[] = [];
   try {
-    for (const [name, goal] of [['webhook', 300], ['reconcile', 2000], ['drift', 2000]] as const) {
+    for (const [name, goal] of [
+      ['webhook', 300],
+      ['reconcile', 2000],
+      ['drift', 2000],
+    ] as const) {
       const file = join(out, `${name}.mjs`);
       await build({
         entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
@@ -54,7 +58,7 @@ export const benchBundles = async (): Promise<string> => {
     rmSync(out, { recursive: true, force: true });
   }
   return [
-    'Each handler bundled with the stack\'s esbuild settings (ESM, minified, Node 22 target) with the AWS SDK v3 left to',
+    "Each handler bundled with the stack's esbuild settings (ESM, minified, Node 22 target) with the AWS SDK v3 left to",
     'the Lambda runtime (as the stack does: `@aws-sdk/*` is external), and imported in a fresh Node process (median of 7):',
     'module evaluation and the cold-start composition, no request made. The client-node kubeconfig module is loaded only',
     'when a `kubeconfigSecret` cluster is first used, and Secrets Manager and GitHub credentials on first need.',

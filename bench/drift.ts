@@ -25,22 +25,32 @@ export const benchDrift = async (): Promise<string> => {
     const rows: string[] = [];
     for (const [name, prep] of [
       ['unchanged cluster', async () => undefined],
-      ['3 objects edited by another manager', async () => {
-        for (const [t, i] of [[0, 1], [4, 50], [9, 198]] as const) {
-          await fetch(`${p.dev.url}/api/v1/namespaces/shop-t${t}/configmaps/cm-${i}?fieldManager=kubectl-edit`, {
-            method: 'PATCH',
-            headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
-            body: JSON.stringify({ data: { i: 'edited' } }),
-          });
-        }
-      }],
+      [
+        '3 objects edited by another manager',
+        async () => {
+          for (const [t, i] of [
+            [0, 1],
+            [4, 50],
+            [9, 198],
+          ] as const) {
+            await fetch(`${p.dev.url}/api/v1/namespaces/shop-t${t}/configmaps/cm-${i}?fieldManager=kubectl-edit`, {
+              method: 'PATCH',
+              headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
+              body: JSON.stringify({ data: { i: 'edited' } }),
+            });
+          }
+        },
+      ],
     ] as const) {
       await prep();
       p.dev.resetLog();
       const t = performance.now();
       const r = await runDrift({ ledger: p.ledger, check, labelled });
       const wall = performance.now() - t;
-      const counts = Object.entries(p.dev.counts()).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+      const counts = Object.entries(p.dev.counts())
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       const drifted = r.checks.reduce((n, c) => n + (c.report?.objects.length ?? 0), 0);
       rows.push(`| ${name} | ${ms(wall)} | ${drifted} | ${counts} |`);
     }

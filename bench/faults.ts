@@ -38,7 +38,9 @@ export const benchFaults = async (): Promise<string> => {
         kind = out.kind;
         proxy.resume();
       }
-      rows.push(`| webhook, DynamoDB ${mode === 'pause' ? 'paused' : mode === 'drop' ? 'dropping connections' : 'throttling every request'} | ${kind} (502) | ${ms(median(times))} |`);
+      rows.push(
+        `| webhook, DynamoDB ${mode === 'pause' ? 'paused' : mode === 'drop' ? 'dropping connections' : 'throttling every request'} | ${kind} (502) | ${ms(median(times))} |`,
+      );
     }
 
     // A holder that took the lease, started its sync and died (no heartbeat, no result).
@@ -57,7 +59,9 @@ export const benchFaults = async (): Promise<string> => {
       if (out.kind === 'pending') await new Promise((r) => setTimeout(r, 5000));
     }
     const recovered = performance.now() - crashed;
-    rows.push(`| crashed holder → target converged (60 s lease, 20 s heartbeat, a delivery every 5 s) | ${out.records.at(-1)?.result ?? 'done'} after ${arrivals} deliveries | ${ms(recovered)} |`);
+    rows.push(
+      `| crashed holder → target converged (60 s lease, 20 s heartbeat, a delivery every 5 s) | ${out.records.at(-1)?.result ?? 'done'} after ${arrivals} deliveries | ${ms(recovered)} |`,
+    );
     return ['| scenario | answer | time (ms) |', '|---|---|---|', ...rows].join('\n');
   } finally {
     client.destroy();

@@ -104,7 +104,9 @@ export const benchGitHubFetch = async (): Promise<string> => {
       await renderPath(tree, c.target);
       treeTimes.push(performance.now() - t);
     }
-    rows.push(`| ${c.name} | 1 call, ${(tarBytes / 1024).toFixed(1)} KiB, ${ms(median(tarTimes))} ms | ${tree?.requests} calls, ${((tree?.bytes ?? 0) / 1024).toFixed(1)} KiB, ${ms(median(treeTimes))} ms |`);
+    rows.push(
+      `| ${c.name} | 1 call, ${(tarBytes / 1024).toFixed(1)} KiB, ${ms(median(tarTimes))} ms | ${tree?.requests} calls, ${((tree?.bytes ?? 0) / 1024).toFixed(1)} KiB, ${ms(median(treeTimes))} ms |`,
+    );
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }

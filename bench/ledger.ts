@@ -15,7 +15,12 @@ export const benchLedger = async (): Promise<string> => {
     const got = await ledger.acquireLease('bench/repo/t', 'bench', 3_600_000, { repository: 'bench/repo', target: 't' });
     if (!('lease' in got)) throw new Error('no lease');
     const lease = got.lease;
-    const inventory: ObjectRef[] = Array.from({ length: 5000 }, (_, i) => ({ group: i % 2 ? 'apps' : '', kind: i % 2 ? 'Deployment' : 'ConfigMap', namespace: `team-${i % 50}`, name: `service-${i}` }));
+    const inventory: ObjectRef[] = Array.from({ length: 5000 }, (_, i) => ({
+      group: i % 2 ? 'apps' : '',
+      kind: i % 2 ? 'Deployment' : 'ConfigMap',
+      namespace: `team-${i % 50}`,
+      name: `service-${i}`,
+    }));
     const writes: number[] = [];
     const reads: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -27,7 +32,13 @@ export const benchLedger = async (): Promise<string> => {
       reads.push(performance.now() - t);
     }
     for (let i = 0; i < 1000; i++) {
-      const r = await ledger.startSync(lease, { repository: 'bench/repo', target: 't', commit: `c${i}`, branch: 'main', startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString() });
+      const r = await ledger.startSync(lease, {
+        repository: 'bench/repo',
+        target: 't',
+        commit: `c${i}`,
+        branch: 'main',
+        startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString(),
+      });
       await ledger.finishSync(lease, { ...r, result: 'succeeded', changeSet: [{ ref: inventory[i % 5000] as ObjectRef, action: 'configured' }] }, { lastAttemptedCommit: `c${i}` });
     }
     const queries: number[] = [];

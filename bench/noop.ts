@@ -28,7 +28,8 @@ const deployments = (n: number, ns: string, changed = -1): KubeObject[] =>
 const configMaps = (n: number, ns: string, prefix = 'cm'): KubeObject[] =>
   Array.from({ length: n }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${prefix}-${i}`, namespace: ns }, data: { i: String(i) } }));
 /** The inventory as a ledger written before observations existed holds it: refs only (every object is dry-run). */
-const refsOnly = (inv: readonly InventoryEntry[]): InventoryEntry[] => inv.map(({ group, kind, namespace, name, origin }) => ({ group, kind, ...(namespace ? { namespace } : {}), name, ...(origin ? { origin } : {}) }));
+const refsOnly = (inv: readonly InventoryEntry[]): InventoryEntry[] =>
+  inv.map(({ group, kind, namespace, name, origin }) => ({ group, kind, ...(namespace ? { namespace } : {}), name, ...(origin ? { origin } : {}) }));
 
 const fmtCounts = (c: Record<string, number>): string =>
   Object.entries(c)
@@ -55,7 +56,9 @@ export const benchNoop = async (): Promise<string> => {
       walls.push(performance.now() - t);
       counts = server.counts();
     }
-    const perObject = Object.entries(counts).filter(([v]) => PER_OBJECT.has(v)).reduce((n, [, c]) => n + c, 0);
+    const perObject = Object.entries(counts)
+      .filter(([v]) => PER_OBJECT.has(v))
+      .reduce((n, [, c]) => n + c, 0);
     rows.push(`| ${name} | ${objects} | ${fmtCounts(counts)} | ${perObject} | ${(perObject / objects).toFixed(2)} | ${ms(median(walls))} |`);
     process.stderr.write(`noop ${name}: ${fmtCounts(counts)}; ${ms(median(walls))} ms\n`);
   };
@@ -67,9 +70,14 @@ export const benchNoop = async (): Promise<string> => {
     const web = new KubernetesTarget(client, { id: 'bench/noop/web', concurrency: 8 });
     let inv = (await web.sync(deployments(100, 'deploy'), { previousInventory: [] })).inventory;
     await new Promise((r) => setTimeout(r, 300)); // the simulated controller writes each Deployment's status
-    await measure('sync 100 Deployments, first after the rollout (status writes moved every resourceVersion)', 100, async () => {
-      inv = (await web.sync(deployments(100, 'deploy'), { previousInventory: inv })).inventory;
-    }, 1);
+    await measure(
+      'sync 100 Deployments, first after the rollout (status writes moved every resourceVersion)',
+      100,
+      async () => {
+        inv = (await web.sync(deployments(100, 'deploy'), { previousInventory: inv })).inventory;
+      },
+      1,
+    );
     await measure('sync 100 Deployments, nothing changed', 100, () => web.sync(deployments(100, 'deploy'), { previousInventory: inv }));
     await measure('  without observations (before)', 100, () => web.sync(deployments(100, 'deploy'), { previousInventory: refsOnly(inv) }));
     await measure('diff 100 Deployments, one changed in Git', 100, () => web.preview(deployments(100, 'deploy', 42), { previousInventory: inv }));
@@ -83,9 +91,14 @@ export const benchNoop = async (): Promise<string> => {
     // 10 changed in Git: measured once (the next run would be a no-op), then put back outside the log.
     const changed = configMaps(1000, 'cms').map((o, i) => (i % 100 === 0 ? { ...o, data: { i: 'changed' } } : o));
     let after: InventoryEntry[] = [];
-    await measure('sync 1,000 ConfigMaps, 10 changed in Git', 1000, async () => {
-      after = (await cms.sync(changed, { previousInventory: cmInv })).inventory;
-    }, 1);
+    await measure(
+      'sync 1,000 ConfigMaps, 10 changed in Git',
+      1000,
+      async () => {
+        after = (await cms.sync(changed, { previousInventory: cmInv })).inventory;
+      },
+      1,
+    );
     await cms.sync(configMaps(1000, 'cms'), { previousInventory: after });
 
     // Drift check of 2,000 unchanged ConfigMaps: plan with the inventory, plus the cluster's labelled-object discovery.
@@ -119,11 +132,17 @@ export const benchNoop = async (): Promise<string> => {
       const raw = configMaps(100, 'create', `raw-${round}`);
       t = performance.now();
       for (let i = 0; i < raw.length; i += 8) {
-        await Promise.all(raw.slice(i, i + 8).map((o) => client.apply({ info, namespace: 'create', name: String((o.metadata as { name: string }).name) }, o, { fieldManager: 'bench', force: true, dryRun: false })));
+        await Promise.all(
+          raw
+            .slice(i, i + 8)
+            .map((o) => client.apply({ info, namespace: 'create', name: String((o.metadata as { name: string }).name) }, o, { fieldManager: 'bench', force: true, dryRun: false })),
+        );
       }
       walls.raw.push(performance.now() - t);
     }
-    const perObject = Object.entries(oursCounts).filter(([v]) => PER_OBJECT.has(v)).reduce((n, [, c]) => n + c, 0);
+    const perObject = Object.entries(oursCounts)
+      .filter(([v]) => PER_OBJECT.has(v))
+      .reduce((n, [, c]) => n + c, 0);
     rows.push(`| sync that creates 100 ConfigMaps | 100 | ${fmtCounts(oursCounts)} | ${perObject} | ${(perObject / 100).toFixed(2)} | ${ms(median(walls.ours))} |`);
     rows.push(`|   raw keep-alive server-side apply, 8 in flight | 100 | apply 100 | 100 | 1.00 | ${ms(median(walls.raw))} |`);
   } finally {
@@ -146,7 +165,7 @@ export const benchNoop = async (): Promise<string> => {
     "records each object's desired digest and live resourceVersion, and an unchanged pair skips the dry run",
     '(lib/targets/kubernetes/apply-cache.ts). The first sync after a rollout dry-runs each Deployment once, because',
     "the controller's status write moved its resourceVersion; it records the new one. The drift check's labelled-object",
-    "discovery (one LIST per served kind, cluster-wide) is made once per cluster per drift run for all of its targets.",
+    'discovery (one LIST per served kind, cluster-wide) is made once per cluster per drift run for all of its targets.',
     'A create sends no dry run when no object of that name exists (one unfiltered LIST per kind and namespace and one',
     'GET of the namespace tell): the apply is its validation.',
   ].join('\n');

@@ -76,7 +76,7 @@ export const benchPipeline = async (): Promise<string> => {
       "asks for one compare from the target's last attempted commit to the branch (it names the head and the changed",
       'files) and, when the target is touched, one tarball of the head. The test API server adds no injected latency',
       'but runs in the same process (about 10 ms per apply here), so its time is inside the figure. Commit statuses',
-      "are not on the path: Octokit spaces GitHub writes a second apart, and the pending status is sent without waiting.",
+      'are not on the path: Octokit spaces GitHub writes a second apart, and the pending status is sent without waiting.',
       'A webhook makes two ledger reads in parallel (delivery seen? targets known?), one async invoke per target and',
       'one conditional write; it reads driftless.yaml from GitHub only when the push may have changed it.',
     ].join('\n');

@@ -62,7 +62,12 @@ export const benchRender = async (): Promise<string> => {
     const ourStart = runs(START_RUNS, driftless(one));
     const theirStart = runs(START_RUNS, kubectl(one));
 
-    const dirs = [...readdirSync(root).sort().map((n) => ({ name: n, dir: join(root, n) })), { name: 'generated CRD set (50 CRDs, 9.5 MB out)', dir: crdSet }];
+    const dirs = [
+      ...readdirSync(root)
+        .sort()
+        .map((n) => ({ name: n, dir: join(root, n) })),
+      { name: 'generated CRD set (50 CRDs, 9.5 MB out)', dir: crdSet },
+    ];
     const tree = new LocalFileTree('/');
     const PROCESS_RUNS = 3;
     const rows: { name: string; ours: number; theirs: number; inProcess: number; oursCpu: number; theirsCpu: number }[] = [];
@@ -87,8 +92,7 @@ export const benchRender = async (): Promise<string> => {
     const slowerCpu = rows.filter((r) => r.oursCpu >= r.theirsCpu);
     const tenth = [...rows].sort((a, b) => b.inProcess - a.inProcess).slice(0, Math.max(1, Math.ceil(rows.length / 10)));
     const tenthRatios = tenth.map((r) => r.theirs / r.inProcess);
-    const names = (rs: readonly { name: string }[]): string =>
-      rs.length === 0 ? 'none' : rs.length <= 5 ? rs.map((r) => r.name).join(', ') : `${rs.length} of ${rows.length}`;
+    const names = (rs: readonly { name: string }[]): string => (rs.length === 0 ? 'none' : rs.length <= 5 ? rs.map((r) => r.name).join(', ') : `${rs.length} of ${rows.length}`);
     const x = (n: number): string => `${n < 10 ? n.toFixed(1) : n.toFixed(0)}×`;
     const cpu = (xs: readonly ProcessRun[]): string => ms(median(xs.map((r) => r.cpuMs)));
     const wall = (xs: readonly ProcessRun[]): string => ms(median(xs.map((r) => r.wallMs)));
@@ -116,7 +120,10 @@ export const benchRender = async (): Promise<string> => {
       '',
       '| directory | in-process (ms) | driftless process (ms) | kubectl (ms) | process ratio | in-process ratio |',
       '|---|---:|---:|---:|---:|---:|',
-      ...rows.map((r) => `| ${r.name}${tenth.includes(r) ? ' (slowest tenth)' : ''} | ${ms(r.inProcess)} | ${ms(r.ours)} | ${ms(r.theirs)} | ${x(r.theirs / r.ours)} | ${x(r.theirs / r.inProcess)} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.name}${tenth.includes(r) ? ' (slowest tenth)' : ''} | ${ms(r.inProcess)} | ${ms(r.ours)} | ${ms(r.theirs)} | ${x(r.theirs / r.ours)} | ${x(r.theirs / r.inProcess)} |`,
+      ),
     ].join('\n');
   } finally {
     rmSync(crdSet, { recursive: true, force: true });

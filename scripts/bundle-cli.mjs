@@ -18,7 +18,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: Object.keys(dependencies).filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]),
+  external: Object.keys(dependencies)
+    .filter((d) => !BUNDLED.has(d))
+    .flatMap((d) => [d, `${d}/*`]),
   // yaml is CommonJS and requires Node's built-ins.
   banner: { js: "import { createRequire as __driftlessRequire } from 'node:module'; const require = __driftlessRequire(import.meta.url);" },
   logLevel: 'warning',

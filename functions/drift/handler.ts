@@ -37,7 +37,9 @@ export const handler = async (event: DriftEvent, context: Context) => {
         ledger: deps.ledger,
         check: (id, labelled) => checkTarget(id, deps.check, signal, labelled),
         labelled: deps.labelled,
-        ...(deps.perCluster ? { perCluster: deps.perCluster } : {}), ...(deps.post ? { post: deps.post } : {}) },
+        ...(deps.perCluster ? { perCluster: deps.perCluster } : {}),
+        ...(deps.post ? { post: deps.post } : {}),
+      },
     );
     for (const f of out.failures) log('ERROR', 'drift check failed; the queue retries it', { target: f.message.targetId, error: f.error });
     return batchItemFailures(event.Records, messages, out.failures);

@@ -28,7 +28,18 @@ export const driftMessageOf = (record: SqsRecord): DriftMessage => {
  * that are not drift messages, come back after the visibility timeout; the others are deleted. (Lambda's advice
  * to hold back the rest of a FIFO group is about order, which checks do not depend on.)
  */
-export const batchItemFailures = (records: readonly SqsRecord[], messages: readonly (DriftMessage | undefined)[], failures: readonly DriftFailure[]): { batchItemFailures: { itemIdentifier: string }[] } => {
+export const batchItemFailures = (
+  records: readonly SqsRecord[],
+  messages: readonly (DriftMessage | undefined)[],
+  failures: readonly DriftFailure[],
+): { batchItemFailures: { itemIdentifier: string }[] } => {
   const failed = new Set(failures.map((f) => f.message));
-  return { batchItemFailures: records.filter((_, i) => { const m = messages[i]; return !m || failed.has(m); }).map((r) => ({ itemIdentifier: r.messageId })) };
+  return {
+    batchItemFailures: records
+      .filter((_, i) => {
+        const m = messages[i];
+        return !m || failed.has(m);
+      })
+      .map((r) => ({ itemIdentifier: r.messageId })),
+  };
 };

@@ -12,4 +12,3 @@ export const githubAuthFrom = (secret: string): GitHubAuth => {
   }
   return { token: trimmed };
 };
-

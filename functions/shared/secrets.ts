@@ -5,7 +5,9 @@ import { ReconcilerError } from '../../lib/core/errors.js';
  * Reads secrets from Secrets Manager, caching each for five minutes (a rotated secret is picked up soon after).
  * Each read has a deadline (2 s per attempt, three attempts) that fits the webhook's 10-second answer.
  */
-export const secretsManager = (client = new SecretsManagerClient({ maxAttempts: 3, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } })) => {
+export const secretsManager = (
+  client = new SecretsManagerClient({ maxAttempts: 3, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } }),
+) => {
   const cache = new Map<string, { value: string; at: number }>();
   return async (id: string): Promise<string> => {
     const hit = cache.get(id);

@@ -30,7 +30,10 @@ export const composeWebhook = (
       readFile: async (...a) => (await api()).readFile(...a),
       setStatus: async (...a) => (await api()).setStatus(...a),
     },
-    handOff: lambdaHandOff(new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } }), config.reconcileFunction),
+    handOff: lambdaHandOff(
+      new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } }),
+      config.reconcileFunction,
+    ),
     ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
     // The current secret must be readable (otherwise every delivery would be refused as unsigned); the previous
     // one is optional and may be absent or empty outside a rotation.

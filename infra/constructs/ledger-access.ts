@@ -50,8 +50,6 @@ export const grantLedgerAccess = (table: ITable, grantee: IGrantable, access: Le
     }),
   );
   if (access.indexes.length) {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:Query'], resources: access.indexes.map((ix) => `${table.tableArn}/index/${ix}`) }),
-    );
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: access.indexes.map((ix) => `${table.tableArn}/index/${ix}`) }));
   }
 };

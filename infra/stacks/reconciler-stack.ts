@@ -105,7 +105,11 @@ export class ReconcilerStack extends Stack {
     const reserved =
       props.reservedConcurrency === false
         ? undefined
-        : { ...DEFAULT_RESERVED_CONCURRENCY, ...(props.reconcileReservedConcurrency !== undefined ? { reconcile: props.reconcileReservedConcurrency } : {}), ...props.reservedConcurrency };
+        : {
+            ...DEFAULT_RESERVED_CONCURRENCY,
+            ...(props.reconcileReservedConcurrency !== undefined ? { reconcile: props.reconcileReservedConcurrency } : {}),
+            ...props.reservedConcurrency,
+          };
     // Without an explicit maximum, the consumers take what the reserved drift invocations leave the scheduled run.
     const fanOut = { ...DEFAULT_DRIFT_FAN_OUT, ...(reserved ? { maxConcurrency: Math.min(DEFAULT_DRIFT_FAN_OUT.maxConcurrency, reserved.drift - 1) } : {}), ...props.drift };
     const whole = (name: string, v: number, min: number, max: number) => {
@@ -116,7 +120,9 @@ export class ReconcilerStack extends Stack {
     whole('batchSize', fanOut.batchSize, 1, 10);
     whole('maxReceiveCount', fanOut.maxReceiveCount, 1, 1000);
     if (reserved && fanOut.maxConcurrency >= reserved.drift) {
-      throw new ReconcilerError(`drift.maxConcurrency ${fanOut.maxConcurrency} must be below reservedConcurrency.drift ${reserved.drift}: the scheduled run needs an invocation of its own`);
+      throw new ReconcilerError(
+        `drift.maxConcurrency ${fanOut.maxConcurrency} must be below reservedConcurrency.drift ${reserved.drift}: the scheduled run needs an invocation of its own`,
+      );
     }
     const names = {
       webhook: 'driftless/webhook-secret',
@@ -258,20 +264,33 @@ export class ReconcilerStack extends Stack {
       const eks = Object.values(props.registry.clusters).flatMap((c) => (c.eks ? [c.eks] : []));
       if (eks.length) {
         fn.addToRolePolicy(
-          new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: eks.map((c) => this.formatArn({ service: 'eks', region: c.region, resource: 'cluster', resourceName: c.name })) }),
+          new PolicyStatement({
+            actions: ['eks:DescribeCluster'],
+            resources: eks.map((c) => this.formatArn({ service: 'eks', region: c.region, resource: 'cluster', resourceName: c.name })),
+          }),
         );
       }
     }
     const stackArns = Object.values(props.registry.repositories).flatMap((r) =>
-      r.stackPrefix ? (r.regions ?? [this.region]).map((region) => this.formatArn({ service: 'cloudformation', region, resource: 'stack', resourceName: `${r.stackPrefix}*/*` })) : [],
+      r.stackPrefix
+        ? (r.regions ?? [this.region]).map((region) => this.formatArn({ service: 'cloudformation', region, resource: 'stack', resourceName: `${r.stackPrefix}*/*` }))
+        : [],
     );
     if (stackArns.length) {
       reconcile.fn.addToRolePolicy(
         new PolicyStatement({
           actions: [
-            'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
-            'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:DeleteStack', 'cloudformation:DetectStackDrift',
-            'cloudformation:DescribeStackDriftDetectionStatus', 'cloudformation:DescribeStackResourceDrifts', 'cloudformation:GetTemplate',
+            'cloudformation:CreateChangeSet',
+            'cloudformation:DescribeChangeSet',
+            'cloudformation:ExecuteChangeSet',
+            'cloudformation:DeleteChangeSet',
+            'cloudformation:DescribeStacks',
+            'cloudformation:DescribeStackEvents',
+            'cloudformation:DeleteStack',
+            'cloudformation:DetectStackDrift',
+            'cloudformation:DescribeStackDriftDetectionStatus',
+            'cloudformation:DescribeStackResourceDrifts',
+            'cloudformation:GetTemplate',
           ],
           resources: stackArns,
         }),
@@ -289,7 +308,12 @@ export class ReconcilerStack extends Stack {
       reconcile.fn.addEnvironment(ENV.cloudFormationRole, cfnRole.roleArn);
       drift.fn.addToRolePolicy(
         new PolicyStatement({
-          actions: ['cloudformation:DetectStackDrift', 'cloudformation:DescribeStackDriftDetectionStatus', 'cloudformation:DescribeStackResourceDrifts', 'cloudformation:DescribeStacks'],
+          actions: [
+            'cloudformation:DetectStackDrift',
+            'cloudformation:DescribeStackDriftDetectionStatus',
+            'cloudformation:DescribeStackResourceDrifts',
+            'cloudformation:DescribeStacks',
+          ],
           resources: stackArns,
         }),
       );
@@ -317,7 +341,11 @@ export class ReconcilerStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    for (const [name, f] of [['Webhook', webhook], ['Reconcile', reconcile], ['Drift', drift]] as const) {
+    for (const [name, f] of [
+      ['Webhook', webhook],
+      ['Reconcile', reconcile],
+      ['Drift', drift],
+    ] as const) {
       new Alarm(this, `${name}ThrottlesAlarm`, {
         metric: f.fn.metricThrottles({ period: Duration.minutes(5) }),
         threshold: 0,
@@ -339,7 +367,10 @@ export class ReconcilerStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ReconcileFunctionName', { value: reconcile.fn.functionName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: dlq.queueUrl });
-    new CfnOutput(this, 'DriftDeadLetterQueueUrl', { value: driftDeadLetters.queueUrl, description: 'Drift checks that failed after their retries; each message names its target' });
+    new CfnOutput(this, 'DriftDeadLetterQueueUrl', {
+      value: driftDeadLetters.queueUrl,
+      description: 'Drift checks that failed after their retries; each message names its target',
+    });
     new CfnOutput(this, 'CloudFormationRoleArn', { value: cfnRole.roleArn });
     void schedule;
 
@@ -348,7 +379,8 @@ export class ReconcilerStack extends Stack {
       ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', "grants only writing the functions' own logs"],
       ['AwsSolutions-IAM5[Resource::<ReconcileF09151E3.Arn>:*]', 'versions and aliases of the reconcile function, for the async hand-off'],
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map(
-        (a) => [`AwsSolutions-IAM5[Action::${a}]`, 'in the artifact bucket only: reconcile stages large templates there, reconcile and drift cache Helm charts'] as [string, string],
+        (a) =>
+          [`AwsSolutions-IAM5[Action::${a}]`, 'in the artifact bucket only: reconcile stages large templates there, reconcile and drift cache Helm charts'] as [string, string],
       ),
       ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/*]', 'objects of the artifact bucket only'],
       ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/helm-charts/*]', 'the Helm chart cache (helm-charts/ of the artifact bucket) only'],

@@ -95,19 +95,20 @@ export const didYouMean = (word: string, candidates: readonly string[]): string 
 /** `--help` and `-h`, which every command takes. */
 export const HELP_FLAG: FlagSpec = { type: 'boolean', description: 'print this help and exit' };
 
-const optionsOf = (flags: FlagSpecs) => ({
-  ...Object.fromEntries(
-    Object.entries(flags).map(([name, f]) => [
-      name,
-      {
-        type: f.type,
-        ...(f.multiple ? { multiple: true } : {}),
-        ...(f.default !== undefined ? { default: f.default } : {}),
-      },
-    ]),
-  ),
-  help: { type: 'boolean', short: 'h' },
-}) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: string | boolean }>;
+const optionsOf = (flags: FlagSpecs) =>
+  ({
+    ...Object.fromEntries(
+      Object.entries(flags).map(([name, f]) => [
+        name,
+        {
+          type: f.type,
+          ...(f.multiple ? { multiple: true } : {}),
+          ...(f.default !== undefined ? { default: f.default } : {}),
+        },
+      ]),
+    ),
+    help: { type: 'boolean', short: 'h' },
+  }) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: string | boolean }>;
 
 /** How a flag is written in usage and help: `--repo DIR`, `--json`. */
 export const flagLabel = (name: string, flag: FlagSpec): string => (flag.type === 'string' ? `--${name} ${flag.value ?? 'VALUE'}` : `--${name}`);
@@ -117,8 +118,7 @@ const tokensOf = (spec: CommandSpec, args: readonly string[]) =>
   parseArgs({ args: [...args], options: optionsOf(spec.flags), strict: false, allowPositionals: true, tokens: true }).tokens;
 
 /** Whether the command line asks for help (`--help` or `-h` given as a flag, not as another flag's value). */
-export const wantsHelp = (spec: CommandSpec, args: readonly string[]): boolean =>
-  tokensOf(spec, args).some((t) => t.kind === 'option' && t.name === 'help');
+export const wantsHelp = (spec: CommandSpec, args: readonly string[]): boolean => tokensOf(spec, args).some((t) => t.kind === 'option' && t.name === 'help');
 
 /**
  * Parses a command line against the command's declaration. Unknown flags, missing or stray values, missing
@@ -129,7 +129,13 @@ export const parseCommand = <F extends FlagSpecs>(spec: CommandSpec<F>, args: re
   for (const t of tokensOf(spec, args)) {
     if (t.kind !== 'option' || t.name === 'help') continue;
     const flag = flags[t.name];
-    if (!flag) throw new UsageError(`unknown flag ${t.rawName}${didYouMean(t.rawName, Object.keys(flags).map((f) => `--${f}`))}`);
+    if (!flag)
+      throw new UsageError(
+        `unknown flag ${t.rawName}${didYouMean(
+          t.rawName,
+          Object.keys(flags).map((f) => `--${f}`),
+        )}`,
+      );
     if (flag.type === 'boolean' && t.inlineValue) throw new UsageError(`${t.rawName} takes no value`);
     if (flag.type === 'string' && t.value === undefined) throw new UsageError(`${t.rawName} needs a value (${flag.value ?? 'VALUE'})`);
     // `--repo --json` is a forgotten value, not a directory called --json (write --repo=--json for that).

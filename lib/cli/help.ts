@@ -17,8 +17,12 @@ export const synopsisOf = (spec: CommandSpec): string[] => {
   const head = `driftless ${spec.name}`;
   const words = [
     ...(spec.positionals ?? []).map((p) => (p.required ? p.name : `[${p.name}]`)),
-    ...Object.entries(spec.flags).filter(([, f]) => f.required).map(([n, f]) => bracketed(n, f)),
-    ...Object.entries(spec.flags).filter(([, f]) => !f.required).map(([n, f]) => bracketed(n, f)),
+    ...Object.entries(spec.flags)
+      .filter(([, f]) => f.required)
+      .map(([n, f]) => bracketed(n, f)),
+    ...Object.entries(spec.flags)
+      .filter(([, f]) => !f.required)
+      .map(([n, f]) => bracketed(n, f)),
   ];
   const lines: string[] = [];
   let line = head;
@@ -59,15 +63,31 @@ const flagDescription = (f: FlagSpec): string => {
 export const commandHelp = (spec: CommandSpec, given: Io): string => {
   const io = coloured(given);
   const heading = (s: string) => paint(io, 'bold', s);
-  const parts = [`driftless ${spec.name}: ${spec.summary}`, `${heading('usage:')}\n${synopsisOf(spec).map((l) => `  ${l}`).join('\n')}`];
+  const parts = [
+    `driftless ${spec.name}: ${spec.summary}`,
+    `${heading('usage:')}\n${synopsisOf(spec)
+      .map((l) => `  ${l}`)
+      .join('\n')}`,
+  ];
   if (spec.details?.length) parts.push(spec.details.join('\n'));
   if (spec.positionals?.length) {
-    parts.push(`${heading('arguments:')}\n${columns(io, spec.positionals.map((p) => [p.name, `${p.description}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`] as const), 'cyan')}`);
+    parts.push(
+      `${heading('arguments:')}\n${columns(
+        io,
+        spec.positionals.map((p) => [p.name, `${p.description}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`] as const),
+        'cyan',
+      )}`,
+    );
   }
   const flags = [...Object.entries(spec.flags).map(([n, f]) => [flagLabel(n, f), flagDescription(f)] as const), ['-h, --help', HELP_FLAG.description] as const];
   parts.push(`${heading('flags:')}\n${columns(io, flags, 'cyan')}`);
   if (spec.env?.length) parts.push(`${heading('environment:')}\n${columns(io, spec.env)}`);
-  parts.push(`${heading('exit codes:')}\n${columns(io, spec.exitCodes.map(([c, m]) => [String(c), m] as const))}`);
+  parts.push(
+    `${heading('exit codes:')}\n${columns(
+      io,
+      spec.exitCodes.map(([c, m]) => [String(c), m] as const),
+    )}`,
+  );
   return `${parts.join('\n\n')}\n`;
 };
 
@@ -79,13 +99,31 @@ export const rootHelp = (all: readonly CommandSpec[], given: Io): string => {
   return `${[
     'driftless: a GitOps reconciler for Kubernetes manifests, Kustomize overlays, Helm charts and CloudFormation stacks',
     `${heading('usage:')}\n  driftless COMMAND [flags]\n  driftless help [COMMAND]`,
-    `${heading('commands:')}\n${columns(io, commands.map((c) => [c.name, c.summary] as const), 'cyan')}`,
-    `${heading('flags:')}\n${columns(io, [['-h, --help', 'print this help and exit'], ['--version', 'print the version of driftless and exit']], 'cyan')}`,
-    `${heading('exit codes:')}\n${columns(io, [['0', 'ok, no changes, no drift'], ['1', 'changes, drift, or a failed sync'], ['2', 'error: a bad command line, or a failure before anything ran']])}`,
+    `${heading('commands:')}\n${columns(
+      io,
+      commands.map((c) => [c.name, c.summary] as const),
+      'cyan',
+    )}`,
+    `${heading('flags:')}\n${columns(
+      io,
+      [
+        ['-h, --help', 'print this help and exit'],
+        ['--version', 'print the version of driftless and exit'],
+      ],
+      'cyan',
+    )}`,
+    `${heading('exit codes:')}\n${columns(io, [
+      ['0', 'ok, no changes, no drift'],
+      ['1', 'changes, drift, or a failed sync'],
+      ['2', 'error: a bad command line, or a failure before anything ran'],
+    ])}`,
     'Run "driftless help COMMAND" or "driftless COMMAND --help" for the flags of a command.',
   ].join('\n\n')}\n`;
 };
 
 /** The usage a bad root command line gets on stderr. */
 export const rootUsage = (commands: readonly CommandSpec[]): string =>
-  `usage: driftless COMMAND [flags]\ncommands: ${commands.filter((c) => !c.hidden).map((c) => c.name).join(', ')}\nRun "driftless --help" for more.`;
+  `usage: driftless COMMAND [flags]\ncommands: ${commands
+    .filter((c) => !c.hidden)
+    .map((c) => c.name)
+    .join(', ')}\nRun "driftless --help" for more.`;

@@ -31,7 +31,10 @@ type Run = Command['run'];
  * A command's implementation, imported when the command runs: `driftless render` never loads the Kubernetes
  * client or the AWS SDKs that other commands need (issue #16, start-up cost).
  */
-const lazy = (load: () => Promise<Run>): Run => async (args, io) => (await load())(args, io);
+const lazy =
+  (load: () => Promise<Run>): Run =>
+  async (args, io) =>
+    (await load())(args, io);
 
 /** Every command, in the order `driftless --help` lists them. Only the declarations are imported up front. */
 export const COMMANDS: readonly Command[] = [
@@ -55,8 +58,7 @@ export const COMMANDS: readonly Command[] = [
 const SPECS = COMMANDS.map((c) => c.spec).filter((s) => !s.hidden);
 
 /** One line naming what does not fit, then the command's usage (no stack trace). */
-const usageError = (spec: CommandSpec, err: UsageError): string =>
-  `driftless ${spec.name}: ${err.message}\n${usageOf(spec)}\nRun "driftless ${spec.name} --help" for the flags.\n`;
+const usageError = (spec: CommandSpec, err: UsageError): string => `driftless ${spec.name}: ${err.message}\n${usageOf(spec)}\nRun "driftless ${spec.name} --help" for the flags.\n`;
 
 /** Runs the `driftless` command line and returns its exit code. */
 export const main = async (argv: readonly string[], io: Partial<Io> = {}): Promise<number> => {

@@ -21,8 +21,7 @@ export const processIo = (): Io => ({
 const CODES: Record<string, string> = { green: '32', yellow: '33', red: '31', dim: '2', bold: '1', cyan: '36' };
 
 /** Colours text on a TTY; plain text otherwise. */
-export const paint = (io: Io, color: string, text: string): string =>
-  io.isTTY && CODES[color] ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+export const paint = (io: Io, color: string, text: string): string => (io.isTTY && CODES[color] ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text);
 
 const ACTION_COLOR: Record<string, string> = { created: 'green', configured: 'yellow', adopted: 'yellow', deleted: 'red', failed: 'red', skipped: 'dim', unchanged: 'dim' };
 

@@ -2,23 +2,14 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { globMatch } from './glob.js';
 import { overlapMessage, overlappingStackPrefixes, stackGrantIssues } from './stack-grants.js';
-import {
-  driftlessConfigSchema,
-  registrySchema,
-  withDefaultType,
-  type DriftlessConfig,
-  type Registry,
-} from './schema.js';
+import { driftlessConfigSchema, registrySchema, withDefaultType, type DriftlessConfig, type Registry } from './schema.js';
 import { formatFieldPath, parseLocated, type LocatedDocument } from './yaml-locator.js';
 
 /** The repository file's conventional name. */
 export const CONFIG_FILE = 'driftless.yaml';
 
 /** Parses and validates a `driftless.yaml`; throws a ConfigError listing every problem with file:line:col. */
-export const parseDriftlessConfig = (
-  text: string,
-  options: { file?: string; repository?: string; registry?: Registry } = {},
-): DriftlessConfig => {
+export const parseDriftlessConfig = (text: string, options: { file?: string; repository?: string; registry?: Registry } = {}): DriftlessConfig => {
   const file = options.file ?? CONFIG_FILE;
   const doc = parseLocated(text);
   syntaxCheck(file, doc);
@@ -26,8 +17,7 @@ export const parseDriftlessConfig = (
   if (!parsed.success) throw new ConfigError(file, zodIssues(file, doc, parsed.error.issues));
   const config = parsed.data;
   const issues: ConfigIssue[] = [];
-  const at = (path: PropertyKey[], message: string) =>
-    issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message });
+  const at = (path: PropertyKey[], message: string) => issues.push({ file, ...doc.locate(path), field: formatFieldPath(path), message });
 
   const seen = new Map<string, number>();
   config.targets.forEach((t, i) => {
@@ -43,12 +33,7 @@ export const parseDriftlessConfig = (
 };
 
 /** Checks every target against its repository's registry entry (DESIGN.md, "Trust"). */
-const checkAgainstRegistry = (
-  config: DriftlessConfig,
-  repository: string,
-  registry: Registry,
-  at: (path: PropertyKey[], message: string) => void,
-): void => {
+const checkAgainstRegistry = (config: DriftlessConfig, repository: string, registry: Registry, at: (path: PropertyKey[], message: string) => void): void => {
   // Own properties only: a repository named `constructor` or `__proto__` is not in any registry.
   const grant = Object.hasOwn(registry.repositories, repository) ? registry.repositories[repository] : undefined;
   if (!grant) {
@@ -77,8 +62,7 @@ const checkAgainstRegistry = (
 };
 
 /** Whether a namespace matches one of the registry's glob patterns (`shop-*`). */
-export const namespaceAllowed = (patterns: readonly string[], namespace: string): boolean =>
-  patterns.some((p) => globMatch(p, namespace));
+export const namespaceAllowed = (patterns: readonly string[], namespace: string): boolean => patterns.some((p) => globMatch(p, namespace));
 
 /** Parses and validates a registry file (YAML or JSON). */
 export const parseRegistry = (text: string, file = 'registry.yaml'): Registry => {

@@ -9,8 +9,7 @@ export const repositoryGrant = (registry: Registry, repository: string): Reposit
   Object.hasOwn(registry.repositories, repository) ? registry.repositories[repository] : undefined;
 
 /** A registry cluster, by own property only. */
-export const registryCluster = (registry: Registry, name: string): ClusterEntry | undefined =>
-  Object.hasOwn(registry.clusters, name) ? registry.clusters[name] : undefined;
+export const registryCluster = (registry: Registry, name: string): ClusterEntry | undefined => (Object.hasOwn(registry.clusters, name) ? registry.clusters[name] : undefined);
 
 /** What a repository's registry entry grants on Kubernetes: the part KubernetesTarget enforces on every write. */
 export interface KubernetesGrant {
@@ -54,9 +53,7 @@ export const clusterScopedGranted = (granted: readonly string[], group: string, 
  */
 export const grantRefusal = (ref: ObjectRef, namespaced: boolean, grant: KubernetesGrant): string | undefined => {
   if (!namespaced && ref.group === '' && ref.kind === 'Namespace') {
-    return namespaceAllowed(grant.namespaces, ref.name)
-      ? undefined
-      : `${formatRef(ref)}: namespace "${ref.name}" is not allowed for ${grant.repository} (registry namespaces)`;
+    return namespaceAllowed(grant.namespaces, ref.name) ? undefined : `${formatRef(ref)}: namespace "${ref.name}" is not allowed for ${grant.repository} (registry namespaces)`;
   }
   if (namespaced) {
     if (ref.namespace === undefined) return `${formatRef(ref)}: a namespaced object without a namespace`;
@@ -79,12 +76,7 @@ export const prunableKinds = (allowKinds: readonly string[], grant: KubernetesGr
  * are outside them. Scope here comes from a list of built-in kinds, so it is a first filter only: the
  * authoritative check is {@link grantRefusal} in KubernetesTarget.prepare, with the cluster's discovery.
  */
-export const objectsOutsideGrant = (
-  objects: readonly KubeObject[],
-  grant: RepositoryGrant,
-  repository: string,
-  defaultNamespace?: string,
-): string[] => {
+export const objectsOutsideGrant = (objects: readonly KubeObject[], grant: RepositoryGrant, repository: string, defaultNamespace?: string): string[] => {
   const out: string[] = [];
   for (const obj of objects) {
     const ref = refOf(obj);

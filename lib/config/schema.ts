@@ -6,9 +6,7 @@ import { isBranchName, isRepositoryName } from '../core/git-names.js';
 const TARGET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-const duration = z
-  .string()
-  .refine((v) => parseDuration(v) !== undefined, { message: 'must be a duration such as 30s, 5m or 1h' });
+const duration = z.string().refine((v) => parseDuration(v) !== undefined, { message: 'must be a duration such as 30s, 5m or 1h' });
 
 const relativePath = z
   .string()
@@ -45,11 +43,9 @@ const waitSchema = z.strictObject({
   timeout: duration.default('5m'),
 });
 
-const helmRepository = z
-  .string()
-  .regex(/^(https:\/\/|oci:\/\/|http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$))[^\s?#@]+$/, {
-    message: 'must be an https:// chart repository or an oci:// registry URL, without credentials',
-  });
+const helmRepository = z.string().regex(/^(https:\/\/|oci:\/\/|http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$))[^\s?#@]+$/, {
+  message: 'must be an https:// chart repository or an oci:// registry URL, without credentials',
+});
 
 const helmSchema = z.strictObject({
   /** Helm release name. @default the target name */
@@ -105,7 +101,10 @@ const IAM_ROLE_ARN = /^arn:aws[-a-z]*:iam::\d{12}:role\/.+$/;
 const cloudFormationTargetSchema = z.strictObject({
   ...commonTarget,
   type: z.literal('cloudformation'),
-  stack: z.string().regex(/^[A-Za-z][-A-Za-z0-9]*$/, 'must be a CloudFormation stack name').max(128),
+  stack: z
+    .string()
+    .regex(/^[A-Za-z][-A-Za-z0-9]*$/, 'must be a CloudFormation stack name')
+    .max(128),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
   parameters: relativePath.optional(),
   cloudformation: z
@@ -131,9 +130,7 @@ export const driftlessConfigSchema = z.strictObject({
   targets: z.array(targetSchema).min(1, 'must list at least one target'),
   notifications: z
     .strictObject({
-      slack: z
-        .strictObject({ on: z.array(z.enum(NOTIFY_EVENTS)).default(['drift', 'failure']) })
-        .default({}),
+      slack: z.strictObject({ on: z.array(z.enum(NOTIFY_EVENTS)).default(['drift', 'failure']) }).default({}),
     })
     .default({}),
 });
@@ -152,9 +149,7 @@ export const withDefaultType = (raw: unknown): unknown => {
     if (Array.isArray(r.targets)) {
       return {
         ...r,
-        targets: (r.targets as unknown[]).map((t) =>
-          t && typeof t === 'object' && !Array.isArray(t) && !('type' in t) ? { ...t, type: 'kubernetes' } : t,
-        ),
+        targets: (r.targets as unknown[]).map((t) => (t && typeof t === 'object' && !Array.isArray(t) && !('type' in t) ? { ...t, type: 'kubernetes' } : t)),
       };
     }
   }

@@ -49,9 +49,7 @@ export const stackGrantIssues = (
  * Pairs of repositories whose stack prefixes overlap (one starts with the other, compared without case):
  * each could then name the other's stacks. Returned as `[a, b]` with `a` sorted first.
  */
-export const overlappingStackPrefixes = (
-  repositories: Readonly<Record<string, { readonly stackPrefix?: string | undefined }>>,
-): [string, string][] => {
+export const overlappingStackPrefixes = (repositories: Readonly<Record<string, { readonly stackPrefix?: string | undefined }>>): [string, string][] => {
   const withPrefix = Object.entries(repositories)
     .filter((e): e is [string, { stackPrefix: string }] => typeof e[1].stackPrefix === 'string')
     .sort(([a], [b]) => a.localeCompare(b));
@@ -69,10 +67,7 @@ export const overlappingStackPrefixes = (
 };
 
 /** The message for an overlapping pair, naming both repositories and prefixes. */
-export const overlapMessage = (
-  repositories: Readonly<Record<string, { readonly stackPrefix?: string | undefined }>>,
-  [a, b]: readonly [string, string],
-): string =>
+export const overlapMessage = (repositories: Readonly<Record<string, { readonly stackPrefix?: string | undefined }>>, [a, b]: readonly [string, string]): string =>
   `stackPrefix "${repositories[a]?.stackPrefix}" of ${a} overlaps stackPrefix "${repositories[b]?.stackPrefix}" of ${b}: each could name the other's stacks`;
 
 /** The registry's entry for a repository (own properties only: `__proto__` is no repository). */

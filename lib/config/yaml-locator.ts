@@ -59,7 +59,4 @@ const childOf = (node: unknown, part: PropertyKey): { value: unknown; keyOffset?
 
 /** Formats a field path as `targets[1].prune.enabled`. */
 export const formatFieldPath = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-    '',
-  );
+  path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');

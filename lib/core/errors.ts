@@ -29,8 +29,7 @@ export interface ConfigIssue {
 }
 
 /** Formats `file:line:col field: message`, the shape editors and CI annotations understand. */
-export const formatConfigIssue = (issue: ConfigIssue): string =>
-  `${issue.file}:${issue.line}:${issue.column} ${issue.field ? `${issue.field}: ` : ''}${issue.message}`;
+export const formatConfigIssue = (issue: ConfigIssue): string => `${issue.file}:${issue.line}:${issue.column} ${issue.field ? `${issue.field}: ` : ''}${issue.message}`;
 
 /** Rendering failed; `file` names the file (or directory) at fault, `line` where known. */
 export class RenderError extends ReconcilerError {

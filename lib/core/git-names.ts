@@ -14,8 +14,7 @@ export const isCommitId = (value: unknown): value is string => typeof value === 
 /** GitHub's `owner/name`: an owner of 1–39 letters, digits and inner hyphens; a name of letters, digits, `.`, `_`, `-`. */
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 
-export const isRepositoryName = (value: unknown): value is string =>
-  typeof value === 'string' && REPOSITORY.test(value) && !/\/\.{1,2}$/.test(value) && !value.endsWith('.git');
+export const isRepositoryName = (value: unknown): value is string => typeof value === 'string' && REPOSITORY.test(value) && !/\/\.{1,2}$/.test(value) && !value.endsWith('.git');
 
 /**
  * A branch name as `git check-ref-format --branch` accepts it, and one that cannot be read as an option:

@@ -9,8 +9,7 @@ export interface ObjectRef {
 }
 
 /** Formats `Kind/namespace/name`, used in logs, errors, ledger and Slack. */
-export const formatRef = (ref: ObjectRef): string =>
-  [ref.kind, ref.namespace, ref.name].filter(Boolean).join('/');
+export const formatRef = (ref: ObjectRef): string => [ref.kind, ref.namespace, ref.name].filter(Boolean).join('/');
 
 /** A Kubernetes object as rendered: plain JSON data. */
 export type KubeObject = Record<string, unknown> & {

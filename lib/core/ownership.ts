@@ -45,12 +45,7 @@ export const managersOf = (live: { metadata?: unknown }): string[] => {
  * @example takeOver(live, 'ClusterRole/ops', 'acme/shop/dev', false)
  * // { refusal: 'ClusterRole/ops exists and is not managed by acme/shop/dev (managers: kubectl-create); …' }
  */
-export const takeOver = (
-  live: { metadata?: unknown },
-  what: string,
-  id: string,
-  adopt: boolean,
-): { owned: true } | { adopt: true } | { refusal: string } => {
+export const takeOver = (live: { metadata?: unknown }, what: string, id: string, adopt: boolean): { owned: true } | { adopt: true } | { refusal: string } => {
   const owner = ownerOf(live);
   const mine = targetLabelValue(id);
   if (owner.label === mine && (owner.id === undefined || owner.id === id)) return { owned: true };

@@ -20,7 +20,11 @@ const targetLines = (c: DriftChange): string[] => {
   const r = c.check.report;
   const tags = [c.check.suspended ? 'suspended' : '', c.check.healed ? 'self-healed' : ''].filter(Boolean).join(', ');
   const what =
-    c.change === 'resolved' ? 'drift resolved' : c.change === 'removed' ? `removed from driftless.yaml; its objects were left in place and are no longer checked` : `${c.change} drift, ${r?.objects.length ?? 0} object(s)`;
+    c.change === 'resolved'
+      ? 'drift resolved'
+      : c.change === 'removed'
+        ? `removed from driftless.yaml; its objects were left in place and are no longer checked`
+        : `${c.change} drift, ${r?.objects.length ?? 0} object(s)`;
   const head = `*${c.check.targetId}* — ${what}${tags ? ` (${tags})` : ''}`;
   if (c.change === 'resolved' || c.change === 'removed' || !r) return [head];
   const lines = [head];
@@ -50,7 +54,8 @@ export const formatDriftMessage = (changes: readonly DriftChange[]): { text: str
     { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
     ...shown.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } })),
   ];
-  if (sections.length > shown.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${sections.length - shown.length} more targets; see \`driftless status\`` }] });
+  if (sections.length > shown.length)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${sections.length - shown.length} more targets; see \`driftless status\`` }] });
   const text = `${title}\n${sections.join('\n')}`.slice(0, 3900);
   return { text, blocks };
 };

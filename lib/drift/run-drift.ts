@@ -9,9 +9,6 @@ import type { DriftFailure, DriftMessage, DriftQueue } from '../core/drift-queue
 export { driftMessageId, type DriftFailure, type DriftMessage, type DriftQueue } from '../core/drift-queue.js';
 import { formatDriftMessage, type DriftChange } from './format-drift-report.js';
 
-
-
-
 /** What the checks of some messages found. */
 export interface DriftChecks {
   readonly checks: readonly TargetCheck[];
@@ -61,14 +58,18 @@ export const driftGroup = (t: Pick<TargetState, 'targetId' | 'config'>): string 
   return c?.cluster ? `cluster:${c.cluster}` : `target:${t.targetId}`;
 };
 
-
 /**
  * The scheduled half of a drift run: reports targets that left driftless.yaml (once) and enqueues one message
  * per other target. The queue's consumer checks them (`checkDriftMessages`). Returns the removed targets' changes.
  * @example
  * await enqueueDrift({ ledger, queue: sqsDriftQueue, run: event.time });
  */
-export const enqueueDrift = async (deps: { ledger: Ledger; queue: DriftQueue; run: string; post?: DriftCheckDeps['post'] }): Promise<{ enqueued: number; changes: DriftChange[]; posted: boolean }> => {
+export const enqueueDrift = async (deps: {
+  ledger: Ledger;
+  queue: DriftQueue;
+  run: string;
+  post?: DriftCheckDeps['post'];
+}): Promise<{ enqueued: number; changes: DriftChange[]; posted: boolean }> => {
   const all = await deps.ledger.listTargets({ withInventory: false });
   const changes: DriftChange[] = [];
   for (const t of all.filter((x) => x.removed && x.drift?.status !== 'removed')) {
@@ -99,14 +100,23 @@ export const checkDriftMessages = async (messages: readonly DriftMessage[], deps
     if (!m.group.startsWith('cluster:') || !deps.labelled) return undefined;
     const cluster = m.group.slice('cluster:'.length);
     // A cluster that cannot be listed: each of its checks lists (and reports the failure) itself.
-    if (!byCluster.has(cluster)) byCluster.set(cluster, deps.labelled(cluster).catch(() => undefined));
+    if (!byCluster.has(cluster))
+      byCluster.set(
+        cluster,
+        deps.labelled(cluster).catch(() => undefined),
+      );
     const all = await byCluster.get(cluster);
     return all ? (all.get(targetLabelValue(m.targetId)) ?? []) : undefined;
   };
   const results = await mapLimit(messages, deps.concurrency ?? 4, async (m): Promise<{ check: TargetCheck; change?: DriftChange; failure?: DriftFailure }> => {
     let group = perGroup.get(m.group);
     if (!group) perGroup.set(m.group, (group = limiter(perCluster)));
-    const check = await group(async () => deps.check(m.targetId, await labelledFor(m))).catch((err: unknown): TargetCheck => ({ targetId: m.targetId, suspended: false, healed: false, error: (err as Error).message || String(err) }));
+    const check = await group(async () => deps.check(m.targetId, await labelledFor(m))).catch((err: unknown): TargetCheck => ({
+      targetId: m.targetId,
+      suspended: false,
+      healed: false,
+      error: (err as Error).message || String(err),
+    }));
     if (check.error && !NOT_CHECKABLE.has(check.error)) return { check, failure: { message: m, error: check.error } };
     // A cache, not a record: a failed write costs the next check some dry runs.
     if (check.observed && deps.ledger.recordChecked) await deps.ledger.recordChecked(check.targetId, check.observed).catch(() => undefined);

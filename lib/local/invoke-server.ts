@@ -42,7 +42,11 @@ export class LocalInvokeServer {
         const m = req.url?.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations/);
         let name = '';
         try {
-          name = m ? decodeURIComponent(m[1] as string).split(':').pop() ?? '' : '';
+          name = m
+            ? (decodeURIComponent(m[1] as string)
+                .split(':')
+                .pop() ?? '')
+            : '';
         } catch {
           // A malformed escape (`%E0`) names no function.
         }

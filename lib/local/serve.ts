@@ -154,7 +154,9 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
 
     // Repositories: local clones, else GitHub with a token.
     const local = new LocalGitSource(clones, (repo, sha, s) => o.print(`status ${repo}@${sha.slice(0, 7)} ${s.context}: ${s.state} — ${s.description}`));
-    const github = env[ENV.githubToken] ? new GitHubSource({ auth: { token: env[ENV.githubToken] as string }, ...(env[ENV.githubApiUrl] ? { baseUrl: env[ENV.githubApiUrl] } : {}) }) : undefined;
+    const github = env[ENV.githubToken]
+      ? new GitHubSource({ auth: { token: env[ENV.githubToken] as string }, ...(env[ENV.githubApiUrl] ? { baseUrl: env[ENV.githubApiUrl] } : {}) })
+      : undefined;
     const pick = (repository: string): RepositorySource => {
       if (Object.hasOwn(clones, repository)) return local;
       if (github) return github;
@@ -245,7 +247,9 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
               bodyTooLarge(size) ??
               (await handleWebhook(toWebhookRequest({ headers, body: Buffer.concat(chunks).toString('utf8') }), { secrets, registry, ledger, source, handOff }));
             const http = toHttpResponse(outcome);
-            o.print(`webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`);
+            o.print(
+              `webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`,
+            );
             res.writeHead(http.statusCode, http.headers).end(http.body);
           } catch (err) {
             o.print(`webhook error: ${(err as Error).message}`);
@@ -277,7 +281,9 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
           if (!text) continue;
           let targets: string[];
           try {
-            targets = parseDriftlessConfig(text, { repository, registry }).targets.filter((t) => t.branch === branch).map((t) => t.name);
+            targets = parseDriftlessConfig(text, { repository, registry })
+              .targets.filter((t) => t.branch === branch)
+              .map((t) => t.name);
           } catch (err) {
             o.print(`sweep  ${repository}@${head.slice(0, 7)}: ${(err as Error).message}`);
             continue;
@@ -297,18 +303,27 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const drift = async (): Promise<DriftRun> => {
       const r = await runDrift({
         ledger,
-        check: (id, labelled) => checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal, labelled),
+        check: (id, labelled) =>
+          checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal, labelled),
         labelled: async (cluster) => labelledByTarget(await deps.cluster(cluster), { signal: shutdown.signal }),
         ...(notifier ? { post: (m) => notifier.post(m, 'drift report') } : {}),
       });
       for (const c of r.changes) {
-        o.print(`drift  ${c.check.targetId}: ${c.change === 'resolved' ? 'drift resolved' : `${c.change} drift, ${c.check.report?.objects.length ?? 0} object(s)`}${c.check.healed ? ' (self-healed)' : ''}`);
+        o.print(
+          `drift  ${c.check.targetId}: ${c.change === 'resolved' ? 'drift resolved' : `${c.change} drift, ${c.check.report?.objects.length ?? 0} object(s)`}${c.check.healed ? ' (self-healed)' : ''}`,
+        );
       }
       return r;
     };
-    const driftTimer = setInterval(() => {
-      sweeping = sweeping.then(() => drift()).then(() => undefined).catch((err: unknown) => o.print(`drift error: ${(err as Error).message}`));
-    }, o.driftMs ?? 5 * 60_000);
+    const driftTimer = setInterval(
+      () => {
+        sweeping = sweeping
+          .then(() => drift())
+          .then(() => undefined)
+          .catch((err: unknown) => o.print(`drift error: ${(err as Error).message}`));
+      },
+      o.driftMs ?? 5 * 60_000,
+    );
     stops.push(() => clearInterval(driftTimer));
     const pollMs = o.pollMs ?? 10_000;
     const timer = setInterval(() => {
@@ -318,7 +333,10 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     // Where `driftless history/status/suspend/resume/trigger` find this serve when no environment says otherwise.
     const stateFile = join(stateDir, 'serve.json');
     mkdirSync(dirname(stateFile), { recursive: true });
-    writeFileSync(stateFile, `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, pid: process.pid, ...(dynamoDbPid ? { dynamoDbPid } : {}) }, null, 2)}\n`);
+    writeFileSync(
+      stateFile,
+      `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, pid: process.pid, ...(dynamoDbPid ? { dynamoDbPid } : {}) }, null, 2)}\n`,
+    );
     stops.push(() => rmSync(stateFile, { force: true }));
     o.print(`driftless serve on ${url}`);
     o.print(`  webhook   POST ${url}/webhook   (secret: ${demo ? secret : 'from DRIFTLESS_WEBHOOK_SECRET'})`);
@@ -398,7 +416,8 @@ const startDemo = async (stateDir: string, print: (l: string) => void) => {
   if (!existsSync(join(repoDir, '.git'))) {
     mkdirSync(demoDir, { recursive: true });
     cpSync(join(packageRoot(), 'examples', 'shop'), repoDir, { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-C', repoDir, '-c', 'user.name=driftless demo', '-c', 'user.email=demo@driftless.invalid', ...args], { stdio: 'ignore' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repoDir, '-c', 'user.name=driftless demo', '-c', 'user.email=demo@driftless.invalid', ...args], { stdio: 'ignore' });
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-q', '-m', 'example repository');
@@ -425,7 +444,15 @@ const startDemo = async (stateDir: string, print: (l: string) => void) => {
   );
   const registry = parseRegistry(
     JSON.stringify({
-      repositories: { 'acme/shop': { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } } },
+      repositories: {
+        'acme/shop': {
+          clusters: ['dev', 'prod'],
+          namespaces: ['shop-*'],
+          stackPrefix: 'acme-',
+          regions: ['eu-west-1'],
+          cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] },
+        },
+      },
       clusters: { dev: { context: 'sandbox-dev', kubeconfig }, prod: { context: 'sandbox-prod', kubeconfig } },
     }),
   );

@@ -29,11 +29,21 @@ const IGNORED = new Set([
 const LIST_KEYS = ['name', 'containerPort', 'port', 'mountPath', 'devicePath', 'ip', 'topologyKey', 'type', 'key'];
 
 const keyOf = (items: readonly unknown[]): string | undefined =>
-  items.length && items.every(isMap) ? LIST_KEYS.find((k) => items.every((i) => (i as Record<string, unknown>)[k] !== undefined && ['string', 'number'].includes(typeof (i as Record<string, unknown>)[k]))) : undefined;
+  items.length && items.every(isMap)
+    ? LIST_KEYS.find((k) => items.every((i) => (i as Record<string, unknown>)[k] !== undefined && ['string', 'number'].includes(typeof (i as Record<string, unknown>)[k])))
+    : undefined;
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 const sortKeys = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(sortKeys) : isMap(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])])) : v;
+  Array.isArray(v)
+    ? v.map(sortKeys)
+    : isMap(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sortKeys(v[k])]),
+        )
+      : v;
 
 /**
  * The leaves that differ between the live object and what the server would store after the merge (the dry
@@ -90,4 +100,8 @@ export const formatValue = (v: unknown, max = 120): string => {
 
 /** `path: from → to`, the line a reviewer reads. */
 export const formatFieldChange = (c: FieldChange): string =>
-  c.from === undefined ? `${c.path}: + ${formatValue(c.to)}` : c.to === undefined ? `${c.path}: − ${formatValue(c.from)}` : `${c.path}: ${formatValue(c.from)} → ${formatValue(c.to)}`;
+  c.from === undefined
+    ? `${c.path}: + ${formatValue(c.to)}`
+    : c.to === undefined
+      ? `${c.path}: − ${formatValue(c.from)}`
+      : `${c.path}: ${formatValue(c.from)} → ${formatValue(c.to)}`;

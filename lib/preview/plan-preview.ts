@@ -95,7 +95,10 @@ export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promi
 
 /** driftless.yaml of one side, or its errors as annotations. */
 const readConfig = async (tree: FileTree, req: PreviewRequest, registry?: Registry): Promise<{ config: DriftlessConfig } | { error: PreviewAnnotation[] }> => {
-  const text = await tree.read(CONFIG_FILE).then((b) => new TextDecoder().decode(b), () => undefined);
+  const text = await tree.read(CONFIG_FILE).then(
+    (b) => new TextDecoder().decode(b),
+    () => undefined,
+  );
   if (text === undefined) return { error: [{ path: CONFIG_FILE, line: 1, level: 'failure', message: `${CONFIG_FILE} is missing`, title: 'driftless.yaml' }] };
   try {
     return { config: parseDriftlessConfig(text, { file: CONFIG_FILE, repository: req.repository, ...(registry ? { registry } : {}) }) };
@@ -111,14 +114,32 @@ const readConfig = async (tree: FileTree, req: PreviewRequest, registry?: Regist
  */
 const isTouched = async (req: PreviewRequest, target: TargetConfig, state: TargetState | undefined): Promise<boolean> => {
   if (state) return touches(state, req.changed);
-  const files = await renderDesired(req.headTree, target).then((d) => [...d.files], () => undefined);
+  const files = await renderDesired(req.headTree, target).then(
+    (d) => [...d.files],
+    () => undefined,
+  );
   if (!files) return true;
-  const assumed: TargetState = { targetId: '', repository: req.repository, target: target.name, suspended: false, inventory: [], dependencies: files, config: target, lastResult: 'succeeded' };
+  const assumed: TargetState = {
+    targetId: '',
+    repository: req.repository,
+    target: target.name,
+    suspended: false,
+    inventory: [],
+    dependencies: files,
+    config: target,
+    lastResult: 'succeeded',
+  };
   return touches(assumed, req.changed);
 };
 
 /** One touched target: the sync use case as a dry run, its plan mapped to objects and blockers. */
-const previewTarget = async (req: PreviewRequest, deps: PreviewDeps, target: TargetConfig, change: 'added' | 'modified', state: TargetState | undefined): Promise<TargetPreview> => {
+const previewTarget = async (
+  req: PreviewRequest,
+  deps: PreviewDeps,
+  target: TargetConfig,
+  change: 'added' | 'modified',
+  state: TargetState | undefined,
+): Promise<TargetPreview> => {
   const access = deps.access;
   const outcome = await syncTarget(
     { repository: req.repository, target: target.name, branch: target.branch, commit: req.head, tree: req.headTree, ...(state ? { state } : {}), dryRun: true },
@@ -149,7 +170,13 @@ const fromOutcome = async (
   if (outcome.result === 'skipped') {
     // Suspended: the merge applies nothing, which is not a problem. Unreachable: nothing could be planned.
     const blockers = outcome.reason === 'suspended' ? [] : [`not previewed: ${outcome.message ?? 'skipped'}`];
-    return { ...base, objects: [], unchanged: 0, blockers, annotations: outcome.reason === 'suspended' ? [await targetNotice(req, target, `${target.name} is ${outcome.message ?? 'suspended'}: the merge applies nothing to it`)] : [] };
+    return {
+      ...base,
+      objects: [],
+      unchanged: 0,
+      blockers,
+      annotations: outcome.reason === 'suspended' ? [await targetNotice(req, target, `${target.name} is ${outcome.message ?? 'suspended'}: the merge applies nothing to it`)] : [],
+    };
   }
   if (outcome.result !== 'planned' || !outcome.plan) {
     const message = outcome.message ?? `${target.name}: the preview failed`;
@@ -182,7 +209,7 @@ const kubernetesPreview = async (deps: PreviewDeps, cluster: string, plan: Targe
         break;
       case ChangeAction.Configured:
       case ChangeAction.Adopted:
-        objects.push({ name, action: c.action === ChangeAction.Adopted ? 'adopt' : 'change', fields: fieldChanges(c.live, (c.desired ?? {})), ...detail });
+        objects.push({ name, action: c.action === ChangeAction.Adopted ? 'adopt' : 'change', fields: fieldChanges(c.live, c.desired ?? {}), ...detail });
         break;
       case ChangeAction.Failed:
         objects.push({ name, action: OWNERSHIP.test(c.detail ?? '') ? 'refused' : 'failed', ...detail });
@@ -194,7 +221,10 @@ const kubernetesPreview = async (deps: PreviewDeps, cluster: string, plan: Targe
   const refused = objects.filter((o) => o.action === 'refused');
   const failed = objects.filter((o) => o.action === 'failed');
   if (refused.length) blockers.push(`${refused.length} object${refused.length === 1 ? '' : 's'} refused: ${refused[0]?.detail ?? ''}`);
-  if (failed.length) blockers.push(`the dry run failed for ${failed.length} object${failed.length === 1 ? '' : 's'} (${failed[0]?.name}: ${failed[0]?.detail ?? 'failed'}); nothing would be applied`);
+  if (failed.length)
+    blockers.push(
+      `the dry run failed for ${failed.length} object${failed.length === 1 ? '' : 's'} (${failed[0]?.name}: ${failed[0]?.detail ?? 'failed'}); nothing would be applied`,
+    );
 
   const deletions: ObjectRef[] = [];
   const guards = new Set<string>();
@@ -245,7 +275,7 @@ const stackPreview = (plan: TargetPlan, base: Pick<TargetPreview, 'target' | 'ty
     const isStack = e.ref.kind === 'AWS::CloudFormation::Stack' && e.ref.namespace === undefined;
     const name = isStack ? `stack ${e.ref.name}` : `${e.ref.name} (${e.ref.kind})`;
     const detail = e.detail ? { detail: e.detail } : {};
-    const fields = c ? fieldChanges(c.live, (c.desired ?? {})) : [];
+    const fields = c ? fieldChanges(c.live, c.desired ?? {}) : [];
     switch (e.action) {
       case ChangeAction.Unchanged:
         unchanged++;
@@ -288,19 +318,33 @@ const previewRemoval = async (req: PreviewRequest, deps: PreviewDeps, target: Ta
   const notice = (message: string): PreviewAnnotation => ({ path: CONFIG_FILE, line: 1, level: 'notice', message, title: `${target.name} removed` });
   if (last.type === 'cloudformation' && last.cloudformation?.deleteOnRemove) {
     const stack = last;
-    const refused = deps.registry && whyStackNotGranted(registryGrant(deps.registry, req.repository), { stack: stack.stack, region: stack.region, roleArn: stack.cloudformation?.roleArn });
+    const refused =
+      deps.registry && whyStackNotGranted(registryGrant(deps.registry, req.repository), { stack: stack.stack, region: stack.region, roleArn: stack.cloudformation?.roleArn });
     const name = `stack ${stack.stack}`;
     if (refused) return { ...base, objects: [{ name, action: 'refused', detail: refused }], unchanged: 0, blockers: [`${name} would not be deleted (deleteOnRemove): ${refused}`] };
-    return { ...base, objects: [{ name, action: 'delete', detail: `deleteOnRemove: the stack and every resource in it are deleted (${stack.region})` }], unchanged: 0, blockers: [] };
+    return {
+      ...base,
+      objects: [{ name, action: 'delete', detail: `deleteOnRemove: the stack and every resource in it are deleted (${stack.region})` }],
+      unchanged: 0,
+      blockers: [],
+    };
   }
   const held = state?.inventory.length;
-  const what = last.type === 'cloudformation' ? `stack ${last.stack} is left in place (deleteOnRemove is false)` : `its ${held ? `${held} ` : ''}objects are left in place, no longer managed`;
+  const what =
+    last.type === 'cloudformation' ? `stack ${last.stack} is left in place (deleteOnRemove is false)` : `its ${held ? `${held} ` : ''}objects are left in place, no longer managed`;
   return { ...base, objects: [], unchanged: 0, blockers: [], annotations: [notice(`${target.name} leaves ${CONFIG_FILE}: ${what}`)] };
 };
 
 /** A render or config error as annotations at file and line (a render error without a line: where the file names what failed). */
 const annotationsOf = async (err: unknown, fallback: string, tree?: FileTree): Promise<PreviewAnnotation[]> => {
-  if (err instanceof ConfigError) return err.issues.map((i) => ({ path: i.file, line: Math.max(1, i.line), level: 'failure', message: `${i.field ? `${i.field}: ` : ''}${i.message}`, title: `invalid ${i.file}` }));
+  if (err instanceof ConfigError)
+    return err.issues.map((i) => ({
+      path: i.file,
+      line: Math.max(1, i.line),
+      level: 'failure',
+      message: `${i.field ? `${i.field}: ` : ''}${i.message}`,
+      title: `invalid ${i.file}`,
+    }));
   if (err instanceof RenderError) {
     const prefix = `${err.file}${err.line !== undefined ? `:${err.line}` : ''}: `;
     const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
@@ -315,14 +359,20 @@ const locate = async (tree: FileTree | undefined, file: string, line: number | u
   const quoted = message.match(/"([^"]+)"|'([^']+)'/);
   const needle = quoted?.[1] ?? quoted?.[2];
   if (!tree || !needle) return 1;
-  const text = await tree.read(file).then((b) => new TextDecoder().decode(b), () => '');
+  const text = await tree.read(file).then(
+    (b) => new TextDecoder().decode(b),
+    () => '',
+  );
   const at = text.split('\n').findIndex((l) => l.includes(needle));
   return at >= 0 ? at + 1 : 1;
 };
 
 /** A notice (or failure) at the target's entry in driftless.yaml. */
 const targetNotice = async (req: PreviewRequest, target: TargetConfig, message: string, level: PreviewAnnotation['level'] = 'notice'): Promise<PreviewAnnotation> => {
-  const text = await req.headTree.read(CONFIG_FILE).then((b) => new TextDecoder().decode(b), () => '');
+  const text = await req.headTree.read(CONFIG_FILE).then(
+    (b) => new TextDecoder().decode(b),
+    () => '',
+  );
   const at = text.split('\n').findIndex((l) => new RegExp(`^\\s*-?\\s*name:\\s*["']?${target.name}["']?\\s*$`).test(l));
   return { path: CONFIG_FILE, line: at >= 0 ? at + 1 : 1, level, message, title: target.name };
 };

@@ -76,7 +76,11 @@ export const conclusionOf = (report: PreviewReport): PreviewConclusion => {
 export const hasPreviewChanges = (report: PreviewReport): boolean => report.targets.some((t) => t.objects.length > 0 || t.change !== 'modified');
 
 const verdictOf = (t: TargetPreview): string =>
-  t.blockers.length ? `✖ ${t.blockers[0]}${t.blockers.length > 1 ? ` (+${t.blockers.length - 1})` : ''}` : t.objects.length || t.change !== 'modified' ? '✔ would sync' : '✔ no changes';
+  t.blockers.length
+    ? `✖ ${t.blockers[0]}${t.blockers.length > 1 ? ` (+${t.blockers.length - 1})` : ''}`
+    : t.objects.length || t.change !== 'modified'
+      ? '✔ would sync'
+      : '✔ no changes';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -86,9 +90,7 @@ export const titleOf = (report: PreviewReport): string => {
   const blocked = report.targets.filter((t) => t.blockers.length).length;
   const changing = report.targets.filter((t) => t.objects.length || t.change !== 'modified').length;
   const n = report.targets.length;
-  return blocked
-    ? `${blocked} of ${n} target${n === 1 ? '' : 's'} would not sync`
-    : `${changing} of ${n} target${n === 1 ? '' : 's'} would change`;
+  return blocked ? `${blocked} of ${n} target${n === 1 ? '' : 's'} would not sync` : `${changing} of ${n} target${n === 1 ? '' : 's'} would change`;
 };
 
 /** The summary: one table row per target (target, kind, creates, changes, deletes, verdict). */
@@ -121,7 +123,15 @@ const sectionOf = (t: TargetPreview): string => {
   if (t.unchanged) lines.push(`  ${t.unchanged} unchanged`);
   const open = t.blockers.length > 0 || t.objects.some((o) => o.action === 'delete' || o.replacement === 'True');
   const fence = lines.some((l) => l.includes('```')) ? '~~~~' : '```';
-  return [`<details${open ? ' open' : ''}><summary><b>${escapeHtml(t.target)}</b>: ${escapeHtml(verdictOf(t))}</summary>`, '', `${fence}diff`, ...lines, fence, '', '</details>'].join('\n');
+  return [
+    `<details${open ? ' open' : ''}><summary><b>${escapeHtml(t.target)}</b>: ${escapeHtml(verdictOf(t))}</summary>`,
+    '',
+    `${fence}diff`,
+    ...lines,
+    fence,
+    '',
+    '</details>',
+  ].join('\n');
 };
 
 const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -148,7 +158,9 @@ export const textOf = (report: PreviewReport, limit = CHECK_TEXT_LIMIT): string 
       out.push(`${cut.slice(0, cut.lastIndexOf('\n'))}\n… (cut)\n\`\`\`\n\n</details>`);
     }
     const left = sections.length - out.length;
-    out.push(`_${left} more target${left === 1 ? '' : 's'} left out: the preview is over GitHub's ${limit.toLocaleString('en-US')}-character limit. Run \`driftless preview\` for all of it._`);
+    out.push(
+      `_${left} more target${left === 1 ? '' : 's'} left out: the preview is over GitHub's ${limit.toLocaleString('en-US')}-character limit. Run \`driftless preview\` for all of it._`,
+    );
     break;
   }
   return out.join('\n\n');

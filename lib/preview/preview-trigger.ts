@@ -27,10 +27,7 @@ type Pr = { number?: unknown; base?: { ref?: unknown; sha?: unknown; repo?: Repo
  * `check_run`/`check_suite` `rerequested` re-run the preview of their head commit, for a check run of ours
  * (`driftless preview`) and a suite with a pull request of this repository (GitHub lists no fork's there).
  */
-export const previewTriggerOf = (
-  event: string,
-  payload: Record<string, unknown>,
-): { preview: PreviewRequest } | { ignore: string } | { reject: string } => {
+export const previewTriggerOf = (event: string, payload: Record<string, unknown>): { preview: PreviewRequest } | { ignore: string } | { reject: string } => {
   const repository = (payload.repository as { full_name?: unknown } | undefined)?.full_name;
   if (!isRepositoryName(repository)) return { reject: 'payload without a valid repository.full_name' };
   if (event === 'pull_request') {

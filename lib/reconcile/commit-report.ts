@@ -91,7 +91,8 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
   /** Check run ids this process created or found, per repository@commit. */
   const ids = new Map<string, number>();
   const key = (e: TargetReport, what: string) => `${CLAIM}/${e.repository}@${e.commit}/${what}`;
-  const claim = async (e: TargetReport, what: string): Promise<boolean> => (await deps.ledger.recordDelivery(key(e, what), { event: CLAIM, repository: e.repository })) === 'recorded';
+  const claim = async (e: TargetReport, what: string): Promise<boolean> =>
+    (await deps.ledger.recordDelivery(key(e, what), { event: CLAIM, repository: e.repository })) === 'recorded';
 
   /**
    * Before a conclusion: an intermediate update must not land after it (it would set the check run back to in
@@ -116,7 +117,7 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
     const until = now() + (wait ? findTimeoutMs : 0);
     for (;;) {
       const id = await runs.findCheckRun(e.repository, e.commit, CHECK_RUN_NAME);
-      if (id !== undefined) return ids.set(key, id), id;
+      if (id !== undefined) return (ids.set(key, id), id);
       if (now() >= until) return undefined;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -126,7 +127,12 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
     if (!(await claim(e, 'start'))) return;
     const runs = await deps.source.checkRuns?.();
     if (runs) {
-      const id = await runs.createCheckRun(e.repository, e.commit, { name: CHECK_RUN_NAME, status: 'in_progress', title: `syncing ${e.commit.slice(0, 7)}`, summary: `Syncing ${e.commit.slice(0, 7)} of ${e.branch}: ${e.target} started.` });
+      const id = await runs.createCheckRun(e.repository, e.commit, {
+        name: CHECK_RUN_NAME,
+        status: 'in_progress',
+        title: `syncing ${e.commit.slice(0, 7)}`,
+        summary: `Syncing ${e.commit.slice(0, 7)} of ${e.branch}: ${e.target} started.`,
+      });
       ids.set(`${e.repository}@${e.commit}`, id);
     } else {
       await setStatus(e, { context: COMBINED_CONTEXT, state: 'pending', description: `syncing ${e.commit.slice(0, 7)}` });
@@ -144,7 +150,10 @@ export const createCommitReporter = (deps: CommitReporterDeps, options: CommitRe
       if (!again || again.open !== 0) return;
       const states = [...again.states, ...view.states.filter((t) => !again.states.some((u) => u.targetId === t.targetId))];
       const rows = await rowsOf(deps.ledger, e, states, new Map([...view.records, ...again.records]));
-      const digest = createHash('sha256').update(JSON.stringify(rows.map((r) => [r.target, r.result]))).digest('hex').slice(0, 16);
+      const digest = createHash('sha256')
+        .update(JSON.stringify(rows.map((r) => [r.target, r.result])))
+        .digest('hex')
+        .slice(0, 16);
       if (!(await claim(e, `final/${digest}`))) return;
       await closeProgress(e);
       await write(e, rows, true);
@@ -219,8 +228,7 @@ interface View {
 }
 
 /** Whether a target has settled at `commit`: converged to it and idle, or (`record`) left a final record of it. */
-const settledAt = (t: TargetState, commit: string, _now: number): boolean =>
-  t.lastAttemptedCommit === commit && !t.runningSyncId && t.lastResult !== 'in-progress';
+const settledAt = (t: TargetState, commit: string, _now: number): boolean => t.lastAttemptedCommit === commit && !t.runningSyncId && t.lastResult !== 'in-progress';
 
 /**
  * The targets of the commit's branch and how many are still open. The index is eventually consistent: targets it
@@ -293,7 +301,15 @@ export const reportTitle = (rows: readonly ReportRow[], final: boolean): string 
 };
 
 const ICON: Record<ReportRow['result'], string> = {
-  succeeded: '✅', failed: '❌', 'timed-out': '❌', skipped: '⏭️', superseded: '⏭️', untouched: '➖', syncing: '⏳', running: '⏳', 'in-progress': '⏳',
+  succeeded: '✅',
+  failed: '❌',
+  'timed-out': '❌',
+  skipped: '⏭️',
+  superseded: '⏭️',
+  untouched: '➖',
+  syncing: '⏳',
+  running: '⏳',
+  'in-progress': '⏳',
 };
 
 /** The check run's summary: a Markdown table of target, result and changes. */

@@ -112,9 +112,7 @@ const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps
     deps.ledger.listTargets({ repository, withInventory: false }),
   ]);
   if (duplicate) return { kind: 'duplicate', reason: `delivery ${delivery} was handled before` };
-  const knownOnBranch = known
-    .filter((t) => (t.config as { branch?: string } | undefined)?.branch === work.branch)
-    .map((t) => t.target);
+  const knownOnBranch = known.filter((t) => (t.config as { branch?: string } | undefined)?.branch === work.branch).map((t) => t.target);
 
   // driftless.yaml is read (one GitHub call) only when it may have changed or no target is known yet. When it
   // cannot be read at the pushed commit, the known targets are handed off anyway: reconcile resolves the head.
@@ -153,12 +151,23 @@ const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps
   if (!targets.length) return { kind: 'ignored', reason: `no target tracks ${work.branch}` };
   const results = await Promise.allSettled(
     targets.map((target) =>
-      deps.handOff({ repository, target, branch: work.branch, commit: work.commit, trigger: 'webhook', ...(delivery ? { deliveryId: delivery } : {}), ...(work.author ? { author: work.author } : {}) }),
+      deps.handOff({
+        repository,
+        target,
+        branch: work.branch,
+        commit: work.commit,
+        trigger: 'webhook',
+        ...(delivery ? { deliveryId: delivery } : {}),
+        ...(work.author ? { author: work.author } : {}),
+      }),
     ),
   );
   const failed = results.filter((r) => r.status === 'rejected');
   if (failed.length) {
-    return { kind: 'failed', reason: `hand-off failed for ${failed.length} of ${targets.length} targets: ${String(((failed[0] as PromiseRejectedResult).reason as { message?: unknown } | undefined)?.message ?? failed[0])}` };
+    return {
+      kind: 'failed',
+      reason: `hand-off failed for ${failed.length} of ${targets.length} targets: ${String(((failed[0] as PromiseRejectedResult).reason as { message?: unknown } | undefined)?.message ?? failed[0])}`,
+    };
   }
   if (delivery) await deps.ledger.recordDelivery(delivery, { event, repository });
   return invalid ? { kind: 'invalid', reason: invalid, targets } : { kind: 'accepted', targets };
@@ -185,9 +194,7 @@ const emptyBodySigned = (secret: string, signature: string): boolean => {
 const cache = new Map<string, Webhooks>();
 /** One @octokit/webhooks verifier per secret, kept across invocations. */
 const verifiers = (secrets: readonly string[]): Webhooks[] =>
-  secrets
-    .filter(Boolean)
-    .map((secret) => cache.get(secret) ?? (cache.set(secret, new Webhooks({ secret })), cache.get(secret) as Webhooks));
+  secrets.filter(Boolean).map((secret) => cache.get(secret) ?? (cache.set(secret, new Webhooks({ secret })), cache.get(secret) as Webhooks));
 
 /** The branch and commit an event asks to converge, or why it is ignored. */
 const triggerOf = (event: string, p: Record<string, unknown>): { branch: string; commit: string; author?: string } | { ignore: string } | { reject: string } => {

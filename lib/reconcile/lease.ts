@@ -68,9 +68,12 @@ export const holdLease = (
     }
   };
   let beating: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    beating = beating.then(renew);
-  }, options.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      beating = beating.then(renew);
+    },
+    options.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 3)),
+  );
   timer.unref?.();
   return {
     lease,

@@ -207,7 +207,15 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
   // The commit's report (one check run or combined status per push): untouched targets count towards its end too.
   let declared: string[] | undefined;
   const report = (s: 'pending' | 'success' | 'failure' | 'untouched', description: string) =>
-    reporterOf(deps).report({ repository: req.repository, branch: req.branch, commit: head, target: req.target, state: s, description, ...(declared ? { targets: declared } : {}) });
+    reporterOf(deps).report({
+      repository: req.repository,
+      branch: req.branch,
+      commit: head,
+      target: req.target,
+      state: s,
+      description,
+      ...(declared ? { targets: declared } : {}),
+    });
   if (!headError && !req.force && state && !touches(state, changed)) {
     await deps.ledger.writeState(lease, { lastAttemptedCommit: head, lastAppliedCommit: head });
     deps.log?.('untouched by this push', { target: id, head });
@@ -300,7 +308,8 @@ const TARGET_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const checkRequest = (req: ReconcileRequest): void => {
   if (typeof req !== 'object' || req === null) throw new ReconcilerError('reconcile: the event is not an object');
   assertRepositoryName('reconcile: repository', req.repository);
-  if (typeof req.target !== 'string' || !TARGET_NAME.test(req.target)) throw new ReconcilerError(`reconcile ${req.repository}: target ${JSON.stringify(String(req.target).slice(0, 80))} is not a target name`);
+  if (typeof req.target !== 'string' || !TARGET_NAME.test(req.target))
+    throw new ReconcilerError(`reconcile ${req.repository}: target ${JSON.stringify(String(req.target).slice(0, 80))} is not a target name`);
   assertBranchName(`reconcile ${req.repository}/${req.target}: branch`, req.branch);
   if (req.commit !== undefined) assertCommitId(`reconcile ${req.repository}/${req.target}: commit`, req.commit);
 };

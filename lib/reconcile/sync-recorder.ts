@@ -112,7 +112,9 @@ export const createLedgerRecorder = (o: LedgerRecorderOptions): LedgerRecorder =
     await status('failure', text);
     // One notice per failure: a retry of the same commit that fails again stays quiet.
     if (o.notify && !repeatFailure && notifyOn.includes('failure')) {
-      await o.notify({ error: text, ...(listed ? { failures: listed } : {}) }).catch((err: unknown) => log('failure notice not sent', { target: id, error: (err as Error).message }));
+      await o
+        .notify({ error: text, ...(listed ? { failures: listed } : {}) })
+        .catch((err: unknown) => log('failure notice not sent', { target: id, error: (err as Error).message }));
     }
   };
   let notifyOn: readonly string[] = ['failure'];
@@ -145,7 +147,10 @@ export const createLedgerRecorder = (o: LedgerRecorderOptions): LedgerRecorder =
       redact = outcome.redact;
       notifyOn = outcome.notifyOn;
       if (outcome.result === 'planned') return;
-      const extra: Partial<SyncRecord> = { ...changeSetExtra(outcome.changeSet), ...(outcome.result !== 'failed' && outcome.message ? { error: { message: outcome.message } } : {}) };
+      const extra: Partial<SyncRecord> = {
+        ...changeSetExtra(outcome.changeSet),
+        ...(outcome.result !== 'failed' && outcome.message ? { error: { message: outcome.message } } : {}),
+      };
       try {
         await closeEarlier(outcome);
       } catch (err) {

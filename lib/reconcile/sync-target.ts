@@ -123,7 +123,10 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
   const done = (o: Omit<SyncOutcome, 'notifyOn' | 'redact' | 'update'> & { update?: StateUpdate }): SyncOutcome => ({ update, notifyOn, redact, ...o });
 
   try {
-    const configText = await req.tree.read(CONFIG_FILE).then((b) => new TextDecoder().decode(b), () => undefined);
+    const configText = await req.tree.read(CONFIG_FILE).then(
+      (b) => new TextDecoder().decode(b),
+      () => undefined,
+    );
     if (configText === undefined) return failed(`${CONFIG_FILE} is missing at ${req.commit.slice(0, 12)}`);
     const repoConfig = parseDriftlessConfig(configText, { file: CONFIG_FILE, repository: req.repository, ...(deps.registry ? { registry: deps.registry } : {}) });
     notifyOn = repoConfig.notifications.slack.on;
@@ -140,7 +143,13 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
     const open = async (): Promise<Target | SyncOutcome> => {
       const opened = await deps.open({ id, repository: req.repository, config: target }, deps.deadline ? { deadline: deps.deadline } : {});
       if (!('unreachable' in opened)) return opened;
-      return done({ result: 'skipped', message: opened.unreachable, reason: 'unreachable', config: target, status: { state: 'success', description: 'not applied: no AWS access here' } });
+      return done({
+        result: 'skipped',
+        message: opened.unreachable,
+        reason: 'unreachable',
+        config: target,
+        status: { state: 'success', description: 'not applied: no AWS access here' },
+      });
     };
     // A stack target without AWS access is skipped before its template is read (a local serve).
     const stack = target.type === 'cloudformation' ? await open() : undefined;
@@ -195,11 +204,20 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
     if (applied.result === 'failed') {
       const failures =
         desired.kind === 'kubernetes' ? applied.changeSet.entries.filter((e) => e.action === 'failed').map((e) => `${formatRef(e.ref)}: ${e.detail ?? 'failed'}`) : undefined;
-      return failed(applied.error ?? 'sync failed', undefined, { ...common, ...(failures ? { failures } : {}), ...(applied.refused?.length ? { reason: 'refused' as const } : {}) });
+      return failed(applied.error ?? 'sync failed', undefined, {
+        ...common,
+        ...(failures ? { failures } : {}),
+        ...(applied.refused?.length ? { reason: 'refused' as const } : {}),
+      });
     }
     if (applied.result === 'in-progress') {
       const stack = target.type === 'cloudformation' ? target.stack : id;
-      return done({ ...common, result: 'in-progress', message: `stack ${stack} is ${applied.status ?? 'in progress'}; a later invocation finishes it`, status: { state: 'pending', description: `stack ${applied.status ?? 'in progress'}` } });
+      return done({
+        ...common,
+        result: 'in-progress',
+        message: `stack ${stack} is ${applied.status ?? 'in progress'}; a later invocation finishes it`,
+        status: { state: 'pending', description: `stack ${applied.status ?? 'in progress'}` },
+      });
     }
     const description = desired.kind === 'cloudformation' && !hasChanges(applied.changeSet.entries) ? 'stack unchanged' : formatCounts(applied.changeSet.entries);
     return done({ ...common, result: 'succeeded', status: { state: 'success', description } });
@@ -227,7 +245,8 @@ const removed = async (
     if (!('unreachable' in opened) && opened.remove) {
       setSubject(`stack ${last.stack}`);
       // The registry of now decides, not the one the stack was created under.
-      const refused = deps.registry && whyStackNotGranted(registryGrant(deps.registry, req.repository), { stack: last.stack, region: last.region, roleArn: last.cloudformation.roleArn });
+      const refused =
+        deps.registry && whyStackNotGranted(registryGrant(deps.registry, req.repository), { stack: last.stack, region: last.region, roleArn: last.cloudformation.roleArn });
       if (refused) return failed(`${req.target} left ${CONFIG_FILE}; stack ${last.stack} not deleted (deleteOnRemove): ${refused}`);
       await deps.beforeWrite?.('stack delete');
       const deleted = await opened.remove();

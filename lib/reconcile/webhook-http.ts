@@ -21,8 +21,7 @@ export const toWebhookRequest = (event: FunctionUrlEvent): WebhookRequest => ({
 
 /** The only place that knows HTTP status codes. */
 export const toHttpResponse = (outcome: WebhookOutcome): FunctionUrlResult => {
-  const status =
-    outcome.kind === 'accepted' ? 202 : outcome.kind === 'rejected' ? outcome.status : outcome.kind === 'failed' ? 502 : 200;
+  const status = outcome.kind === 'accepted' ? 202 : outcome.kind === 'rejected' ? outcome.status : outcome.kind === 'failed' ? 502 : 200;
   return {
     statusCode: status,
     headers: { 'content-type': 'application/json' },

@@ -39,8 +39,7 @@ export const normalizePath = (path: string): string | undefined => {
 };
 
 /** Joins repository paths and normalises the result (undefined if it leaves the root). */
-export const joinPath = (dir: string, rel: string): string | undefined =>
-  rel.startsWith('/') ? undefined : normalizePath(dir ? `${dir}/${rel}` : rel);
+export const joinPath = (dir: string, rel: string): string | undefined => (rel.startsWith('/') ? undefined : normalizePath(dir ? `${dir}/${rel}` : rel));
 
 /** A FileTree held in memory: tests, and snapshots fetched from GitHub. */
 export class MemoryFileTree implements FileTree {
@@ -211,6 +210,8 @@ export class LocalFileTree implements FileTree {
   async list(path: string): Promise<string[]> {
     const abs = this.abs(path);
     if (abs === undefined) throw new Error(`${path}: outside the repository`);
-    return readdirSync(abs).filter((n) => n !== '.git').sort();
+    return readdirSync(abs)
+      .filter((n) => n !== '.git')
+      .sort();
   }
 }

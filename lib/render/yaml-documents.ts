@@ -90,8 +90,7 @@ const parseGoInt = (s: string): number | undefined => {
 };
 
 /** go-yaml v3's timestamp formats (time.Parse layouts "2006-1-2T15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999", "2006-1-2"). */
-const GO_TIMESTAMP =
-  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:([Tt])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$/;
+const GO_TIMESTAMP = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:([Tt])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$/;
 
 /** The RFC 3339 text encoding/json gives the time.Time go-yaml v3 parses `text` as, if it parses as one. */
 export const parseGoTimestamp = (text: string): string | undefined => {
@@ -216,8 +215,7 @@ export interface ParseManifestsOptions {
 
 /** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
 export const parseManifests = (text: string, file: string, options: ParseManifestsOptions | number = {}): KubeObject[] => {
-  const { maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases, annotationsAsText = false } =
-    typeof options === 'number' ? { maxAliases: options } : options;
+  const { maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases, annotationsAsText = false } = typeof options === 'number' ? { maxAliases: options } : options;
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, ...GO_YAML_OPTIONS });
   const out: KubeObject[] = [];
@@ -452,8 +450,7 @@ const recordEmptyNulls = (doc: Document, objects: readonly KubeObject[], list: b
 };
 
 /** `kind: List` and typed lists such as ConfigMapList (Kustomize flattens both). */
-const isList = (obj: KubeObject): boolean =>
-  typeof obj.kind === 'string' && obj.kind.endsWith('List') && (Array.isArray(obj.items) || obj.items == null) && 'items' in obj;
+const isList = (obj: KubeObject): boolean => typeof obj.kind === 'string' && obj.kind.endsWith('List') && (Array.isArray(obj.items) || obj.items == null) && 'items' in obj;
 
 const checkObject = (obj: KubeObject, file: string, line: number): KubeObject => {
   if (typeof obj.apiVersion !== 'string' || !obj.apiVersion) throw new RenderError(file, 'missing apiVersion', line);

@@ -222,7 +222,10 @@ const checkRunBody = (run: CheckRunReport) => ({
   name: run.name,
   status: run.status,
   ...(run.status === 'completed' ? { conclusion: run.conclusion ?? 'success', completed_at: new Date().toISOString() } : {}),
-  output: { title: run.title.slice(0, 255), summary: run.summary.length > SUMMARY_MAX ? `${run.summary.slice(0, SUMMARY_MAX - 40)}\n\n… (summary cut at GitHub's limit)` : run.summary },
+  output: {
+    title: run.title.slice(0, 255),
+    summary: run.summary.length > SUMMARY_MAX ? `${run.summary.slice(0, SUMMARY_MAX - 40)}\n\n… (summary cut at GitHub's limit)` : run.summary,
+  },
 });
 
 /** fetch with a deadline per request, on top of the caller's own signal. */

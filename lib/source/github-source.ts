@@ -16,7 +16,12 @@ export class GitHubSource extends GitHubApi implements RepositorySource {
     const gh = await this.forRepo(repository);
     try {
       // Streamed: the snapshot limit stops the download as soon as the archive's contents exceed it.
-      const res = await gh.request('GET /repos/{owner}/{repo}/tarball/{ref}', { owner, repo, ref: sha, request: { parseSuccessResponseBody: false, ...(signal ? { signal } : {}) } });
+      const res = await gh.request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+        owner,
+        repo,
+        ref: sha,
+        request: { parseSuccessResponseBody: false, ...(signal ? { signal } : {}) },
+      });
       const body = res.data as ReadableStream<Uint8Array> | ArrayBuffer;
       const input = body instanceof ArrayBuffer ? new Uint8Array(body) : Readable.fromWeb(body);
       return (await treeFromTarball(input, inputLimits())).tree;
@@ -24,5 +29,4 @@ export class GitHubSource extends GitHubApi implements RepositorySource {
       throw wrap(repository, `tarball of ${sha.slice(0, 12)}`, err);
     }
   }
-
 }

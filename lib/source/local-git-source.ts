@@ -44,7 +44,12 @@ export class LocalGitSource implements RepositorySource {
     assertCommitId(`repository ${repository}: head of ${branch}`, head);
     if (!since) return { head };
     // A base that is not a commit id (a ledger item edited by hand) is treated as unknown: everything is touched.
-    const known = isCommitId(since) && (await this.git(repository, ['cat-file', '-e', '--end-of-options', `${since}^{commit}`]).then(() => true, () => false));
+    const known =
+      isCommitId(since) &&
+      (await this.git(repository, ['cat-file', '-e', '--end-of-options', `${since}^{commit}`]).then(
+        () => true,
+        () => false,
+      ));
     if (!known) return { head, changed: { files: [], truncated: true } };
     const out = String(await this.git(repository, ['diff', '--name-only', '--no-renames', '--end-of-options', since, head, '--']));
     return { head, changed: { files: out.split('\n').filter(Boolean), truncated: false } };

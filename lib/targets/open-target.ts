@@ -34,7 +34,6 @@ export interface UnreachableTarget {
 /** How long before the deadline a wait must end, so the sync still records its result. @default 30 s */
 export const WAIT_MARGIN_MS = 30_000;
 
-
 /**
  * Turns a target's config into its adapter with the options the config and the registry give: the one place
  * this happens (reconcile, drift, serve and the CLI all open targets here).
@@ -42,10 +41,18 @@ export const WAIT_MARGIN_MS = 30_000;
  * const target = await openTarget({ id, repository, config }, { registry, cluster: clusterClients(registry, readSecret, false) });
  * if ('unreachable' in target) return skip(target.unreachable);
  */
-export function openTarget(spec: TargetSpec<KubernetesTargetConfig>, access: TargetAccess, o?: { deadline?: Deadline }): Promise<Target<KubernetesDesiredState> | UnreachableTarget>;
+export function openTarget(
+  spec: TargetSpec<KubernetesTargetConfig>,
+  access: TargetAccess,
+  o?: { deadline?: Deadline },
+): Promise<Target<KubernetesDesiredState> | UnreachableTarget>;
 export function openTarget(spec: TargetSpec<CloudFormationTargetConfig>, access: TargetAccess, o?: { deadline?: Deadline }): Promise<StackTarget | UnreachableTarget>;
 export function openTarget(spec: TargetSpec, access: TargetAccess, o?: { deadline?: Deadline }): Promise<Target<KubernetesDesiredState> | StackTarget | UnreachableTarget>;
-export async function openTarget(spec: TargetSpec, access: TargetAccess, o: { deadline?: Deadline } = {}): Promise<Target<KubernetesDesiredState> | StackTarget | UnreachableTarget> {
+export async function openTarget(
+  spec: TargetSpec,
+  access: TargetAccess,
+  o: { deadline?: Deadline } = {},
+): Promise<Target<KubernetesDesiredState> | StackTarget | UnreachableTarget> {
   if (spec.config.type === 'cloudformation') return openStack(spec as TargetSpec<CloudFormationTargetConfig>, access);
   const config = spec.config;
   if (!access.cluster) return { unreachable: `cluster ${config.cluster}: this process has no cluster access` };

@@ -1,4 +1,11 @@
-import { CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, type StackStatus } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  type StackStatus,
+} from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../lib/config/load-config.js';
@@ -93,7 +100,10 @@ describe('attack: CloudFormation grants', () => {
     expect(String(res.body.reason)).toContain('stack "anything-goes" is not allowed: acme/shop has no stackPrefix in the registry');
     await sweep('noprefix');
     const [record] = await latest('noprefix');
-    expect(record).toMatchObject({ result: 'failed', error: { message: 'driftless.yaml:6:12 targets[0].stack: stack "anything-goes" is not allowed: acme/shop has no stackPrefix in the registry' } });
+    expect(record).toMatchObject({
+      result: 'failed',
+      error: { message: 'driftless.yaml:6:12 targets[0].stack: stack "anything-goes" is not allowed: acme/shop has no stackPrefix in the registry' },
+    });
     expect(sent()).toEqual([]);
   });
 
@@ -105,7 +115,10 @@ describe('attack: CloudFormation grants', () => {
     expect(record).toMatchObject({
       result: 'failed',
       commit: head,
-      error: { message: "stack acme-vpc exists and is not managed by acme/shop/foreign (no driftless:target tag; tags: owner=platform-team); the registry's adopt lets this repository take such stacks over" },
+      error: {
+        message:
+          "stack acme-vpc exists and is not managed by acme/shop/foreign (no driftless:target tag; tags: owner=platform-team); the registry's adopt lets this repository take such stacks over",
+      },
     });
     expect(sent()).toEqual(['DescribeStacks']);
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
@@ -128,11 +141,16 @@ describe('attack: CloudFormation grants', () => {
     expect(sent()).toEqual(['DescribeStacks']);
   });
 
-  it('does not delete a removed target\'s stack (deleteOnRemove) once the repository lost its grant', async () => {
+  it("does not delete a removed target's stack (deleteOnRemove) once the repository lost its grant", async () => {
     // Created legitimately while granted.
-    cfn.on(DescribeStacksCommand).rejectsOnce(missing).resolves(described('CREATE_COMPLETE', { 'driftless:target': `${REPO}/removed` }));
+    cfn
+      .on(DescribeStacksCommand)
+      .rejectsOnce(missing)
+      .resolves(described('CREATE_COMPLETE', { 'driftless:target': `${REPO}/removed` }));
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Bucket', ResourceType: 'AWS::S3::Bucket' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Bucket', ResourceType: 'AWS::S3::Bucket' } }] });
     cfn.on(ExecuteChangeSetCommand).resolves({});
     await push({ 'driftless.yaml': stackConfig('removed', '    cloudformation: { deleteOnRemove: true }\n') });
     expect((await latest('removed'))[0]).toMatchObject({ result: 'succeeded' });

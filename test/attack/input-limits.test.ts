@@ -11,13 +11,25 @@ type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
 const cm = (name: string, value = 'v') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: "${value}"\n`;
 const BOMB = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n  h: [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n`;
-const MANY = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: Array.from({ length: 10_001 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } })) });
+const MANY = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'List',
+  items: Array.from({ length: 10_001 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } })),
+});
 
 const CASES = [
-  { target: 'big-file', files: { 'big.yaml': cm('big', 'x'.repeat(50 * 1024 * 1024)) }, says: 'deploy/big-file/big.yaml: file is 50 MiB, over the limit of 8 MiB for one file (DRIFTLESS_MAX_FILE_BYTES)' },
+  {
+    target: 'big-file',
+    files: { 'big.yaml': cm('big', 'x'.repeat(50 * 1024 * 1024)) },
+    says: 'deploy/big-file/big.yaml: file is 50 MiB, over the limit of 8 MiB for one file (DRIFTLESS_MAX_FILE_BYTES)',
+  },
   { target: 'alias-bomb', files: { 'bomb.yaml': BOMB }, says: 'deploy/alias-bomb/bomb.yaml:1: YAML alias expansion exceeds 1000 aliases' },
   { target: 'too-many', files: { 'many.json': MANY }, says: 'deploy/too-many: renders 10001 objects, over the limit of 10000 per target (DRIFTLESS_MAX_OBJECTS)' },
-  { target: 'big-object', files: { 'obj.yaml': cm('huge', 'y'.repeat(2 * 1024 * 1024)) }, says: 'deploy/big-object: ConfigMap/huge is 2 MiB as JSON, over the limit of 1.5 MiB for one object (DRIFTLESS_MAX_OBJECT_BYTES)' },
+  {
+    target: 'big-object',
+    files: { 'obj.yaml': cm('huge', 'y'.repeat(2 * 1024 * 1024)) },
+    says: 'deploy/big-object: ConfigMap/huge is 2 MiB as JSON, over the limit of 1.5 MiB for one object (DRIFTLESS_MAX_OBJECT_BYTES)',
+  },
 ] as const;
 const ALL = [...CASES.map((c) => ({ target: c.target, files: c.files })), { target: 'fine', files: { 'cm.yaml': cm('fine') } }];
 const config = `version: 1\ntargets:\n${ALL.map((c) => `  - name: ${c.target}\n    path: deploy/${c.target}\n    cluster: dev\n    namespace: shop-a\n`).join('')}`;

@@ -117,12 +117,20 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     p.dev.createNamespace('shop-a');
     // Already on the cluster, put there by others.
     p.dev.put({ ...(parseYaml(STAR_ROLE('ops-team-role')) as Obj), metadata: { name: 'ops-team-role', managedFields: managedBy('kubectl-create') } });
-    p.dev.put({ ...crd('gadgets', 'Gadget', 'Namespaced'), metadata: { name: 'gadgets.example.com', labels: { 'app.kubernetes.io/managed-by': 'Helm' }, managedFields: managedBy('helm') } });
+    p.dev.put({
+      ...crd('gadgets', 'Gadget', 'Namespaced'),
+      metadata: { name: 'gadgets.example.com', labels: { 'app.kubernetes.io/managed-by': 'Helm' }, managedFields: managedBy('helm') },
+    });
     p.dev.put({ ...crd('gizmos', 'Gizmo', 'Cluster'), metadata: { name: 'gizmos.example.com', managedFields: managedBy('helm') } });
     p.dev.put({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'shared', namespace: 'shop-a', labels: { [TARGET_LABEL]: targetLabelValue('acme/other/prod') }, annotations: { [TARGET_ID_ANNOTATION]: 'acme/other/prod' } },
+      metadata: {
+        name: 'shared',
+        namespace: 'shop-a',
+        labels: { [TARGET_LABEL]: targetLabelValue('acme/other/prod') },
+        annotations: { [TARGET_ID_ANNOTATION]: 'acme/other/prod' },
+      },
       data: { owner: 'other' },
     });
     head = p.commit({
@@ -237,11 +245,15 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
 
     const adopted = await sync('shop-dev', registryWith({ ...granted, adopt: true }));
     expect(adopted?.result).toBe('succeeded');
-    expect(adopted?.changeSet).toEqual([{ ref: { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops-team-role' }, action: 'adopted', detail: expect.stringContaining('taken over') }]);
+    expect(adopted?.changeSet).toEqual([
+      { ref: { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops-team-role' }, action: 'adopted', detail: expect.stringContaining('taken over') },
+    ]);
     expect(adopted?.counts?.adopted).toBe(1);
     const after = p.dev.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'ops-team-role') as { metadata: { labels?: Obj } };
     expect(after.metadata.labels?.[TARGET_LABEL]).toBe(targetLabelValue(`${REPO}/shop-dev`));
-    expect((await p.ledger.getState(`${REPO}/shop-dev`))?.inventory).toEqual([{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops-team-role', origin: 'adopted', digest: expect.any(String), resourceVersion: expect.any(String) }]);
+    expect((await p.ledger.getState(`${REPO}/shop-dev`))?.inventory).toEqual([
+      { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops-team-role', origin: 'adopted', digest: expect.any(String), resourceVersion: expect.any(String) },
+    ]);
     // Once ours it is an ordinary object: unchanged, and still recorded as adopted.
     const again = await sync('shop-dev', registryWith(granted));
     expect(again?.changeSet?.[0]?.action).toBe('unchanged');
@@ -251,7 +263,9 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
   it("always refuses another driftless target's object, adopt or not, naming that target", async () => {
     const rec = await sync('foreign', registryWith({ adopt: true }));
     expect(rec?.result).toBe('failed');
-    expect(rec?.error?.message).toBe('ConfigMap/shop-a/shared is managed by another driftless target, acme/other/prod; two targets must not manage one object; nothing was applied');
+    expect(rec?.error?.message).toBe(
+      'ConfigMap/shop-a/shared is managed by another driftless target, acme/other/prod; two targets must not manage one object; nothing was applied',
+    );
     expect(writes()).toEqual([]);
     expect((p.dev.get('v1', 'ConfigMap', 'shop-a', 'shared') as { data: Obj }).data).toEqual({ owner: 'other' });
   });
@@ -261,7 +275,14 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     expect(rec?.result).toBe('succeeded');
     expect(rec?.counts?.created).toBe(2);
     expect(p.dev.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'shop-reader')).toBeDefined();
-    expect((await p.ledger.getState(`${REPO}/granted`))?.inventory).toContainEqual({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'shop-reader', origin: 'created', digest: expect.any(String), resourceVersion: expect.any(String) });
+    expect((await p.ledger.getState(`${REPO}/granted`))?.inventory).toContainEqual({
+      group: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'shop-reader',
+      origin: 'created',
+      digest: expect.any(String),
+      resourceVersion: expect.any(String),
+    });
   });
 
   it('refuses the drift check (and so self-heal) of a target whose grant was revoked', async () => {
@@ -306,7 +327,11 @@ describe('attack: Kubernetes objects outside the registry grant', () => {
     head = p.commit({ 'deploy/prune-ns/ns.yaml': null });
     // The registry grants pruneKinds, the repository's allowKinds does not ask: not pruned.
     const rec = await sync('prune-ns', registryWith({ pruneKinds: ['Namespace'] }));
-    expect(rec?.changeSet).toContainEqual({ ref: { group: '', kind: 'Namespace', name: 'shop-tmp' }, action: 'skipped', detail: 'not pruned: deleting a Namespace needs prune.allowKinds: [Namespace]' });
+    expect(rec?.changeSet).toContainEqual({
+      ref: { group: '', kind: 'Namespace', name: 'shop-tmp' },
+      action: 'skipped',
+      detail: 'not pruned: deleting a Namespace needs prune.allowKinds: [Namespace]',
+    });
     expect(writes()).toEqual([]);
     expect(p.dev.get('v1', 'Namespace', undefined, 'shop-tmp')).toBeDefined();
   });

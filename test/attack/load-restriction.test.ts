@@ -104,7 +104,10 @@ describe('attack: symbolic links out of a kustomization or the repository', () =
     }
     for (const [path, names] of Object.entries(BUILT)) {
       const out = execFileSync('kubectl', ['kustomize', join(p.repoDir, path)], { encoding: 'utf8' });
-      expect(parseAllDocuments(out).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name), path).toEqual(names);
+      expect(
+        parseAllDocuments(out).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name),
+        path,
+      ).toEqual(names);
     }
   });
 

@@ -97,7 +97,7 @@ describe('attack: names from a payload never reach git as options', () => {
     for (const f of ['snap.tgz', 'show', 'head', 'since']) expect(existsSync(pwned(f)), f).toBe(false);
     // What is valid still works.
     expect(await local.readFile(REPO, head, 'driftless.yaml')).toBe(CONFIG);
-    expect((await (await local.snapshot(REPO, head)).kind('deploy/web/cm.yaml'))).toBe('file');
+    expect(await (await local.snapshot(REPO, head)).kind('deploy/web/cm.yaml')).toBe('file');
   });
 
   it('the GitHub source refuses the same before any request', async () => {

@@ -20,7 +20,9 @@ type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const secret = (name: string, stringData: Record<string, string>) =>
-  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n${Object.entries(stringData).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`;
+  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n${Object.entries(stringData)
+    .map(([k, v]) => `  ${k}: "${v}"`)
+    .join('\n')}\n`;
 const deployment = `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -175,26 +177,30 @@ describe('attack: secret values in failure text', () => {
     expectNoValue('log', logs.join('\n'));
   });
 
-  it.each(ALL.map((c) => [c.target, 'renders' in c]))('keeps every value out of CLI render, diff and sync output for %s', async (target, renders) => {
-    const registryFile = join(p.dir, 'registry.json');
-    writeFileSync(registryFile, JSON.stringify(p.registry));
-    const runs: string[][] = [
-      ['render', join(p.repoDir, 'deploy', target)],
-      ['render', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO, '--json'],
-      ['diff', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO],
-      ['diff', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO, '--json'],
-      ['sync', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO, '--dry-run', '--json'],
-      ['sync', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO],
-    ];
-    for (const argv of runs) {
-      let stdout = '';
-      let stderr = '';
-      const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), cwd: p.dir, isTTY: false, env: {} });
-      const what = `${argv.slice(0, 1).join(' ')} ${argv.includes('--json') ? '--json ' : ''}${target}`;
-      if (target !== GOOD.target && !(argv[0] === 'render' && renders)) expect(code, what).not.toBe(0);
-      expectNoValue(`${what} stderr`, stderr);
-      // `render` prints the Secrets it rendered, as kubectl kustomize does; every other stdout is redacted.
-      if (argv[0] !== 'render') expectNoValue(`${what} stdout`, stdout);
-    }
-  }, 60_000);
+  it.each(ALL.map((c) => [c.target, 'renders' in c]))(
+    'keeps every value out of CLI render, diff and sync output for %s',
+    async (target, renders) => {
+      const registryFile = join(p.dir, 'registry.json');
+      writeFileSync(registryFile, JSON.stringify(p.registry));
+      const runs: string[][] = [
+        ['render', join(p.repoDir, 'deploy', target)],
+        ['render', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO, '--json'],
+        ['diff', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO],
+        ['diff', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO, '--json'],
+        ['sync', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO, '--dry-run', '--json'],
+        ['sync', '--repo', p.repoDir, '--target', target, '--registry', registryFile, '--repository', REPO],
+      ];
+      for (const argv of runs) {
+        let stdout = '';
+        let stderr = '';
+        const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), cwd: p.dir, isTTY: false, env: {} });
+        const what = `${argv.slice(0, 1).join(' ')} ${argv.includes('--json') ? '--json ' : ''}${target}`;
+        if (target !== GOOD.target && !(argv[0] === 'render' && renders)) expect(code, what).not.toBe(0);
+        expectNoValue(`${what} stderr`, stderr);
+        // `render` prints the Secrets it rendered, as kubectl kustomize does; every other stdout is redacted.
+        if (argv[0] !== 'render') expectNoValue(`${what} stdout`, stdout);
+      }
+    },
+    60_000,
+  );
 });

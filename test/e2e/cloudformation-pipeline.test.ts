@@ -17,7 +17,9 @@ type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 const cfn = mockClient(CloudFormationClient);
 const missing = Object.assign(new Error('Stack with id acme-vpc does not exist'), { name: 'ValidationError' });
 // Every stack here was created by this target: it carries the ownership tag.
-const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: `${REPO}/vpc` }] }] });
+const stack = (StackStatus: StackStatus) => ({
+  Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: `${REPO}/vpc` }] }],
+});
 const CONFIG = `version: 1
 targets:
   - name: vpc
@@ -35,7 +37,10 @@ describe('a CloudFormation target through the pipeline', () => {
   let head: string;
   beforeAll(async () => {
     p = await startPipeline();
-    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }), roleArn: 'arn:aws:iam::123456789012:role/driftless-cfn' });
+    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({
+      cfn: new CloudFormationClient({ region: 'eu-west-1' }),
+      roleArn: 'arn:aws:iam::123456789012:role/driftless-cfn',
+    });
   }, 120_000);
   afterAll(() => p?.stop());
 
@@ -43,12 +48,21 @@ describe('a CloudFormation target through the pipeline', () => {
     cfn.reset();
     cfn.on(DescribeStacksCommand).rejectsOnce(missing).resolves(stack('CREATE_COMPLETE'));
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     cfn.on(ExecuteChangeSetCommand).resolves({});
     head = p.commit({ 'driftless.yaml': CONFIG, 'infra/vpc.yaml': TEMPLATE, 'infra/prod.json': '[{"ParameterKey": "Cidr", "ParameterValue": "10.0.0.0/16"}]' });
     expect((await p.deliver('push', pushPayload('0'.repeat(40), head))).status).toBe(202);
     const input = cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ StackName: 'acme-vpc', ChangeSetType: 'CREATE', TemplateBody: TEMPLATE, Parameters: [{ ParameterKey: 'Cidr', ParameterValue: '10.0.0.0/16' }], Capabilities: ['CAPABILITY_NAMED_IAM'], RoleARN: 'arn:aws:iam::123456789012:role/driftless-cfn' });
+    expect(input).toMatchObject({
+      StackName: 'acme-vpc',
+      ChangeSetType: 'CREATE',
+      TemplateBody: TEMPLATE,
+      Parameters: [{ ParameterKey: 'Cidr', ParameterValue: '10.0.0.0/16' }],
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      RoleARN: 'arn:aws:iam::123456789012:role/driftless-cfn',
+    });
     const [record] = (await p.ledger.history({ targetId: `${REPO}/vpc` })).items;
     expect(record).toMatchObject({ result: 'succeeded', commit: head, counts: { created: 1 } });
     expect((await p.ledger.getState(`${REPO}/vpc`))?.dependencies).toEqual(['driftless.yaml', 'infra/prod.json', 'infra/vpc.yaml']);
@@ -62,14 +76,25 @@ describe('a CloudFormation target through the pipeline', () => {
     let executedAt: number | undefined;
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolves(stack('UPDATE_ROLLBACK_COMPLETE'));
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'True' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'True' } }] });
     cfn.on(ExecuteChangeSetCommand).callsFake(async () => {
       executedAt = Date.now();
       return {};
     });
     cfn.on(DescribeStackEventsCommand).callsFake(async () => ({
       StackEvents: [
-        { StackId: 's', EventId: 'e', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date((executedAt ?? Date.now()) + 50), ResourceStatusReason: 'CIDR conflicts' },
+        {
+          StackId: 's',
+          EventId: 'e',
+          StackName: 'acme-vpc',
+          LogicalResourceId: 'Vpc',
+          ResourceType: 'AWS::EC2::VPC',
+          ResourceStatus: 'UPDATE_FAILED',
+          Timestamp: new Date((executedAt ?? Date.now()) + 50),
+          ResourceStatusReason: 'CIDR conflicts',
+        },
       ],
     }));
     const next = p.commit({ 'infra/vpc.yaml': `${TEMPLATE}      EnableDnsSupport: true\n` });
@@ -86,7 +111,9 @@ describe('a CloudFormation target through the pipeline', () => {
     cfn.reset();
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolves(stack('UPDATE_IN_PROGRESS'));
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     cfn.on(ExecuteChangeSetCommand).resolves({});
     // An invocation with almost no time left.
     await reconcileTarget({ repository: REPO, target: 'vpc', branch: 'main', trigger: 'trigger', force: true }, { ...p.deps, holder: 'short' }, deadlineSignal(1000, 0));
@@ -111,7 +138,10 @@ describe('a CloudFormation target through the pipeline', () => {
     cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
     cfn.on(DeleteStackCommand).resolves({});
     cfn.on(DeleteChangeSetCommand).resolves({});
-    const next = p.commit({ 'driftless.yaml': 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop-web\n', 'deploy/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-web\n' });
+    const next = p.commit({
+      'driftless.yaml': 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop-web\n',
+      'deploy/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-web\n',
+    });
     await p.deliver('push', pushPayload(head, next));
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['acme-vpc']);
     const [record] = (await p.ledger.history({ targetId: `${REPO}/vpc`, limit: 1 })).items;

@@ -18,7 +18,8 @@ const files = (value: string, only: readonly string[] = names): Record<string, s
   );
 const appAuth = () => ({
   appId: 123,
-  privateKey: generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey,
+  privateKey: generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
+    .privateKey,
 });
 
 describe('commit report with a GitHub App: one check run per commit', () => {
@@ -32,7 +33,14 @@ describe('commit report with a GitHub App: one check run per commit', () => {
   afterAll(() => p?.stop());
 
   const writesFor = (sha: string, since: number) =>
-    p.github.requests.slice(since).filter((r) => (r.method === 'POST' || r.method === 'PATCH') && (r.path.includes('/statuses/') || r.path.includes('/check-runs')) && (!r.path.includes('/statuses/') || r.path.endsWith(sha)));
+    p.github.requests
+      .slice(since)
+      .filter(
+        (r) =>
+          (r.method === 'POST' || r.method === 'PATCH') &&
+          (r.path.includes('/statuses/') || r.path.includes('/check-runs')) &&
+          (!r.path.includes('/statuses/') || r.path.endsWith(sha)),
+      );
 
   it(`spends at most three GitHub writes on a push touching ${TARGETS} targets, and concludes with a table of every target`, async () => {
     // GIVEN a first push of 24 new targets WHEN it is delivered and every target is synced
@@ -58,7 +66,16 @@ describe('commit report with a GitHub App: one check run per commit', () => {
     const changed = names.slice(0, 5);
     const next = p.commit(files('v2', changed));
     const since = p.github.requests.length;
-    await p.deliver('push', pushPayload(first, next, 'main', undefined, changed.map((n) => `deploy/${n}/cm.yaml`)));
+    await p.deliver(
+      'push',
+      pushPayload(
+        first,
+        next,
+        'main',
+        undefined,
+        changed.map((n) => `deploy/${n}/cm.yaml`),
+      ),
+    );
     // THEN 5 rows say configured, 19 say untouched, and the check run concludes success
     expect(p.errors).toEqual([]);
     expect(writesFor(next, since).length).toBeLessThanOrEqual(3);

@@ -75,7 +75,11 @@ describe('drift fan-out through the drift function and its queue', () => {
     // THEN one batch of three messages, each naming its target, with its cluster as the FIFO group
     expect(out).toMatchObject({ enqueued: 3, removed: 0 });
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
-    expect(sent().map((e) => [e.MessageAttributes?.target?.StringValue, e.MessageGroupId]).sort()).toEqual([
+    expect(
+      sent()
+        .map((e) => [e.MessageAttributes?.target?.StringValue, e.MessageGroupId])
+        .sort(),
+    ).toEqual([
       [`${REPO}/api`, 'cluster:prod'],
       [`${REPO}/jobs`, 'cluster:dev'],
       [`${REPO}/web`, 'cluster:dev'],

@@ -55,7 +55,7 @@ describe('a Helm target through the pipeline', () => {
   }, 120_000);
   afterAll(() => p?.stop());
 
-  it('syncs the chart with the cluster\'s capabilities, ownership labels and recorded dependencies', async () => {
+  it("syncs the chart with the cluster's capabilities, ownership labels and recorded dependencies", async () => {
     p.dev.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop-web' } });
     const res = await p.deliver('push', pushPayload('0'.repeat(40), first));
     expect(res.status).toBe(202);

@@ -32,7 +32,10 @@ const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 90
 /** A git repository with one Kubernetes target: a namespace, `n` ConfigMaps and (optionally) a Deployment. */
 const makeRepo = (dir: string, n: number, extra = '', wait = false): string => {
   mkdirSync(join(dir, 'deploy'), { recursive: true });
-  writeFileSync(join(dir, 'driftless.yaml'), `version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop-web\n${wait ? '    wait: { enabled: true, timeout: 10m }\n' : ''}`);
+  writeFileSync(
+    join(dir, 'driftless.yaml'),
+    `version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop-web\n${wait ? '    wait: { enabled: true, timeout: 10m }\n' : ''}`,
+  );
   writeFileSync(join(dir, 'deploy', 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-web\n');
   const maps = Array.from({ length: n }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  n: "${i}"\n`).join('---\n');
   writeFileSync(join(dir, 'deploy', 'maps.yaml'), maps + extra);
@@ -84,11 +87,15 @@ describe('serve killed mid-sync (SIGKILL) and restarted in the same directory', 
   const startServe = (registry: string, repo: string) => {
     const cli = join(dir, 'cli.mts');
     writeFileSync(cli, `import { main } from ${JSON.stringify(join(ROOT, 'lib', 'cli', 'main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`);
-    const child = spawn(process.execPath, ['--import', TSX, cli, 'serve', '--registry', registry, '--clone', `acme/shop=${repo}`, '--port', '0', '--poll', '1h', '--drift-interval', '1h'], {
-      cwd: dir,
-      env: { ...process.env, DRIFTLESS_WEBHOOK_SECRET: 'crash-test', AWS_ENDPOINT_URL_DYNAMODB: '', DYNAMODB_ENDPOINT: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, cli, 'serve', '--registry', registry, '--clone', `acme/shop=${repo}`, '--port', '0', '--poll', '1h', '--drift-interval', '1h'],
+      {
+        cwd: dir,
+        env: { ...process.env, DRIFTLESS_WEBHOOK_SECRET: 'crash-test', AWS_ENDPOINT_URL_DYNAMODB: '', DYNAMODB_ENDPOINT: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     const out = { text: '' };
     child.stdout?.on('data', (d: Buffer) => (out.text += d.toString()));
@@ -113,7 +120,7 @@ describe('serve killed mid-sync (SIGKILL) and restarted in the same directory', 
     first.child.kill('SIGKILL');
     await first.exited;
     // Its DynamoDB Local does not outlive it; its lock and the ledger file stay behind.
-    await until('the killed serve\'s DynamoDB Local ends', () => !processAlive(dynamoDbPid));
+    await until("the killed serve's DynamoDB Local ends", () => !processAlive(dynamoDbPid));
     expect(existsSync(join(dir, '.driftless', 'serve.lock'))).toBe(true);
     expect(existsSync(join(dir, '.driftless', 'ledger', 'shared-local-instance.db'))).toBe(true);
 
@@ -167,7 +174,8 @@ describe('serve stopped mid-sync', () => {
 
   it('cancels the health wait and records the sync as failed, interrupted by shutdown', async () => {
     // A Deployment that never becomes ready (no controllers): without cancellation the wait would last 10 minutes.
-    const deployment = '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: web, image: nginx }] }\n';
+    const deployment =
+      '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: web, image: nginx }] }\n';
     const repo = join(dir, 'shop');
     makeRepo(repo, 2, deployment, true);
     const { table } = await db.ledger();

@@ -124,7 +124,11 @@ describe('operator commands against a local serve', () => {
     const triggered = await run(['trigger', '--repo', 'acme/shop', '--target', 'shop-dev']);
     expect(triggered.stdout).toContain('triggered acme/shop/shop-dev (main)');
     await serving.idle();
-    const [record] = JSON.parse((await run(['history', '--repo', 'acme/shop', '--target', 'shop-dev', '--json', '--limit', '1'])).stdout) as { result: string; trigger: string; error?: { message: string } }[];
+    const [record] = JSON.parse((await run(['history', '--repo', 'acme/shop', '--target', 'shop-dev', '--json', '--limit', '1'])).stdout) as {
+      result: string;
+      trigger: string;
+      error?: { message: string };
+    }[];
     expect(record).toMatchObject({ result: 'skipped', trigger: 'trigger', error: { message: 'suspended by alice' } });
     expect((await run(['resume', '--repo', 'acme/shop', '--target', 'shop-dev'])).stdout).toContain('resumed');
     await run(['trigger', '--repo', 'acme/shop', '--target', 'shop-dev']);

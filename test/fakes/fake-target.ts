@@ -22,7 +22,10 @@ export class FakeTarget implements Target {
     await options.beforeWrite?.('resources');
     if (this.applyAnswer instanceof Error) throw this.applyAnswer;
     if (this.applyAnswer) return this.applyAnswer;
-    const refs = desired.kind === 'kubernetes' ? desired.objects.map((o) => ({ group: '', kind: String(o.kind), namespace: 'shop', name: String((o.metadata as { name: string }).name) })) : [];
+    const refs =
+      desired.kind === 'kubernetes'
+        ? desired.objects.map((o) => ({ group: '', kind: String(o.kind), namespace: 'shop', name: String((o.metadata as { name: string }).name) }))
+        : [];
     return { result: 'succeeded', changeSet: { target: this.id, entries: refs.map((ref) => ({ ref, action: 'created' as const })) }, inventory: refs };
   }
 

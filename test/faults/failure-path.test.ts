@@ -40,7 +40,13 @@ describe('one failure path: whatever throws inside a sync ends it as failed', { 
 
   beforeAll(async () => {
     p = await startPipeline();
-    const first = p.commit({ 'driftless.yaml': CONFIG, 'deploy/web/ns.yaml': ns('shop-web'), 'deploy/web/a.yaml': cm('a', 'v1'), 'deploy/api/ns.yaml': ns('shop-api'), 'deploy/api/a.yaml': cm('a', 'v1') });
+    const first = p.commit({
+      'driftless.yaml': CONFIG,
+      'deploy/web/ns.yaml': ns('shop-web'),
+      'deploy/web/a.yaml': cm('a', 'v1'),
+      'deploy/api/ns.yaml': ns('shop-api'),
+      'deploy/api/a.yaml': cm('a', 'v1'),
+    });
     expect((await p.deliver('push', pushPayload('0'.repeat(40), first))).status).toBe(202);
     expect((await p.ledger.getState(`${REPO}/web`))?.lastResult).toBe('succeeded');
   }, 120_000);
@@ -48,7 +54,11 @@ describe('one failure path: whatever throws inside a sync ends it as failed', { 
 
   it.each([
     ['a YAML alias bomb in a manifest', { 'deploy/web/a.yaml': `${BOMB}apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n` }, /^deploy\/web.*(alias|Alias)/],
-    ['a generator whose file is missing (an async generate)', { 'deploy/web/kustomization.yaml': 'resources: [ns.yaml, a.yaml]\nconfigMapGenerator:\n  - name: gen\n    files: [missing.txt]\n' }, /^deploy\/web.*missing\.txt/],
+    [
+      'a generator whose file is missing (an async generate)',
+      { 'deploy/web/kustomization.yaml': 'resources: [ns.yaml, a.yaml]\nconfigMapGenerator:\n  - name: gen\n    files: [missing.txt]\n' },
+      /^deploy\/web.*missing\.txt/,
+    ],
   ])('%s: failed with its subject, a failure status, one Slack notice, no prune, nothing running', async (_case, files, reason) => {
     const head = p.commit(files);
     const notices = p.notices.length;

@@ -27,7 +27,10 @@ const writeOf = (name: string) => new RegExp(`^(?!.*dryRun=All).*/configmaps/${n
 describe('the API server under faults', { timeout: 120_000 }, () => {
   let p: Pipeline;
   const sync = async (): Promise<SyncRecord | undefined> => {
-    const out: ReconcileOutcome = await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, { ...p.deps, holder: `h-${Date.now()}` });
+    const out: ReconcileOutcome = await reconcileTarget(
+      { repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true },
+      { ...p.deps, holder: `h-${Date.now()}` },
+    );
     return out.kind === 'done' ? out.records.at(-1) : undefined;
   };
 

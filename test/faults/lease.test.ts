@@ -59,14 +59,22 @@ describe('leases under faults (real DynamoDB Local)', { timeout: 120_000 }, () =
         tookOver = true;
         // An intruder finds the lease expired (its holder looked dead) and takes it.
         await p.db.client.send(
-          new UpdateItemCommand({ TableName: p.table, Key: { PK: { S: `T#${ID}` }, SK: { S: 'STATE' } }, UpdateExpression: 'SET leaseExpiresAt = :z', ExpressionAttributeValues: { ':z': { N: '0' } } }),
+          new UpdateItemCommand({
+            TableName: p.table,
+            Key: { PK: { S: `T#${ID}` }, SK: { S: 'STATE' } },
+            UpdateExpression: 'SET leaseExpiresAt = :z',
+            ExpressionAttributeValues: { ':z': { N: '0' } },
+          }),
         );
         const got = await p.ledger.acquireLease(ID, 'intruder', 60_000, { repository: REPO, target: 'web' });
         expect('lease' in got).toBe(true);
         if ('lease' in got) intruder = got.lease;
       });
     let intruder: Parameters<typeof p.ledger.releaseLease>[0] | undefined;
-    const out = (await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, deps('victim', { cluster }))) as Extract<ReconcileOutcome, { kind: 'done' }>;
+    const out = (await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, deps('victim', { cluster }))) as Extract<
+      ReconcileOutcome,
+      { kind: 'done' }
+    >;
     const last = out.records.at(-1);
     expect(last?.result).toBe('failed');
     expect(last?.error?.message).toMatch(/^lease lost/);

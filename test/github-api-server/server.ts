@@ -121,8 +121,12 @@ export class GitHubApiServer {
       const head = this.sha(m[2] as string) ?? this.sha(`refs/heads/${m[2]}`);
       if (!base || !head) return send(404, { message: 'Not Found' });
       const mergeBase = this.git(['merge-base', base, head]);
-      const ahead = this.git(['rev-list', '--reverse', `${base}..${head}`]).split('\n').filter(Boolean);
-      const behind = this.git(['rev-list', `${head}..${base}`]).split('\n').filter(Boolean);
+      const ahead = this.git(['rev-list', '--reverse', `${base}..${head}`])
+        .split('\n')
+        .filter(Boolean);
+      const behind = this.git(['rev-list', `${head}..${base}`])
+        .split('\n')
+        .filter(Boolean);
       const perPage = Number(url.searchParams.get('per_page') ?? 300);
       const files = this.git(['diff', '--name-status', '--no-renames', mergeBase, head])
         .split('\n')
@@ -183,7 +187,14 @@ export class GitHubApiServer {
   }
 
   /** GET commits/{sha}/check-runs?check_name=, POST check-runs, PATCH check-runs/{id}. */
-  private checkRun(method: string, sha: string | undefined, id: string | undefined, url: URL, body: string, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+  private checkRun(
+    method: string,
+    sha: string | undefined,
+    id: string | undefined,
+    url: URL,
+    body: string,
+    send: (s: number, b: unknown, h?: Record<string, string>) => void,
+  ): void {
     if (method === 'GET' && sha && !id) {
       const name = url.searchParams.get('check_name');
       const runs = this.checkRuns.filter((r) => r.head_sha === sha && (!name || r.name === name)).reverse();
@@ -191,10 +202,22 @@ export class GitHubApiServer {
     }
     if (this.authorization !== 'token ghs_installation_token') return send(403, { message: 'You must authenticate via a GitHub App.' });
     const b = JSON.parse(body || '{}') as { head_sha?: string; name?: string; status?: string; conclusion?: string; output?: { title: string; summary: string } };
-    this.checkRunWrites.push({ method, ...(b.status ? { status: b.status } : {}), ...(b.conclusion ? { conclusion: b.conclusion } : {}), ...(b.output ? { title: b.output.title } : {}) });
+    this.checkRunWrites.push({
+      method,
+      ...(b.status ? { status: b.status } : {}),
+      ...(b.conclusion ? { conclusion: b.conclusion } : {}),
+      ...(b.output ? { title: b.output.title } : {}),
+    });
     if (method === 'POST' && !sha && !id) {
       if (!b.head_sha || !b.name || !b.output) return send(422, { message: 'head_sha, name and output are required' });
-      const run = { id: this.checkRuns.length + 1, head_sha: b.head_sha, name: b.name, status: b.status ?? 'queued', ...(b.conclusion ? { conclusion: b.conclusion } : {}), output: b.output };
+      const run = {
+        id: this.checkRuns.length + 1,
+        head_sha: b.head_sha,
+        name: b.name,
+        status: b.status ?? 'queued',
+        ...(b.conclusion ? { conclusion: b.conclusion } : {}),
+        output: b.output,
+      };
       if (run.status === 'completed' && !run.conclusion) return send(422, { message: 'conclusion is required when status is completed' });
       this.checkRuns.push(run);
       return send(201, run);
@@ -202,7 +225,12 @@ export class GitHubApiServer {
     if (method === 'PATCH' && id && !sha) {
       const run = this.checkRuns.find((r) => r.id === Number(id));
       if (!run) return send(404, { message: 'Not Found' });
-      Object.assign(run, { ...(b.name ? { name: b.name } : {}), ...(b.status ? { status: b.status } : {}), ...(b.conclusion ? { conclusion: b.conclusion } : {}), ...(b.output ? { output: b.output } : {}) });
+      Object.assign(run, {
+        ...(b.name ? { name: b.name } : {}),
+        ...(b.status ? { status: b.status } : {}),
+        ...(b.conclusion ? { conclusion: b.conclusion } : {}),
+        ...(b.output ? { output: b.output } : {}),
+      });
       return send(200, run);
     }
     return send(404, { message: 'Not Found' });

@@ -26,7 +26,9 @@ describe('ReconcilerStack', () => {
   it('has three Node 22 functions bundled as ESM: the webhook on arm64, the two that render Helm charts on x86-64', () => {
     template.resourceCountIs('AWS::Lambda::Function', 3);
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
-    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Architectures: string[]; Layers?: unknown[]; Environment: { Variables: Record<string, unknown> } } }[];
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Architectures: string[]; Layers?: unknown[]; Environment: { Variables: Record<string, unknown> } };
+    }[];
     const byName = (n: string) => fns.find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `driftless-${n}`)?.Properties;
     expect(byName('webhook')).toMatchObject({ Architectures: ['arm64'] });
     expect(byName('webhook')?.Layers).toBeUndefined();
@@ -131,18 +133,24 @@ describe('ReconcilerStack', () => {
   });
 
   it('gives reconcile and drift their own ledger actions on their key prefixes, and no function a scan or delete', () => {
-    expect(dynamoActions(roleStatements(template, 'Reconcile'))).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    );
+    expect(dynamoActions(roleStatements(template, 'Reconcile'))).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     expect(dynamoActions(roleStatements(template, 'Drift'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-    const leading = (fn: 'Reconcile' | 'Drift') =>
-      roleStatements(template, fn).find((s) => [s.Action].flat().includes('dynamodb:GetItem'))?.Condition;
+    const leading = (fn: 'Reconcile' | 'Drift') => roleStatements(template, fn).find((s) => [s.Action].flat().includes('dynamodb:GetItem'))?.Condition;
     // Reconcile's claims of commit-report writes are delivery-like items under D#commit-report/ only.
     expect(leading('Reconcile')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*', 'D#commit-report/*'] } });
     expect(leading('Drift')).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*', 'R#*'] } });
     for (const fn of ['Webhook', 'Reconcile', 'Drift'] as const) {
       const actions = roleStatements(template, fn).flatMap((s) => [s.Action].flat());
-      expect(actions.filter((a) => ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'].includes(a) || a.startsWith('dynamodb:*'))).toEqual([]);
+      expect(
+        actions.filter((a) => ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'].includes(a) || a.startsWith('dynamodb:*')),
+      ).toEqual([]);
     }
   });
 
@@ -177,7 +185,10 @@ describe('ReconcilerStack', () => {
 
   it('reserves concurrency per function: the documented defaults', () => {
     const reserved = Object.fromEntries(
-      Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, f]) => [id.replace(/[0-9A-F]{8}$/, ''), (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions]),
+      Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, f]) => [
+        id.replace(/[0-9A-F]{8}$/, ''),
+        (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions,
+      ]),
     );
     expect(reserved).toEqual({ Webhook: 20, Reconcile: 20, Drift: 10 });
   });
@@ -187,7 +198,8 @@ describe('ReconcilerStack', () => {
       const other = new App({ outdir: join('/tmp', `cdk-test-${process.pid}-${Math.random().toString(36).slice(2)}`), context: { 'aws:cdk:bundling-stacks': [] } });
       return Template.fromStack(new ReconcilerStack(other, 'Driftless', { registry, ...props }));
     };
-    const reservedOf = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions);
+    const reservedOf = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions);
 
     it('sets reserved concurrency from the props, or none with false', () => {
       const small = synth({ reservedConcurrency: { webhook: 5, drift: 3 } });
@@ -205,7 +217,9 @@ describe('ReconcilerStack', () => {
     });
 
     it('fails the synth when the drift consumers would take every reserved drift invocation, or a fan-out prop is out of range', () => {
-      expect(() => synth({ drift: { maxConcurrency: 10 } })).toThrow('drift.maxConcurrency 10 must be below reservedConcurrency.drift 10: the scheduled run needs an invocation of its own');
+      expect(() => synth({ drift: { maxConcurrency: 10 } })).toThrow(
+        'drift.maxConcurrency 10 must be below reservedConcurrency.drift 10: the scheduled run needs an invocation of its own',
+      );
       expect(() => synth({ drift: { maxConcurrency: 1 } })).toThrow('drift.maxConcurrency: expected a whole number from 2 to 1000, not 1');
       expect(() => synth({ drift: { batchSize: 11 } })).toThrow('drift.batchSize: expected a whole number from 1 to 10, not 11');
       expect(() => synth({ drift: { maxConcurrency: 50 }, reservedConcurrency: false })).not.toThrow();

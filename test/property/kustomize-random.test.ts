@@ -37,10 +37,47 @@ type Rng = ReturnType<typeof prng>;
 // Scalars written unquoted into resources and patches: YAML 1.1 and 1.2 corner cases, and strings whose printing
 // needs quoting, a literal block or folding.
 const SCALARS = [
-  '0755', '0o644', '08', '1e3', '1.50', '1_000', '0x1F', '0b101', '+12', '-0', '2024-01-01', '2024-01-01T10:00:00Z',
-  '2024-02-30', '~', 'null', '', 'yes', 'no', 'on', 'off', 'y', 'n', 'True', 'false', '1:20', '.5', '1.2.3', 'plain',
-  '"quoted 0755"', "'single'", '"with: colon"', '"#hash"', '"- dash"', '"tab\\there"', '"line one\\nline two\\n"',
-  '"trailing space \\nnext"', '"héllo ✓"', '"emoji 😀"', '"<<"', '"---"', '|\n    block one\n    block two',
+  '0755',
+  '0o644',
+  '08',
+  '1e3',
+  '1.50',
+  '1_000',
+  '0x1F',
+  '0b101',
+  '+12',
+  '-0',
+  '2024-01-01',
+  '2024-01-01T10:00:00Z',
+  '2024-02-30',
+  '~',
+  'null',
+  '',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  'True',
+  'false',
+  '1:20',
+  '.5',
+  '1.2.3',
+  'plain',
+  '"quoted 0755"',
+  "'single'",
+  '"with: colon"',
+  '"#hash"',
+  '"- dash"',
+  '"tab\\there"',
+  '"line one\\nline two\\n"',
+  '"trailing space \\nnext"',
+  '"héllo ✓"',
+  '"emoji 😀"',
+  '"<<"',
+  '"---"',
+  '|\n    block one\n    block two',
   '"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore"',
   '"#Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore"',
   '"Lorem \\"ipsum\\" dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore"',
@@ -140,8 +177,7 @@ const nestedMap = (rng: Rng, indent: number, depth: number): string[] => {
   return lines;
 };
 
-const widget = (rng: Rng): string =>
-  ['apiVersion: example.com/v1', 'kind: Widget', 'metadata:', '  name: gadget', 'spec:', ...nestedMap(rng, 2, 0), ''].join('\n');
+const widget = (rng: Rng): string => ['apiVersion: example.com/v1', 'kind: Widget', 'metadata:', '  name: gadget', 'spec:', ...nestedMap(rng, 2, 0), ''].join('\n');
 
 /** One random kustomization (with a base, sometimes) and its files. */
 const makeCase = (rng: Rng, i: number): Case => {

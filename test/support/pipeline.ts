@@ -34,7 +34,12 @@ export const pushPayload = (before: string, after: string, branch = 'main', repo
     after,
     created: false,
     deleted: false,
-    repository: { ...repo, full_name: repository, name: repository.split('/')[1], owner: { ...(repo.owner as object), login: repository.split('/')[0], name: repository.split('/')[0] } },
+    repository: {
+      ...repo,
+      full_name: repository,
+      name: repository.split('/')[1],
+      owner: { ...(repo.owner as object), login: repository.split('/')[0], name: repository.split('/')[0] },
+    },
     pusher: { name: 'octocat', email: 'octocat@example.com' },
     ...(modified ? { commits: [{ id: after, message: 'change', added: [], removed: [], modified }] } : {}),
   };
@@ -88,7 +93,16 @@ export const startPipeline = async (
   );
   const registry = parseRegistry(
     JSON.stringify({
-      repositories: { [REPO]: { clusters: ['dev', 'prod'], namespaces: ['shop-*'], stackPrefix: 'acme-', regions: ['eu-west-1'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] }, ...options.grant } },
+      repositories: {
+        [REPO]: {
+          clusters: ['dev', 'prod'],
+          namespaces: ['shop-*'],
+          stackPrefix: 'acme-',
+          regions: ['eu-west-1'],
+          cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] },
+          ...options.grant,
+        },
+      },
       clusters: { dev: { context: 'dev', kubeconfig }, prod: { context: 'prod', kubeconfig }, staging: { context: 'dev', kubeconfig } },
     }),
   );
@@ -146,7 +160,27 @@ export const startPipeline = async (
   };
 
   return {
-    dir, repoDir, git, commit, write, dev, prod, db, ledger, table, github, source, deps, invoke, lambda, registry, notices, errors, deliver, webhookDeps, reportLog,
+    dir,
+    repoDir,
+    git,
+    commit,
+    write,
+    dev,
+    prod,
+    db,
+    ledger,
+    table,
+    github,
+    source,
+    deps,
+    invoke,
+    lambda,
+    registry,
+    notices,
+    errors,
+    deliver,
+    webhookDeps,
+    reportLog,
     async stop() {
       lambda.destroy();
       await invoke.stop();

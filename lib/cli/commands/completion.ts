@@ -9,11 +9,13 @@ import type { Io } from '../output.js';
 import { COMPLETION_COMMAND, COMPLETE_HOOK_COMMAND } from '../specs/completion.js';
 
 /** `driftless completion SHELL`: the completion script for every command, from their declarations. */
-export const completionCommand = (commands: () => readonly CommandSpec[]) => async (args: readonly string[], io: Io): Promise<number> => {
-  const { positionals } = parseCommand(COMPLETION_COMMAND, args);
-  io.stdout(completionScript(positionals[0] as Shell, commands()));
-  return 0;
-};
+export const completionCommand =
+  (commands: () => readonly CommandSpec[]) =>
+  async (args: readonly string[], io: Io): Promise<number> => {
+    const { positionals } = parseCommand(COMPLETION_COMMAND, args);
+    io.stdout(completionScript(positionals[0] as Shell, commands()));
+    return 0;
+  };
 
 /**
  * `driftless __complete targets DIR` (hidden, called by the completion scripts): the target names of

@@ -13,8 +13,7 @@ import { changeTable } from './stack.js';
 import { paint, progress, type Io, toJson } from '../output.js';
 import { DIFF_COMMAND } from '../specs/diff.js';
 
-const yamlOf = (obj: Record<string, unknown> | undefined): string =>
-  obj ? stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }) : '';
+const yamlOf = (obj: Record<string, unknown> | undefined): string => (obj ? stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }) : '');
 
 /**
  * `driftless diff`: the server-side dry-run diff of a target, a unified diff per object (prunes included).
@@ -91,6 +90,14 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
 const colorPatch = (io: Io, patch: string): string =>
   `${patch
     .split('\n')
-    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? paint(io, 'green', l) : l.startsWith('-') && !l.startsWith('---') ? paint(io, 'red', l) : l.startsWith('@@') ? paint(io, 'cyan', l) : l))
+    .map((l) =>
+      l.startsWith('+') && !l.startsWith('+++')
+        ? paint(io, 'green', l)
+        : l.startsWith('-') && !l.startsWith('---')
+          ? paint(io, 'red', l)
+          : l.startsWith('@@')
+            ? paint(io, 'cyan', l)
+            : l,
+    )
     .join('\n')
     .trimEnd()}\n`;

@@ -18,7 +18,11 @@ export const historyCommand = async (args: readonly string[], io: Io): Promise<n
     if (values.repo) {
       let cursor: string | undefined;
       do {
-        const page = await ledger.history({ ...(values.target ? { targetId: `${values.repo}/${values.target}` } : { repository: values.repo }), limit: limit - records.length, ...(cursor ? { cursor } : {}) });
+        const page = await ledger.history({
+          ...(values.target ? { targetId: `${values.repo}/${values.target}` } : { repository: values.repo }),
+          limit: limit - records.length,
+          ...(cursor ? { cursor } : {}),
+        });
         records.push(...page.items);
         cursor = page.cursor;
       } while (cursor && records.length < limit);

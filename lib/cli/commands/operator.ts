@@ -10,21 +10,23 @@ import type { Io } from '../output.js';
 import { SUSPEND_COMMAND, RESUME_COMMAND, TRIGGER_COMMAND } from '../specs/operator.js';
 
 /** `driftless suspend` / `resume`: stop or restart syncing a target without a commit (recorded in the ledger). */
-export const suspendCommand = (suspended: boolean) => async (args: readonly string[], io: Io): Promise<number> => {
-  const { values } = parseCommand(suspended ? SUSPEND_COMMAND : RESUME_COMMAND, args);
-  const { repo, target } = values;
-  const { ledger, close } = await ledgerFromEnv(io.env, io.cwd);
-  try {
-    const id = targetId(repo, target);
-    const state = await ledger.getState(id);
-    if (!state) throw new ReconcilerError(`${id} is not in the ledger (has it synced yet?)`);
-    await ledger.setSuspended(id, suspended, io.env.USER ?? userInfo().username, { repository: repo, target });
-    io.stdout(`${id} ${suspended ? 'suspended: no apply, no prune, no self-heal; drift is still reported' : 'resumed'}\n`);
-    return 0;
-  } finally {
-    close();
-  }
-};
+export const suspendCommand =
+  (suspended: boolean) =>
+  async (args: readonly string[], io: Io): Promise<number> => {
+    const { values } = parseCommand(suspended ? SUSPEND_COMMAND : RESUME_COMMAND, args);
+    const { repo, target } = values;
+    const { ledger, close } = await ledgerFromEnv(io.env, io.cwd);
+    try {
+      const id = targetId(repo, target);
+      const state = await ledger.getState(id);
+      if (!state) throw new ReconcilerError(`${id} is not in the ledger (has it synced yet?)`);
+      await ledger.setSuspended(id, suspended, io.env.USER ?? userInfo().username, { repository: repo, target });
+      io.stdout(`${id} ${suspended ? 'suspended: no apply, no prune, no self-heal; drift is still reported' : 'resumed'}\n`);
+      return 0;
+    } finally {
+      close();
+    }
+  };
 
 /**
  * `driftless trigger`: sync now, through the deployed reconcile function (DRIFTLESS_RECONCILE_FUNCTION), or the

@@ -8,7 +8,17 @@ import { ReconcilerError } from '../../core/errors.js';
 import { assertCommitId } from '../../core/git-names.js';
 import { formatFieldChange } from '../../preview/field-diff.js';
 import { planPreview } from '../../preview/plan-preview.js';
-import { annotationBatches, conclusionOf, hasPreviewChanges, summaryOf, textOf, titleOf, type ObjectPreview, type PreviewReport, type TargetPreview } from '../../preview/preview-report.js';
+import {
+  annotationBatches,
+  conclusionOf,
+  hasPreviewChanges,
+  summaryOf,
+  textOf,
+  titleOf,
+  type ObjectPreview,
+  type PreviewReport,
+  type TargetPreview,
+} from '../../preview/preview-report.js';
 import { LocalGitSource } from '../../source/local-git-source.js';
 import { parseCommand, UsageError } from '../args.js';
 import { PREVIEW_COMMAND } from '../specs/preview.js';
@@ -18,7 +28,6 @@ import { paint, progress, toJson, type Io } from '../output.js';
 import { table } from '../table.js';
 
 const run = promisify(execFile);
-
 
 /**
  * `driftless preview`: the pull-request preview of a local checkout (`planPreview`), printed as aligned text,
@@ -89,7 +98,11 @@ const changedFiles = async (dir: string, base: string, head: string): Promise<{ 
 
 /** The branch a base ref names (`main`, `origin/main`), whose targets the preview covers; undefined for a commit or tag. */
 const branchOf = async (dir: string, ref: string): Promise<string | undefined> => {
-  const exists = (full: string) => run('git', ['-C', dir, 'show-ref', '--verify', '--quiet', '--end-of-options', full]).then(() => true, () => false);
+  const exists = (full: string) =>
+    run('git', ['-C', dir, 'show-ref', '--verify', '--quiet', '--end-of-options', full]).then(
+      () => true,
+      () => false,
+    );
   if (await exists(`refs/heads/${ref}`)) return ref;
   const slash = ref.indexOf('/');
   if (slash > 0 && (await exists(`refs/remotes/${ref}`))) return ref.slice(slash + 1);
@@ -119,7 +132,11 @@ export const formatPreview = (io: Io, report: PreviewReport): string => {
   if (!report.targets.length) return out.join('');
   out.push('\n');
   const verdict = (t: TargetPreview) =>
-    t.blockers.length ? paint(io, 'red', `✖ ${t.blockers.length} blocker${t.blockers.length === 1 ? '' : 's'}`) : t.objects.length || t.change !== 'modified' ? paint(io, 'yellow', '✔ would sync') : paint(io, 'dim', '✔ no changes');
+    t.blockers.length
+      ? paint(io, 'red', `✖ ${t.blockers.length} blocker${t.blockers.length === 1 ? '' : 's'}`)
+      : t.objects.length || t.change !== 'modified'
+        ? paint(io, 'yellow', '✔ would sync')
+        : paint(io, 'dim', '✔ no changes');
   out.push(
     table(
       io,

@@ -32,7 +32,10 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
     if (!dryRun) requireIdentity(local);
     ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
     if (!values.json) {
-      const where = local.target.type === 'cloudformation' ? `stack ${local.target.stack} (${local.target.region})` : `${local.target.cluster}${kube ? ` (${access.cluster.describe(kube) ?? 'cluster'})` : ''}`;
+      const where =
+        local.target.type === 'cloudformation'
+          ? `stack ${local.target.stack} (${local.target.region})`
+          : `${local.target.cluster}${kube ? ` (${access.cluster.describe(kube) ?? 'cluster'})` : ''}`;
       io.stderr(`${dryRun ? 'dry run of' : 'syncing'} ${local.id} → ${where}${ledger && !dryRun ? `, recorded in ${ledger.table}` : ''}\n`);
     }
     const bar = progress(io);

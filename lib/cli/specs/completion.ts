@@ -6,7 +6,10 @@ export const COMPLETION_COMMAND = defineCommand({
   name: 'completion',
   summary: 'print a shell completion script for driftless (bash or zsh)',
   positionals: [{ name: 'SHELL', description: 'the shell to complete in', required: true, choices: SHELLS }],
-  details: ['bash:  source <(driftless completion bash)     (or save it in ~/.local/share/bash-completion/completions/driftless)', 'zsh:   source <(driftless completion zsh)      (or save it as _driftless in a directory of $fpath)'],
+  details: [
+    'bash:  source <(driftless completion bash)     (or save it in ~/.local/share/bash-completion/completions/driftless)',
+    'zsh:   source <(driftless completion zsh)      (or save it as _driftless in a directory of $fpath)',
+  ],
   flags: {},
   exitCodes: [[0, 'the script was printed'], USAGE_EXIT],
 });
@@ -21,5 +24,8 @@ export const COMPLETE_HOOK_COMMAND = defineCommand({
     { name: 'DIR', description: 'the checkout: a directory with a driftless.yaml', required: true },
   ],
   flags: {},
-  exitCodes: [[0, 'the values were printed'], [2, 'error: a bad command line, or a checkout that cannot be read (nothing printed)']],
+  exitCodes: [
+    [0, 'the values were printed'],
+    [2, 'error: a bad command line, or a checkout that cannot be read (nothing printed)'],
+  ],
 });

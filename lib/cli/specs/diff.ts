@@ -7,5 +7,9 @@ export const DIFF_COMMAND = defineCommand({
   details: ['A stack target prints its change set (created, described and deleted again) as a table.'],
   flags: { ...CHECKOUT_FLAGS, ...CLUSTER_FLAGS, ...JSON_FLAG },
   env: [...CLUSTER_ENV, ...LEDGER_ENV],
-  exitCodes: [[0, 'no changes'], [1, 'changes'], [2, 'error: a bad command line, an object the dry run refused, or no cluster']],
+  exitCodes: [
+    [0, 'no changes'],
+    [1, 'changes'],
+    [2, 'error: a bad command line, an object the dry run refused, or no cluster'],
+  ],
 });

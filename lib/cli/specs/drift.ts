@@ -12,5 +12,9 @@ export const DRIFT_COMMAND = defineCommand({
     ...JSON_FLAG,
   },
   env: [...CLUSTER_ENV, ...LEDGER_ENV],
-  exitCodes: [[0, 'no drift'], [1, 'drift'], [2, 'error: a bad command line, or an object that could not be checked']],
+  exitCodes: [
+    [0, 'no drift'],
+    [1, 'drift'],
+    [2, 'error: a bad command line, or an object that could not be checked'],
+  ],
 });

@@ -13,7 +13,10 @@ export const SUSPEND_COMMAND = defineCommand({
   details: ['Drift is still reported. "driftless resume" undoes it.'],
   flags: LEDGER_TARGET_FLAGS,
   env: LEDGER_ENV,
-  exitCodes: [[0, 'the target is suspended'], [2, 'error: a bad command line, or the target is not in the ledger']],
+  exitCodes: [
+    [0, 'the target is suspended'],
+    [2, 'error: a bad command line, or the target is not in the ledger'],
+  ],
 });
 
 /** `driftless resume`, declared once: its flags are parsed, explained by --help and completed from here. */
@@ -22,7 +25,10 @@ export const RESUME_COMMAND = defineCommand({
   summary: 'restart syncing a suspended target (recorded in the ledger)',
   flags: LEDGER_TARGET_FLAGS,
   env: LEDGER_ENV,
-  exitCodes: [[0, 'the target is resumed'], [2, 'error: a bad command line, or the target is not in the ledger']],
+  exitCodes: [
+    [0, 'the target is resumed'],
+    [2, 'error: a bad command line, or the target is not in the ledger'],
+  ],
 });
 
 /** `driftless trigger`, declared once: its flags are parsed, explained by --help and completed from here. */

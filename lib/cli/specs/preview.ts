@@ -7,7 +7,7 @@ export const PREVIEW_COMMAND = defineCommand({
   details: [
     'Each touched target is planned as its sync would be (server-side dry runs, a stack change set that is deleted again).',
     'Targets the change adds or removes in driftless.yaml are previewed as created or removed. A BASE that is a branch',
-    'limits the preview to the targets tracking that branch. --markdown prints the check run\'s summary and text.',
+    "limits the preview to the targets tracking that branch. --markdown prints the check run's summary and text.",
   ],
   flags: {
     repo: { type: 'string', value: 'DIR', required: true, description: 'the git checkout with the change' },
@@ -19,5 +19,9 @@ export const PREVIEW_COMMAND = defineCommand({
     markdown: { type: 'boolean', default: false, description: "print the check run's summary and text (GitHub markdown)" },
   },
   env: [...CLUSTER_ENV, ...LEDGER_ENV],
-  exitCodes: [[0, 'the merge would change nothing'], [1, 'the merge would change something'], [2, 'error: a bad command line, a render or config error, or a refusal or guard that would stop a sync']],
+  exitCodes: [
+    [0, 'the merge would change nothing'],
+    [1, 'the merge would change something'],
+    [2, 'error: a bad command line, a render or config error, or a refusal or guard that would stop a sync'],
+  ],
 });

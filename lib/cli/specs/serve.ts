@@ -25,5 +25,8 @@ export const SERVE_COMMAND = defineCommand({
     [ENV.slackWebhookUrl, 'Slack incoming webhook for drift and failure reports'],
     [ENV.dynamoDbEndpoint, 'use this DynamoDB instead of starting DynamoDB Local'],
   ],
-  exitCodes: [[0, 'stopped by a signal (Ctrl-C)'], [2, 'error: a bad command line, or serve could not start']],
+  exitCodes: [
+    [0, 'stopped by a signal (Ctrl-C)'],
+    [2, 'error: a bad command line, or serve could not start'],
+  ],
 });

@@ -12,5 +12,9 @@ export const SYNC_COMMAND = defineCommand({
     ...JSON_FLAG,
   },
   env: [...CLUSTER_ENV, ...LEDGER_ENV],
-  exitCodes: [[0, 'the sync succeeded (or the target is suspended, or a dry run)'], [1, 'the sync failed'], [2, 'error before the sync started (command line, config, cluster, ledger)']],
+  exitCodes: [
+    [0, 'the sync succeeded (or the target is suspended, or a dry run)'],
+    [1, 'the sync failed'],
+    [2, 'error before the sync started (command line, config, cluster, ledger)'],
+  ],
 });

@@ -190,5 +190,13 @@ export const changedFields = (prev: Obj, next: Obj, kind: string): { changed: Fi
 export const formatFieldPath = (key: string): string =>
   dec(key)
     .filter((s) => s !== '.')
-    .map((s) => (s.startsWith('f:') ? `.${s.slice(2)}` : s.startsWith('k:') ? `[${Object.entries(JSON.parse(s.slice(2)) as Obj).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]` : `[=${s.slice(2)}]`))
+    .map((s) =>
+      s.startsWith('f:')
+        ? `.${s.slice(2)}`
+        : s.startsWith('k:')
+          ? `[${Object.entries(JSON.parse(s.slice(2)) as Obj)
+              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+              .join(',')}]`
+          : `[=${s.slice(2)}]`,
+    )
     .join('');

@@ -95,10 +95,11 @@ export const applyDefaults = (obj: Obj): void => {
       spec.type ??= 'ClusterIP';
       spec.sessionAffinity ??= 'None';
       if (Array.isArray(spec.ports)) {
-        for (const p of spec.ports) if (isMap(p)) {
-          p.protocol ??= 'TCP';
-          p.targetPort ??= p.port;
-        }
+        for (const p of spec.ports)
+          if (isMap(p)) {
+            p.protocol ??= 'TCP';
+            p.targetPort ??= p.port;
+          }
       }
       obj.status ??= { loadBalancer: {} };
       break;
@@ -137,7 +138,9 @@ export const validate = (obj: Obj): { field: string; message: string }[] => {
     const match = isMap(spec.selector) && isMap(spec.selector.matchLabels) ? spec.selector.matchLabels : undefined;
     const labels = isMap(spec.template) && isMap(spec.template.metadata) && isMap(spec.template.metadata.labels) ? spec.template.metadata.labels : {};
     if (match && !Object.entries(match).every(([k, v]) => labels[k] === v)) {
-      const shown = `map[string]string{${Object.entries(labels).map(([k, v]) => `"${k}":"${String(v)}"`).join(', ')}}`;
+      const shown = `map[string]string{${Object.entries(labels)
+        .map(([k, v]) => `"${k}":"${String(v)}"`)
+        .join(', ')}}`;
       causes.push({ field: 'spec.template.metadata.labels', message: `Invalid value: ${shown}: \`selector\` does not match template \`labels\`` });
     }
     if (!match) causes.push({ field: 'spec.selector', message: 'Required value' });

@@ -32,17 +32,7 @@ import apisList from './discovery/discovery-apis.json' with { type: 'json' };
 import apiV1 from './discovery/discovery-api-v1.json' with { type: 'json' };
 import appsV1 from './discovery/discovery-apis-apps-v1.json' with { type: 'json' };
 import versionInfo from './discovery/version.json' with { type: 'json' };
-import {
-  applyMerge,
-  changedFields,
-  fieldSetOf,
-  formatFieldPath,
-  fromFieldsV1,
-  removeAt,
-  toFieldsV1,
-  valueAt,
-  type FieldSet,
-} from './field-set.js';
+import { applyMerge, changedFields, fieldSetOf, formatFieldPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldSet } from './field-set.js';
 import { applyDefaults, validate } from './schema.js';
 import { isMap, type Obj } from '../../core/plain-object.js';
 
@@ -283,8 +273,13 @@ export class KubeApiServer {
     if (fault?.status) {
       send(
         fault.status,
-        statusBody(fault.status, fault.status === 429 ? 'TooManyRequests' : fault.status === 503 ? 'ServiceUnavailable' : 'InternalError',
-          fault.status === 429 ? 'the server has received too many requests and has asked us to try again later' : 'an error on the server ("injected") has prevented the request from succeeding'),
+        statusBody(
+          fault.status,
+          fault.status === 429 ? 'TooManyRequests' : fault.status === 503 ? 'ServiceUnavailable' : 'InternalError',
+          fault.status === 429
+            ? 'the server has received too many requests and has asked us to try again later'
+            : 'an error on the server ("injected") has prevented the request from succeeding',
+        ),
       );
       return;
     }
@@ -302,11 +297,7 @@ export class KubeApiServer {
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
-    const idx = this.faults.findIndex(
-      (f) =>
-        (!f.method || f.method === method) &&
-        (!f.path || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))),
-    );
+    const idx = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))));
     if (idx < 0) return undefined;
     const f = this.faults[idx] as Fault;
     f.times = (f.times ?? 1) - 1;
@@ -326,9 +317,7 @@ export class KubeApiServer {
     const aggregated = (req.headers.accept ?? '').includes('as=APIGroupDiscoveryList');
     const AGGREGATED_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
     if (path === '/api') {
-      return aggregated
-        ? [...this.discovery(log, this.aggregatedApi), AGGREGATED_TYPE]
-        : this.discovery(log, apiList);
+      return aggregated ? [...this.discovery(log, this.aggregatedApi), AGGREGATED_TYPE] : this.discovery(log, apiList);
     }
     if (path === '/apis') {
       return aggregated ? [...this.discovery(log, this.aggregatedWithCrds()), AGGREGATED_TYPE] : this.discovery(log, this.groupList());
@@ -364,11 +353,16 @@ export class KubeApiServer {
       const gr = t.group ? `${t.resource}.${t.group}` : t.resource;
       return [
         403,
-        statusBody(403, 'Forbidden', `${gr} "${name ?? ''}" is forbidden: User "${user}" cannot ${verb === 'apply' ? 'patch' : verb} resource "${t.resource}" in API group "${t.group}"${scope}`, {
-          name: name ?? '',
-          ...(t.group ? { group: t.group } : {}),
-          kind: t.resource,
-        }),
+        statusBody(
+          403,
+          'Forbidden',
+          `${gr} "${name ?? ''}" is forbidden: User "${user}" cannot ${verb === 'apply' ? 'patch' : verb} resource "${t.resource}" in API group "${t.group}"${scope}`,
+          {
+            name: name ?? '',
+            ...(t.group ? { group: t.group } : {}),
+            kind: t.resource,
+          },
+        ),
       ];
     }
     if (!name) {
@@ -457,15 +451,7 @@ export class KubeApiServer {
     return undefined;
   }
 
-  private write(
-    t: ResourceType,
-    namespace: string,
-    urlName: string | undefined,
-    verb: string,
-    body: string,
-    url: URL,
-    contentType: string | undefined,
-  ): [number, unknown] {
+  private write(t: ResourceType, namespace: string, urlName: string | undefined, verb: string, body: string, url: URL, contentType: string | undefined): [number, unknown] {
     const dryRun = url.searchParams.get('dryRun') === 'All';
     const manager = url.searchParams.get('fieldManager');
     const force = url.searchParams.get('force') === 'true';
@@ -528,8 +514,7 @@ export class KubeApiServer {
           }
         }
         if (conflicts.length) {
-          const label = (c: (typeof conflicts)[number]) =>
-            c.operation === 'Update' ? `conflict with "${c.manager}" using ${c.apiVersion}` : `conflict with "${c.manager}"`;
+          const label = (c: (typeof conflicts)[number]) => (c.operation === 'Update' ? `conflict with "${c.manager}" using ${c.apiVersion}` : `conflict with "${c.manager}"`);
           const summary = conflicts.map((c) => `${label(c)}: ${formatFieldPath(c.field)}`).join('\n');
           return [
             409,
@@ -558,7 +543,14 @@ export class KubeApiServer {
         if (!isMap(input)) return [400, statusBody(400, 'BadRequest', 'the body must be an object')];
         candidate = structuredClone(input);
         if (verb === 'create' && live) {
-          return [409, statusBody(409, 'AlreadyExists', `${t.group ? `${t.resource}.${t.group}` : t.resource} "${name}" already exists`, { name, ...(t.group ? { group: t.group } : {}), kind: t.resource })];
+          return [
+            409,
+            statusBody(409, 'AlreadyExists', `${t.group ? `${t.resource}.${t.group}` : t.resource} "${name}" already exists`, {
+              name,
+              ...(t.group ? { group: t.group } : {}),
+              kind: t.resource,
+            }),
+          ];
         }
       }
       const { managedFields: _m, ...candMeta } = (candidate.metadata as Obj) ?? {};
@@ -661,10 +653,21 @@ export class KubeApiServer {
     } catch {
       return [400, statusBody(400, 'BadRequest', 'error decoding DeleteOptions')];
     }
-    for (const [field, label] of [['uid', 'UID'], ['resourceVersion', 'ResourceVersion']] as const) {
+    for (const [field, label] of [
+      ['uid', 'UID'],
+      ['resourceVersion', 'ResourceVersion'],
+    ] as const) {
       if (pre[field] !== undefined && pre[field] !== meta[field]) {
         const gr = t.group ? `${t.resource}.${t.group}` : t.resource;
-        return [409, statusBody(409, 'Conflict', `Operation cannot be fulfilled on ${gr} "${name}": Precondition failed: ${label} in precondition: ${String(pre[field])}, ${label} in object meta: ${String(meta[field])}`, { name, ...(t.group ? { group: t.group } : {}), kind: t.resource })];
+        return [
+          409,
+          statusBody(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${gr} "${name}": Precondition failed: ${label} in precondition: ${String(pre[field])}, ${label} in object meta: ${String(meta[field])}`,
+            { name, ...(t.group ? { group: t.group } : {}), kind: t.resource },
+          ),
+        ];
       }
     }
     if (t.kind === 'Namespace') {
@@ -817,7 +820,13 @@ const specChanged = (a: Obj, b: Obj): boolean => {
 
 const stableJson = (v: unknown): string =>
   JSON.stringify(v, (_k, val: unknown) =>
-    isMap(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, val[k]])) : val,
+    isMap(val)
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .map((k) => [k, val[k]]),
+        )
+      : val,
   );
 
 const mergePatch = (target: unknown, patch: unknown): unknown => {
@@ -833,7 +842,10 @@ const mergePatch = (target: unknown, patch: unknown): unknown => {
 const jsonPatch = (target: unknown, ops: unknown): unknown => {
   const out = structuredClone(target) as Obj;
   for (const op of (ops as Obj[]) ?? []) {
-    const parts = String(op.path).split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = String(op.path)
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let node: unknown = out;
     for (const p of parts.slice(0, -1)) node = (node as Obj)[p];
     const last = parts[parts.length - 1] as string;

@@ -96,10 +96,7 @@ export interface PulledChart {
  * `digest`, or the OCI manifest's chart layer), downloads and verifies the archive, and caches both; later
  * pulls read the cache and verify the archive against the recorded digest again.
  */
-export const pullChart = async (
-  ref: ChartRef,
-  deps: { cache: ChartCache; credentials?: CredentialsFor; fetch?: typeof fetch },
-): Promise<PulledChart> => {
+export const pullChart = async (ref: ChartRef, deps: { cache: ChartCache; credentials?: CredentialsFor; fetch?: typeof fetch }): Promise<PulledChart> => {
   const url = checkRepositoryUrl(ref.repository);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref.name)) throw new RenderError(label(ref), `chart name "${ref.name}" is not a chart name`);
   if (!/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/.test(ref.version)) throw new RenderError(label(ref), `chart version "${ref.version}" is not a version`);
@@ -147,7 +144,10 @@ const pullHttp = async (ref: ChartRef, f: typeof fetch, creds?: RepositoryCreden
   if (!versions) throw new RenderError(label(ref), `chart "${ref.name}" not found in ${ref.repository}`);
   const entry = versions.find((v) => v.version === ref.version);
   if (!entry) {
-    const some = versions.map((v) => v.version).slice(0, 10).join(', ');
+    const some = versions
+      .map((v) => v.version)
+      .slice(0, 10)
+      .join(', ');
     throw new RenderError(label(ref), `chart "${ref.name}" version "${ref.version}" not found in ${ref.repository} (versions: ${some})`);
   }
   const chartUrl = entry.urls?.[0];

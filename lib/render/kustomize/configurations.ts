@@ -1,14 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { isMap } from '../../core/plain-object.js';
-import {
-  COMMON_ANNOTATIONS,
-  COMMON_LABELS,
-  IMAGE_PATHS,
-  NAME_REFERENCES,
-  REPLICAS_PATHS,
-  TEMPLATE_LABELS,
-  type NameReference,
-} from './builtin-field-specs.js';
+import { COMMON_ANNOTATIONS, COMMON_LABELS, IMAGE_PATHS, NAME_REFERENCES, REPLICAS_PATHS, TEMPLATE_LABELS, type NameReference } from './builtin-field-specs.js';
 import type { FieldSpec } from './field-spec.js';
 
 /**
@@ -30,14 +22,18 @@ export interface TransformerConfig {
 }
 
 type FsKey = Exclude<keyof TransformerConfig, 'nameReference'>;
-const FS_KEYS: readonly FsKey[] = [
-  'namePrefix', 'nameSuffix', 'namespace', 'commonLabels', 'labels', 'templateLabels', 'commonAnnotations',
-  'varReference', 'images', 'replicas',
-];
+const FS_KEYS: readonly FsKey[] = ['namePrefix', 'nameSuffix', 'namespace', 'commonLabels', 'labels', 'templateLabels', 'commonAnnotations', 'varReference', 'images', 'replicas'];
 /** The field names Kustomize's merge errors use. */
 const GO_NAMES: Readonly<Record<FsKey, string>> = {
-  namePrefix: 'NamePrefix', nameSuffix: 'NameSuffix', namespace: 'NameSpace', commonLabels: 'CommonLabels', labels: 'Labels',
-  templateLabels: 'TemplateLabels', commonAnnotations: 'CommonAnnotations', varReference: 'VarReference', images: 'Images',
+  namePrefix: 'NamePrefix',
+  nameSuffix: 'NameSuffix',
+  namespace: 'NameSpace',
+  commonLabels: 'CommonLabels',
+  labels: 'Labels',
+  templateLabels: 'TemplateLabels',
+  commonAnnotations: 'CommonAnnotations',
+  varReference: 'VarReference',
+  images: 'Images',
   replicas: 'Replicas',
 };
 const ALL_KEYS: ReadonlySet<string> = new Set([...FS_KEYS, 'nameReference']);
@@ -50,8 +46,17 @@ export const DEFAULT_NAMESPACE_SPECS: readonly FieldSpec[] = [
 ];
 
 const empty = (): TransformerConfig => ({
-  namePrefix: [], nameSuffix: [], namespace: [], commonLabels: [], labels: [], templateLabels: [], commonAnnotations: [],
-  nameReference: [], varReference: [], images: [], replicas: [],
+  namePrefix: [],
+  nameSuffix: [],
+  namespace: [],
+  commonLabels: [],
+  labels: [],
+  templateLabels: [],
+  commonAnnotations: [],
+  nameReference: [],
+  varReference: [],
+  images: [],
+  replicas: [],
 });
 
 /** The field specs Kustomize v5.5 uses when no `configurations:` are given. */
@@ -91,8 +96,7 @@ const mergeSpecs = (into: readonly FieldSpec[], incoming: readonly FieldSpec[], 
   return out;
 };
 
-const sameGvk = (a: NameReference, b: NameReference): boolean =>
-  (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && a.kind === b.kind;
+const sameGvk = (a: NameReference, b: NameReference): boolean => (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && a.kind === b.kind;
 
 /** Merges two configurations as Kustomize's TransformerConfig.Merge does; throws on conflicting field specs. */
 export const mergeTransformerConfigs = (a: TransformerConfig, b: TransformerConfig): TransformerConfig => {

@@ -14,9 +14,7 @@ export interface FieldSpec {
 /** Whether a field spec applies to an object's group/version/kind. */
 export const specApplies = (spec: FieldSpec, obj: KubeObject): boolean => {
   const [group, version] = splitApiVersion(String(obj.apiVersion ?? ''));
-  return (
-    (!spec.group || spec.group === group) && (!spec.version || spec.version === version) && (!spec.kind || spec.kind === obj.kind)
-  );
+  return (!spec.group || spec.group === group) && (!spec.version || spec.version === version) && (!spec.kind || spec.kind === obj.kind);
 };
 
 /** Splits `a/b\/c/d` into ['a', 'b/c', 'd']. */
@@ -42,12 +40,7 @@ export const splitPath = (path: string): string[] => {
  * `fn` receives the current value (undefined when missing) and returns the new value, or undefined to leave it.
  * Missing maps are created only when `create` is set; a `name[]` step is never created, and null there becomes [].
  */
-export const visitPath = (
-  obj: unknown,
-  path: string | readonly string[],
-  fn: (value: unknown) => unknown,
-  create = false,
-): void => {
+export const visitPath = (obj: unknown, path: string | readonly string[], fn: (value: unknown) => unknown, create = false): void => {
   const parts = typeof path === 'string' ? splitPath(path) : path;
   walk(obj, parts, 0, fn, create);
 };

@@ -101,12 +101,7 @@ export const toBase64 = (v: string | Uint8Array): string => {
 };
 
 /** Builds the ConfigMap or Secret a generator entry describes. */
-export const generate = async (
-  kind: 'ConfigMap' | 'Secret',
-  args: GeneratorArgs,
-  options: GeneratorOptions,
-  readLocal: ReadLocal,
-): Promise<KubeObject> => {
+export const generate = async (kind: 'ConfigMap' | 'Secret', args: GeneratorArgs, options: GeneratorOptions, readLocal: ReadLocal): Promise<KubeObject> => {
   const what = `${kind === 'ConfigMap' ? 'configMapGenerator' : 'secretGenerator'} "${args.name ?? ''}"`;
   if (!args.name) throw new Error(`${what}: a generator needs a name`);
   const pairs = await collectPairs(args, readLocal, what);

@@ -3,8 +3,7 @@ import type { KubeObject } from '../../core/object-ref.js';
 import { isMap } from '../../core/plain-object.js';
 
 /** JSON as Go's encoding/json writes it: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped. */
-export const goJson = (value: unknown): string =>
-  JSON.stringify(sortKeys(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const goJson = (value: unknown): string => JSON.stringify(sortKeys(value)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 const sortKeys = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -17,10 +16,7 @@ const sortKeys = (v: unknown): unknown => {
 };
 
 /** Kustomize's name-suffix hash: the first ten hex digits of a SHA-256, with vowels and look-alikes replaced. */
-const encode = (hex: string): string =>
-  [...hex.slice(0, 10)]
-    .map((c) => ({ '0': 'g', '1': 'h', '3': 'k', a: 'm', e: 't' })[c] ?? c)
-    .join('');
+const encode = (hex: string): string => [...hex.slice(0, 10)].map((c) => ({ '0': 'g', '1': 'h', '3': 'k', a: 'm', e: 't' })[c] ?? c).join('');
 
 const valueOrEmpty = (v: unknown): unknown => (v === undefined || v === null ? '' : v);
 

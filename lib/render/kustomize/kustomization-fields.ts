@@ -85,11 +85,7 @@ const decode = (value: unknown, type: string, where: string, strict: boolean): u
  * (the last in sorted order wins), and the struct-valued fields checked the same way, where an unknown field throws
  * {@link UnknownFieldError} when `strict`. Keys matching no top-level field are kept as they are, for the caller to refuse.
  */
-export const decodeKustomizationFields = (
-  raw: Record<string, unknown>,
-  fields: ReadonlySet<string>,
-  strict = true,
-): Record<string, unknown> => {
+export const decodeKustomizationFields = (raw: Record<string, unknown>, fields: ReadonlySet<string>, strict = true): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
   for (const { key, field } of canonicalKeys(raw, fields)) {
     const name = field ?? key;

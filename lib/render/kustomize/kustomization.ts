@@ -94,14 +94,37 @@ export interface Kustomization {
 }
 
 const KNOWN = new Set([
-  'apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix',
-  'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'patches', 'patchesStrategicMerge',
-  'patchesJson6902', 'configMapGenerator', 'secretGenerator', 'generatorOptions', 'replacements', 'sortOptions',
-  'helmCharts', 'helmGlobals', 'openapi', 'configurations', 'vars', 'transformers', 'generators',
+  'apiVersion',
+  'kind',
+  'metadata',
+  'resources',
+  'bases',
+  'components',
+  'namespace',
+  'namePrefix',
+  'nameSuffix',
+  'commonLabels',
+  'labels',
+  'commonAnnotations',
+  'images',
+  'replicas',
+  'patches',
+  'patchesStrategicMerge',
+  'patchesJson6902',
+  'configMapGenerator',
+  'secretGenerator',
+  'generatorOptions',
+  'replacements',
+  'sortOptions',
+  'helmCharts',
+  'helmGlobals',
+  'openapi',
+  'configurations',
+  'vars',
+  'transformers',
+  'generators',
 ]);
-const UNSUPPORTED = new Set([
-  'crds', 'helmChartInflationGenerator', 'validators', 'inventory', 'imageTags', 'buildMetadata',
-]);
+const UNSUPPORTED = new Set(['crds', 'helmChartInflationGenerator', 'validators', 'inventory', 'imageTags', 'buildMetadata']);
 
 /** The apiVersion each kind of kustomization file must have (when it sets one). */
 export const KUSTOMIZATION_API_VERSIONS = {
@@ -117,9 +140,7 @@ const STRING_FIELDS = new Set(['namespace', 'namePrefix', 'nameSuffix']);
  * an empty list or mapping does not).
  */
 const isEmptyKustomization = (raw: Record<string, unknown>): boolean =>
-  Object.entries(raw).every(
-    ([key, v]) => key === 'apiVersion' || key === 'kind' || v === null || v === undefined || (STRING_FIELDS.has(key) && v === ''),
-  );
+  Object.entries(raw).every(([key, v]) => key === 'apiVersion' || key === 'kind' || v === null || v === undefined || (STRING_FIELDS.has(key) && v === ''));
 
 /** Kustomize's EnforceFields, in its wording: the kind, and the apiVersion that kind requires. */
 const checkKindAndVersion = (kind: unknown, apiVersion: unknown): string[] => {
@@ -144,11 +165,7 @@ export const parseKustomization = (text: string, file: string, options: ParseKus
   // As Kustomize's YAMLToJSON (go-yaml v2): a repeated key takes the last value, `<<` merges an anchored mapping.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: true });
   const err = doc.errors[0];
-  if (err) throw new RenderError(
-      file,
-      `invalid YAML: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
-      lineCounter.linePos(err.pos[0]).line,
-    );
+  if (err) throw new RenderError(file, `invalid YAML: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, lineCounter.linePos(err.pos[0]).line);
   let parsed: unknown;
   try {
     parsed = (doc.toJS() ?? {}) as unknown;

@@ -76,13 +76,7 @@ const setReference = (value: unknown, referrer: Resource, path: string, candidat
 };
 
 /** Kustomize's selectReferral: narrows candidates step by step until one is left. */
-const selectReferral = (
-  oldName: string,
-  candidates: Resource[],
-  referrer: Resource,
-  path: string,
-  identical: (rs: Resource[]) => boolean,
-): Resource | undefined => {
+const selectReferral = (oldName: string, candidates: Resource[], referrer: Resource, path: string, identical: (rs: Resource[]) => boolean): Resource | undefined => {
   const sieve = (list: Resource[], fn: Sieve) => list.filter(fn);
   let c = sieve(candidates, (r) => prevIds(r).some((id) => id.name === oldName));
   if (path.endsWith('roleRef/name')) {
@@ -101,7 +95,5 @@ const selectReferral = (
   if (c.length === 1) return c[0];
   if (c.length === 0) return undefined;
   if (identical(c)) return c[0];
-  throw new Error(
-    `${formatId(rid)}: found multiple possible referrals for "${oldName}": ${c.map((r) => formatId(curId(r))).join(', ')}`,
-  );
+  throw new Error(`${formatId(rid)}: found multiple possible referrals for "${oldName}": ${c.map((r) => formatId(curId(r))).join(', ')}`);
 };

@@ -78,13 +78,7 @@ const setAt = (node: unknown, parts: readonly string[], fn: (old: unknown) => un
   return 0;
 };
 
-const setChild = (
-  parent: Record<string, unknown> | unknown[],
-  key: string | number,
-  rest: readonly string[],
-  fn: (old: unknown) => unknown,
-  create: boolean,
-): number => {
+const setChild = (parent: Record<string, unknown> | unknown[], key: string | number, rest: readonly string[], fn: (old: unknown) => unknown, create: boolean): number => {
   const container = parent as Record<string | number, unknown>;
   if (!rest.length) {
     container[key] = fn(container[key]);

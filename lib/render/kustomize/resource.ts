@@ -81,23 +81,20 @@ export const setName = (r: Resource, name: string): void => {
 };
 
 /** The namespace as Kubernetes sees it: '' and 'default' are the same for namespaced kinds. */
-export const effectiveNamespace = (id: ResId): string =>
-  isClusterScopedId(id) ? '' : id.namespace === '' ? 'default' : id.namespace;
+export const effectiveNamespace = (id: ResId): string => (isClusterScopedId(id) ? '' : id.namespace === '' ? 'default' : id.namespace);
 
 /** Kustomize's IsNsEquals. */
 export const nsEquals = (a: ResId, b: ResId): boolean => effectiveNamespace(a) === effectiveNamespace(b);
 
 /** Exact id equality with namespace equivalence. */
-export const idEquals = (a: ResId, b: ResId): boolean =>
-  a.group === b.group && a.version === b.version && a.kind === b.kind && a.name === b.name && nsEquals(a, b);
+export const idEquals = (a: ResId, b: ResId): boolean => a.group === b.group && a.version === b.version && a.kind === b.kind && a.name === b.name && nsEquals(a, b);
 
 /** GVK/name/namespace equality where the group/version of `sel` may be empty (wildcards). */
 export const gvkSelected = (id: { group: string; version: string; kind: string }, sel: { group?: string; version?: string; kind?: string }): boolean =>
   (!sel.group || sel.group === id.group) && (!sel.version || sel.version === id.version) && (!sel.kind || sel.kind === id.kind);
 
 /** Formats an id the way Kustomize's errors do: `Kind.version.group/name.namespace`. */
-export const formatId = (id: ResId): string =>
-  `${id.kind}.${id.version || '[noVer]'}.${id.group || '[noGrp]'}/${id.name}.${id.namespace || '[noNs]'}`;
+export const formatId = (id: ResId): string => `${id.kind}.${id.version || '[noVer]'}.${id.group || '[noGrp]'}/${id.name}.${id.namespace || '[noNs]'}`;
 
 /** Whether two resources went through the same name prefixes and suffixes. */
 export const prefixesSuffixesEqual = (a: Resource, b: Resource): boolean =>

@@ -99,8 +99,7 @@ const BUILTIN_NAMESPACED: ReadonlySet<string> = new Set([
 ]);
 
 /** An apiVersion/kind pair as the scope tables key it. */
-export const typeKey = (group: string, version: string, kind: string): string =>
-  `${group ? `${group}/` : ''}${version} ${kind}`;
+export const typeKey = (group: string, version: string, kind: string): string => `${group ? `${group}/` : ''}${version} ${kind}`;
 
 /** What a custom OpenAPI schema declares: scopes by apiVersion/kind, and the types it has definitions for. */
 export interface CustomSchema {
@@ -157,8 +156,7 @@ const BUILTIN = new KindScopes();
 export const withKindScopes = <T>(scopes: KindScopes, fn: () => Promise<T>): Promise<T> => store.run(scopes, fn);
 
 /** Whether Kustomize treats objects of this group/version/kind as cluster-scoped in the current build. */
-export const isClusterScopedId = (id: { readonly group: string; readonly version: string; readonly kind: string }): boolean =>
-  (store.getStore() ?? BUILTIN).isClusterScoped(id);
+export const isClusterScopedId = (id: { readonly group: string; readonly version: string; readonly kind: string }): boolean => (store.getStore() ?? BUILTIN).isClusterScoped(id);
 
 /** Whether a strategic merge of this type uses a schema in the current build; `builtin`: the built-in schema has it. */
 export const hasMergeSchemaId = (id: Id, builtin: boolean): boolean => (store.getStore() ?? BUILTIN).hasMergeSchema(id, builtin);

@@ -3,10 +3,28 @@ import { curId, type ResId, type Resource } from './resource.js';
 
 /** Kustomize's legacy kind order: these first, in this order… */
 export const ORDER_FIRST = [
-  'Namespace', 'ResourceQuota', 'StorageClass', 'CustomResourceDefinition', 'ServiceAccount', 'PodSecurityPolicy',
-  'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Secret', 'Endpoints', 'Service',
-  'LimitRange', 'PriorityClass', 'PersistentVolume', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet',
-  'CronJob', 'PodDisruptionBudget',
+  'Namespace',
+  'ResourceQuota',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'PodSecurityPolicy',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Endpoints',
+  'Service',
+  'LimitRange',
+  'PriorityClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'CronJob',
+  'PodDisruptionBudget',
 ];
 /** …and these last. */
 export const ORDER_LAST = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
@@ -32,7 +50,7 @@ export const sortResources = (resources: Resource[], sortOptions: Kustomization[
     const gb = gvkString(b.id);
     // Kustomize puts a core Namespace before Namespace kinds of other groups (SortOrderTransformer's gvkLessThan).
     const reversed = a.id.kind === 'Namespace' && b.id.kind === 'Namespace' && (a.id.group === '' || b.id.group === '');
-    if (ga !== gb) return (ga < gb) !== reversed ? -1 : 1;
+    if (ga !== gb) return ga < gb !== reversed ? -1 : 1;
     const ia = idString(a.id);
     const ib = idString(b.id);
     return ia < ib ? -1 : ia > ib ? 1 : 0;

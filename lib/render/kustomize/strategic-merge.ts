@@ -1,12 +1,5 @@
 import { isList, isMap, type Obj } from '../../core/plain-object.js';
-import {
-  cloneWithStyles,
-  emptyNullFields,
-  isQuotedScalar,
-  plainScalarText,
-  setPlainScalarText,
-  setQuotedScalar,
-} from '../yaml-documents.js';
+import { cloneWithStyles, emptyNullFields, isQuotedScalar, plainScalarText, setPlainScalarText, setQuotedScalar } from '../yaml-documents.js';
 import { clone } from './resource.js';
 
 /** Merge keys of built-in Kubernetes lists, by field name (x-kubernetes-patch-merge-key). */
@@ -35,10 +28,26 @@ const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralConta
 
 /** API groups whose schemas Kustomize knows; custom resources have none, so their lists are replaced. */
 const BUILTIN_GROUPS = new Set([
-  '', 'apps', 'batch', 'autoscaling', 'policy', 'extensions', 'networking.k8s.io', 'rbac.authorization.k8s.io',
-  'storage.k8s.io', 'scheduling.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io',
-  'apiregistration.k8s.io', 'certificates.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io',
-  'flowcontrol.apiserver.k8s.io', 'node.k8s.io', 'resource.k8s.io',
+  '',
+  'apps',
+  'batch',
+  'autoscaling',
+  'policy',
+  'extensions',
+  'networking.k8s.io',
+  'rbac.authorization.k8s.io',
+  'storage.k8s.io',
+  'scheduling.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'node.k8s.io',
+  'resource.k8s.io',
 ]);
 
 /** Whether Kustomize has a schema (and so merge keys) for this group. */
@@ -156,9 +165,7 @@ const mergeList = (dest: unknown[], patch: unknown[], path: string[], kind: stri
     return clone(patch);
   }
   // Secondary keys count only when some element sets them (observed Kustomize v5.5 behaviour).
-  const keys = (kind === undefined ? undefined : mergeKeysFor(path, kind))?.filter(
-    (k, i) => i === 0 || [...dest, ...patch].some((el) => isMap(el) && el[k] !== undefined),
-  );
+  const keys = (kind === undefined ? undefined : mergeKeysFor(path, kind))?.filter((k, i) => i === 0 || [...dest, ...patch].some((el) => isMap(el) && el[k] !== undefined));
   const strip = (el: unknown) => (isMap(el) ? stripDirectives(el) : el);
   if (!keys) return patch.filter((el) => !(isMap(el) && el.$patch === 'delete')).map(strip);
   return keys.length === 1 ? mergeByKey(dest, patch, keys[0] as string, path, kind) : mergeByKeys(dest, patch, keys, path, kind);

@@ -48,7 +48,11 @@ const visitNamespaceRefs = (r: Resource, namespace: string): void => {
 };
 
 const sameSpec = (a: FieldSpec, b: FieldSpec): boolean =>
-  a.path === b.path && Boolean(a.create) === Boolean(b.create) && (a.group ?? '') === (b.group ?? '') && (a.version ?? '') === (b.version ?? '') && (a.kind ?? '') === (b.kind ?? '');
+  a.path === b.path &&
+  Boolean(a.create) === Boolean(b.create) &&
+  (a.group ?? '') === (b.group ?? '') &&
+  (a.version ?? '') === (b.version ?? '') &&
+  (a.kind ?? '') === (b.kind ?? '');
 
 /** Namespace field specs beyond the defaults; metadata.namespace and binding subjects have their own rules (Kustomize's namespace filter). */
 const customNamespaceSpecs = (specs: readonly FieldSpec[]): FieldSpec[] =>
@@ -167,8 +171,7 @@ export const applyAnnotations = (
 };
 
 /** Writes `pairs` into every map field `specs` name (the LabelTransformer and AnnotationsTransformer plugins). */
-export const applyMapFieldSpecs = (resources: Resource[], specs: readonly FieldSpec[], pairs: Record<string, string>): void =>
-  applyMapField(resources, specs, pairs);
+export const applyMapFieldSpecs = (resources: Resource[], specs: readonly FieldSpec[], pairs: Record<string, string>): void => applyMapField(resources, specs, pairs);
 
 /** Splits an image reference into name, tag and digest (Kustomize's image.Split). */
 export const splitImage = (image: string): [name: string, tag: string, digest: string] => {
@@ -233,11 +236,7 @@ const visitContainers = (node: unknown, fn: (container: Record<string, unknown>)
 };
 
 /** `images`: new name, tag or digest for every container that uses a named image. */
-export const applyImages = (
-  resources: Resource[],
-  images: Kustomization['images'],
-  specs: readonly FieldSpec[] = defaultTransformerConfig().images,
-): void => {
+export const applyImages = (resources: Resource[], images: Kustomization['images'], specs: readonly FieldSpec[] = defaultTransformerConfig().images): void => {
   for (const rule of images) {
     for (const r of resources) {
       visitContainers(r.obj, (c) => {
@@ -250,11 +249,7 @@ export const applyImages = (
 };
 
 /** `replicas`: sets spec.replicas on the workloads with that name. */
-export const applyReplicas = (
-  resources: Resource[],
-  replicas: Kustomization['replicas'],
-  specs: readonly FieldSpec[] = defaultTransformerConfig().replicas,
-): void => {
+export const applyReplicas = (resources: Resource[], replicas: Kustomization['replicas'], specs: readonly FieldSpec[] = defaultTransformerConfig().replicas): void => {
   for (const rule of replicas) {
     let found = false;
     for (const spec of specs) {

@@ -35,8 +35,7 @@ export const newAccumulation = (parent?: Accumulation): Accumulation => ({
 const DEFAULT_FIELD_PATH = 'metadata.name';
 
 /** Lower-cased keys: Kustomize decodes vars with Go's case-insensitive JSON field matching. */
-const lowerKeys = (m: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
+const lowerKeys = (m: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
 
 /** Parses the `vars:` list of a kustomization; throws an Error naming the entry. */
 export const parseVars = (list: readonly unknown[]): VarDecl[] =>
@@ -72,8 +71,7 @@ export const parseVars = (list: readonly unknown[]): VarDecl[] =>
   });
 
 /** A var as Kustomize prints it in errors: `{NAME Kind.version.group {fieldPath}}`. */
-export const formatVar = (v: VarDecl): string =>
-  `{${v.name} ${v.objref.kind}.${v.objref.version || '[noVer]'}.${v.objref.group || '[noGrp]'} {${v.fieldPath}}}`;
+export const formatVar = (v: VarDecl): string => `{${v.name} ${v.objref.kind}.${v.objref.version || '[noVer]'}.${v.objref.group || '[noGrp]'} {${v.fieldPath}}}`;
 
 const addVar = (acc: Accumulation, v: VarDecl): void => {
   if (acc.vars.some((o) => o.name === v.name)) throw new Error(`var '${v.name}' already encountered`);
@@ -86,8 +84,7 @@ export const mergeAccumulation = (into: Accumulation, from: Accumulation): void 
   for (const v of from.vars) addVar(into, v);
 };
 
-const gvknEquals = (id: ResId, ref: VarDecl['objref']): boolean =>
-  id.group === ref.group && id.version === ref.version && id.kind === ref.kind && id.name === ref.name;
+const gvknEquals = (id: ResId, ref: VarDecl['objref']): boolean => id.group === ref.group && id.version === ref.version && id.kind === ref.kind && id.name === ref.name;
 
 /**
  * Records a level's vars after its transformers ran (Kustomize's MergeVars): each var is tied to the one resource

@@ -55,7 +55,17 @@ export type StackOutcome =
 type Parameters = readonly { ParameterKey: string; ParameterValue: string }[];
 
 const SUCCESS = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE']);
-const FAILED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_FAILED', 'IMPORT_ROLLBACK_COMPLETE', 'IMPORT_ROLLBACK_FAILED']);
+const FAILED = new Set([
+  'ROLLBACK_COMPLETE',
+  'ROLLBACK_FAILED',
+  'CREATE_FAILED',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'UPDATE_ROLLBACK_FAILED',
+  'DELETE_FAILED',
+  'UPDATE_FAILED',
+  'IMPORT_ROLLBACK_COMPLETE',
+  'IMPORT_ROLLBACK_FAILED',
+]);
 const NO_CHANGES = /didn't contain changes|No updates are to be performed|The submitted information didn't contain changes/i;
 
 /**
@@ -120,11 +130,17 @@ export class CloudFormationTarget {
       return { changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}; planned later`)]), changes: [] };
     }
     if (before === 'ROLLBACK_COMPLETE') {
-      return { changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Configured, 'stack is ROLLBACK_COMPLETE after a failed create: it will be deleted and created again')]), changes: [] };
+      return {
+        changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Configured, 'stack is ROLLBACK_COMPLETE after a failed create: it will be deleted and created again')]),
+        changes: [],
+      };
     }
     const created = await this.createChangeSet(template, parameters, before === undefined || before === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE', { ...o, propertyValues: true });
     try {
-      const changeSet = this.changeSet([...(adopted ? [adoptedEntry(this.stackRef())] : []), ...(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries)]);
+      const changeSet = this.changeSet([
+        ...(adopted ? [adoptedEntry(this.stackRef())] : []),
+        ...(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries),
+      ]);
       return { changeSet, changes: created.changes.map((c) => this.toPlannedChange(c)) };
     } finally {
       await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
@@ -146,7 +162,11 @@ export class CloudFormationTarget {
     let before = ownership.status;
     const adopted = ownership.adopted ? [adoptedEntry(this.stackRef())] : [];
     if (before === 'UPDATE_ROLLBACK_FAILED') {
-      return { result: 'failed', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, 'UPDATE_ROLLBACK_FAILED')]), error: `stack ${this.o.stack} is UPDATE_ROLLBACK_FAILED: continue the rollback in CloudFormation, then push again` };
+      return {
+        result: 'failed',
+        changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, 'UPDATE_ROLLBACK_FAILED')]),
+        error: `stack ${this.o.stack} is UPDATE_ROLLBACK_FAILED: continue the rollback in CloudFormation, then push again`,
+      };
     }
     if (before?.endsWith('_IN_PROGRESS') && before !== 'REVIEW_IN_PROGRESS') {
       // Never race another update: a later invocation (the schedule) tries again.
@@ -158,7 +178,11 @@ export class CloudFormationTarget {
       await this.cfn.send(new DeleteStackCommand({ StackName: this.o.stack }));
       const gone = await this.waitFor((s) => s === undefined || s === 'DELETE_COMPLETE' || s === 'DELETE_FAILED', o);
       if (gone !== undefined && gone !== 'DELETE_COMPLETE') {
-        return { result: 'failed', changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, `delete before re-create ended ${gone}`)]), error: `stack ${this.o.stack}: deleting the ROLLBACK_COMPLETE stack ended ${gone}` };
+        return {
+          result: 'failed',
+          changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Failed, `delete before re-create ended ${gone}`)]),
+          error: `stack ${this.o.stack}: deleting the ROLLBACK_COMPLETE stack ended ${gone}`,
+        };
       }
       before = undefined;
     }
@@ -228,7 +252,10 @@ export class CloudFormationTarget {
       const reason = await this.firstFailure(startedAt);
       return {
         result: 'failed',
-        changeSet: this.changeSet([...changeSet.entries.filter((e) => e.ref.kind !== 'AWS::CloudFormation::Stack'), entry(this.stackRef(), ChangeAction.Failed, status ?? 'stack is gone')]),
+        changeSet: this.changeSet([
+          ...changeSet.entries.filter((e) => e.ref.kind !== 'AWS::CloudFormation::Stack'),
+          entry(this.stackRef(), ChangeAction.Failed, status ?? 'stack is gone'),
+        ]),
         error: `stack ${this.o.stack} ended ${status ?? 'deleted'}${reason ? `: ${reason}` : ''}`,
       };
     }
@@ -300,7 +327,9 @@ export class CloudFormationTarget {
   private async templateLocation(template: Template, name: string): Promise<{ TemplateBody: string } | { TemplateURL: string }> {
     if (Buffer.byteLength(template.text) <= MAX_TEMPLATE_BODY) return { TemplateBody: template.text };
     if (!this.o.artifactBucket || !this.s3) {
-      throw new ReconcilerError(`stack ${this.o.stack}: the template is ${Buffer.byteLength(template.text)} bytes, over CloudFormation's ${MAX_TEMPLATE_BODY}; configure the artifact bucket`);
+      throw new ReconcilerError(
+        `stack ${this.o.stack}: the template is ${Buffer.byteLength(template.text)} bytes, over CloudFormation's ${MAX_TEMPLATE_BODY}; configure the artifact bucket`,
+      );
     }
     const key = `templates/${this.o.stack}/${name}.${template.format}`;
     await this.s3.send(new PutObjectCommand({ Bucket: this.o.artifactBucket, Key: key, Body: template.text }));
@@ -378,7 +407,8 @@ const setPath = (into: Record<string, unknown>, path: readonly string[], value: 
   at[path[path.length - 1] as string] = value;
 };
 
-const adoptedEntry = (ref: ObjectRef): ChangeSetEntry => entry(ref, ChangeAction.Configured, `adopted: the stack had no ${STACK_TARGET_TAG} tag; the registry's adopt lets this repository take it over`);
+const adoptedEntry = (ref: ObjectRef): ChangeSetEntry =>
+  entry(ref, ChangeAction.Configured, `adopted: the stack had no ${STACK_TARGET_TAG} tag; the registry's adopt lets this repository take it over`);
 
 /**
  * Why a stack with these tags is not this target's to change, or undefined when it is: tagged for this target,
@@ -387,7 +417,11 @@ const adoptedEntry = (ref: ObjectRef): ChangeSetEntry => entry(ref, ChangeAction
 export const ownershipProblem = (tags: Readonly<Record<string, string>>, id: string, adopt: boolean): string | undefined => {
   const owner = tags[STACK_TARGET_TAG];
   if (owner === id) return undefined;
-  const listed = Object.keys(tags).length ? Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') : 'none';
+  const listed = Object.keys(tags).length
+    ? Object.entries(tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
+    : 'none';
   if (owner !== undefined) return `is managed by ${owner}, not ${id}: two targets never share a stack (tags: ${listed})`;
   if (adopt) return undefined;
   return `exists and is not managed by ${id} (no ${STACK_TARGET_TAG} tag; tags: ${listed}); the registry's adopt lets this repository take such stacks over`;
@@ -397,8 +431,12 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });

@@ -3,8 +3,24 @@ import { ReconcilerError } from '../../core/errors.js';
 
 /** CloudFormation's short-form intrinsic functions. */
 export const SHORT_FORM_TAGS = [
-  'Ref', 'Sub', 'GetAtt', 'If', 'Join', 'Select', 'Split', 'FindInMap', 'Base64', 'Cidr', 'ImportValue', 'GetAZs',
-  'Equals', 'And', 'Or', 'Not', 'Condition', 'Transform',
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'Base64',
+  'Cidr',
+  'ImportValue',
+  'GetAZs',
+  'Equals',
+  'And',
+  'Or',
+  'Not',
+  'Condition',
+  'Transform',
 ] as const;
 
 /** Custom tags that keep `!Ref x` as a tagged node, so a parsed template re-serialises exactly as written. */

@@ -55,7 +55,9 @@ export class ApplyCache {
   /** Whether `live` is still the state recorded for `ref` after applying or checking a desired object of `digest`. */
   unchanged(ref: ObjectRef, digest: string, live: KubeObject | undefined): boolean {
     const now = live && observe(digest, live);
-    return now !== undefined && (this.known.get(refKey(ref)) ?? []).some((s) => s.digest === now.digest && s.resourceVersion === now.resourceVersion && s.generation === now.generation);
+    return (
+      now !== undefined && (this.known.get(refKey(ref)) ?? []).some((s) => s.digest === now.digest && s.resourceVersion === now.resourceVersion && s.generation === now.generation)
+    );
   }
 }
 
@@ -69,6 +71,10 @@ export const observe = (digest: string, live: KubeObject): Observation | undefin
 /** JSON with object keys sorted, so that key order never changes a digest. */
 const stableJson = (v: unknown): string => {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (isMap(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
+  if (isMap(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 };

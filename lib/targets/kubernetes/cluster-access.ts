@@ -29,7 +29,14 @@ export const connectionFromKubeconfig = async (src: KubeconfigSource): Promise<C
   }
   if (src.context) {
     if (!kc.getContextObject(src.context)) {
-      throw new ReconcilerError(`${where}: no context "${src.context}" (have: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new ReconcilerError(
+        `${where}: no context "${src.context}" (have: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kc.setCurrentContext(src.context);
   }

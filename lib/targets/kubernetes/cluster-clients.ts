@@ -67,12 +67,7 @@ export interface ClusterOpener {
  * or a local kubeconfig context. This is the one place a registry cluster is opened (deployed, serve and CLI).
  * Without a registry (a CLI run without --registry) a cluster name is a local kubeconfig context.
  */
-export const clusterClients = (
-  registry: Registry | undefined,
-  readSecret: (id: string) => Promise<string>,
-  allowPlugins: boolean,
-  overrides?: ClusterOverrides,
-): ClusterOpener => {
+export const clusterClients = (registry: Registry | undefined, readSecret: (id: string) => Promise<string>, allowPlugins: boolean, overrides?: ClusterOverrides): ClusterOpener => {
   const clients = new Map<string, Promise<HttpKubeClient>>();
   const described = new Map<string, string>();
   const open = (name: string): Promise<KubeClient> => {
@@ -90,7 +85,11 @@ export const clusterClients = (
   return Object.assign(open, {
     describe: (name: string) => described.get(name),
     close: () => {
-      for (const c of clients.values()) void c.then((client) => client.close(), () => undefined);
+      for (const c of clients.values())
+        void c.then(
+          (client) => client.close(),
+          () => undefined,
+        );
       clients.clear();
     },
   });

@@ -85,7 +85,16 @@ export const createKubernetesTarget = (client: KubeClient, options: KubernetesTa
       const plan = await checker.plan(await checker.prepare(desired.objects, signal), signal, undefined, { known, validateCreates: false });
       o.onObserved?.(
         plan.objects.flatMap((p): InventoryEntry[] =>
-          p.observed ? [{ ...p.ref, digest: p.observed.digest, resourceVersion: p.observed.resourceVersion, ...(p.observed.generation !== undefined ? { generation: p.observed.generation } : {}) }] : [],
+          p.observed
+            ? [
+                {
+                  ...p.ref,
+                  digest: p.observed.digest,
+                  resourceVersion: p.observed.resourceVersion,
+                  ...(p.observed.generation !== undefined ? { generation: p.observed.generation } : {}),
+                },
+              ]
+            : [],
         ),
       );
       const labelled = o.labelled ?? (await checker.labelledObjects(signal));

@@ -63,9 +63,7 @@ export const healthOf = (obj: KubeObject): Health => {
       return { status: 'in-progress', message: `${num(status.succeeded)} succeeded, ${num(status.active)} active` };
     }
     case 'CustomResourceDefinition':
-      return condition(status, 'Established')?.status === 'True'
-        ? { status: 'ready', message: 'established' }
-        : { status: 'in-progress', message: 'waiting to be established' };
+      return condition(status, 'Established')?.status === 'True' ? { status: 'ready', message: 'established' } : { status: 'in-progress', message: 'waiting to be established' };
     case 'Namespace':
       return status.phase === 'Active' || status.phase === undefined
         ? { status: 'ready', message: 'active' }

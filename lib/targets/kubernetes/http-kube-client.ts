@@ -172,16 +172,19 @@ export class HttpKubeClient implements KubeClient {
       });
     }
     if (lastError instanceof KubeApiError) throw lastError;
-    throw new KubeApiError(0, 'Unreachable', `${method} ${this.conn.server}${path.split('?')[0]}: ${(lastError as Error)?.message ?? 'failed'}`, [], {}, {
-      cause: lastError,
-    });
+    throw new KubeApiError(
+      0,
+      'Unreachable',
+      `${method} ${this.conn.server}${path.split('?')[0]}: ${(lastError as Error)?.message ?? 'failed'}`,
+      [],
+      {},
+      {
+        cause: lastError,
+      },
+    );
   }
 
-  private async send(
-    method: string,
-    path: string,
-    o: { body?: string; contentType?: string; accept?: string; signal?: AbortSignal },
-  ): Promise<Response> {
+  private async send(method: string, path: string, o: { body?: string; contentType?: string; accept?: string; signal?: AbortSignal }): Promise<Response> {
     const creds = await this.conn.credentials();
     const url = new URL(path, this.conn.server.replace(/\/$/, '') + '/');
     const base = new URL(this.conn.server);
@@ -236,10 +239,14 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
       return;
     }
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 const toApiError = (res: Response): KubeApiError => {
@@ -251,8 +258,7 @@ const toApiError = (res: Response): KubeApiError => {
   }
 };
 
-const isAggregated = (res: Response): boolean =>
-  res.status === 200 && String(res.headers['content-type'] ?? '').includes('as=APIGroupDiscoveryList');
+const isAggregated = (res: Response): boolean => res.status === 200 && String(res.headers['content-type'] ?? '').includes('as=APIGroupDiscoveryList');
 
 interface AggregatedList {
   items: { metadata: { name?: string }; versions: { version: string; resources: { resource: string; scope: string; responseKind?: { kind: string } }[] }[] }[];

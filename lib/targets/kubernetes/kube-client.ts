@@ -103,5 +103,4 @@ export class KubeApiError extends ReconcilerError {
 }
 
 /** Whether an apply failed because the object's namespace does not exist (yet). */
-export const isMissingNamespace = (err: unknown): boolean =>
-  err instanceof KubeApiError && err.status === 404 && err.details.kind === 'namespaces';
+export const isMissingNamespace = (err: unknown): boolean => err instanceof KubeApiError && err.status === 404 && err.details.kind === 'namespaces';

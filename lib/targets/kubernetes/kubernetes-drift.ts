@@ -101,4 +101,3 @@ export const driftReport = (
   objects.sort((a, b) => formatRef(a.ref).localeCompare(formatRef(b.ref)));
   return { target, checkedAt, objects, fingerprint: fingerprintOf(objects) };
 };
-

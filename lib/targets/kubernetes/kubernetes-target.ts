@@ -158,11 +158,13 @@ export class KubernetesTarget {
   async prepare(objects: readonly KubeObject[], signal?: AbortSignal): Promise<PreparedObject[]> {
     const discovery = await this.client.discover({ ...(signal ? { signal } : {}) });
     const crdKinds = new Set(
-      objects.filter((o) => o.kind === 'CustomResourceDefinition').flatMap((crd) => {
-        const spec = (crd.spec ?? {}) as Obj;
-        const kind = String((spec.names as Obj | undefined)?.kind ?? '');
-        return ((spec.versions as Obj[] | undefined) ?? []).map((v) => `${String(spec.group)}/${String(v.name)}/${kind}`);
-      }),
+      objects
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .flatMap((crd) => {
+          const spec = (crd.spec ?? {}) as Obj;
+          const kind = String((spec.names as Obj | undefined)?.kind ?? '');
+          return ((spec.versions as Obj[] | undefined) ?? []).map((v) => `${String(spec.group)}/${String(v.name)}/${kind}`);
+        }),
     );
     const seen = new Set<string>();
     const prepared = objects.map((input) => {
@@ -288,7 +290,8 @@ export class KubernetesTarget {
       const ns = p.ref.namespace ? state.get(p.ref.namespace) : 'active';
       if (ns === 'active') out.push([p, { ...p, action: ChangeAction.Created }]);
       else if (ns === 'created-here') out.push([p, { ...p, action: ChangeAction.Created, detail: `namespace ${p.ref.namespace ?? ''} is created by this sync`, pending: true }]);
-      else if (ns === 'missing') out.push([p, { ...p, action: ChangeAction.Failed, detail: `namespace ${p.ref.namespace ?? ''} does not exist (create it, or add a Namespace to the target)` }]);
+      else if (ns === 'missing')
+        out.push([p, { ...p, action: ChangeAction.Failed, detail: `namespace ${p.ref.namespace ?? ''} does not exist (create it, or add a Namespace to the target)` }]);
       // A terminating namespace: the dry run says what the server says.
       else fallback.push(p);
     }
@@ -299,33 +302,28 @@ export class KubernetesTarget {
     return out;
   }
 
-  private async planOneWith(
-    p: PreparedObject,
-    live: Map<string, KubeObject>,
-    namespacesInSync: Set<string>,
-    signal?: AbortSignal,
-  ): Promise<PlannedObject> {
-      if (!p.info) return { ...p, action: ChangeAction.Created, detail: 'kind defined by a CRD of this sync', pending: true };
-      try {
-        const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(true, signal));
-        let current = live.get(refKey(p.ref));
-        if (!res.created && !current) current = await this.client.get(this.loc(p), { ...(signal ? { signal } : {}) });
-        if (res.created || !current) return { ...p, action: ChangeAction.Created, dryRun: res.object };
-        const owner = takeOver(current, formatRef(p.ref), this.o.id, this.o.grant?.adopt ?? true);
-        if ('refusal' in owner) return { ...p, action: ChangeAction.Failed, detail: owner.refusal, refused: true, live: current };
-        if ('adopt' in owner) return { ...p, action: ChangeAction.Adopted, detail: 'taken over: it existed without driftless ownership', dryRun: res.object, live: current };
-        const same = jsonEqual(comparable(res.object), comparable(current));
-        return { ...p, action: same ? ChangeAction.Unchanged : ChangeAction.Configured, dryRun: res.object, live: current };
-      } catch (err) {
-        if (isMissingNamespace(err) && p.ref.namespace && namespacesInSync.has(p.ref.namespace)) {
-          return { ...p, action: ChangeAction.Created, detail: `namespace ${p.ref.namespace} is created by this sync`, pending: true };
-        }
-        if (isMissingNamespace(err) && p.ref.namespace) {
-          return { ...p, action: ChangeAction.Failed, detail: `namespace ${p.ref.namespace} does not exist (create it, or add a Namespace to the target)` };
-        }
-        if (err instanceof KubeApiError) return { ...p, action: ChangeAction.Failed, detail: err.describe() };
-        throw err;
+  private async planOneWith(p: PreparedObject, live: Map<string, KubeObject>, namespacesInSync: Set<string>, signal?: AbortSignal): Promise<PlannedObject> {
+    if (!p.info) return { ...p, action: ChangeAction.Created, detail: 'kind defined by a CRD of this sync', pending: true };
+    try {
+      const res = await this.client.apply(this.loc(p), p.obj, this.applyOptions(true, signal));
+      let current = live.get(refKey(p.ref));
+      if (!res.created && !current) current = await this.client.get(this.loc(p), { ...(signal ? { signal } : {}) });
+      if (res.created || !current) return { ...p, action: ChangeAction.Created, dryRun: res.object };
+      const owner = takeOver(current, formatRef(p.ref), this.o.id, this.o.grant?.adopt ?? true);
+      if ('refusal' in owner) return { ...p, action: ChangeAction.Failed, detail: owner.refusal, refused: true, live: current };
+      if ('adopt' in owner) return { ...p, action: ChangeAction.Adopted, detail: 'taken over: it existed without driftless ownership', dryRun: res.object, live: current };
+      const same = jsonEqual(comparable(res.object), comparable(current));
+      return { ...p, action: same ? ChangeAction.Unchanged : ChangeAction.Configured, dryRun: res.object, live: current };
+    } catch (err) {
+      if (isMissingNamespace(err) && p.ref.namespace && namespacesInSync.has(p.ref.namespace)) {
+        return { ...p, action: ChangeAction.Created, detail: `namespace ${p.ref.namespace} is created by this sync`, pending: true };
       }
+      if (isMissingNamespace(err) && p.ref.namespace) {
+        return { ...p, action: ChangeAction.Failed, detail: `namespace ${p.ref.namespace} does not exist (create it, or add a Namespace to the target)` };
+      }
+      if (err instanceof KubeApiError) return { ...p, action: ChangeAction.Failed, detail: err.describe() };
+      throw err;
+    }
   }
 
   /** What a sync would do: the dry-run plan and the prune it would make. Writes nothing. */
@@ -338,7 +336,10 @@ export class KubernetesTarget {
   ): Promise<{ plan: Plan; prune: { entries: ChangeSetEntry[]; stop?: string } }> {
     const prepared = await this.prepare(objects, options.signal);
     const plan = await this.plan(prepared, options.signal, options.onProgress, { known: options.known ?? options.previousInventory });
-    const stale = diffInventory(options.previousInventory, prepared.map((p) => p.ref));
+    const stale = diffInventory(
+      options.previousInventory,
+      prepared.map((p) => p.ref),
+    );
     const prune = plan.failed.length ? { entries: [] } : await this.prunePlan(stale, prepared.length, options.previousInventory.length, options.signal);
     return { plan, prune };
   }
@@ -364,9 +365,7 @@ export class KubernetesTarget {
 
     if (plan.failed.length) {
       const entries = plan.objects.map((p) =>
-        p.action === ChangeAction.Failed
-          ? entry(p.ref, ChangeAction.Failed, p.detail)
-          : entry(p.ref, ChangeAction.Skipped, 'not applied: the dry run failed for another object'),
+        p.action === ChangeAction.Failed ? entry(p.ref, ChangeAction.Failed, p.detail) : entry(p.ref, ChangeAction.Skipped, 'not applied: the dry run failed for another object'),
       );
       const refused = plan.failed.filter((p) => p.refused).map((p) => p.detail);
       const others = plan.failed.length - refused.length;
@@ -377,11 +376,7 @@ export class KubernetesTarget {
     const stale = diffInventory(options.previousInventory, desiredRefs);
     if (options.dryRun) {
       const pruneEntries = await this.prunePlan(stale, desiredRefs.length, options.previousInventory.length, signal);
-      return result(
-        [...plan.objects.map((p) => entry(p.ref, p.action, p.detail)), ...pruneEntries.entries],
-        [...options.previousInventory],
-        pruneEntries.stop,
-      );
+      return result([...plan.objects.map((p) => entry(p.ref, p.action, p.detail)), ...pruneEntries.entries], [...options.previousInventory], pruneEntries.stop);
     }
 
     // Apply, stage by stage.
@@ -390,7 +385,10 @@ export class KubernetesTarget {
     const observed = new Map<string, Observation>(plan.objects.flatMap((p) => (p.observed ? [[refKey(p.ref), p.observed] as const] : [])));
     let failure: string | undefined;
     const stopped = (stage: 'definitions' | 'resources' | 'prune') =>
-      options.beforeWrite?.(stage).then(() => undefined, (err: unknown) => `${(err as Error).message}; stopped before the ${stage} stage`);
+      options.beforeWrite?.(stage).then(
+        () => undefined,
+        (err: unknown) => `${(err as Error).message}; stopped before the ${stage} stage`,
+      );
     for (const stage of [Stage.Definitions, Stage.Resources]) {
       failure = await stopped(stage === Stage.Definitions ? 'definitions' : 'resources');
       if (failure) break;
@@ -399,7 +397,10 @@ export class KubernetesTarget {
         const discovery = await this.client.discover({ refresh: true, ...(signal ? { signal } : {}) });
         for (const p of inStage) if (!p.info) p.info = discovery.get(`${String(p.obj.apiVersion)}/${String(p.obj.kind)}`);
       }
-      const existingPending = await this.listAll(inStage.filter((p) => p.pending && p.info), signal);
+      const existingPending = await this.listAll(
+        inStage.filter((p) => p.pending && p.info),
+        signal,
+      );
       let applied = 0;
       const writes = inStage.filter((p) => p.action !== ChangeAction.Unchanged).length;
       await mapLimit(inStage, this.o.concurrency, async (p) => {
@@ -441,9 +442,7 @@ export class KubernetesTarget {
       }
       if (stage === Stage.Definitions) {
         const notReady = await this.waitFor(
-          inStage.filter(
-            (p) => (p.obj.kind === 'CustomResourceDefinition' || p.obj.kind === 'Namespace') && p.action !== ChangeAction.Unchanged,
-          ),
+          inStage.filter((p) => (p.obj.kind === 'CustomResourceDefinition' || p.obj.kind === 'Namespace') && p.action !== ChangeAction.Unchanged),
           Math.min(60_000, this.o.wait.timeoutMs),
           signal,
         );
@@ -462,7 +461,12 @@ export class KubernetesTarget {
       const a = done.get(refKey(p.ref))?.action;
       const seen = a === ChangeAction.Failed ? {} : (observed.get(refKey(p.ref)) ?? {});
       if (a === ChangeAction.Adopted) return [{ ...p.ref, origin: 'adopted', ...seen }];
-      if (a === ChangeAction.Created || a === ChangeAction.Configured || a === ChangeAction.Unchanged || (a === ChangeAction.Failed && p.live && p.action !== ChangeAction.Adopted)) {
+      if (
+        a === ChangeAction.Created ||
+        a === ChangeAction.Configured ||
+        a === ChangeAction.Unchanged ||
+        (a === ChangeAction.Failed && p.live && p.action !== ChangeAction.Adopted)
+      ) {
         return [{ ...p.ref, origin: origins.get(refKey(p.ref)) ?? 'created', ...seen }];
       }
       return [];
@@ -482,11 +486,19 @@ export class KubernetesTarget {
     let health: Record<string, Health> = {};
     if (this.o.wait.enabled) {
       t = performance.now();
-      health = await this.health(plan.objects.filter((p) => done.get(refKey(p.ref))?.action !== ChangeAction.Failed), signal);
+      health = await this.health(
+        plan.objects.filter((p) => done.get(refKey(p.ref))?.action !== ChangeAction.Failed),
+        signal,
+      );
       timings.waitMs = performance.now() - t;
       const bad = Object.entries(health).filter(([, h]) => h.status !== 'ready');
       if (bad.length) {
-        return result([...entries, ...pruned.entries], inventory, `${bad.length} object(s) not healthy: ${bad.map(([k, h]) => `${k} ${h.status}${h.message ? ` (${h.message})` : ''}`).join('; ')}`, health);
+        return result(
+          [...entries, ...pruned.entries],
+          inventory,
+          `${bad.length} object(s) not healthy: ${bad.map(([k, h]) => `${k} ${h.status}${h.message ? ` (${h.message})` : ''}`).join('; ')}`,
+          health,
+        );
       }
     }
     const failedDeletes = pruned.entries.filter((e) => e.action === ChangeAction.Failed).length;

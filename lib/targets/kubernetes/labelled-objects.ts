@@ -4,7 +4,17 @@ import { KubeApiError, type KubeClient, type ResourceInfo } from './kube-client.
 import { mapLimit } from '../../core/map-limit.js';
 
 /** Resources never worth listing when looking for labelled objects. */
-const SKIP_LISTING = new Set(['events', 'componentstatuses', 'bindings', 'tokenreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'localsubjectaccessreviews', 'selfsubjectreviews']);
+const SKIP_LISTING = new Set([
+  'events',
+  'componentstatuses',
+  'bindings',
+  'tokenreviews',
+  'subjectaccessreviews',
+  'selfsubjectaccessreviews',
+  'selfsubjectrulesreviews',
+  'localsubjectaccessreviews',
+  'selfsubjectreviews',
+]);
 
 /**
  * Every object of every served kind that matches `selector`, cluster-wide: one LIST per kind (the kinds the
@@ -40,16 +50,18 @@ export const listLabelled = async (
  * (`targetLabelValue(id)`): one LIST per served kind for all of the cluster's targets, which a drift run
  * makes once per cluster instead of once per target.
  */
-export const labelledByTarget = async (
-  client: KubeClient,
-  options: { readonly concurrency?: number; readonly signal?: AbortSignal } = {},
-): Promise<Map<string, ObjectRef[]>> => {
+export const labelledByTarget = async (client: KubeClient, options: { readonly concurrency?: number; readonly signal?: AbortSignal } = {}): Promise<Map<string, ObjectRef[]>> => {
   const out = new Map<string, ObjectRef[]>();
   for (const { info, object } of await listLabelled(client, TARGET_LABEL, options)) {
     const meta = (object.metadata ?? {}) as { namespace?: unknown; name?: unknown; labels?: Record<string, unknown> };
     const label = meta.labels?.[TARGET_LABEL];
     if (typeof label !== 'string') continue;
-    const ref: ObjectRef = { group: info.group, kind: info.kind, ...(typeof meta.namespace === 'string' && meta.namespace ? { namespace: meta.namespace } : {}), name: String(meta.name) };
+    const ref: ObjectRef = {
+      group: info.group,
+      kind: info.kind,
+      ...(typeof meta.namespace === 'string' && meta.namespace ? { namespace: meta.namespace } : {}),
+      name: String(meta.name),
+    };
     out.set(label, [...(out.get(label) ?? []), ref]);
   }
   return out;

@@ -15,10 +15,33 @@ export const stageOf = (obj: KubeObject): Stage => {
 
 /** Kinds applied early within a stage (things others refer to), as kubectl and Kustomize order them. */
 const KIND_ORDER = [
-  'CustomResourceDefinition', 'Namespace', 'ResourceQuota', 'StorageClass', 'PriorityClass', 'IngressClass', 'RuntimeClass',
-  'ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Secret', 'Endpoints',
-  'Service', 'LimitRange', 'PersistentVolume', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'DaemonSet',
-  'Job', 'CronJob', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Ingress',
+  'CustomResourceDefinition',
+  'Namespace',
+  'ResourceQuota',
+  'StorageClass',
+  'PriorityClass',
+  'IngressClass',
+  'RuntimeClass',
+  'ServiceAccount',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Endpoints',
+  'Service',
+  'LimitRange',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'Ingress',
 ];
 const LAST = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
 

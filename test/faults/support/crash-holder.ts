@@ -11,7 +11,14 @@ import { GitHubSource } from '../../../lib/source/github-source.js';
 import { clusterClients } from '../../../lib/targets/kubernetes/cluster-clients.js';
 import { gatedClient } from './gated-client.js';
 
-const input = JSON.parse(process.env.DRIFTLESS_CRASH_INPUT ?? '{}') as { endpoint: string; table: string; github: string; registry: string; request: ReconcileRequest; ttlMs: number };
+const input = JSON.parse(process.env.DRIFTLESS_CRASH_INPUT ?? '{}') as {
+  endpoint: string;
+  table: string;
+  github: string;
+  registry: string;
+  request: ReconcileRequest;
+  ttlMs: number;
+};
 // Keeps the process alive while it hangs (the lease heartbeat's timer does not).
 setInterval(() => undefined, 1000);
 const registry = parseRegistry(input.registry);

@@ -52,7 +52,10 @@ export class DynamoDbFaultProxy {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const op =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     this.operations.push(op);
     let throttle = this.mode === 'throttle' && this.throttleLeft > 0;
     if (this.rule && op === this.rule.op) {
@@ -70,7 +73,12 @@ export class DynamoDbFaultProxy {
     if (throttle) {
       if (this.mode === 'throttle' && --this.throttleLeft <= 0) this.mode = 'pass';
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ProvisionedThroughputExceededException' });
-      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded (injected)' }));
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded (injected)',
+        }),
+      );
       return;
     }
     const url = new URL(req.url ?? '/', this.target);

@@ -46,7 +46,12 @@ export const expectSettled = async (ledger: Ledger, server: KubeApiServer, targe
     for (const o of server.list(apiVersion, kind)) {
       const meta = o.metadata as { name: string; namespace?: string; labels?: Record<string, string> };
       if (meta.labels?.[TARGET_LABEL] !== label) continue;
-      const ref: ObjectRef = { group: apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '', kind, ...(meta.namespace ? { namespace: meta.namespace } : {}), name: meta.name };
+      const ref: ObjectRef = {
+        group: apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '',
+        kind,
+        ...(meta.namespace ? { namespace: meta.namespace } : {}),
+        name: meta.name,
+      };
       expect(inventory.has(refKey(ref)), `${refKey(ref)} of ${targetId} is in the inventory`).toBe(true);
     }
   }

@@ -81,7 +81,10 @@ describe('driftless diff and sync', () => {
   });
 
   it('sync exits 1 when the sync fails and 2 for errors before it starts', async () => {
-    writeRepo({ 'deploy/bad.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: -1\n  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n' });
+    writeRepo({
+      'deploy/bad.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: -1\n  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n',
+    });
     await run(['sync', ...flags], dir).then(() => undefined);
     const failed = await run(['sync', ...flags], dir);
     expect(failed.code).toBe(1);
@@ -111,12 +114,12 @@ describe('driftless diff and sync', () => {
   });
 
   it('refuses objects in namespaces the registry does not grant', async () => {
-    writeFileSync(
-      join(dir, 'registry.yaml'),
-      'repositories:\n  acme/shop: {clusters: [dev], namespaces: ["team-*"]}\nclusters:\n  dev: {context: kind-dev}\n',
-    );
+    writeFileSync(join(dir, 'registry.yaml'), 'repositories:\n  acme/shop: {clusters: [dev], namespaces: ["team-*"]}\nclusters:\n  dev: {context: kind-dev}\n');
     writeRepo({ 'driftless.yaml': 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: team-a\n' });
-    const { code, stderr } = await run(['sync', '--repo', 'repo', '--target', 'web', '--registry', 'registry.yaml', '--repository', 'acme/shop', '--kubeconfig', join(dir, 'kubeconfig')], dir);
+    const { code, stderr } = await run(
+      ['sync', '--repo', 'repo', '--target', 'web', '--registry', 'registry.yaml', '--repository', 'acme/shop', '--kubeconfig', join(dir, 'kubeconfig')],
+      dir,
+    );
     expect(code).toBe(2);
     expect(stderr).toContain('Namespace/shop: namespace "shop" is not allowed for acme/shop');
     expect(stderr).not.toContain('ConfigMap/settings');

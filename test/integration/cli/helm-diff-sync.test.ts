@@ -30,7 +30,7 @@ describe('driftless diff and sync of a Helm target', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('diff renders with the cluster\'s capabilities (no default-capabilities warning) and sync applies', async () => {
+  it("diff renders with the cluster's capabilities (no default-capabilities warning) and sync applies", async () => {
     const diff = await run(['diff', ...flags], dir);
     expect(diff.code).toBe(1);
     expect(diff.stderr).not.toMatch(/default capabilities/);

@@ -13,7 +13,7 @@ const run = async (argv: string[]) => {
 const names = (objects: Record<string, any>[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
 
 describe('driftless render with Helm', () => {
-  it('renders a chart directory with Helm\'s defaults and says so', async () => {
+  it("renders a chart directory with Helm's defaults and says so", async () => {
     const { code, objects, stderr } = await run(['render', 'test/fixtures/helm/repo/charts/webapp']);
     expect(code).toBe(0);
     expect(names(objects)).toContain('Deployment/release-name-webapp');

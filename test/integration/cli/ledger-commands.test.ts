@@ -30,7 +30,10 @@ describe('sync with a ledger, history and status', () => {
     dir = mkdtempSync(join(tmpdir(), 'driftless-ledger-cli-'));
     writeFileSync(join(dir, 'kubeconfig'), server.kubeconfig());
     mkdirSync(join(dir, 'repo', 'deploy'), { recursive: true });
-    writeFileSync(join(dir, 'repo', 'driftless.yaml'), 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop\n    prune: {maxDeleteShare: 1}\n');
+    writeFileSync(
+      join(dir, 'repo', 'driftless.yaml'),
+      'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop\n    prune: {maxDeleteShare: 1}\n',
+    );
     writeFileSync(join(dir, 'repo', 'deploy', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n');
     const git = (...a: string[]) => execFileSync('git', ['-C', join(dir, 'repo'), ...a], { stdio: 'ignore' });
     git('init', '-q', '-b', 'main');

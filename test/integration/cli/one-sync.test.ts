@@ -51,7 +51,10 @@ describe('driftless sync, diff and drift through the one sync use case', () => {
     for (const repo of ['shop', 'infra']) mkdirSync(join(dir, repo, 'deploy'), { recursive: true });
     writeFileSync(join(dir, 'shop', 'driftless.yaml'), 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop\n');
     writeFileSync(join(dir, 'shop', 'deploy', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n');
-    writeFileSync(join(dir, 'infra', 'driftless.yaml'), 'version: 1\ntargets:\n  - name: vpc\n    type: cloudformation\n    path: deploy/vpc.yaml\n    stack: acme-vpc\n    region: eu-west-1\n');
+    writeFileSync(
+      join(dir, 'infra', 'driftless.yaml'),
+      'version: 1\ntargets:\n  - name: vpc\n    type: cloudformation\n    path: deploy/vpc.yaml\n    stack: acme-vpc\n    region: eu-west-1\n',
+    );
     writeFileSync(join(dir, 'infra', 'deploy', 'vpc.yaml'), 'Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n');
     for (const repo of ['shop', 'infra']) {
       const git = (...a: string[]) => execFileSync('git', ['-C', join(dir, repo), ...a], { stdio: 'ignore' });
@@ -68,7 +71,9 @@ describe('driftless sync, diff and drift through the one sync use case', () => {
   });
   beforeEach(() => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DeleteChangeSetCommand).resolves({});
     cfn.on(ExecuteChangeSetCommand).resolves({});

@@ -79,7 +79,9 @@ describe('driftless preview', () => {
   };
   const mockStack = () => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/shop/vpc' }] }] });
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/shop/vpc' }] }] });
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DeleteChangeSetCommand).resolves({});
     cfn.on(DeleteStackCommand).resolves({});
@@ -93,7 +95,20 @@ describe('driftless preview', () => {
             LogicalResourceId: 'Vpc',
             ResourceType: 'AWS::EC2::VPC',
             Replacement: 'True',
-            Details: [{ Target: { Attribute: 'Properties', Name: 'CidrBlock', Path: '/Properties/CidrBlock', RequiresRecreation: 'Always', BeforeValue: '10.0.0.0/16', AfterValue: '10.1.0.0/16' }, Evaluation: 'Static', ChangeSource: 'DirectModification' }],
+            Details: [
+              {
+                Target: {
+                  Attribute: 'Properties',
+                  Name: 'CidrBlock',
+                  Path: '/Properties/CidrBlock',
+                  RequiresRecreation: 'Always',
+                  BeforeValue: '10.0.0.0/16',
+                  AfterValue: '10.1.0.0/16',
+                },
+                Evaluation: 'Static',
+                ChangeSource: 'DirectModification',
+              },
+            ],
           },
         },
       ],
@@ -117,7 +132,8 @@ describe('driftless preview', () => {
         'deploy/web/deploy.yaml': deployment('nginx:1.25'),
         'deploy/web/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n',
         'deploy/web/secret.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2-base\n',
-        'deploy/web/legacy.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  namespace: legacy\ndata:\n  k: v\n',
+        'deploy/web/legacy.yaml':
+          'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  namespace: legacy\ndata:\n  k: v\n',
         'deploy/old/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-team\ndata:\n  k: v\n',
         'infra/vpc.yaml': vpc('10.0.0.0/16'),
       },
@@ -164,7 +180,12 @@ describe('driftless preview', () => {
     const report = JSON.parse(stdout) as PreviewReport;
     expect(report.base).toBe('main');
     expect(report.head).toBe(git('rev-parse', 'change'));
-    expect(report.targets.map((t) => [t.target, t.change]).sort()).toEqual([['cache', 'added'], ['old', 'removed'], ['vpc', 'modified'], ['web', 'modified']]);
+    expect(report.targets.map((t) => [t.target, t.change]).sort()).toEqual([
+      ['cache', 'added'],
+      ['old', 'removed'],
+      ['vpc', 'modified'],
+      ['web', 'modified'],
+    ]);
 
     const web = byName(report, 'web');
     expect(web.blockers).toEqual([]);
@@ -184,7 +205,15 @@ describe('driftless preview', () => {
     expect(web.unchanged).toBe(2);
 
     const stack = byName(report, 'vpc');
-    expect(stack.objects).toEqual([{ name: 'Vpc (AWS::EC2::VPC)', action: 'change', replacement: 'True', fields: [{ path: 'Properties.CidrBlock', from: '10.0.0.0/16', to: '10.1.0.0/16' }], detail: 'replacement; changes CidrBlock' }]);
+    expect(stack.objects).toEqual([
+      {
+        name: 'Vpc (AWS::EC2::VPC)',
+        action: 'change',
+        replacement: 'True',
+        fields: [{ path: 'Properties.CidrBlock', from: '10.0.0.0/16', to: '10.1.0.0/16' }],
+        detail: 'replacement; changes CidrBlock',
+      },
+    ]);
     expect(byName(report, 'cache').objects).toEqual([{ name: 'ConfigMap/shop/cache', action: 'create' }]);
     expect(byName(report, 'old').annotations?.[0]?.message).toBe('old leaves driftless.yaml: its objects are left in place, no longer managed');
 
@@ -228,7 +257,14 @@ describe('driftless preview', () => {
 
   it('fails with exit 2 when a guard would keep a stale object (a protected kind) or another target owns an object', async () => {
     git('checkout', '-q', '-b', 'guarded', 'main');
-    commit({ 'driftless.yaml': CONFIG(OLD).replace('    prune:\n      allowKinds: [Namespace]\n', ''), 'deploy/web/kustomization.yaml': kustomization(['ns.yaml', 'deploy.yaml', 'cm.yaml', 'secret.yaml']), 'deploy/web/legacy.yaml': null }, 'guarded');
+    commit(
+      {
+        'driftless.yaml': CONFIG(OLD).replace('    prune:\n      allowKinds: [Namespace]\n', ''),
+        'deploy/web/kustomization.yaml': kustomization(['ns.yaml', 'deploy.yaml', 'cm.yaml', 'secret.yaml']),
+        'deploy/web/legacy.yaml': null,
+      },
+      'guarded',
+    );
     git('checkout', '-q', '-b', 'stolen', 'main');
     commit({ 'deploy/web/legacy.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-team\n  namespace: legacy\ndata:\n  k: mine\n' }, 'stolen');
     git('checkout', '-q', 'main');
@@ -271,7 +307,9 @@ describe('driftless preview', () => {
     );
     git('checkout', '-q', 'main');
     cfn.on(DescribeStacksCommand, { StackName: 'acme-queue' }).rejects(Object.assign(new Error('Stack with id acme-queue does not exist'), { name: 'ValidationError' }));
-    cfn.on(DescribeChangeSetCommand, { StackName: 'acme-queue' }).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue' } }] });
+    cfn
+      .on(DescribeChangeSetCommand, { StackName: 'acme-queue' })
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue' } }] });
     const { code, stdout } = await run(['preview', '--repo', 'repo', '--base', 'main', '--head', 'queue', '--json', ...flags]);
     expect(code).toBe(1);
     const report = JSON.parse(stdout) as PreviewReport;

@@ -26,13 +26,18 @@ describe('driftless diff and sync for a stack target', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'driftless-stack-'));
     mkdirSync(join(dir, 'infra'));
-    writeFileSync(join(dir, 'driftless.yaml'), 'version: 1\ntargets:\n  - name: vpc\n    type: cloudformation\n    path: infra/vpc.yaml\n    stack: acme-vpc\n    region: eu-west-1\n');
+    writeFileSync(
+      join(dir, 'driftless.yaml'),
+      'version: 1\ntargets:\n  - name: vpc\n    type: cloudformation\n    path: infra/vpc.yaml\n    stack: acme-vpc\n    region: eu-west-1\n',
+    );
     writeFileSync(join(dir, 'infra', 'vpc.yaml'), 'Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DeleteChangeSetCommand).resolves({});
     cfn.on(ExecuteChangeSetCommand).resolves({});
@@ -54,7 +59,10 @@ describe('driftless diff and sync for a stack target', () => {
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.' });
     const { code, stdout } = await run(['diff', '--repo', '.', '--target', 'vpc', '--repository', 'acme/infra', '--json']);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ target: 'acme/infra/vpc', entries: [{ ref: { group: 'cloudformation.aws', kind: 'AWS::CloudFormation::Stack', name: 'acme-vpc' }, action: 'unchanged' }] });
+    expect(JSON.parse(stdout)).toEqual({
+      target: 'acme/infra/vpc',
+      entries: [{ ref: { group: 'cloudformation.aws', kind: 'AWS::CloudFormation::Stack', name: 'acme-vpc' }, action: 'unchanged' }],
+    });
   });
 
   it('sync executes the change set and exits 0', async () => {
@@ -76,7 +84,9 @@ describe('driftless diff and sync for a stack target', () => {
   });
 
   it('sync refuses a stack of the right name that this target does not own, sending nothing after the Describe', async () => {
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'team', Value: 'net' }] }] });
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'team', Value: 'net' }] }] });
     const { code, stderr } = await run(['sync', '--repo', '.', '--target', 'vpc', '--repository', 'acme/infra']);
     expect(code).not.toBe(0);
     expect(stderr).toContain('stack acme-vpc exists and is not managed by acme/infra/vpc (no driftless:target tag; tags: team=net)');

@@ -23,7 +23,11 @@ describe('Helm charts rendered by Helm', () => {
 
   it('renders a chart in the repository with values files in order and set last', async () => {
     const result = await renderPath(tree, 'charts/webapp', {
-      target: { name: 'web-prod', namespace: 'shop-prod', helm: helm({ releaseName: 'web', values: ['values/prod.yaml', 'values/autoscale.yaml'], set: { replicaCount: 5, 'image.tag': '2.1.0' } }) },
+      target: {
+        name: 'web-prod',
+        namespace: 'shop-prod',
+        helm: helm({ releaseName: 'web', values: ['values/prod.yaml', 'values/autoscale.yaml'], set: { replicaCount: 5, 'image.tag': '2.1.0' } }),
+      },
     });
     const deploy = find(result.objects, 'Deployment', 'web-webapp');
     expect(deploy?.spec.replicas).toBe(5);
@@ -83,7 +87,7 @@ describe('Helm charts rendered by Helm', () => {
     expect(names(defaults.objects)).not.toContain('PodDisruptionBudget/web-webapp');
   });
 
-  it('with a cluster, the kinds of the chart\'s crds/ are in .Capabilities, as after helm install', async () => {
+  it("with a cluster, the kinds of the chart's crds/ are in .Capabilities, as after helm install", async () => {
     const caps = { kubeVersion: 'v1.30.4', apiVersions: ['v1', 'apps/v1'] };
     const withCrds = await renderPath(tree, 'charts/webapp', { target: { name: 'web' }, capabilities: async () => caps });
     expect(find(withCrds.objects, 'ConfigMap', 'web-webapp-info')?.data.hasWidgets).toBe('true');
@@ -107,12 +111,14 @@ describe('Helm charts rendered by Helm', () => {
     expect(helmRenderStats.runs).toBe(runs + 1);
   });
 
-  it('a template error is a render error with Helm\'s message, file and line', async () => {
+  it("a template error is a render error with Helm's message, file and line", async () => {
     const err = await renderPath(new LocalFileTree(root), 'broken').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RenderError);
     expect((err as RenderError).file).toBe('broken/templates/configmap.yaml');
     expect((err as RenderError).line).toBe(7);
-    expect((err as RenderError).message).toMatch(/^broken\/templates\/configmap\.yaml:7: helm template: executing .* at <\.Values\.database\.host>: nil pointer evaluating interface \{\}\.host$/);
+    expect((err as RenderError).message).toMatch(
+      /^broken\/templates\/configmap\.yaml:7: helm template: executing .* at <\.Values\.database\.host>: nil pointer evaluating interface \{\}\.host$/,
+    );
   });
 
   it('a missing values file and a path that is not a chart are render errors', async () => {

@@ -61,7 +61,11 @@ describe('KubernetesTarget with the apply cache (inventory observations)', () =>
     c.server.resetLog();
     const result = await c.target().sync(desired(new Set([1, 7, 42])), { previousInventory: inventory });
     // THEN exactly those are dry-run and applied
-    expect(Object.entries(actions(result.changeSet.entries)).filter(([, a]) => a !== 'unchanged').sort()).toEqual([
+    expect(
+      Object.entries(actions(result.changeSet.entries))
+        .filter(([, a]) => a !== 'unchanged')
+        .sort(),
+    ).toEqual([
       ['ConfigMap/shop/cm-1', 'configured'],
       ['ConfigMap/shop/cm-42', 'configured'],
       ['ConfigMap/shop/cm-7', 'configured'],
@@ -159,7 +163,11 @@ describe('KubernetesTarget with the apply cache (inventory observations)', () =>
       const report = await check();
       // THEN it is drift, found by the dry run of that object alone
       expect(report.objects).toEqual([
-        { ref: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'cm-5' }, state: 'modified', fields: [{ path: 'data.i', desired: '5', live: 'evil', changedBy: 'kubectl-edit' }] },
+        {
+          ref: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'cm-5' },
+          state: 'modified',
+          fields: [{ path: 'data.i', desired: '5', live: 'evil', changedBy: 'kubectl-edit' }],
+        },
       ]);
       expect(perObject(c)).toEqual({ 'dry-run apply': 1 });
     });

@@ -59,7 +59,13 @@ describe('createKubernetesTarget', () => {
       body: JSON.stringify({ data: { level: 'debug' } }),
     });
     const drift = await target.detectDrift(desired(configMap('a', { level: 'info' })), { previousInventory: applied.inventory });
-    expect(drift).toEqual([{ ref: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'a' }, state: 'modified', fields: [{ path: 'data.level', desired: 'info', live: 'debug', changedBy: 'kubectl-edit' }] }]);
+    expect(drift).toEqual([
+      {
+        ref: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'a' },
+        state: 'modified',
+        fields: [{ path: 'data.level', desired: 'info', live: 'debug', changedBy: 'kubectl-edit' }],
+      },
+    ]);
   });
 
   it('refuses objects another target owns and names them, writing nothing', async () => {

@@ -165,9 +165,7 @@ describe('KubernetesTarget', () => {
       const empty = await c.target().sync([], { previousInventory: first.inventory });
       expect(details(empty.changeSet.entries)['ConfigMap/shop/a']).toContain('the render is empty');
       expect(c.server.get('v1', 'ConfigMap', 'shop', 'a')).toBeDefined();
-      const allowed = await c
-        .target({ prune: { enabled: true, allowEmpty: true, allowKinds: [], maxDeleteShare: 1 } })
-        .sync([], { previousInventory: first.inventory });
+      const allowed = await c.target({ prune: { enabled: true, allowEmpty: true, allowKinds: [], maxDeleteShare: 1 } }).sync([], { previousInventory: first.inventory });
       expect(actions(allowed.changeSet.entries)).toEqual({ 'ConfigMap/shop/a': 'deleted' });
     });
 
@@ -208,14 +206,26 @@ describe('KubernetesTarget', () => {
     const grant = { repository: 'acme/shop', namespaces: ['shop'], clusterScoped: [], adopt: false, pruneKinds: [] as string[] };
 
     it('adopts an existing object when no registry limits it (CLI without --registry), recording it as adopted', async () => {
-      c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
+      c.server.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] },
+        data: { k: 'old' },
+      });
       const result = await c.target().sync([configMap('old')], { previousInventory: [] });
       expect(actions(result.changeSet.entries)).toEqual({ 'ConfigMap/shop/old': 'adopted' });
-      expect(result.inventory).toEqual([{ group: '', kind: 'ConfigMap', namespace: 'shop', name: 'old', origin: 'adopted', digest: expect.any(String), resourceVersion: expect.any(String) }]);
+      expect(result.inventory).toEqual([
+        { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'old', origin: 'adopted', digest: expect.any(String), resourceVersion: expect.any(String) },
+      ]);
     });
 
     it('refuses the same object under a grant without adopt, before any write', async () => {
-      c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'old' } });
+      c.server.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'old', namespace: 'shop', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] },
+        data: { k: 'old' },
+      });
       c.server.resetLog();
       const result = await c.target({ grant }).sync([configMap('old'), configMap('new')], { previousInventory: [] });
       expect(result.failed).toBe(true);
@@ -240,7 +250,12 @@ describe('KubernetesTarget', () => {
         apply: async (...args: Parameters<KubeClient['apply']>) => {
           const res = await c.client.apply(...args);
           if (!args[2].dryRun && args[1].kind === 'Namespace') {
-            c.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'fresh', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, data: { k: 'theirs' } });
+            c.server.put({
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'x', namespace: 'fresh', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] },
+              data: { k: 'theirs' },
+            });
           }
           return res;
         },
@@ -280,13 +295,19 @@ describe('KubernetesTarget', () => {
 
     it('gives up at the deadline', async () => {
       c.server.latencyMs = 300;
-      const err = await c.target().sync([configMap('a')], { previousInventory: [], signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+      const err = await c
+        .target()
+        .sync([configMap('a')], { previousInventory: [], signal: AbortSignal.timeout(100) })
+        .catch((e: unknown) => e);
       expect((err as Error).message).toContain('deadline reached');
     });
 
     it('reports an API server that keeps failing with its status', async () => {
       c.server.faults.push({ status: 500, times: 100 });
-      const err = await c.target().sync([configMap('a')], { previousInventory: [] }).catch((e: unknown) => e);
+      const err = await c
+        .target()
+        .sync([configMap('a')], { previousInventory: [] })
+        .catch((e: unknown) => e);
       expect((err as Error).message).toContain('500 InternalError');
     });
   });
@@ -302,7 +323,13 @@ describe('KubernetesTarget', () => {
       for (;;) {
         const d = c.server.get('apps/v1', 'Deployment', 'shop', 'web') as { metadata: { generation: number } } | undefined;
         if (d) {
-          c.server.setStatus('apps/v1', 'Deployment', 'shop', 'web', { observedGeneration: d.metadata.generation, replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 });
+          c.server.setStatus('apps/v1', 'Deployment', 'shop', 'web', {
+            observedGeneration: d.metadata.generation,
+            replicas: 2,
+            updatedReplicas: 2,
+            availableReplicas: 2,
+            readyReplicas: 2,
+          });
           break;
         }
         if (settled) break;

@@ -22,7 +22,11 @@ const swapManager = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replac
 const shape = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(shape);
   if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, shape((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, shape((v as Record<string, unknown>)[k])]),
+    );
   }
   return v === null ? 'null' : typeof v;
 };

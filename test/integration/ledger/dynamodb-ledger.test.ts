@@ -77,17 +77,29 @@ describe('DynamoDbLedger', () => {
   it('records a sync from running to its result, with state, in one fenced write', async () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);
-    const running = await ledger.startSync(lease, { repository: 'acme/shop', target: 'web', commit: 'abc123', branch: 'main', author: 'octocat', deliveryId: 'd-1', startedAt: new Date().toISOString() });
+    const running = await ledger.startSync(lease, {
+      repository: 'acme/shop',
+      target: 'web',
+      commit: 'abc123',
+      branch: 'main',
+      author: 'octocat',
+      deliveryId: 'd-1',
+      startedAt: new Date().toISOString(),
+    });
     expect(running.result).toBe('running');
     const changeSet = [{ ref: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'a' }, action: 'created' as const }];
-    await ledger.finishSync(lease, { ...running, result: 'succeeded', endedAt: new Date().toISOString(), changeSet, githubCalls: 2, durationMs: 120 }, {
-      lastAttemptedCommit: 'abc123',
-      lastAppliedCommit: 'abc123',
-      lastResult: 'succeeded',
-      inventory: changeSet.map((c) => c.ref),
-      dependencies: ['deploy/a.yaml'],
-      config: { name: 'web', prune: { enabled: true } },
-    });
+    await ledger.finishSync(
+      lease,
+      { ...running, result: 'succeeded', endedAt: new Date().toISOString(), changeSet, githubCalls: 2, durationMs: 120 },
+      {
+        lastAttemptedCommit: 'abc123',
+        lastAppliedCommit: 'abc123',
+        lastResult: 'succeeded',
+        inventory: changeSet.map((c) => c.ref),
+        dependencies: ['deploy/a.yaml'],
+        config: { name: 'web', prune: { enabled: true } },
+      },
+    );
     const [record] = (await ledger.history({ targetId: ID })).items;
     expect(record).toMatchObject({ result: 'succeeded', commit: 'abc123', author: 'octocat', deliveryId: 'd-1', githubCalls: 2, counts: { created: 1 }, changeSet });
     const state = await ledger.getState(ID);
@@ -119,7 +131,14 @@ describe('DynamoDbLedger', () => {
     let now = Date.parse('2026-11-21T10:00:00Z');
     const { ledger } = await db.ledger(() => now);
     const crashed = await acquire(ledger, 'crasher');
-    const running = await ledger.startSync(crashed, { repository: 'acme/shop', target: 'web', commit: 'c', branch: 'main', startedAt: new Date(now).toISOString(), holder: 'crasher' });
+    const running = await ledger.startSync(crashed, {
+      repository: 'acme/shop',
+      target: 'web',
+      commit: 'c',
+      branch: 'main',
+      startedAt: new Date(now).toISOString(),
+      holder: 'crasher',
+    });
     expect((await ledger.getState(ID))?.runningSyncId).toBe(running.syncId);
     expect((await ledger.listTargets({ withInventory: false }))[0]?.runningSyncId).toBe(running.syncId);
     now += TTL + 1;
@@ -161,7 +180,13 @@ describe('DynamoDbLedger', () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);
     for (let i = 0; i < 25; i++) {
-      const r = await ledger.startSync(lease, { repository: 'acme/shop', target: 'web', commit: `c${i}`, branch: 'main', startedAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString() });
+      const r = await ledger.startSync(lease, {
+        repository: 'acme/shop',
+        target: 'web',
+        commit: `c${i}`,
+        branch: 'main',
+        startedAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString(),
+      });
       await ledger.finishSync(lease, { ...r, result: 'succeeded' }, { lastAttemptedCommit: `c${i}` });
     }
     const seen: string[] = [];
@@ -198,7 +223,13 @@ describe('DynamoDbLedger', () => {
   it('round-trips the observations of 5,000 objects (digest, resourceVersion, generation)', async () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);
-    const inventory = inventoryOf(5000).map((r, i) => ({ ...r, origin: 'created' as const, digest: `d${String(i).padStart(21, '0')}`, resourceVersion: String(100_000 + i), ...(r.kind === 'Deployment' ? { generation: 3 } : {}) }));
+    const inventory = inventoryOf(5000).map((r, i) => ({
+      ...r,
+      origin: 'created' as const,
+      digest: `d${String(i).padStart(21, '0')}`,
+      resourceVersion: String(100_000 + i),
+      ...(r.kind === 'Deployment' ? { generation: 3 } : {}),
+    }));
     await ledger.writeState(lease, { inventory });
     expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
   });
@@ -219,7 +250,12 @@ describe('DynamoDbLedger', () => {
     const { ledger } = await db.ledger();
     const lease = await acquire(ledger);
     // Random names do not compress: ~1.6 MB of names needs several chunks.
-    const inventory = Array.from({ length: 20_000 }, (_, i) => ({ group: '', kind: 'ConfigMap', namespace: 'n', name: `${i}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}` }));
+    const inventory = Array.from({ length: 20_000 }, (_, i) => ({
+      group: '',
+      kind: 'ConfigMap',
+      namespace: 'n',
+      name: `${i}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
+    }));
     await ledger.writeState(lease, { inventory });
     expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
     await ledger.writeState(lease, { inventory: inventory.slice(0, 3) });

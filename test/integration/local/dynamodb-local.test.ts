@@ -43,22 +43,33 @@ describe('DynamoDB Local as serve starts it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'driftless-ddb-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.skipIf(!external)('answers on 127.0.0.1 only, not on the machine\'s other addresses', async () => {
-    const db = await startDynamoDbLocal();
-    try {
-      const port = Number(new URL(db.endpoint).port);
-      expect(await accepts('127.0.0.1', port)).toBe(true);
-      expect(await accepts(external as string, port)).toBe(false);
-    } finally {
-      await db.stop();
-    }
-  }, 90_000);
+  it.skipIf(!external)(
+    "answers on 127.0.0.1 only, not on the machine's other addresses",
+    async () => {
+      const db = await startDynamoDbLocal();
+      try {
+        const port = Number(new URL(db.endpoint).port);
+        expect(await accepts('127.0.0.1', port)).toBe(true);
+        expect(await accepts(external as string, port)).toBe(false);
+      } finally {
+        await db.stop();
+      }
+    },
+    90_000,
+  );
 
   it('keeps tables on disk across a restart with the same dbPath', async () => {
     const dbPath = join(dir, 'ledger');
     const first = await startDynamoDbLocal({ dbPath });
     const c1 = dynamoDbClient({ AWS_ENDPOINT_URL_DYNAMODB: first.endpoint });
-    await c1.send(new CreateTableCommand({ TableName: 'kept', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }] }));
+    await c1.send(
+      new CreateTableCommand({
+        TableName: 'kept',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      }),
+    );
     c1.destroy();
     await first.stop();
     const second = await startDynamoDbLocal({ dbPath });

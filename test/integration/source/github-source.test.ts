@@ -64,7 +64,11 @@ describe('GitHubSource and LocalGitSource over a real git repository', () => {
   });
 
   it('authenticates as a GitHub App installation', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     server.requests.length = 0;
     const source = new GitHubSource({ auth: { appId: 123, privateKey }, baseUrl: server.url });
     expect(await source.readFile('acme/shop', shas[0] as string, 'a.yaml')).toBe('a: 1\n');

@@ -50,11 +50,11 @@ describe('driftless completion', () => {
       const file = join(dir, 'driftless.bash');
       writeFileSync(file, (await script('bash')).stdout);
       const quoted = words.map((w) => `'${w}'`).join(' ');
-      const out = execFileSync(
-        'bash',
-        ['-c', `source ${file}; COMP_WORDS=(driftless ${quoted}); COMP_CWORD=${words.length}; _driftless; printf '%s\\n' "\${COMPREPLY[@]}"`],
-        { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` } },
-      );
+      const out = execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(driftless ${quoted}); COMP_CWORD=${words.length}; _driftless; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` },
+      });
       return out.split('\n').filter(Boolean);
     };
 
@@ -67,10 +67,16 @@ describe('driftless completion', () => {
       [['sync', '--repo', '=', 'sh'], ['shop']],
       [['diff', '--kubeconfig', 'kube'], ['kubeconfig']],
       [['render', 's'], ['shop']],
-      [['completion', ''], ['bash', 'zsh']],
+      [
+        ['completion', ''],
+        ['bash', 'zsh'],
+      ],
       [['help', 'dr'], ['drift']],
       [['sync', '--target', ''], []],
-      [['sync', '--repo', 'shop', '--target', ''], ['shop-dev', 'shop-prod']],
+      [
+        ['sync', '--repo', 'shop', '--target', ''],
+        ['shop-dev', 'shop-prod'],
+      ],
       [['drift', '--repo', '=', 'shop', '--target', 'shop-p'], ['shop-prod']],
       [['history', '--repo', 'shop', '--target', ''], []],
     ])('completes %j to %j', async (words, offered) => {

@@ -125,35 +125,51 @@ describe('driftless usage errors', () => {
     noStack(stderr);
   });
 
-  it.each(COMMANDS.flatMap(({ spec }) => Object.entries(spec.flags).filter(([, f]) => f.type === 'string').map(([flag, f]) => [spec.name, flag, f.value ?? 'VALUE'] as const)))(
-    'fails %s --%s without its value, naming the value it needs',
-    async (name, flag, value) => {
-      const { code, stderr } = await run([name, `--${flag}`]);
-      expect(code).toBe(2);
-      expect(stderr.split('\n')[0]).toBe(`driftless ${name}: --${flag} needs a value (${value})`);
-      noStack(stderr);
-    },
-  );
+  it.each(
+    COMMANDS.flatMap(({ spec }) =>
+      Object.entries(spec.flags)
+        .filter(([, f]) => f.type === 'string')
+        .map(([flag, f]) => [spec.name, flag, f.value ?? 'VALUE'] as const),
+    ),
+  )('fails %s --%s without its value, naming the value it needs', async (name, flag, value) => {
+    const { code, stderr } = await run([name, `--${flag}`]);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`driftless ${name}: --${flag} needs a value (${value})`);
+    noStack(stderr);
+  });
 
-  it.each(COMMANDS.flatMap(({ spec }) => Object.entries(spec.flags).filter(([, f]) => f.required).map(([flag, f]) => [spec.name, flag, flagLabel(flag, f)] as const)))(
-    'fails %s without --%s, naming it',
-    async (name, flag, label) => {
-      const { spec } = COMMANDS.find((c) => c.spec.name === name)!;
-      // every other required flag given
-      const others = Object.entries(spec.flags).filter(([n, f]) => f.required && n !== flag).flatMap(([n]) => [`--${n}`, 'x']);
-      const { code, stderr } = await run([name, ...others]);
-      expect(code).toBe(2);
-      expect(stderr.split('\n')[0]).toBe(`driftless ${name}: ${label} is required`);
-    },
-  );
+  it.each(
+    COMMANDS.flatMap(({ spec }) =>
+      Object.entries(spec.flags)
+        .filter(([, f]) => f.required)
+        .map(([flag, f]) => [spec.name, flag, flagLabel(flag, f)] as const),
+    ),
+  )('fails %s without --%s, naming it', async (name, flag, label) => {
+    const { spec } = COMMANDS.find((c) => c.spec.name === name)!;
+    // every other required flag given
+    const others = Object.entries(spec.flags)
+      .filter(([n, f]) => f.required && n !== flag)
+      .flatMap(([n]) => [`--${n}`, 'x']);
+    const { code, stderr } = await run([name, ...others]);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`driftless ${name}: ${label} is required`);
+  });
 
   it('fails on an unknown command and on no command with exit 2 and the list of commands', async () => {
-    for (const [argv, first] of [[['frobnicate'], 'driftless: unknown command "frobnicate"'], [[], 'driftless: no command given'], [['--bogus'], 'driftless: unknown flag "--bogus"']] as const) {
+    for (const [argv, first] of [
+      [['frobnicate'], 'driftless: unknown command "frobnicate"'],
+      [[], 'driftless: no command given'],
+      [['--bogus'], 'driftless: unknown flag "--bogus"'],
+    ] as const) {
       const { code, stdout, stderr } = await run([...argv]);
       expect(code).toBe(2);
       expect(stdout).toBe('');
       expect(stderr.split('\n')[0]).toBe(first);
-      expect(stderr).toContain(`commands: ${COMMANDS.filter((c) => !c.spec.hidden).map((c) => c.spec.name).join(', ')}`);
+      expect(stderr).toContain(
+        `commands: ${COMMANDS.filter((c) => !c.spec.hidden)
+          .map((c) => c.spec.name)
+          .join(', ')}`,
+      );
     }
   });
 

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const CLI = join(import.meta.dirname, '..', '..', '..', 'lib', 'cli');
-const staticImports = (file: string): string[] =>
-  [...readFileSync(join(CLI, file), 'utf8').matchAll(/^import (?!type ).* from '([^']+)';$/gm)].map((m) => m[1]!);
+const staticImports = (file: string): string[] => [...readFileSync(join(CLI, file), 'utf8').matchAll(/^import (?!type ).* from '([^']+)';$/gm)].map((m) => m[1]!);
 
 describe('lazy commands (issue #16, start-up)', () => {
   it('main imports the declarations of the commands, never an implementation', () => {

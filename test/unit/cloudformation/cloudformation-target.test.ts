@@ -23,10 +23,16 @@ const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const template = parseTemplate('Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: !Ref Cidr\n', 'template.yaml');
 const target = (o: Partial<ConstructorParameters<typeof CloudFormationTarget>[1]> = {}) =>
-  new CloudFormationTarget(new CloudFormationClient({ region: 'eu-west-1' }), { id: 'acme/infra/vpc', stack: 'acme-vpc', capabilities: ['CAPABILITY_NAMED_IAM'], pollMs: 1, ...o }, new S3Client({ region: 'eu-west-1' }));
+  new CloudFormationTarget(
+    new CloudFormationClient({ region: 'eu-west-1' }),
+    { id: 'acme/infra/vpc', stack: 'acme-vpc', capabilities: ['CAPABILITY_NAMED_IAM'], pollMs: 1, ...o },
+    new S3Client({ region: 'eu-west-1' }),
+  );
 const missing = Object.assign(new Error('Stack with id acme-vpc does not exist'), { name: 'ValidationError' });
 // Stacks this target created carry its ownership tag.
-const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
+const stack = (StackStatus: StackStatus) => ({
+  Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }],
+});
 
 describe('CloudFormationTarget', () => {
   beforeEach(() => {
@@ -40,10 +46,13 @@ describe('CloudFormationTarget', () => {
 
   it('creates a new stack through a CREATE change set', async () => {
     cfn.on(DescribeStacksCommand).rejectsOnce(missing).resolvesOnce(stack('CREATE_IN_PROGRESS')).resolves(stack('CREATE_COMPLETE'));
-    cfn.on(DescribeChangeSetCommand).resolvesOnce({ Status: 'CREATE_PENDING' }).resolves({
-      Status: 'CREATE_COMPLETE',
-      Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }],
-    });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolvesOnce({ Status: 'CREATE_PENDING' })
+      .resolves({
+        Status: 'CREATE_COMPLETE',
+        Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }],
+      });
     const out = await target().apply(template, [{ ParameterKey: 'Cidr', ParameterValue: '10.0.0.0/16' }], { commit: 'abc' });
     expect(out.result).toBe('succeeded');
     expect(out.changeSet.entries).toEqual([{ ref: { group: 'cloudformation.aws', kind: 'AWS::EC2::VPC', namespace: 'acme-vpc', name: 'Vpc' }, action: 'created' }]);
@@ -72,7 +81,9 @@ describe('CloudFormationTarget', () => {
 
   it('maps a change set with no changes to unchanged, and deletes the change set', async () => {
     cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set." });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'FAILED', StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set." });
     const out = await target().apply(template, []);
     expect(out).toMatchObject({ result: 'unchanged' });
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
@@ -84,9 +95,13 @@ describe('CloudFormationTarget', () => {
     cfn.on(DescribeChangeSetCommand).resolves({
       Status: 'CREATE_COMPLETE',
       NextToken: 'p2',
-      Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'True', Details: [{ Target: { Name: 'CidrBlock' } }] } }],
+      Changes: [
+        { ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'True', Details: [{ Target: { Name: 'CidrBlock' } }] } },
+      ],
     });
-    cfn.on(DescribeChangeSetCommand, { NextToken: 'p2' }).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Remove', LogicalResourceId: 'Old', ResourceType: 'AWS::S3::Bucket' } }] });
+    cfn
+      .on(DescribeChangeSetCommand, { NextToken: 'p2' })
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Remove', LogicalResourceId: 'Old', ResourceType: 'AWS::S3::Bucket' } }] });
     const plan = await target().plan(template, []);
     expect(plan.entries.map((e) => [e.ref.name, e.action, e.detail])).toEqual([
       ['Vpc', 'configured', 'replacement; changes CidrBlock'],
@@ -98,14 +113,34 @@ describe('CloudFormationTarget', () => {
 
   it('reports the first failed stack event of a failed update that rolled back', async () => {
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolvesOnce(stack('UPDATE_ROLLBACK_IN_PROGRESS')).resolves(stack('UPDATE_ROLLBACK_COMPLETE'));
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'False' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', Replacement: 'False' } }] });
     // Events are stamped after the execution started (from the events call), however slow the machine is.
     cfn.on(DescribeStackEventsCommand).callsFake(async () => {
       const start = new Date();
       return {
         StackEvents: [
-          { StackId: 's', EventId: 'e2', StackName: 'acme-vpc', LogicalResourceId: 'acme-vpc', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', Timestamp: new Date(start.getTime() + 3000), ResourceStatusReason: 'The following resource(s) failed to update: [Vpc]' },
-          { StackId: 's', EventId: 'e1', StackName: 'acme-vpc', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'UPDATE_FAILED', Timestamp: new Date(start.getTime() + 2000), ResourceStatusReason: 'The CIDR 10.0.0.0/33 is invalid' },
+          {
+            StackId: 's',
+            EventId: 'e2',
+            StackName: 'acme-vpc',
+            LogicalResourceId: 'acme-vpc',
+            ResourceType: 'AWS::CloudFormation::Stack',
+            ResourceStatus: 'UPDATE_ROLLBACK_IN_PROGRESS',
+            Timestamp: new Date(start.getTime() + 3000),
+            ResourceStatusReason: 'The following resource(s) failed to update: [Vpc]',
+          },
+          {
+            StackId: 's',
+            EventId: 'e1',
+            StackName: 'acme-vpc',
+            LogicalResourceId: 'Vpc',
+            ResourceType: 'AWS::EC2::VPC',
+            ResourceStatus: 'UPDATE_FAILED',
+            Timestamp: new Date(start.getTime() + 2000),
+            ResourceStatusReason: 'The CIDR 10.0.0.0/33 is invalid',
+          },
         ],
       };
     });
@@ -116,7 +151,9 @@ describe('CloudFormationTarget', () => {
 
   it('records an execution that outlives the invocation as in-progress; the next invocation finishes it', async () => {
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('UPDATE_COMPLETE')).resolves(stack('UPDATE_IN_PROGRESS'));
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     const started = new Date();
     const first = await target().apply(template, [], { deadline: Date.now() + 20 });
     expect(first).toMatchObject({ result: 'in-progress', status: 'UPDATE_IN_PROGRESS' });
@@ -134,7 +171,9 @@ describe('CloudFormationTarget', () => {
 
   it('replaces a stack left ROLLBACK_COMPLETE by a failed create, and reports UPDATE_ROLLBACK_FAILED without action', async () => {
     cfn.on(DescribeStacksCommand).resolvesOnce(stack('ROLLBACK_COMPLETE')).rejectsOnce(missing).resolves(stack('CREATE_COMPLETE'));
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     expect((await target().apply(template, [])).result).toBe('succeeded');
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
     expect(cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input.ChangeSetType).toBe('CREATE');
@@ -170,10 +209,16 @@ describe('CloudFormationTarget', () => {
 
     it('adopts an untagged stack when allowed: the update sets the tag and the change set says adopted', async () => {
       cfn.on(DescribeStacksCommand).resolvesOnce(foreign('UPDATE_COMPLETE', [])).resolves(stack('UPDATE_COMPLETE'));
-      cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+      cfn
+        .on(DescribeChangeSetCommand)
+        .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
       const out = await target({ adopt: true }).apply(template, []);
       expect(out.result).toBe('succeeded');
-      expect(out.changeSet.entries[0]).toMatchObject({ ref: { kind: 'AWS::CloudFormation::Stack', name: 'acme-vpc' }, action: 'configured', detail: expect.stringContaining('adopted') });
+      expect(out.changeSet.entries[0]).toMatchObject({
+        ref: { kind: 'AWS::CloudFormation::Stack', name: 'acme-vpc' },
+        action: 'configured',
+        detail: expect.stringContaining('adopted'),
+      });
       const input = cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input;
       expect(input?.ChangeSetType).toBe('UPDATE');
       expect(input?.Tags).toContainEqual({ Key: 'driftless:target', Value: 'acme/infra/vpc' });
@@ -181,7 +226,9 @@ describe('CloudFormationTarget', () => {
 
     it('keeps the ownership tag when the repository sets a tag of the same key', async () => {
       cfn.on(DescribeStacksCommand).rejectsOnce(missing).resolves(stack('CREATE_COMPLETE'));
-      cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+      cfn
+        .on(DescribeChangeSetCommand)
+        .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
       await target({ tags: { 'driftless:target': 'acme/other/vpc' } }).apply(template, []);
       expect(cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input.Tags).toEqual([{ Key: 'driftless:target', Value: 'acme/infra/vpc' }]);
     });
@@ -196,7 +243,9 @@ describe('CloudFormationTarget', () => {
 
   it('deletes the REVIEW_IN_PROGRESS stack a plan of a new stack created', async () => {
     cfn.on(DescribeStacksCommand).rejects(missing);
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     const plan = await target().plan(template, []);
     expect(plan.entries.map((e) => e.action)).toEqual(['created']);
     expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
@@ -205,16 +254,30 @@ describe('CloudFormationTarget', () => {
 
   it('reports drift from DetectStackDrift: modified properties and deleted resources', async () => {
     cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: 'd-1' });
-    cfn.on(DescribeStackDriftDetectionStatusCommand).resolvesOnce({ DetectionStatus: 'DETECTION_IN_PROGRESS', StackDriftDetectionId: 'd-1', StackId: 's', Timestamp: new Date() }).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftDetectionId: 'd-1', StackId: 's', Timestamp: new Date(), StackDriftStatus: 'DRIFTED' });
+    cfn
+      .on(DescribeStackDriftDetectionStatusCommand)
+      .resolvesOnce({ DetectionStatus: 'DETECTION_IN_PROGRESS', StackDriftDetectionId: 'd-1', StackId: 's', Timestamp: new Date() })
+      .resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftDetectionId: 'd-1', StackId: 's', Timestamp: new Date(), StackDriftStatus: 'DRIFTED' });
     cfn.on(DescribeStackResourceDriftsCommand).resolves({
       StackResourceDrifts: [
-        { LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC', StackId: 's', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(), PropertyDifferences: [{ PropertyPath: '/EnableDnsSupport', ExpectedValue: 'true', ActualValue: 'false', DifferenceType: 'NOT_EQUAL' }] },
+        {
+          LogicalResourceId: 'Vpc',
+          ResourceType: 'AWS::EC2::VPC',
+          StackId: 's',
+          StackResourceDriftStatus: 'MODIFIED',
+          Timestamp: new Date(),
+          PropertyDifferences: [{ PropertyPath: '/EnableDnsSupport', ExpectedValue: 'true', ActualValue: 'false', DifferenceType: 'NOT_EQUAL' }],
+        },
         { LogicalResourceId: 'Bucket', ResourceType: 'AWS::S3::Bucket', StackId: 's', StackResourceDriftStatus: 'DELETED', Timestamp: new Date() },
       ],
     });
     const drift = await target().detectDrift();
     expect(drift).toEqual([
-      { ref: { group: 'cloudformation.aws', kind: 'AWS::EC2::VPC', namespace: 'acme-vpc', name: 'Vpc' }, state: 'modified', fields: [{ path: '/EnableDnsSupport', desired: 'true', live: 'false' }] },
+      {
+        ref: { group: 'cloudformation.aws', kind: 'AWS::EC2::VPC', namespace: 'acme-vpc', name: 'Vpc' },
+        state: 'modified',
+        fields: [{ path: '/EnableDnsSupport', desired: 'true', live: 'false' }],
+      },
       { ref: { group: 'cloudformation.aws', kind: 'AWS::S3::Bucket', namespace: 'acme-vpc', name: 'Bucket' }, state: 'missing' },
     ]);
     expect(cfn.commandCalls(DescribeStackResourceDriftsCommand)[0]?.args[0].input.StackResourceDriftStatusFilters).toEqual(['MODIFIED', 'DELETED']);
@@ -224,7 +287,7 @@ describe('CloudFormationTarget', () => {
     const big = parseTemplate(`Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Metadata:\n      Pad: "${'x'.repeat(52_000)}"\n`, 'big.yaml');
     cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE'));
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.' });
-    await expect(target().apply(big, [])).rejects.toThrow('over CloudFormation\'s 51200; configure the artifact bucket');
+    await expect(target().apply(big, [])).rejects.toThrow("over CloudFormation's 51200; configure the artifact bucket");
     s3.on(PutObjectCommand).resolves({});
     await target({ artifactBucket: 'artifacts' }).apply(big, []);
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: 'artifacts' });

@@ -21,7 +21,8 @@ const desired: CloudFormationDesiredState = {
   parameters: [],
   files: new Set(['vpc.yaml']),
 };
-const stack = (...statuses: StackStatus[]) => statuses.map((StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] }));
+const stack = (...statuses: StackStatus[]) =>
+  statuses.map((StackStatus) => ({ Stacks: [{ StackName: 'acme-vpc', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] }));
 const STACK_REF = { group: 'cloudformation.aws', kind: 'AWS::CloudFormation::Stack', name: 'acme-vpc' };
 const target = () => createStackTarget(new CloudFormationClient({ region: 'eu-west-1' }), { id: 'acme/infra/vpc', stack: 'acme-vpc', pollMs: 1 });
 
@@ -37,7 +38,9 @@ describe('createStackTarget', () => {
   it('applies a change set and answers succeeded with the stack as its inventory', async () => {
     const [before, during, after] = stack('UPDATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE');
     cfn.on(DescribeStacksCommand).resolvesOnce(before!).resolvesOnce(during!).resolves(after!);
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     const applied = await target().apply(desired, { commit: 'abc' });
     expect(applied).toMatchObject({ result: 'succeeded', inventory: [STACK_REF] });
     expect(applied.changeSet.entries.map((e) => e.action)).toEqual(['configured']);
@@ -59,7 +62,9 @@ describe('createStackTarget', () => {
   it('fails with the stack named when the update rolls back', async () => {
     const [before, after] = stack('UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE');
     cfn.on(DescribeStacksCommand).resolvesOnce(before!).resolves(after!);
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     const applied = await target().apply(desired);
     expect(applied.result).toBe('failed');
     expect(applied.error).toMatch(/^stack acme-vpc ended UPDATE_ROLLBACK_COMPLETE/);
@@ -67,7 +72,9 @@ describe('createStackTarget', () => {
 
   it('stops before executing when beforeWrite refuses (a lost lease)', async () => {
     cfn.on(DescribeStacksCommand).resolves(stack('UPDATE_COMPLETE')[0]!);
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
+    cfn
+      .on(DescribeChangeSetCommand)
+      .resolves({ Status: 'CREATE_COMPLETE', Changes: [{ ResourceChange: { Action: 'Modify', LogicalResourceId: 'Vpc', ResourceType: 'AWS::EC2::VPC' } }] });
     await expect(target().apply(desired, { beforeWrite: async (stage) => Promise.reject(new Error(`lease lost before ${stage}`)) })).rejects.toThrow('lease lost before execute');
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
   });

@@ -5,7 +5,14 @@ import { ConfigError } from '../../../lib/core/errors.js';
 const registry = parseRegistry(
   JSON.stringify({
     repositories: {
-      'acme/platform-config': { clusters: ['dev', 'prod'], namespaces: ['shop-*', 'platform'], stackPrefix: 'acme-', regions: ['eu-west-1'], pruneKinds: ['PersistentVolumeClaim'], cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] } },
+      'acme/platform-config': {
+        clusters: ['dev', 'prod'],
+        namespaces: ['shop-*', 'platform'],
+        stackPrefix: 'acme-',
+        regions: ['eu-west-1'],
+        pruneKinds: ['PersistentVolumeClaim'],
+        cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] },
+      },
     },
     clusters: { dev: { eks: { name: 'dev-cluster', region: 'eu-west-1' } }, prod: { kubeconfigSecret: 'driftless/clusters/prod' } },
   }),
@@ -74,20 +81,60 @@ describe('parseDriftlessConfig', () => {
 
   it.each([
     // [what, yaml, expected message]
-    ['an unknown key', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prnue: {enabled: false}\n', 'driftless.yaml:6:5 targets[0].prnue: unknown field "prnue"'],
-    ['an unknown nested key', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune: {enabld: false}\n', 'driftless.yaml:6:13 targets[0].prune.enabld: unknown field "enabld"'],
-    ['a wrong type', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune: {enabled: "no"}\n', 'driftless.yaml:6:22 targets[0].prune.enabled: expected boolean'],
+    [
+      'an unknown key',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prnue: {enabled: false}\n',
+      'driftless.yaml:6:5 targets[0].prnue: unknown field "prnue"',
+    ],
+    [
+      'an unknown nested key',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune: {enabld: false}\n',
+      'driftless.yaml:6:13 targets[0].prune.enabld: unknown field "enabld"',
+    ],
+    [
+      'a wrong type',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune: {enabled: "no"}\n',
+      'driftless.yaml:6:22 targets[0].prune.enabled: expected boolean',
+    ],
     ['a missing field', 'version: 1\ntargets:\n  - name: a\n    cluster: dev\n', 'targets[0].path: is required'],
-    ['a cluster outside the registry entry', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n  - name: b\n    path: p\n    cluster: staging\n', 'driftless.yaml:8:14 targets[1].cluster: cluster "staging" is not allowed for acme/platform-config'],
-    ['a namespace outside the registry entry', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    namespace: kube-system\n', 'targets[0].namespace: namespace "kube-system" is not allowed'],
-    ['a stack without the prefix', 'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: other-vpc\n    region: eu-west-1\n', 'targets[0].stack: stack "other-vpc" must start with "acme-"'],
-    ['a region outside the registry entry', 'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: acme-vpc\n    region: us-east-1\n', 'targets[0].region: region "us-east-1" is not allowed'],
-    ['duplicate target names', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n  - name: a\n    path: q\n    cluster: dev\n', 'driftless.yaml:6:11 targets[1].name: duplicate target name "a"'],
+    [
+      'a cluster outside the registry entry',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n  - name: b\n    path: p\n    cluster: staging\n',
+      'driftless.yaml:8:14 targets[1].cluster: cluster "staging" is not allowed for acme/platform-config',
+    ],
+    [
+      'a namespace outside the registry entry',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    namespace: kube-system\n',
+      'targets[0].namespace: namespace "kube-system" is not allowed',
+    ],
+    [
+      'a stack without the prefix',
+      'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: other-vpc\n    region: eu-west-1\n',
+      'targets[0].stack: stack "other-vpc" must start with "acme-"',
+    ],
+    [
+      'a region outside the registry entry',
+      'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: acme-vpc\n    region: us-east-1\n',
+      'targets[0].region: region "us-east-1" is not allowed',
+    ],
+    [
+      'duplicate target names',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n  - name: a\n    path: q\n    cluster: dev\n',
+      'driftless.yaml:6:11 targets[1].name: duplicate target name "a"',
+    ],
     ['an unknown type', 'version: 1\ntargets:\n  - name: a\n    type: helm\n    path: p\n', 'targets[0].type: must be kubernetes or cloudformation'],
     ['a path leaving the repository', 'version: 1\ntargets:\n  - name: a\n    path: ../other\n    cluster: dev\n', 'targets[0].path: must be a path inside the repository'],
     ['invalid YAML', 'version: 1\ntargets:\n  - name: a\n   path: p\n', 'driftless.yaml:4:1 invalid YAML'],
-    ['a protected kind to prune the registry does not grant', 'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune:\n      allowKinds: [PersistentVolumeClaim, Namespace]\n', 'driftless.yaml:7:43 targets[0].prune.allowKinds[1]: kind Namespace is not granted to acme/platform-config (registry pruneKinds)'],
-    ['a kubernetes field on a stack', 'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: acme-x\n    region: eu-west-1\n    cluster: dev\n', 'targets[0].cluster: unknown field "cluster"'],
+    [
+      'a protected kind to prune the registry does not grant',
+      'version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    prune:\n      allowKinds: [PersistentVolumeClaim, Namespace]\n',
+      'driftless.yaml:7:43 targets[0].prune.allowKinds[1]: kind Namespace is not granted to acme/platform-config (registry pruneKinds)',
+    ],
+    [
+      'a kubernetes field on a stack',
+      'version: 1\ntargets:\n  - name: a\n    type: cloudformation\n    path: t.yaml\n    stack: acme-x\n    region: eu-west-1\n    cluster: dev\n',
+      'targets[0].cluster: unknown field "cluster"',
+    ],
   ])('fails on %s', (_what, yaml, message) => {
     expect(errorOf(yaml).message).toContain(message);
   });
@@ -132,7 +179,9 @@ describe('parseRegistry', () => {
     expect(bad('{"repositories": {"__proto__": {"namespaces": ["a"]}}}')).toContain('__proto__: must be OWNER/NAME');
     expect(bad('{"repositories": {"../x/y": {}}}')).toContain('must be OWNER/NAME');
     expect(bad('{"repositories": {"a/b": {}}, "clusters": {"__proto__": {"context": "x"}}}')).toContain('clusters.__proto__: must be a cluster name');
-    expect(errorOf('version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    branch: --output=x\n', { repository: 'acme/shop', registry }).message).toContain('must be a valid Git branch name');
+    expect(errorOf('version: 1\ntargets:\n  - name: a\n    path: p\n    cluster: dev\n    branch: --output=x\n', { repository: 'acme/shop', registry }).message).toContain(
+      'must be a valid Git branch name',
+    );
   });
   it('defaults the grants to nothing: no cluster-scoped kinds, no adoption, no protected kinds to prune', () => {
     const r = parseRegistry(JSON.stringify({ repositories: { 'a/b': { namespaces: ['b-*'] } } }));
@@ -149,8 +198,8 @@ describe('parseRegistry', () => {
   });
 
   it('fails when a repository names an undefined cluster', () => {
-    expect(() =>
-      parseRegistry(JSON.stringify({ repositories: { 'a/b': { clusters: ['x'] } }, clusters: {} }), 'registry.json'),
-    ).toThrow('registry.json:1:37 repositories.a/b.clusters[0]: cluster "x" is not defined under clusters');
+    expect(() => parseRegistry(JSON.stringify({ repositories: { 'a/b': { clusters: ['x'] } }, clusters: {} }), 'registry.json')).toThrow(
+      'registry.json:1:37 repositories.a/b.clusters[0]: cluster "x" is not defined under clusters',
+    );
   });
 });

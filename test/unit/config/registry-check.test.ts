@@ -16,13 +16,33 @@ describe('grantRefusal', () => {
   it.each([
     // [what, ref, namespaced, refusal or undefined]
     ['a namespaced object in a granted namespace', { group: 'apps', kind: 'Deployment', namespace: 'shop-a', name: 'web' }, true, undefined],
-    ['a namespaced object elsewhere', { group: '', kind: 'Secret', namespace: 'kube-system', name: 's' }, true, 'Secret/kube-system/s: namespace "kube-system" is not allowed for acme/shop (registry namespaces)'],
+    [
+      'a namespaced object elsewhere',
+      { group: '', kind: 'Secret', namespace: 'kube-system', name: 's' },
+      true,
+      'Secret/kube-system/s: namespace "kube-system" is not allowed for acme/shop (registry namespaces)',
+    ],
     ['a Namespace matching the patterns', { group: '', kind: 'Namespace', name: 'shop-a' }, false, undefined],
-    ['a Namespace outside them', { group: '', kind: 'Namespace', name: 'default' }, false, 'Namespace/default: namespace "default" is not allowed for acme/shop (registry namespaces)'],
+    [
+      'a Namespace outside them',
+      { group: '', kind: 'Namespace', name: 'default' },
+      false,
+      'Namespace/default: namespace "default" is not allowed for acme/shop (registry namespaces)',
+    ],
     ['a granted built-in kind', { group: rbac, kind: 'ClusterRole', name: 'r' }, false, undefined],
-    ['an ungranted built-in kind', { group: rbac, kind: 'ClusterRoleBinding', name: 'admin-all' }, false, 'ClusterRoleBinding/admin-all: cluster-scoped kind ClusterRoleBinding is not granted to acme/shop (registry clusterScoped)'],
+    [
+      'an ungranted built-in kind',
+      { group: rbac, kind: 'ClusterRoleBinding', name: 'admin-all' },
+      false,
+      'ClusterRoleBinding/admin-all: cluster-scoped kind ClusterRoleBinding is not granted to acme/shop (registry clusterScoped)',
+    ],
     ['a granted custom kind', { group: 'example.com', kind: 'Widget', name: 'w' }, false, undefined],
-    ['a custom kind named like a granted built-in', { group: 'evil.example.com', kind: 'ClusterRole', name: 'r' }, false, 'ClusterRole/r: cluster-scoped kind evil.example.com/ClusterRole is not granted to acme/shop (registry clusterScoped)'],
+    [
+      'a custom kind named like a granted built-in',
+      { group: 'evil.example.com', kind: 'ClusterRole', name: 'r' },
+      false,
+      'ClusterRole/r: cluster-scoped kind evil.example.com/ClusterRole is not granted to acme/shop (registry clusterScoped)',
+    ],
     ['a namespaced object without a namespace', { group: '', kind: 'ConfigMap', name: 'c' }, true, 'ConfigMap/c: a namespaced object without a namespace'],
   ])('%s', (_what, ref, namespaced, refusal) => {
     expect(grantRefusal(ref, namespaced, grant)).toBe(refusal);

@@ -13,7 +13,33 @@ describe('names from a payload', () => {
 
   it('takes branch names git check-ref-format takes, and none that reads as an option', () => {
     for (const ok of ['main', 'release/1.2', 'feature/a-b_c', 'v1.0', 'user@host', 'ünïcode']) expect(isBranchName(ok), ok).toBe(true);
-    for (const bad of ['-x', '--output=f', 'a..b', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', '/a', 'a/', 'a//b', '.a', 'a/.b', 'a.lock', 'a/b.lock', 'a.', '@', 'a@{1}', 'a\u0000b', 'a\tb', '', 'x'.repeat(256)]) {
+    for (const bad of [
+      '-x',
+      '--output=f',
+      'a..b',
+      'a b',
+      'a~1',
+      'a^',
+      'a:b',
+      'a?',
+      'a*',
+      'a[b',
+      'a\\b',
+      '/a',
+      'a/',
+      'a//b',
+      '.a',
+      'a/.b',
+      'a.lock',
+      'a/b.lock',
+      'a.',
+      '@',
+      'a@{1}',
+      'a\u0000b',
+      'a\tb',
+      '',
+      'x'.repeat(256),
+    ]) {
       expect(isBranchName(bad), JSON.stringify(bad)).toBe(false);
     }
   });

@@ -39,7 +39,12 @@ class DriftLedger {
   }
 }
 
-const clean = async (targetId: string): Promise<TargetCheck> => ({ targetId, suspended: false, healed: false, report: { target: targetId, checkedAt: '', objects: [], fingerprint: '' } });
+const clean = async (targetId: string): Promise<TargetCheck> => ({
+  targetId,
+  suspended: false,
+  healed: false,
+  report: { target: targetId, checkedAt: '', objects: [], fingerprint: '' },
+});
 
 describe('enqueueDrift', () => {
   it('enqueues one message per target, grouped by cluster or stack region, and reports removed targets itself', async () => {
@@ -101,7 +106,12 @@ describe('checkDriftMessages', () => {
       if (id.endsWith('t1')) throw new Error('connect ECONNREFUSED 10.0.0.1:443');
       if (id.endsWith('t2')) return { targetId: id, suspended: false, healed: false, error: 'never applied' };
       if (id.endsWith('t3')) {
-        return { targetId: id, suspended: false, healed: false, report: { target: id, checkedAt: '', objects: [{ ref: { group: '', kind: 'ConfigMap', namespace: 'n', name: 'x' }, state: 'missing' }], fingerprint: 'f1' } };
+        return {
+          targetId: id,
+          suspended: false,
+          healed: false,
+          report: { target: id, checkedAt: '', objects: [{ ref: { group: '', kind: 'ConfigMap', namespace: 'n', name: 'x' }, state: 'missing' }], fingerprint: 'f1' },
+        };
       }
       return clean(id);
     };
@@ -143,10 +153,17 @@ describe('the drift queue on SQS', () => {
     // GIVEN SQS refusing entry 1 twice and entry 2 once
     sqs
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Failed: [{ Id: '1', Code: 'ThrottlingException', SenderFault: false }, { Id: '2', Code: 'ThrottlingException', SenderFault: false }] })
+      .resolvesOnce({
+        Failed: [
+          { Id: '1', Code: 'ThrottlingException', SenderFault: false },
+          { Id: '2', Code: 'ThrottlingException', SenderFault: false },
+        ],
+      })
       .resolvesOnce({ Failed: [{ Id: '1', Code: 'ThrottlingException', SenderFault: false }] });
     // WHEN 3 messages are sent THEN the error names t1 only
-    await expect(new SqsDriftQueue(sqs as unknown as SQSClient, 'https://sqs/q.fifo').send([message(0), message(1), message(2)])).rejects.toThrow('drift queue: 1 target(s) not enqueued: acme/shop/t1');
+    await expect(new SqsDriftQueue(sqs as unknown as SQSClient, 'https://sqs/q.fifo').send([message(0), message(1), message(2)])).rejects.toThrow(
+      'drift queue: 1 target(s) not enqueued: acme/shop/t1',
+    );
     expect(sqs.commandCalls(SendMessageBatchCommand)[1]?.args[0].input.Entries?.map((e) => e.Id)).toEqual(['1', '2']);
   });
 

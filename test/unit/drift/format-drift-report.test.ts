@@ -21,7 +21,10 @@ const check = (i: number, fields = 1) => ({
 
 describe('formatDriftMessage', () => {
   it('groups by target, shortens values and names who changed a field', () => {
-    const m = formatDriftMessage([{ check: check(1), change: 'new' }, { check: { targetId: 'acme/shop/t2', suspended: true, healed: false }, change: 'resolved' }]);
+    const m = formatDriftMessage([
+      { check: check(1), change: 'new' },
+      { check: { targetId: 'acme/shop/t2', suspended: true, healed: false }, change: 'resolved' },
+    ]);
     expect(m.text).toContain('Drift check: 1 target(s) with new or changed drift, 1 resolved');
     expect(m.text).toContain('*acme/shop/t1* — new drift, 1 object(s)');
     expect(m.text).toContain('• modified `Deployment/shop/web-1`');

@@ -80,12 +80,19 @@ class DriftLedger {
 }
 
 describe('runDrift keeps the drift summary true', () => {
-  const check = (objects: number, healed = false) => async (targetId: string): Promise<TargetCheck> => ({
-    targetId,
-    suspended: false,
-    healed,
-    report: { target: targetId, checkedAt: '', objects: Array.from({ length: objects }, () => ({ ref: { group: '', kind: 'ConfigMap', namespace: 'n', name: 'x' }, state: 'missing' as const })), fingerprint: objects ? 'f1' : '' },
-  });
+  const check =
+    (objects: number, healed = false) =>
+    async (targetId: string): Promise<TargetCheck> => ({
+      targetId,
+      suspended: false,
+      healed,
+      report: {
+        target: targetId,
+        checkedAt: '',
+        objects: Array.from({ length: objects }, () => ({ ref: { group: '', kind: 'ConfigMap', namespace: 'n', name: 'x' }, state: 'missing' as const })),
+        fingerprint: objects ? 'f1' : '',
+      },
+    });
 
   it('clean after a clean check, healed after self-heal, clean again once healed', async () => {
     const ledger = new DriftLedger([target()]);

@@ -5,7 +5,17 @@ const deploy = (image: string, replicas = 2, extra: Record<string, unknown> = {}
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'shop', resourceVersion: '7', managedFields: [{ manager: 'x' }], labels: { app: 'web' } },
-  spec: { replicas, template: { spec: { containers: [{ name: 'sidecar', image: 'envoy:1' }, { name: 'web', image, ...extra }] } } },
+  spec: {
+    replicas,
+    template: {
+      spec: {
+        containers: [
+          { name: 'sidecar', image: 'envoy:1' },
+          { name: 'web', image, ...extra },
+        ],
+      },
+    },
+  },
   status: { readyReplicas: 2 },
 });
 

@@ -1,4 +1,12 @@
-import { CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DeleteStackCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+} from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
@@ -10,7 +18,8 @@ import { MemoryFileTree } from '../../../lib/render/file-tree.js';
 const cfn = mockClient(CloudFormationClient);
 const access = { cloudformation: () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) }) };
 
-const stackTarget = (name: string, stack: string, extra = '') => `  - name: ${name}\n    type: cloudformation\n    path: infra/${name}.yaml\n    stack: ${stack}\n    region: eu-west-1\n${extra}`;
+const stackTarget = (name: string, stack: string, extra = '') =>
+  `  - name: ${name}\n    type: cloudformation\n    path: infra/${name}.yaml\n    stack: ${stack}\n    region: eu-west-1\n${extra}`;
 const config = (...targets: string[]) => `version: 1\ntargets:\n${targets.join('')}`;
 const TEMPLATE = 'Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n';
 const BASE = 'a'.repeat(40);
@@ -39,7 +48,9 @@ const state = (target: string, o: Partial<TargetState>): TargetState => ({
 describe('planPreview', () => {
   beforeEach(() => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: 'acme/infra/vpc' }] }] });
     cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
     cfn.on(DeleteChangeSetCommand).resolves({});
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.' });
@@ -63,10 +74,19 @@ describe('planPreview', () => {
   it('previews a removed stack with deleteOnRemove as its deletion, and deletes nothing', async () => {
     const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc', '    cloudformation:\n      deleteOnRemove: true\n')), 'infra/vpc.yaml': TEMPLATE };
     const head = { 'driftless.yaml': config(stackTarget('dns', 'acme-dns')), 'infra/dns.yaml': TEMPLATE };
-    const registry = parseRegistry(JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'acme-', regions: ['eu-west-1'] } }, clusters: {} }));
+    const registry = parseRegistry(
+      JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'acme-', regions: ['eu-west-1'] } }, clusters: {} }),
+    );
     const report = await planPreview({ ...request(base, head, ['driftless.yaml']), target: 'vpc' }, { registry, access });
     expect(report.targets).toEqual([
-      { target: 'vpc', type: 'cloudformation', change: 'removed', objects: [{ name: 'stack acme-vpc', action: 'delete', detail: 'deleteOnRemove: the stack and every resource in it are deleted (eu-west-1)' }], unchanged: 0, blockers: [] },
+      {
+        target: 'vpc',
+        type: 'cloudformation',
+        change: 'removed',
+        objects: [{ name: 'stack acme-vpc', action: 'delete', detail: 'deleteOnRemove: the stack and every resource in it are deleted (eu-west-1)' }],
+        unchanged: 0,
+        blockers: [],
+      },
     ]);
     expect(conclusionOf(report)).toBe('success');
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
@@ -76,13 +96,18 @@ describe('planPreview', () => {
   it('fails a removal the registry no longer grants as a blocker', async () => {
     const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc', '    cloudformation:\n      deleteOnRemove: true\n')), 'infra/vpc.yaml': TEMPLATE };
     const head = { 'driftless.yaml': config(stackTarget('dns', 'other-dns')), 'infra/dns.yaml': TEMPLATE };
-    const registry = parseRegistry(JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'other-', regions: ['eu-west-1'] } }, clusters: {} }));
+    const registry = parseRegistry(
+      JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'other-', regions: ['eu-west-1'] } }, clusters: {} }),
+    );
     // The ledger's last config decides, checked against the registry of now.
-    const report = await planPreview({ ...request(base, head, ['driftless.yaml']), target: 'vpc' }, {
-      registry,
-      access,
-      state: async () => state('vpc', { config: { name: 'vpc', type: 'cloudformation', stack: 'acme-vpc', region: 'eu-west-1', cloudformation: { deleteOnRemove: true } } }),
-    });
+    const report = await planPreview(
+      { ...request(base, head, ['driftless.yaml']), target: 'vpc' },
+      {
+        registry,
+        access,
+        state: async () => state('vpc', { config: { name: 'vpc', type: 'cloudformation', stack: 'acme-vpc', region: 'eu-west-1', cloudformation: { deleteOnRemove: true } } }),
+      },
+    );
     expect(report.targets).toEqual([
       {
         target: 'vpc',

@@ -13,7 +13,13 @@ import {
 } from '../../../lib/preview/preview-report.js';
 
 const HEAD = 'a'.repeat(40);
-const report = (targets: TargetPreview[], annotations: PreviewReport['annotations'] = []): PreviewReport => ({ repository: 'acme/shop', base: 'main', head: HEAD, targets, annotations });
+const report = (targets: TargetPreview[], annotations: PreviewReport['annotations'] = []): PreviewReport => ({
+  repository: 'acme/shop',
+  base: 'main',
+  head: HEAD,
+  targets,
+  annotations,
+});
 const web: TargetPreview = {
   target: 'web',
   type: 'kubernetes',
@@ -26,7 +32,14 @@ const web: TargetPreview = {
     { name: 'Namespace/old', action: 'delete', cascade: ['ConfigMap/old/a', 'Deployment/old/b'] },
   ],
 };
-const stack: TargetPreview = { target: 'db', type: 'cloudformation', change: 'added', unchanged: 0, blockers: [], objects: [{ name: 'Table (AWS::DynamoDB::Table)', action: 'change', replacement: 'True' }] };
+const stack: TargetPreview = {
+  target: 'db',
+  type: 'cloudformation',
+  change: 'added',
+  unchanged: 0,
+  blockers: [],
+  objects: [{ name: 'Table (AWS::DynamoDB::Table)', action: 'change', replacement: 'True' }],
+};
 const broken: TargetPreview = {
   target: 'api',
   type: 'kubernetes',
@@ -48,7 +61,11 @@ describe('preview report', () => {
   });
 
   it('summarises one row per target: kind, creates, changes, deletes, verdict', () => {
-    expect(summaryOf(report([web, stack, broken])).split('\n').slice(2)).toEqual([
+    expect(
+      summaryOf(report([web, stack, broken]))
+        .split('\n')
+        .slice(2),
+    ).toEqual([
       '| target | kind | creates | changes | deletes | verdict |',
       '|---|---|--:|--:|--:|---|',
       '| web | kubernetes | 1 | 1 | 1 | ✔ would sync |',
@@ -71,7 +88,11 @@ describe('preview report', () => {
     const many = Array.from({ length: 400 }, (_, i) => ({
       ...web,
       target: `t-${i}`,
-      objects: Array.from({ length: 20 }, (_, j) => ({ name: `ConfigMap/shop/cm-${j}`, action: 'change' as const, fields: [{ path: 'data.k', from: 'a'.repeat(30), to: 'b'.repeat(30) }] })),
+      objects: Array.from({ length: 20 }, (_, j) => ({
+        name: `ConfigMap/shop/cm-${j}`,
+        action: 'change' as const,
+        fields: [{ path: 'data.k', from: 'a'.repeat(30), to: 'b'.repeat(30) }],
+      })),
     }));
     const text = textOf(report(many));
     expect(text.length).toBeLessThanOrEqual(CHECK_TEXT_LIMIT);

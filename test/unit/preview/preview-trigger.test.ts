@@ -11,7 +11,15 @@ describe('previewTriggerOf, on real payloads', () => {
     const payload = of('pull_request', action)[0] as Record<string, unknown>;
     const pr = payload.pull_request as { number: number; head: { sha: string }; base: { ref: string; sha: string } };
     expect(previewTriggerOf('pull_request', payload)).toEqual({
-      preview: { repository: 'Codertocat/Hello-World', baseBranch: pr.base.ref, baseSha: pr.base.sha, headSha: pr.head.sha, pullRequest: pr.number, fork: false, trigger: 'pull_request' },
+      preview: {
+        repository: 'Codertocat/Hello-World',
+        baseBranch: pr.base.ref,
+        baseSha: pr.base.sha,
+        headSha: pr.head.sha,
+        pullRequest: pr.number,
+        fork: false,
+        trigger: 'pull_request',
+      },
     });
   });
 
@@ -33,7 +41,9 @@ describe('previewTriggerOf, on real payloads', () => {
 
   it('reruns on check_suite rerequested with a pull request of this repository, and ignores one without', () => {
     const [withPr, withoutPr] = [of('check_suite', 'rerequested')[0], { ...structuredClone(of('check_suite', 'rerequested')[0]) }] as Record<string, unknown>[];
-    expect(previewTriggerOf('check_suite', withPr as never)).toMatchObject({ preview: { baseBranch: 'master', headSha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', fork: false, trigger: 'check_suite' } });
+    expect(previewTriggerOf('check_suite', withPr as never)).toMatchObject({
+      preview: { baseBranch: 'master', headSha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', fork: false, trigger: 'check_suite' },
+    });
     (withoutPr as { check_suite: { pull_requests: unknown[] } }).check_suite.pull_requests = [];
     expect(previewTriggerOf('check_suite', withoutPr as never)).toHaveProperty('ignore');
   });

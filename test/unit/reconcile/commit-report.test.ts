@@ -41,13 +41,33 @@ class ReportLedger implements ReporterLedger {
     const syncId = `s-${name}`;
     if (result !== 'untouched' && at) {
       this.records.set(`${targetId}#${syncId}`, {
-        targetId, repository: REPO, target: name, syncId, commit: at, branch: 'main', startedAt: new Date(Date.now() - 60_000).toISOString(), result,
+        targetId,
+        repository: REPO,
+        target: name,
+        syncId,
+        commit: at,
+        branch: 'main',
+        startedAt: new Date(Date.now() - 60_000).toISOString(),
+        result,
         ...(result === 'failed' ? { error: { message: `deploy/${name}: bad | yaml` } } : { counts: { created: 1, unchanged: 2 } }),
       });
     }
     this.states.set(targetId, {
-      targetId, repository: REPO, target: name, suspended: false, inventory: [], dependencies: [], config: { branch: 'main' },
-      ...(at ? { lastAttemptedCommit: at, lastSyncId: result === 'untouched' ? 'elsewhere' : syncId, lastSyncAt: new Date(Date.now() - 60_000).toISOString(), lastResult: result === 'untouched' ? 'succeeded' : result } : {}),
+      targetId,
+      repository: REPO,
+      target: name,
+      suspended: false,
+      inventory: [],
+      dependencies: [],
+      config: { branch: 'main' },
+      ...(at
+        ? {
+            lastAttemptedCommit: at,
+            lastSyncId: result === 'untouched' ? 'elsewhere' : syncId,
+            lastSyncAt: new Date(Date.now() - 60_000).toISOString(),
+            lastResult: result === 'untouched' ? 'succeeded' : result,
+          }
+        : {}),
       ...extra,
     });
   }
@@ -78,7 +98,15 @@ class FakeGitHub implements ReporterSource {
   }
 }
 
-const event = (target: string, state: TargetReport['state'], extra: Partial<TargetReport> = {}): TargetReport => ({ repository: REPO, branch: 'main', commit: SHA, target, state, description: state, ...extra });
+const event = (target: string, state: TargetReport['state'], extra: Partial<TargetReport> = {}): TargetReport => ({
+  repository: REPO,
+  branch: 'main',
+  commit: SHA,
+  target,
+  state,
+  description: state,
+  ...extra,
+});
 
 describe('createCommitReporter', () => {
   it('writes one check run per commit: created by the first start, concluded once when concurrent finishers all see the end', async () => {
@@ -195,12 +223,38 @@ describe('createCommitReporter', () => {
 describe('reportTitle and formatReportSummary', () => {
   it.each([
     // rows, final, title
-    [[{ target: 'a', result: 'succeeded' }, { target: 'b', result: 'syncing' }], false, '1 of 2 targets done'],
-    [[{ target: 'a', result: 'succeeded' }, { target: 'b', result: 'untouched' }], true, '2 targets: 1 synced, 1 untouched'],
+    [
+      [
+        { target: 'a', result: 'succeeded' },
+        { target: 'b', result: 'syncing' },
+      ],
+      false,
+      '1 of 2 targets done',
+    ],
+    [
+      [
+        { target: 'a', result: 'succeeded' },
+        { target: 'b', result: 'untouched' },
+      ],
+      true,
+      '2 targets: 1 synced, 1 untouched',
+    ],
     [[{ target: 'a', result: 'untouched' }], true, '1 target: none touched by this commit'],
-    [[{ target: 'a', result: 'timed-out' }, { target: 'b', result: 'failed' }], true, '2 of 2 targets failed: a, b'],
+    [
+      [
+        { target: 'a', result: 'timed-out' },
+        { target: 'b', result: 'failed' },
+      ],
+      true,
+      '2 of 2 targets failed: a, b',
+    ],
   ] as const)('titles %j (final %s) as %s', (rows, final, title) => {
-    expect(reportTitle(rows.map((r) => ({ ...r, changes: '' })), final)).toBe(title);
+    expect(
+      reportTitle(
+        rows.map((r) => ({ ...r, changes: '' })),
+        final,
+      ),
+    ).toBe(title);
   });
 
   it('escapes pipes and newlines in cells', () => {

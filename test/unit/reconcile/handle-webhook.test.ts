@@ -9,7 +9,15 @@ import { InMemoryWebhookLedger, recordingHandOff, StaticSource } from '../../fak
 const registry = parseRegistry(JSON.stringify({ repositories: { 'acme/shop': { clusters: ['dev'], namespaces: ['shop-*'] } }, clusters: { dev: { context: 'dev' } } }));
 const CONFIG = 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n  - name: docs\n    branch: docs\n    path: docs\n    cluster: dev\n';
 const SHA = 'a'.repeat(40);
-const push = (extra: Record<string, unknown> = {}) => ({ ref: 'refs/heads/main', after: SHA, deleted: false, repository: { full_name: 'acme/shop' }, pusher: { name: 'octocat' }, commits: [], ...extra });
+const push = (extra: Record<string, unknown> = {}) => ({
+  ref: 'refs/heads/main',
+  after: SHA,
+  deleted: false,
+  repository: { full_name: 'acme/shop' },
+  pusher: { name: 'octocat' },
+  commits: [],
+  ...extra,
+});
 
 describe('handleWebhook', () => {
   let ledger: InMemoryWebhookLedger;
@@ -18,7 +26,10 @@ describe('handleWebhook', () => {
   let deps: WebhookDeps;
   const deliver = async (event: string, payload: unknown, o: { secret?: string; delivery?: string } = {}) => {
     const body = JSON.stringify(payload);
-    return handleWebhook({ body, headers: { 'x-github-event': event, 'x-github-delivery': o.delivery ?? 'd1', 'x-hub-signature-256': await sign(o.secret ?? 'current', body) } }, deps);
+    return handleWebhook(
+      { body, headers: { 'x-github-event': event, 'x-github-delivery': o.delivery ?? 'd1', 'x-hub-signature-256': await sign(o.secret ?? 'current', body) } },
+      deps,
+    );
   };
 
   beforeEach(() => {
@@ -122,7 +133,14 @@ describe('handleWebhook edges', () => {
   });
 
   it.each([
-    ['no after', (() => { const p: Record<string, unknown> = push(); delete p.after; return p; })()],
+    [
+      'no after',
+      (() => {
+        const p: Record<string, unknown> = push();
+        delete p.after;
+        return p;
+      })(),
+    ],
     ['after "undefined"', push({ after: 'undefined' })],
     ['a short after', push({ after: 'abc123' })],
   ])('answers a push with %s with 400 and hands off nothing', async (_case, payload) => {
@@ -153,7 +171,8 @@ describe('handleWebhook edges', () => {
 
   it('answers a broken driftless.yaml (any error, a YAML bomb too) with the reason, a failure status, and hands off the known targets', async () => {
     known();
-    const bomb = 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n';
+    const bomb =
+      'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n';
     source = new StaticSource({ 'driftless.yaml': bomb });
     deps = { ...deps, source };
     const out = await raw(JSON.stringify(push()));

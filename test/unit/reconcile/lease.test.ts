@@ -9,7 +9,10 @@ describe('holdLease', () => {
   it('renews on check and goes on while the ledger confirms the lease', async () => {
     let now = 1000;
     let renewals = 0;
-    const held = holdLease({ renewLease: async (l, ttl) => (renewals++, { ...l, expiresAt: now + ttl }) }, { ...lease, expiresAt: now + 60_000 }, 60_000, { heartbeatMs: 10_000_000, now: () => now });
+    const held = holdLease({ renewLease: async (l, ttl) => (renewals++, { ...l, expiresAt: now + ttl }) }, { ...lease, expiresAt: now + 60_000 }, 60_000, {
+      heartbeatMs: 10_000_000,
+      now: () => now,
+    });
     await held.check('the resources stage');
     now += 50_000;
     await held.check('prune');
@@ -34,10 +37,15 @@ describe('holdLease', () => {
 
   it('goes on through an unreachable ledger while more than half the TTL is left, then stops', async () => {
     let now = 0;
-    const held = holdLease({ renewLease: async () => Promise.reject(new Error('ledger table t: UpdateItem (renew lease) failed: TimeoutError')) }, { ...lease, expiresAt: 60_000 }, 60_000, {
-      heartbeatMs: 10_000_000,
-      now: () => now,
-    });
+    const held = holdLease(
+      { renewLease: async () => Promise.reject(new Error('ledger table t: UpdateItem (renew lease) failed: TimeoutError')) },
+      { ...lease, expiresAt: 60_000 },
+      60_000,
+      {
+        heartbeatMs: 10_000_000,
+        now: () => now,
+      },
+    );
     now = 10_000;
     await held.check('the definitions stage');
     expect(held.lost).toBeUndefined();
@@ -48,7 +56,9 @@ describe('holdLease', () => {
 
   it('renews with the heartbeat while the holder works', async () => {
     let renewals = 0;
-    const held = holdLease({ renewLease: async (l, ttl) => (renewals++, { ...l, expiresAt: Date.now() + ttl }) }, { ...lease, expiresAt: Date.now() + 300 }, 300, { heartbeatMs: 20 });
+    const held = holdLease({ renewLease: async (l, ttl) => (renewals++, { ...l, expiresAt: Date.now() + ttl }) }, { ...lease, expiresAt: Date.now() + 300 }, 300, {
+      heartbeatMs: 20,
+    });
     while (renewals < 2) await new Promise((r) => setTimeout(r, 10));
     held.stop();
     const after = renewals;

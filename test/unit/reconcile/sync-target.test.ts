@@ -107,7 +107,12 @@ describe('syncTarget', () => {
   it('fails naming the objects that failed, with the inventory the target reports', async () => {
     const { target, req, deps } = setup();
     const ref = { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'a' };
-    target.applyAnswer = { result: 'failed', changeSet: { target: target.id, entries: [{ ref, action: 'failed', detail: 'denied' }] }, inventory: [ref], error: 'apply failed for 1 object(s)' };
+    target.applyAnswer = {
+      result: 'failed',
+      changeSet: { target: target.id, entries: [{ ref, action: 'failed', detail: 'denied' }] },
+      inventory: [ref],
+      error: 'apply failed for 1 object(s)',
+    };
     const outcome = await syncTarget(req({ state: state() }), deps);
     expect(outcome).toMatchObject({ result: 'failed', message: 'apply failed for 1 object(s)', failures: ['ConfigMap/shop/a: denied'] });
     expect(outcome.update.inventory).toEqual([ref]);

@@ -19,8 +19,16 @@ describe('templateArgs', () => {
   it('puts release name and chart after "--" and every value in flag=value form', () => {
     const args = templateArgs(input({ namespace: 'shop', set: { 'image.tag': '1.2', replicas: 3 } }), ['/v/0.yaml']);
     expect(args).toEqual([
-      'template', '--namespace=shop', '--values=/v/0.yaml', '--set-json=image.tag="1.2"', '--set-json=replicas=3',
-      '--include-crds', '--skip-tests', '--', 'web', '/tmp/chart',
+      'template',
+      '--namespace=shop',
+      '--values=/v/0.yaml',
+      '--set-json=image.tag="1.2"',
+      '--set-json=replicas=3',
+      '--include-crds',
+      '--skip-tests',
+      '--',
+      'web',
+      '/tmp/chart',
     ]);
   });
 
@@ -40,7 +48,8 @@ describe('templateArgs', () => {
 
 describe('parseHelmOutput', () => {
   it('names every document by its # Source: line, below the chart label', () => {
-    const out = '---\n# Source: web/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# Source: web/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\n';
+    const out =
+      '---\n# Source: web/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# Source: web/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\n';
     const err = (() => {
       try {
         parseHelmOutput(out, 'charts/web');
@@ -89,7 +98,13 @@ describe('orderHooks', () => {
     metadata: { name, ...(hook ? { annotations: { 'helm.sh/hook': hook, ...(weight ? { 'helm.sh/hook-weight': weight } : {}) } } : {}) },
   });
   it('puts pre hooks first by weight, post hooks last, and leaves delete/rollback-only hooks out with a warning', () => {
-    const { objects, warnings } = orderHooks([cm('main'), cm('post', 'post-install'), cm('pre2', 'pre-install', '5'), cm('pre1', 'pre-upgrade,pre-install', '-1'), cm('del', 'pre-delete,post-rollback')]);
+    const { objects, warnings } = orderHooks([
+      cm('main'),
+      cm('post', 'post-install'),
+      cm('pre2', 'pre-install', '5'),
+      cm('pre1', 'pre-upgrade,pre-install', '-1'),
+      cm('del', 'pre-delete,post-rollback'),
+    ]);
     expect(objects.map((o) => (o.metadata as { name: string }).name)).toEqual(['pre1', 'pre2', 'main', 'post']);
     expect(warnings).toEqual([expect.stringMatching(/ConfigMap del: a Helm hook for pre-delete, post-rollback only/)]);
   });

@@ -26,7 +26,9 @@ describe('checkRenderedObjects', () => {
   it('fails on more objects than the limit, naming the path and the limit', () => {
     const limits = { ...DEFAULT_INPUT_LIMITS, objectsPerTarget: 2 };
     expect(() => checkRenderedObjects([cm('a'), cm('b')], 'deploy/x', limits)).not.toThrow();
-    expect(() => checkRenderedObjects([cm('a'), cm('b'), cm('c')], 'deploy/x', limits)).toThrow('deploy/x: renders 3 objects, over the limit of 2 per target (DRIFTLESS_MAX_OBJECTS)');
+    expect(() => checkRenderedObjects([cm('a'), cm('b'), cm('c')], 'deploy/x', limits)).toThrow(
+      'deploy/x: renders 3 objects, over the limit of 2 per target (DRIFTLESS_MAX_OBJECTS)',
+    );
   });
   it('fails on an object larger than the object limit, naming the object', () => {
     const big = { ...cm('big'), metadata: { name: 'big', namespace: 'shop' }, data: { k: 'x'.repeat(2 * 1024 * 1024) } };
@@ -39,7 +41,9 @@ describe('parseManifests', () => {
     expect(() => parseManifests(BOMB, 'deploy/bomb.yaml')).toThrow('deploy/bomb.yaml:1: YAML alias expansion exceeds 1000 aliases');
   });
   it('fails on an alias bomb in a kustomization, naming it', async () => {
-    const tree = new MemoryFileTree({ 'k/kustomization.yaml': 'x1: &a [1,1,1,1,1,1,1,1,1]\nx2: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nx3: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nx4: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n' });
+    const tree = new MemoryFileTree({
+      'k/kustomization.yaml': 'x1: &a [1,1,1,1,1,1,1,1,1]\nx2: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nx3: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nx4: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n',
+    });
     await expect(renderPath(tree, 'k')).rejects.toThrow('k/kustomization.yaml: YAML alias expansion exceeds 100 aliases');
   });
 });
@@ -59,7 +63,9 @@ describe('file limit', () => {
   });
   it('refuses a snapshot over the snapshot limit', async () => {
     const tgz = execFileSync('tar', ['-czf', '-', '-C', dir, 'repo']);
-    await expect(treeFromTarball(tgz, { snapshotBytes: 1000, fileBytes: 1024 })).rejects.toThrow('snapshot is over the limit of 1000 bytes uncompressed (DRIFTLESS_MAX_SNAPSHOT_BYTES)');
+    await expect(treeFromTarball(tgz, { snapshotBytes: 1000, fileBytes: 1024 })).rejects.toThrow(
+      'snapshot is over the limit of 1000 bytes uncompressed (DRIFTLESS_MAX_SNAPSHOT_BYTES)',
+    );
   });
   it('refuses a local file over the limit (the CLI tree)', async () => {
     await expect(renderPath(new LocalFileTree(join(dir, 'repo'), 1024), 'k')).rejects.toThrow('k/big.yaml: file is 4.07 KiB, over the limit');

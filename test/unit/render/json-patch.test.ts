@@ -6,12 +6,30 @@ describe('applyJsonPatch', () => {
 
   it.each([
     // [operation, expected]
-    [{ op: 'add', path: '/a/b/-', value: 3 }, { a: { b: [1, 2, 3] }, 'x/y': { '~z': 1 } }],
-    [{ op: 'add', path: '/a/b/0', value: 0 }, { a: { b: [0, 1, 2] }, 'x/y': { '~z': 1 } }],
-    [{ op: 'remove', path: '/x~1y/~0z' }, { a: { b: [1, 2] }, 'x/y': {} }],
-    [{ op: 'replace', path: '/a/b/1', value: 9 }, { a: { b: [1, 9] }, 'x/y': { '~z': 1 } }],
-    [{ op: 'move', from: '/a/b', path: '/c' }, { a: {}, c: [1, 2], 'x/y': { '~z': 1 } }],
-    [{ op: 'copy', from: '/a/b/0', path: '/a/c' }, { a: { b: [1, 2], c: 1 }, 'x/y': { '~z': 1 } }],
+    [
+      { op: 'add', path: '/a/b/-', value: 3 },
+      { a: { b: [1, 2, 3] }, 'x/y': { '~z': 1 } },
+    ],
+    [
+      { op: 'add', path: '/a/b/0', value: 0 },
+      { a: { b: [0, 1, 2] }, 'x/y': { '~z': 1 } },
+    ],
+    [
+      { op: 'remove', path: '/x~1y/~0z' },
+      { a: { b: [1, 2] }, 'x/y': {} },
+    ],
+    [
+      { op: 'replace', path: '/a/b/1', value: 9 },
+      { a: { b: [1, 9] }, 'x/y': { '~z': 1 } },
+    ],
+    [
+      { op: 'move', from: '/a/b', path: '/c' },
+      { a: {}, c: [1, 2], 'x/y': { '~z': 1 } },
+    ],
+    [
+      { op: 'copy', from: '/a/b/0', path: '/a/c' },
+      { a: { b: [1, 2], c: 1 }, 'x/y': { '~z': 1 } },
+    ],
     [{ op: 'test', path: '/a/b/0', value: 1 }, doc],
   ] as const)('applies %j', (op, expected) => {
     expect(applyJsonPatch(doc, [op])).toEqual(expected);
@@ -24,9 +42,18 @@ describe('applyJsonPatch', () => {
 
   it.each([
     // [operation, expected] where Kustomize's json-patch library (evanphx v4) departs from RFC 6902
-    [{ op: 'replace', path: '/a/missing', value: 1 }, { a: { b: [1, 2], missing: 1 }, 'x/y': { '~z': 1 } }],
-    [{ op: 'add', path: '/a/b/-1', value: 3 }, { a: { b: [1, 2, 3] }, 'x/y': { '~z': 1 } }],
-    [{ op: 'remove', path: '/a/b/-1' }, { a: { b: [1] }, 'x/y': { '~z': 1 } }],
+    [
+      { op: 'replace', path: '/a/missing', value: 1 },
+      { a: { b: [1, 2], missing: 1 }, 'x/y': { '~z': 1 } },
+    ],
+    [
+      { op: 'add', path: '/a/b/-1', value: 3 },
+      { a: { b: [1, 2, 3] }, 'x/y': { '~z': 1 } },
+    ],
+    [
+      { op: 'remove', path: '/a/b/-1' },
+      { a: { b: [1] }, 'x/y': { '~z': 1 } },
+    ],
     [{ op: 'test', path: '/x~1y', value: { '~z': 1 } }, doc],
   ] as const)('applies %j as Kustomize does', (op, expected) => {
     expect(applyJsonPatch(doc, [op])).toEqual(expected);

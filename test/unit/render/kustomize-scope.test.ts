@@ -107,8 +107,7 @@ describe('parseCustomSchema', () => {
 });
 
 describe('kustomize with openapi schemas', () => {
-  const schema = (kind: string) =>
-    `paths:\n  /apis/x.io/v1/${kind.toLowerCase()}s:\n    get: {x-kubernetes-group-version-kind: {group: x.io, version: v1, kind: ${kind}}}\n`;
+  const schema = (kind: string) => `paths:\n  /apis/x.io/v1/${kind.toLowerCase()}s:\n    get: {x-kubernetes-group-version-kind: {group: x.io, version: v1, kind: ${kind}}}\n`;
   const tree = (kind: string) =>
     new MemoryFileTree({
       'kustomization.yaml': 'namespace: apps\nopenapi:\n  path: schema.yaml\nresources: [r.yaml]\n',
@@ -120,8 +119,7 @@ describe('kustomize with openapi schemas', () => {
     // GIVEN two builds whose schemas make different kinds cluster-scoped, run at once
     const [alpha, beta] = await Promise.all([kustomize(tree('Alpha'), ''), kustomize(tree('Beta'), '')]);
     // THEN each namespaces only the kind its own schema leaves namespaced
-    const namespaces = (objects: typeof alpha.objects) =>
-      objects.map((o) => `${String(o.kind)}:${String((o.metadata as { namespace?: string }).namespace ?? '-')}`);
+    const namespaces = (objects: typeof alpha.objects) => objects.map((o) => `${String(o.kind)}:${String((o.metadata as { namespace?: string }).namespace ?? '-')}`);
     expect(namespaces(alpha.objects)).toEqual(['Alpha:-', 'Beta:apps']);
     expect(namespaces(beta.objects)).toEqual(['Alpha:apps', 'Beta:-']);
     expect(alpha.files.has('schema.yaml')).toBe(true);

@@ -79,8 +79,7 @@ describe('kustomize with vars, configurations and plugin configs', () => {
   it('substitutes a var with the final name of its object', async () => {
     // GIVEN a prefixed build whose Job refers to the Service through a var
     const tree = files({
-      'app/kustomization.yaml':
-        'namePrefix: p-\nresources: [svc.yaml, job.yaml]\nvars:\n- name: HOST\n  objref: {apiVersion: v1, kind: Service, name: db}\n',
+      'app/kustomization.yaml': 'namePrefix: p-\nresources: [svc.yaml, job.yaml]\nvars:\n- name: HOST\n  objref: {apiVersion: v1, kind: Service, name: db}\n',
     });
     // WHEN built
     const { objects } = await kustomize(tree, 'app');
@@ -98,8 +97,7 @@ describe('kustomize with vars, configurations and plugin configs', () => {
 
   it('fails on HelmChartInflationGenerator as a plugin config, pointing at helmCharts', async () => {
     const tree = files({
-      'app/kustomization.yaml':
-        'resources: [svc.yaml]\ngenerators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n  metadata: {name: c}\n',
+      'app/kustomization.yaml': 'resources: [svc.yaml]\ngenerators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n  metadata: {name: c}\n',
     });
     await expect(kustomize(tree, 'app')).rejects.toThrow('builtin plugin HelmChartInflationGenerator: list the chart under helmCharts instead');
   });
@@ -125,7 +123,9 @@ describe('built-in plugin configs', () => {
   it('runs a JSON patch plugin on its target only', async () => {
     // GIVEN an inline PatchJson6902Transformer WHEN built THEN the ConfigMap is patched
     const { objects } = await kustomize(
-      tree('apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata: {name: j}\ntarget: {kind: ConfigMap, name: cm}\njsonOp: \'[{"op": "replace", "path": "/data/b", "value": "2"}]\''),
+      tree(
+        'apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata: {name: j}\ntarget: {kind: ConfigMap, name: cm}\njsonOp: \'[{"op": "replace", "path": "/data/b", "value": "2"}]\'',
+      ),
       'k',
     );
     expect(objects[0]?.data).toEqual({ a: '1', b: '2' });

@@ -13,8 +13,14 @@ describe('strategicMerge', () => {
   it('merges containers by name, patch elements first, untouched ones after', () => {
     // GIVEN two containers WHEN a patch adds one and changes one
     const out = strategicMerge(
-      deployment([{ name: 'web', image: 'a' }, { name: 'side', image: 's' }]),
-      deployment([{ name: 'new', image: 'n' }, { name: 'web', image: 'b' }]),
+      deployment([
+        { name: 'web', image: 'a' },
+        { name: 'side', image: 's' },
+      ]),
+      deployment([
+        { name: 'new', image: 'n' },
+        { name: 'web', image: 'b' },
+      ]),
       'Deployment',
       'apps',
     );
@@ -41,12 +47,7 @@ describe('strategicMerge', () => {
   });
 
   it('deletes an element with $patch: delete', () => {
-    const out = strategicMerge(
-      deployment([{ name: 'web' }, { name: 'side' }]),
-      deployment([{ name: 'side', $patch: 'delete' }]),
-      'Deployment',
-      'apps',
-    );
+    const out = strategicMerge(deployment([{ name: 'web' }, { name: 'side' }]), deployment([{ name: 'side', $patch: 'delete' }]), 'Deployment', 'apps');
     expect(containersOf(out)).toEqual([{ name: 'web' }]);
   });
 
@@ -71,18 +72,11 @@ describe('strategicMerge', () => {
       'Deployment',
       'apps',
     );
-    expect(containersOf(out)).toEqual([
-      { name: 'web', ports: [{ containerPort: 443 }, { containerPort: 80, protocol: 'TCP' }, { containerPort: 9090, name: 'm' }] },
-    ]);
+    expect(containersOf(out)).toEqual([{ name: 'web', ports: [{ containerPort: 443 }, { containerPort: 80, protocol: 'TCP' }, { containerPort: 9090, name: 'm' }] }]);
   });
 
   it('unions finalizers', () => {
-    const out = strategicMerge(
-      { kind: 'ConfigMap', metadata: { finalizers: ['a'] } },
-      { kind: 'ConfigMap', metadata: { finalizers: ['b', 'a'] } },
-      'ConfigMap',
-      '',
-    );
+    const out = strategicMerge({ kind: 'ConfigMap', metadata: { finalizers: ['a'] } }, { kind: 'ConfigMap', metadata: { finalizers: ['b', 'a'] } }, 'ConfigMap', '');
     expect(out).toEqual({ kind: 'ConfigMap', metadata: { finalizers: ['a', 'b'] } });
   });
 });

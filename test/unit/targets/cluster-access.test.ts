@@ -30,19 +30,18 @@ describe('connectionFromKubeconfig', () => {
     ['exec', '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token]'],
     ['auth-provider', '    auth-provider:\n      name: oidc\n      config: {}'],
   ])('refuses a user that needs an %s plugin where plugins may not run (Lambda)', async (kind, user) => {
-    await expect(connectionFromKubeconfig({ contents: kubeconfig(user), allowPlugins: false })).rejects.toThrow(
-      `user "u" needs an ${kind} plugin, which is not run in Lambda`,
-    );
+    await expect(connectionFromKubeconfig({ contents: kubeconfig(user), allowPlugins: false })).rejects.toThrow(`user "u" needs an ${kind} plugin, which is not run in Lambda`);
   });
 
   it('accepts an exec plugin in the CLI', async () => {
-    const conn = await connectionFromKubeconfig({ contents: kubeconfig('    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: true'), allowPlugins: true });
+    const conn = await connectionFromKubeconfig({
+      contents: kubeconfig('    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: true'),
+      allowPlugins: true,
+    });
     expect(conn.server).toBe('https://10.0.0.1:6443');
   });
 
   it('fails on a context that does not exist, listing the ones that do', async () => {
-    await expect(connectionFromKubeconfig({ contents: kubeconfig('    token: abc'), context: 'nope', allowPlugins: false })).rejects.toThrow(
-      'no context "nope" (have: c, other)',
-    );
+    await expect(connectionFromKubeconfig({ contents: kubeconfig('    token: abc'), context: 'nope', allowPlugins: false })).rejects.toThrow('no context "nope" (have: c, other)');
   });
 });

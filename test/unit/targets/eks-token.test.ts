@@ -9,7 +9,10 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const hmac = (key: Buffer | string, s: string) => createHmac('sha256', key).update(s).digest();
 
 const expectedUrl = (cluster: string, region: string, date: Date): string => {
-  const amzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const host = `sts.${region}.amazonaws.com`;
   const scope = `${day}/${region}/sts/aws4_request`;

@@ -14,9 +14,31 @@ describe('healthOf', () => {
     ['deployment updating', d(2, { replicas: 3 }, { observedGeneration: 2, replicas: 3, updatedReplicas: 1, availableReplicas: 3 }), 'in-progress'],
     ['deployment old replicas left', d(2, { replicas: 2 }, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }), 'in-progress'],
     ['deployment deadline exceeded', d(2, {}, { observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] }), 'failed'],
-    ['statefulset ready', { kind: 'StatefulSet', metadata: { generation: 1 }, spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2, currentRevision: 'a', updateRevision: 'a' } }, 'ready'],
-    ['statefulset revision pending', { kind: 'StatefulSet', metadata: { generation: 1 }, spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2, currentRevision: 'a', updateRevision: 'b' } }, 'in-progress'],
-    ['daemonset ready', { kind: 'DaemonSet', metadata: { generation: 1 }, status: { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 } }, 'ready'],
+    [
+      'statefulset ready',
+      {
+        kind: 'StatefulSet',
+        metadata: { generation: 1 },
+        spec: { replicas: 2 },
+        status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2, currentRevision: 'a', updateRevision: 'a' },
+      },
+      'ready',
+    ],
+    [
+      'statefulset revision pending',
+      {
+        kind: 'StatefulSet',
+        metadata: { generation: 1 },
+        spec: { replicas: 2 },
+        status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2, currentRevision: 'a', updateRevision: 'b' },
+      },
+      'in-progress',
+    ],
+    [
+      'daemonset ready',
+      { kind: 'DaemonSet', metadata: { generation: 1 }, status: { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 } },
+      'ready',
+    ],
     ['job complete', { kind: 'Job', status: { conditions: [{ type: 'Complete', status: 'True' }] } }, 'ready'],
     ['job failed', { kind: 'Job', status: { conditions: [{ type: 'Failed', status: 'True', message: 'BackoffLimitExceeded' }] } }, 'failed'],
     ['job running', { kind: 'Job', status: { active: 1 } }, 'in-progress'],
@@ -57,7 +79,20 @@ describe('inventory', () => {
 
 describe('comparable and maskSecret', () => {
   it('ignores what the server sets', () => {
-    const live = { kind: 'ConfigMap', metadata: { name: 'a', uid: '1', resourceVersion: '9', generation: 2, managedFields: [], creationTimestamp: 'x', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } }, data: { k: 'v' }, status: {} };
+    const live = {
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'a',
+        uid: '1',
+        resourceVersion: '9',
+        generation: 2,
+        managedFields: [],
+        creationTimestamp: 'x',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
+      data: { k: 'v' },
+      status: {},
+    };
     expect(jsonEqual(comparable(live), { kind: 'ConfigMap', metadata: { name: 'a' }, data: { k: 'v' } })).toBe(true);
   });
   it('hides every Secret value, marking the ones that differ', () => {

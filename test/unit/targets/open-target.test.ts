@@ -21,7 +21,9 @@ describe('openTarget', () => {
   });
 
   it('says a stack target is unreachable without CloudFormation access, rather than failing', async () => {
-    expect(await openTarget({ id: 'acme/infra/vpc', repository: 'acme/infra', config: vpc }, {})).toEqual({ unreachable: 'stack targets need AWS access, which this reconciler is not given' });
+    expect(await openTarget({ id: 'acme/infra/vpc', repository: 'acme/infra', config: vpc }, {})).toEqual({
+      unreachable: 'stack targets need AWS access, which this reconciler is not given',
+    });
   });
 
   it('opens a stack target in the target region with the deployment role when the target names none', async () => {
