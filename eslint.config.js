@@ -1,13 +1,13 @@
 // @ts-check
 // Lint for driftless: typescript-eslint's type-aware recommended rules, plus import-boundary rules that encode
-// the dependency direction of shared/STYLE.md §2.2. `npm run lint` runs it; `npm test` runs it before vitest.
+// the dependency direction of docs/STYLE.md §2.2. `npm run lint` runs it; `npm test` runs it before vitest.
 // Folder cycles are checked by test/unit/architecture/folder-cycles.test.ts.
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import tseslint from 'typescript-eslint';
 
-// ---- The layers of shared/STYLE.md §2.2, as globs relative to this file --------------------------------------
+// ---- The layers of docs/STYLE.md §2.2, as globs relative to this file --------------------------------------
 
 /** Pure vocabulary: imports nothing outside itself, no package. */
 const CORE = ['lib/core/**'];
@@ -40,7 +40,7 @@ const SDKS = [
  */
 const COMPOSITION = [
   'functions/*/compose*.ts',
-  'functions/shared/compose.ts',
+  'functions/common/compose.ts',
   'lib/local/serve*.ts',
   'lib/cli/main.ts',
   'lib/cli/ledger-env.ts',
@@ -123,8 +123,8 @@ const ALLOWED = [
   // template.ts is pure YAML (CloudFormation short-form tags) but sits in the CloudFormation adapter folder; moving
   // it to lib/render waits for the adapter split other branches are doing.
   { file: 'lib/render/desired-state.ts', imports: ['lib/targets/cloudformation/template.ts'], why: 'pure template parser lives in the adapter folder' },
-  // Builds the GitHub App client (an adapter) for compose.ts; belongs in functions/shared/compose.ts's orbit.
-  { file: 'functions/shared/github-auth.ts', imports: ['lib/source/github-api.ts'], why: 'builds the GitHub client for compose.ts' },
+  // Builds the GitHub App client (an adapter) for compose.ts; belongs in functions/common/compose.ts's orbit.
+  { file: 'functions/common/github-auth.ts', imports: ['lib/source/github-api.ts'], why: 'builds the GitHub client for compose.ts' },
   // Synth-time validation of the registry (the same parser and overlap rule the Lambdas use), so a bad registry
   // fails `cdk synth` instead of the first sync. Goes if the registry schema moves to lib/core.
   { file: 'infra/stacks/reconciler-stack.ts', imports: ['lib/config/load-config.ts', 'lib/config/stack-grants.ts'], why: 'synth-time registry validation' },
@@ -171,7 +171,7 @@ const boundaries = (files, zones, ignores = []) => ({
 const LAYERS = [
   // Library code that is neither a use case, an adapter nor composition: render, config, ports, pure helpers.
   { files: ['lib/**/*.ts', 'functions/**/*.ts'], zones: [ZONE.onlyCompositionBuildsAdapters, ZONE.nothingImportsUseCases, ZONE.nothingImportsRuntimes] },
-  // Handlers and functions/shared helpers may call use cases, never build adapters.
+  // Handlers and functions/common helpers may call use cases, never build adapters.
   { files: ['functions/**/*.ts', 'lib/cli/**/*.ts', 'lib/local/**/*.ts'], zones: [ZONE.onlyCompositionBuildsAdapters] },
   { files: COMPOSITION, zones: [] },
   { files: CORE, zones: [ZONE.coreIsPure] },

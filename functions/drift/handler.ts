@@ -3,7 +3,7 @@ import { checkDriftMessages, enqueueDrift } from '../../lib/drift/run-drift.js';
 import { batchItemFailures, driftMessageOf, type SqsRecord } from './sqs-batch.js';
 import { sweep } from '../../lib/drift/sweep.js';
 import { deadlineSignal } from '../../lib/reconcile/reconcile-target.js';
-import { composeDrift } from '../shared/compose.js';
+import { composeDrift } from '../common/compose.js';
 
 const deps = composeDrift(); // cold start: config and clients, once
 

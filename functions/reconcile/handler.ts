@@ -1,5 +1,5 @@
 import { deadlineSignal, reconcileTarget, type ReconcileOutcome, type ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
-import { composeReconcile } from '../shared/compose.js';
+import { composeReconcile } from '../common/compose.js';
 
 const deps = composeReconcile(); // cold start: config and clients, once
 

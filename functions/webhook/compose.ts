@@ -5,9 +5,9 @@ import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
 import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
 import { GitHubApi } from '../../lib/source/github-api.js';
-import { githubAuthFrom } from '../shared/github-auth.js';
-import { loadConfig, type FunctionConfig } from '../shared/config.js';
-import { secretsManager } from '../shared/secrets.js';
+import { githubAuthFrom } from '../common/github-auth.js';
+import { loadConfig, type FunctionConfig } from '../common/config.js';
+import { secretsManager } from '../common/secrets.js';
 
 /** The webhook function's dependencies: only what it needs (no clusters, no tarballs, no Slack). */
 export const composeWebhook = (

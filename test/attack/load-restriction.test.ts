@@ -20,7 +20,7 @@ type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 const FILES: Record<string, string> = {
-  'shared/cm.yaml': cm('shared'),
+  'common/cm.yaml': cm('common'),
   'bases/web/kustomization.yaml': 'resources:\n- cm.yaml\n',
   'bases/web/cm.yaml': cm('base-web'),
   'deploy/file-link/kustomization.yaml': 'resources:\n- cm.yaml\n',
@@ -32,7 +32,7 @@ const FILES: Record<string, string> = {
   'deploy/fine/cm.yaml': cm('fine'),
 };
 const LINKS: Record<string, string> = {
-  'deploy/file-link/cm.yaml': '../../shared/cm.yaml', // inside the repository, outside the kustomization
+  'deploy/file-link/cm.yaml': '../../common/cm.yaml', // inside the repository, outside the kustomization
   'deploy/gen-link/h.txt': '/etc/hostname', // out of the repository, absolute
   'deploy/plain-link/leak.yaml': '../../../../../../../../../../etc/hostname', // out of the repository, relative
   'deploy/inside-link/link.yaml': 'real.yaml', // stays inside: followed
@@ -119,7 +119,7 @@ describe('attack: symbolic links out of a kustomization or the repository', () =
       expect(rec?.result, target).toBe('failed');
       expect(rec?.error?.message, target).toContain(says);
     }
-    for (const name of ['shared', 'plain-ok']) expect(p.dev.get('v1', 'ConfigMap', 'shop-a', name), name).toBeUndefined();
+    for (const name of ['common', 'plain-ok']) expect(p.dev.get('v1', 'ConfigMap', 'shop-a', name), name).toBeUndefined();
     expect(p.dev.list('v1', 'ConfigMap').some((o) => String((o.metadata as { name?: string } | undefined)?.name).startsWith('host'))).toBe(false);
     for (const name of ['inside', 'base-web', 'fine']) expect(p.dev.get('v1', 'ConfigMap', 'shop-a', name), name).toBeDefined();
   });

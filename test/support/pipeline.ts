@@ -14,7 +14,7 @@ import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js'
 import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
 import { createCommitReporter, type CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
 import type { GitHubAuth } from '../../lib/source/github-api.js';
-import { toHttpResponse, toWebhookRequest } from '../../functions/shared/http.js';
+import { toHttpResponse, toWebhookRequest } from '../../functions/common/http.js';
 import { GitHubApiServer } from '../github-api-server/server.js';
 import { KubeApiServer } from '../kube-api-server/server.js';
 import { startLedgerDb } from './ledger.js';

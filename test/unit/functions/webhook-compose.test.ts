@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
 import { composeWebhook } from '../../../functions/webhook/compose.js';
-import type { FunctionConfig } from '../../../functions/shared/config.js';
+import type { FunctionConfig } from '../../../functions/common/config.js';
 
 const config = (secretIds: FunctionConfig['secretIds']): FunctionConfig => ({
   table: 'driftless-ledger',
