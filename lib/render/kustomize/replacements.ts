@@ -5,7 +5,13 @@ import { allIds, idSelectedBy } from './select.js';
 import { matchesSelector } from './label-selector.js';
 
 /** Splits a field path on dots outside brackets: `spec.containers.[name=app].image`. */
-export const splitFieldPath = (path: string): string[] => {
+export const splitFieldPath = (path: string): string[] =>
+  splitOutsideBrackets(path)
+    .filter((s) => s !== '')
+    .map((s) => (s.startsWith('[') && s.endsWith(']') && !s.includes('=') ? s.slice(1, -1) : s));
+
+/** Splits a path on the dots that are not inside brackets (`a.[k=v.w].b` → `a`, `[k=v.w]`, `b`). */
+export const splitOutsideBrackets = (path: string): string[] => {
   const out: string[] = [];
   let cur = '';
   let depth = 0;
@@ -18,7 +24,7 @@ export const splitFieldPath = (path: string): string[] => {
     } else cur += c;
   }
   out.push(cur);
-  return out.filter((s) => s !== '').map((s) => (s.startsWith('[') && s.endsWith(']') && !s.includes('=') ? s.slice(1, -1) : s));
+  return out;
 };
 
 const matcher = (segment: string): { key: string; value: string } | undefined => {

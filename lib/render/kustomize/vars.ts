@@ -1,3 +1,4 @@
+import { splitOutsideBrackets } from './replacements.js';
 import { isMap } from '../../core/plain-object.js';
 import { isNamespaced } from '../cluster-scope.js';
 import { emptyTransformerConfig, mergeTransformerConfigs, type TransformerConfig } from './configurations.js';
@@ -108,18 +109,7 @@ export const mergeVars = (acc: Accumulation, incoming: readonly VarDecl[], resou
 
 /** Splits a var field path on dots outside brackets, then `ports[0]` into `ports`, `0` (kyaml's GetFieldValue). */
 const splitVarPath = (path: string): string[] => {
-  const parts: string[] = [];
-  let cur = '';
-  let depth = 0;
-  for (const c of path) {
-    if (c === '[') depth++;
-    if (c === ']') depth--;
-    if (c === '.' && depth === 0) {
-      parts.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  parts.push(cur);
+  const parts = splitOutsideBrackets(path);
   return parts.flatMap((p) => {
     const m = /^(.*)\[(\d+)\]$/.exec(p);
     if (!m) return [p];
