@@ -2,7 +2,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 
 /**
- * What one function may do on the ledger table: the DynamoDB actions it calls (lib/ledger/dynamodb-ledger.ts),
+ * What one function may do on the ledger table: the DynamoDB actions it calls (lib/ledger/dynamodb-*.ts),
  * limited to items whose partition key starts with one of `leadingKeys` (`dynamodb:LeadingKeys`), and the
  * indexes it queries. Transactions need no action of their own: their Put, Update and ConditionCheck parts are
  * authorised as PutItem, UpdateItem and ConditionCheckItem.

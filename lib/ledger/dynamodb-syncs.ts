@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { countActions, type ChangeSetEntry } from '../core/change-set.js';
+import { ReconcilerError } from '../core/errors.js';
+import { decodeChunks, encodeChunks } from './codec.js';
+import { stateWrite } from './dynamodb-states.js';
+import { R, SHARDS, shardOf, T, type Item, type LedgerTable } from './dynamodb-table.js';
+import type { Lease, Page, StateUpdate, SyncRecord } from './ledger.js';
+import { SyncResult } from './ledger.js';
+
+/** Sync records (`T#id` / `S#<startedAt>#<rand>`, change sets inline or chunked) and the state's running marker. */
+
+/** How many of a target's newest sync records a new lease holder checks for `running` ones. */
+const RECENT_SYNCS = 25;
+
+const syncItem = (r: SyncRecord, csChunks: readonly Uint8Array[]): Item => {
+  const { changeSet: _cs, ...rest } = r;
+  const day = r.startedAt.slice(0, 10);
+  return {
+    ...rest,
+    PK: T(r.targetId),
+    SK: `S#${r.syncId}`,
+    GSI1PK: `RECENT#${day}#${shardOf(r.targetId)}`,
+    GSI1SK: `${r.startedAt}#${r.targetId}`,
+    GSI2PK: R(r.repository),
+    GSI2SK: `S#${r.startedAt}#${r.target}`,
+    ...(csChunks.length === 1 ? { cs: csChunks[0] } : csChunks.length > 1 ? { csChunks: csChunks.length } : {}),
+    ...(r.changeSet ? { counts: r.counts ?? countActions(r.changeSet) } : {}),
+  };
+};
+
+const toSync = async (t: LedgerTable, i: Item): Promise<SyncRecord> => {
+  let changeSet: ChangeSetEntry[] | undefined;
+  if (i.cs) changeSet = decodeChunks<ChangeSetEntry[]>([i.cs as Uint8Array]);
+  else if (i.csChunks) changeSet = decodeChunks<ChangeSetEntry[]>(await t.chunks(String(i.targetId), `CS#${String(i.syncId)}`, Number(i.csChunks)));
+  const { PK: _p, SK: _s, GSI1PK: _a, GSI1SK: _b, GSI2PK: _c, GSI2SK: _d, cs: _cs, csChunks: _n, ...rest } = i;
+  return { ...(rest as unknown as SyncRecord), ...(changeSet ? { changeSet } : {}) };
+};
+
+export const startSync = async (t: LedgerTable, lease: Lease, record: Omit<SyncRecord, 'syncId' | 'result' | 'targetId'> & { targetId?: string }): Promise<SyncRecord> => {
+  const syncId = `${record.startedAt}#${randomBytes(4).toString('hex')}`;
+  const full: SyncRecord = { ...record, targetId: lease.targetId, syncId, result: SyncResult.Running };
+  await t.transact('TransactWriteItems (start sync)', lease, [{ Put: { TableName: t.name, Item: syncItem(full, []), ConditionExpression: 'attribute_not_exists(PK)' } }], {
+    UpdateExpression: 'SET runningSyncId = :rs',
+    ExpressionAttributeValues: { ':rs': syncId },
+    ExpressionAttributeNames: {},
+  });
+  return full;
+};
+
+export const finishSync = async (t: LedgerTable, lease: Lease, record: SyncRecord, state: StateUpdate): Promise<void> => {
+  const csChunks = record.changeSet ? encodeChunks(record.changeSet) : [];
+  const { update, puts } = stateWrite(t, lease.targetId, state, ['runningSyncId']);
+  await t.transact(
+    'TransactWriteItems (finish sync)',
+    lease,
+    [
+      { Put: { TableName: t.name, Item: syncItem(record, csChunks), ConditionExpression: 'attribute_exists(PK)' } },
+      ...t.chunkPuts(record.targetId, `CS#${record.syncId}`, csChunks),
+      ...puts,
+    ],
+    update,
+  );
+};
+
+/** Clears the state's running marker if it still names this sync, or any (not fenced: the sync is over either way). */
+const clearRunning = async (t: LedgerTable, targetId: string, syncId?: string): Promise<void> => {
+  await t.conditional(
+    'UpdateItem (clear running)',
+    () =>
+      t.doc.send(
+        new UpdateCommand({
+          TableName: t.name,
+          Key: t.stateKey(targetId),
+          UpdateExpression: 'REMOVE runningSyncId',
+          ...(syncId ? { ConditionExpression: 'runningSyncId = :s', ExpressionAttributeValues: { ':s': syncId } } : { ConditionExpression: 'attribute_exists(runningSyncId)' }),
+        }),
+      ),
+    () => undefined,
+  );
+};
+
+export const markTimedOut = async (t: LedgerTable, targetId: string, olderThanMs: number, reason?: string): Promise<number> => {
+  const cutoff = olderThanMs > 0 ? new Date(t.now() - olderThanMs).toISOString() : '\uffff';
+  const query = {
+    KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+    FilterExpression: '#r = :running',
+    ProjectionExpression: 'PK, SK, syncId, #r',
+    ExpressionAttributeNames: { '#r': 'result' },
+    ExpressionAttributeValues: { ':pk': T(targetId), ':from': 'S#', ':to': `S#${cutoff}`, ':running': SyncResult.Running },
+  };
+  // The new holder of a lease looks at the newest records only: one holder at a time, each closes what it finds.
+  const running =
+    olderThanMs > 0
+      ? await t.queryAll(query)
+      : ((await t.call('Query (running syncs)', () => t.doc.send(new QueryCommand({ TableName: t.name, ...query, ScanIndexForward: false, Limit: RECENT_SYNCS })))).Items ?? []);
+  let n = 0;
+  for (const item of running) {
+    const marked = await t.conditional(
+      'UpdateItem (mark timed out)',
+      async () => {
+        await t.doc.send(
+          new UpdateCommand({
+            TableName: t.name,
+            Key: { PK: item.PK as string, SK: item.SK as string },
+            UpdateExpression: 'SET #r = :timedOut, endedAt = :now, #e = :err',
+            ConditionExpression: '#r = :running',
+            ExpressionAttributeNames: { '#r': 'result', '#e': 'error' },
+            ExpressionAttributeValues: {
+              ':timedOut': SyncResult.TimedOut,
+              ':running': SyncResult.Running,
+              ':now': new Date(t.now()).toISOString(),
+              ':err': { message: reason ?? `still running after ${Math.round(olderThanMs / 1000)} s: the invocation ended without recording a result` },
+            },
+          }),
+        );
+        return true;
+      },
+      () => false,
+    );
+    if (marked) n++;
+    await clearRunning(t, targetId, String(item.syncId));
+  }
+  // Called by a new holder before it starts anything: a marker left now is stale, whatever it names.
+  if (olderThanMs <= 0) await clearRunning(t, targetId);
+  return n;
+};
+
+export const abandonSync = async (t: LedgerTable, record: SyncRecord): Promise<boolean> => {
+  const put = await t.conditional(
+    'PutItem (abandon sync)',
+    async () => {
+      await t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: syncItem(record, []),
+          ConditionExpression: '#r = :running',
+          ExpressionAttributeNames: { '#r': 'result' },
+          ExpressionAttributeValues: { ':running': SyncResult.Running },
+        }),
+      );
+      return true;
+    },
+    () => false,
+  );
+  if (!put) return false;
+  await clearRunning(t, record.targetId, record.syncId);
+  return true;
+};
+
+export const history = async (t: LedgerTable, options: { targetId?: string; repository?: string; limit?: number; cursor?: string }): Promise<Page<SyncRecord>> => {
+  const limit = Math.max(1, Math.min(options.limit ?? 20, 1000));
+  const start = options.cursor ? (JSON.parse(Buffer.from(options.cursor, 'base64url').toString()) as Item) : undefined;
+  const input: Omit<QueryCommandInput, 'TableName'> = options.targetId
+    ? { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :s)', ExpressionAttributeValues: { ':pk': T(options.targetId), ':s': 'S#' } }
+    : options.repository
+      ? { IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :s)', ExpressionAttributeValues: { ':pk': R(options.repository), ':s': 'S#' } }
+      : (() => {
+          throw new ReconcilerError('history needs a target or a repository (use recentSyncs for all targets)');
+        })();
+  const out = await t.call('Query (history)', () =>
+    t.doc.send(new QueryCommand({ TableName: t.name, ...input, ScanIndexForward: false, Limit: limit, ...(start ? { ExclusiveStartKey: start } : {}) })),
+  );
+  const items = await Promise.all((out.Items ?? []).map((i) => toSync(t, i)));
+  return { items, ...(out.LastEvaluatedKey ? { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : {}) };
+};
+
+export const recentSyncs = async (t: LedgerTable, options: { limit?: number; days?: number } = {}): Promise<SyncRecord[]> => {
+  const limit = options.limit ?? 20;
+  const out: Item[] = [];
+  for (let d = 0; d < (options.days ?? 7) && out.length < limit; d++) {
+    const day = new Date(t.now() - d * 86_400_000).toISOString().slice(0, 10);
+    const pages = await Promise.all(
+      Array.from({ length: SHARDS }, (_, s) =>
+        t.call('Query (recent syncs)', () =>
+          t.doc.send(
+            new QueryCommand({
+              TableName: t.name,
+              IndexName: 'GSI1',
+              KeyConditionExpression: 'GSI1PK = :pk',
+              ExpressionAttributeValues: { ':pk': `RECENT#${day}#${s}` },
+              ScanIndexForward: false,
+              Limit: limit,
+            }),
+          ),
+        ),
+      ),
+    );
+    out.push(...pages.flatMap((p) => p.Items ?? []));
+  }
+  out.sort((a, b) => String(b.GSI1SK).localeCompare(String(a.GSI1SK)));
+  return Promise.all(out.slice(0, limit).map((i) => toSync(t, i)));
+};
+
+export const getSync = async (t: LedgerTable, targetId: string, syncId: string): Promise<SyncRecord | undefined> => {
+  const out = await t.call('GetItem (sync)', () => t.doc.send(new GetCommand({ TableName: t.name, Key: { PK: T(targetId), SK: `S#${syncId}` } })));
+  return out.Item ? toSync(t, out.Item) : undefined;
+};
