@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InventoryEntry } from '../core/inventory.js';
 import { decodeChunks, encodeChunks } from './codec.js';
-import { pick, R, SHARDS, shardOf, type Item, type LedgerTable, type StateWrite, type TransactItems } from './dynamodb-table.js';
+import { pick, repositoryKey, repositoryPartitions, SHARDS, shardOf, type Item, type LedgerTable, type StateWrite, type TransactItems } from './dynamodb-table.js';
 import type { Lease, StateUpdate, TargetState } from './ledger.js';
 
 /** Target state items (`T#id` / `STATE`): identity, inventory (inline or chunked), drift-check observations, suspension. */
@@ -17,7 +17,7 @@ export const identityValues = (targetId: string, meta: { repository: string; tar
   ':repo': meta.repository,
   ':name': meta.target,
   ':g1pk': `TARGETS#${shardOf(targetId)}`,
-  ':g2pk': R(meta.repository),
+  ':g2pk': repositoryKey(meta.repository, targetId),
   ':g2sk': `T#${meta.target}`,
 });
 
@@ -32,12 +32,13 @@ export const getState = async (t: LedgerTable, targetId: string): Promise<Target
 export const listTargets = async (t: LedgerTable, options: { repository?: string; withInventory?: boolean } = {}): Promise<TargetState[]> => {
   const light = options.withInventory === false ? { ProjectionExpression: LIGHT_ATTRIBUTES, ExpressionAttributeNames: { '#t': 'target' } } : {};
   const items = options.repository
-    ? await t.queryAll({
-        IndexName: 'GSI2',
-        KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)',
-        ExpressionAttributeValues: { ':pk': R(options.repository), ':t': 'T#' },
-        ...light,
-      })
+    ? (
+        await Promise.all(
+          repositoryPartitions(options.repository).map((pk) =>
+            t.queryAll({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :t)', ExpressionAttributeValues: { ':pk': pk, ':t': 'T#' }, ...light }),
+          ),
+        )
+      ).flat()
     : (
         await Promise.all(
           Array.from({ length: SHARDS }, (_, s) =>

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { countActions, type ChangeSetEntry } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
 import { decodeChunks, encodeChunks } from './codec.js';
 import { stateWrite } from './dynamodb-states.js';
-import { R, SHARDS, shardOf, T, type Item, type LedgerTable } from './dynamodb-table.js';
+import { repositoryKey, repositoryPartitions, SHARDS, shardOf, T, type Item, type LedgerTable } from './dynamodb-table.js';
 import type { Lease, Page, StateUpdate, SyncRecord } from './ledger.js';
 import { SyncResult } from './ledger.js';
 
@@ -22,7 +22,7 @@ const syncItem = (r: SyncRecord, csChunks: readonly Uint8Array[]): Item => {
     SK: `S#${r.syncId}`,
     GSI1PK: `RECENT#${day}#${shardOf(r.targetId)}`,
     GSI1SK: `${r.startedAt}#${r.targetId}`,
-    GSI2PK: R(r.repository),
+    GSI2PK: repositoryKey(r.repository, r.targetId),
     GSI2SK: `S#${r.startedAt}#${r.target}`,
     ...(csChunks.length === 1 ? { cs: csChunks[0] } : csChunks.length > 1 ? { csChunks: csChunks.length } : {}),
     ...(r.changeSet ? { counts: r.counts ?? countActions(r.changeSet) } : {}),
@@ -151,18 +151,64 @@ export const abandonSync = async (t: LedgerTable, record: SyncRecord): Promise<b
 export const history = async (t: LedgerTable, options: { targetId?: string; repository?: string; limit?: number; cursor?: string }): Promise<Page<SyncRecord>> => {
   const limit = Math.max(1, Math.min(options.limit ?? 20, 1000));
   const start = options.cursor ? (JSON.parse(Buffer.from(options.cursor, 'base64url').toString()) as Item) : undefined;
-  const input: Omit<QueryCommandInput, 'TableName'> = options.targetId
-    ? { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :s)', ExpressionAttributeValues: { ':pk': T(options.targetId), ':s': 'S#' } }
-    : options.repository
-      ? { IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :s)', ExpressionAttributeValues: { ':pk': R(options.repository), ':s': 'S#' } }
-      : (() => {
-          throw new ReconcilerError('history needs a target or a repository (use recentSyncs for all targets)');
-        })();
+  if (options.repository && !options.targetId) return repositoryHistory(t, options.repository, limit, start as Record<string, Item | null> | undefined);
+  if (!options.targetId) throw new ReconcilerError('history needs a target or a repository (use recentSyncs for all targets)');
+  const targetId = options.targetId;
   const out = await t.call('Query (history)', () =>
-    t.doc.send(new QueryCommand({ TableName: t.name, ...input, ScanIndexForward: false, Limit: limit, ...(start ? { ExclusiveStartKey: start } : {}) })),
+    t.doc.send(
+      new QueryCommand({
+        TableName: t.name,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :s)',
+        ExpressionAttributeValues: { ':pk': T(targetId), ':s': 'S#' },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    ),
   );
   const items = await Promise.all((out.Items ?? []).map((i) => toSync(t, i)));
-  return { items, ...(out.LastEvaluatedKey ? { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : {}) };
+  return { items, ...(out.LastEvaluatedKey ? { cursor: encodeCursor(out.LastEvaluatedKey) } : {}) };
+};
+
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * A repository's history over its GSI2 partitions, merged newest first. The cursor holds, per partition, the key of
+ * the last record handed out (`null`: that partition is done), so a page never skips or repeats a record.
+ */
+const repositoryHistory = async (t: LedgerTable, repository: string, limit: number, cursor: Record<string, Item | null> | undefined): Promise<Page<SyncRecord>> => {
+  const partitions = repositoryPartitions(repository).filter((pk) => cursor?.[pk] !== null);
+  const pages = await Promise.all(
+    partitions.map(async (pk) => {
+      const from = cursor?.[pk] ?? undefined;
+      const out = await t.call('Query (history)', () =>
+        t.doc.send(
+          new QueryCommand({
+            TableName: t.name,
+            IndexName: 'GSI2',
+            KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :s)',
+            ExpressionAttributeValues: { ':pk': pk, ':s': 'S#' },
+            ScanIndexForward: false,
+            Limit: limit,
+            ...(from ? { ExclusiveStartKey: from } : {}),
+          }),
+        ),
+      );
+      return { pk, items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
+    }),
+  );
+  const merged = pages.flatMap((p) => p.items.map((item) => ({ pk: p.pk, item }))).sort((a, b) => String(b.item.GSI2SK).localeCompare(String(a.item.GSI2SK)));
+  const taken = merged.slice(0, limit);
+  const next: Record<string, Item | null> = { ...(cursor ?? {}) };
+  for (const p of pages) {
+    const mine = taken.filter((x) => x.pk === p.pk);
+    const last = mine[mine.length - 1]?.item;
+    if (last) next[p.pk] = { PK: last.PK, SK: last.SK, GSI2PK: last.GSI2PK, GSI2SK: last.GSI2SK };
+    if (mine.length === p.items.length && !p.more) next[p.pk] = null;
+  }
+  const open = repositoryPartitions(repository).some((pk) => next[pk] !== null);
+  const items = await Promise.all(taken.map((x) => toSync(t, x.item)));
+  return { items, ...(open ? { cursor: encodeCursor(next) } : {}) };
 };
 
 export const recentSyncs = async (t: LedgerTable, options: { limit?: number; days?: number } = {}): Promise<SyncRecord[]> => {

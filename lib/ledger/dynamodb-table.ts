@@ -27,6 +27,13 @@ export const T = (targetId: string) => `T#${targetId}`;
 /** The partition of a repository's branch heads, and its GSI2 key. */
 export const R = (repository: string) => `R#${repository}`;
 export const STATE = 'STATE';
+/**
+ * The repository index key (GSI2PK) of a target's items: sharded by the target id, so that a monorepo push's
+ * hundreds of writes a second spread over SHARDS partitions. Readers fan out over `repositoryPartitions`.
+ */
+export const repositoryKey = (repository: string, targetId: string) => `${R(repository)}#${shardOf(targetId)}`;
+/** Every GSI2 partition of a repository: its shards, and the unsharded key that items written before sharding carry. */
+export const repositoryPartitions = (repository: string): string[] => [...Array.from({ length: SHARDS }, (_, s) => `${R(repository)}#${s}`), R(repository)];
 
 /** An attribute map as a ConditionalCheckFailed error carries it (not unmarshalled). */
 export type RawItem = Record<string, { S?: string; N?: string } | undefined>;

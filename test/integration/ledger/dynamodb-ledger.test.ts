@@ -1,4 +1,4 @@
-import { DescribeTimeToLiveCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../../../lib/core/object-ref.js';
 import { LedgerConflictError, LedgerError } from '../../../lib/ledger/dynamodb-ledger.js';
@@ -270,6 +270,61 @@ describe('DynamoDbLedger', () => {
     expect((await ledger.getState(ID))?.suspended).toBe(true);
     expect((await ledger.listTargets({ repository: 'acme/shop' })).map((t) => t.targetId)).toEqual([ID]);
     expect((await ledger.listTargets()).map((t) => t.targetId)).toEqual([ID]);
+  });
+
+  it('spreads a repository over GSI2 shards and reads it back merged: every target once, history pages newest first, items written before sharding included', async () => {
+    const { ledger, table } = await db.ledger();
+    // GIVEN 12 targets of one repository (their GSI2 keys land on several shards), each with 2 syncs
+    const ids = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    let second = 0;
+    for (const name of ids) {
+      const r = await ledger.acquireLease(`acme/mono/${name}`, `inv-${name}`, TTL, { repository: 'acme/mono', target: name });
+      if (!('lease' in r)) throw new Error('lease not acquired');
+      for (let k = 0; k < 2; k++) {
+        const rec = await ledger.startSync(r.lease, {
+          repository: 'acme/mono',
+          target: name,
+          commit: `c${second}`,
+          branch: 'main',
+          startedAt: new Date(Date.UTC(2026, 10, 21, 10, 0, second++)).toISOString(),
+        });
+        await ledger.finishSync(r.lease, { ...rec, result: 'succeeded' }, { lastAttemptedCommit: rec.commit });
+      }
+    }
+    const keys = await db.client.send(new ScanCommand({ TableName: table, ProjectionExpression: 'GSI2PK' }));
+    const partitions = new Set((keys.Items ?? []).flatMap((i) => (i.GSI2PK?.S ? [i.GSI2PK.S] : [])));
+    expect(partitions.size).toBeGreaterThan(3);
+    expect([...partitions].every((pk) => /^R#acme\/mono#\d$/.test(pk))).toBe(true);
+    // AND one sync record written before sharding (unsharded GSI2 key), newer than all
+    await db.client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          PK: { S: 'T#acme/mono/old' },
+          SK: { S: 'S#2026-11-21T11:00:00.000Z#0000' },
+          GSI2PK: { S: 'R#acme/mono' },
+          GSI2SK: { S: 'S#2026-11-21T11:00:00.000Z#old' },
+          targetId: { S: 'acme/mono/old' },
+          syncId: { S: '2026-11-21T11:00:00.000Z#0000' },
+          repository: { S: 'acme/mono' },
+          target: { S: 'old' },
+          commit: { S: 'legacy' },
+          result: { S: 'succeeded' },
+          startedAt: { S: '2026-11-21T11:00:00.000Z' },
+        },
+      }),
+    );
+    // THEN the target list has each target once, and paging by 5 yields every record once, newest first
+    expect((await ledger.listTargets({ repository: 'acme/mono' })).map((t) => t.target)).toEqual(ids);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ledger.history({ repository: 'acme/mono', limit: 5, ...(cursor ? { cursor } : {}) });
+      expect(page.items.length).toBeLessThanOrEqual(5);
+      seen.push(...page.items.map((r) => r.commit));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(['legacy', ...Array.from({ length: 24 }, (_, i) => `c${23 - i}`)]);
   });
 
   it('names the table and the operation when the table is missing', async () => {
