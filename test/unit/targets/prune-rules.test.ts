@@ -79,7 +79,7 @@ describe('prune rules', () => {
 
   it('not-labelled-by-us leaves an object whose target label was removed or changed, and drops it from the inventory', () => {
     const r = rule(LIVE_RULES, 'not-labelled-by-us');
-    for (const labels of [{}, { [TARGET_LABEL]: 'other' }]) {
+    for (const labels of [{}, { [TARGET_LABEL]: 'other' }] as Record<string, string>[]) {
       expect(r.check({ ref: cm, live: live(labels) }, facts())).toEqual({
         action: 'skipped',
         detail: `not pruned: it does not carry ${TARGET_LABEL}=lbl (the label was removed or changed, so it is left in place)`,
