@@ -6,6 +6,7 @@ import { createCommitReporter } from '../../lib/reconcile/commit-report.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
+import type { Notifier } from '../../lib/notify/notifier.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
 import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
@@ -38,10 +39,19 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
   };
 };
 
+/** The Slack notifier, its webhook URL read from Secrets Manager on the first notice. */
+const lazySlackNotifier = (readSecret: SecretReader, slackId: string): Notifier => {
+  let slack: Promise<SlackNotifier> | undefined;
+  const open = () => (slack ??= readSecret(slackId).then((url) => new SlackNotifier(url)));
+  return {
+    failure: async (notice) => (await open()).failure(notice),
+    drift: async (changes) => (await open()).drift(changes),
+  };
+};
+
 /** The reconcile function's dependencies (the holder is set per invocation). */
 export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()): Omit<ReconcileDeps, 'holder'> => {
   const slackId = config.secretIds.slack;
-  let notifier: SlackNotifier | undefined;
   const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
   const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
   const log = (message: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
@@ -52,16 +62,7 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
     registry: config.registry,
     cluster: clusterClients(config.registry, readSecret, false),
     cloudformation: cloudFormationAccess(),
-    ...(slackId
-      ? {
-          notifier: {
-            failure: async (notice) => {
-              notifier ??= new SlackNotifier(await readSecret(slackId));
-              return notifier.failure(notice);
-            },
-          },
-        }
-      : {}),
+    ...(slackId ? { notifier: lazySlackNotifier(readSecret, slackId) } : {}),
     log,
   };
 };
@@ -91,6 +92,6 @@ export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: 
       heal: (t: { repository: string; target: string; branch: string }) => handOff({ ...t, trigger: 'self-heal', force: true }),
     },
     sweep: { ledger, source, registry: config.registry, handOff },
-    ...(slackId ? { post: async (m: { text: string; blocks: unknown[] }) => new SlackNotifier(await readSecret(slackId)).post(m, 'drift report') } : {}),
+    ...(slackId ? { notifier: lazySlackNotifier(readSecret, slackId) } : {}),
   };
 };

@@ -38,13 +38,13 @@ export const handler = async (event: DriftEvent, context: Context) => {
         check: (id, labelled) => checkTarget(id, deps.check, signal, labelled),
         labelled: deps.labelled,
         ...(deps.perCluster ? { perCluster: deps.perCluster } : {}),
-        ...(deps.post ? { post: deps.post } : {}),
+        ...(deps.notifier ? { notifier: deps.notifier } : {}),
       },
     );
     for (const f of out.failures) log('ERROR', 'drift check failed; the queue retries it', { target: f.message.targetId, error: f.error });
     return batchItemFailures(event.Records, messages, out.failures);
   }
   const swept = await sweep(deps.sweep);
-  const run = await enqueueDrift({ ledger: deps.ledger, queue: deps.queue, run: event.time ?? new Date().toISOString(), ...(deps.post ? { post: deps.post } : {}) });
+  const run = await enqueueDrift({ ledger: deps.ledger, queue: deps.queue, run: event.time ?? new Date().toISOString(), ...(deps.notifier ? { notifier: deps.notifier } : {}) });
   return { enqueued: run.enqueued, removed: run.changes.length, posted: run.posted, sweep: swept.handedOff.length };
 };

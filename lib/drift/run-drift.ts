@@ -7,7 +7,12 @@ import type { TargetCheck } from './check-target.js';
 import type { DriftFailure, DriftMessage, DriftQueue } from '../core/drift-queue.js';
 
 export { driftMessageId, type DriftFailure, type DriftMessage, type DriftQueue } from '../core/drift-queue.js';
-import { formatDriftMessage, type DriftChange } from './format-drift-report.js';
+import type { DriftNotice, Notifier } from '../notify/notifier.js';
+
+/** What changed since the last run, per target. */
+export interface DriftChange extends DriftNotice {
+  readonly check: TargetCheck;
+}
 
 /** What the checks of some messages found. */
 export interface DriftChecks {
@@ -29,8 +34,8 @@ export interface DriftCheckDeps {
    * called once per cluster per batch of checks, so that discovery costs one LIST per kind for all its targets.
    */
   readonly labelled?: (cluster: string) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
-  /** Posts a message for the changes found (Slack). */
-  readonly post?: (message: { text: string; blocks: unknown[] }) => Promise<void>;
+  /** Where the report of the changes found goes (Slack); none: reports go nowhere. */
+  readonly notifier?: Pick<Notifier, 'drift'>;
   /** Checks in flight at once. @default 4 */
   readonly concurrency?: number;
   /** Checks in flight at once per cluster (or stack region): a cluster's API server is not asked more. @default 4 */
@@ -47,6 +52,13 @@ export interface DriftRun {
   readonly changes: readonly DriftChange[];
   readonly posted: boolean;
 }
+
+/** Tells the notifier about the changes, if there are any: true when a report went out. */
+const report = async (changes: readonly DriftChange[], notifier: DriftCheckDeps['notifier']): Promise<boolean> => {
+  if (!changes.length || !notifier) return false;
+  await notifier.drift(changes);
+  return true;
+};
 
 /** Check errors that are not failures of the check: nothing to compare yet. */
 const NOT_CHECKABLE = new Set(['never applied']);
@@ -68,7 +80,7 @@ export const enqueueDrift = async (deps: {
   ledger: Ledger;
   queue: DriftQueue;
   run: string;
-  post?: DriftCheckDeps['post'];
+  notifier?: DriftCheckDeps['notifier'];
 }): Promise<{ enqueued: number; changes: DriftChange[]; posted: boolean }> => {
   const all = await deps.ledger.listTargets({ withInventory: false });
   const changes: DriftChange[] = [];
@@ -78,11 +90,7 @@ export const enqueueDrift = async (deps: {
   }
   const messages = all.filter((t) => !t.removed).map((t): DriftMessage => ({ run: deps.run, targetId: t.targetId, group: driftGroup(t) }));
   await deps.queue.send(messages);
-  let posted = false;
-  if (changes.length && deps.post) {
-    await deps.post(formatDriftMessage(changes));
-    posted = true;
-  }
+  const posted = await report(changes, deps.notifier);
   return { enqueued: messages.length, changes, posted };
 };
 
@@ -126,11 +134,7 @@ export const checkDriftMessages = async (messages: readonly DriftMessage[], deps
   const checks = results.map((r) => r.check);
   const changes = results.flatMap((r) => (r.change ? [r.change] : []));
   const failures = results.flatMap((r) => (r.failure ? [r.failure] : []));
-  let posted = false;
-  if (options.post !== false && changes.length && deps.post) {
-    await deps.post(formatDriftMessage(changes));
-    posted = true;
-  }
+  const posted = options.post !== false && (await report(changes, deps.notifier));
   return { checks, changes, failures, posted };
 };
 
@@ -186,11 +190,7 @@ export const runDrift = async (deps: DriftRunDeps): Promise<DriftRun> => {
   const enqueued = await enqueueDrift({ ledger: deps.ledger, queue, run });
   const checked = await checkDriftMessages(queue.take(), deps, { post: false });
   const changes = [...enqueued.changes, ...checked.changes];
-  let posted = false;
-  if (changes.length && deps.post) {
-    await deps.post(formatDriftMessage(changes));
-    posted = true;
-  }
+  const posted = await report(changes, deps.notifier);
   return { checks: checked.checks, changes, posted };
 };
 

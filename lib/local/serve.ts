@@ -306,7 +306,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
         check: (id, labelled) =>
           checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal, labelled),
         labelled: async (cluster) => labelledByTarget(await deps.cluster(cluster), { signal: shutdown.signal }),
-        ...(notifier ? { post: (m) => notifier.post(m, 'drift report') } : {}),
+        ...(notifier ? { notifier } : {}),
       });
       for (const c of r.changes) {
         o.print(

@@ -1,6 +1,7 @@
 import { IncomingWebhook } from '@slack/webhook';
 import { ReconcilerError } from '../core/errors.js';
-import type { FailureNotice, Notifier } from './notifier.js';
+import type { DriftNotice, FailureNotice, Notifier } from './notifier.js';
+import { formatDriftMessage } from './slack-drift-message.js';
 
 const MAX_LINES = 20;
 const shorten = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -33,8 +34,11 @@ export class SlackNotifier implements Notifier {
     await this.post(failureMessage(notice), `failure notice for ${notice.targetId}`);
   }
 
-  /** Posts a prepared message (a drift run's report). */
-  async post(message: { text: string; blocks: unknown[] }, what = 'message'): Promise<void> {
+  async drift(changes: readonly DriftNotice[]): Promise<void> {
+    await this.post(formatDriftMessage(changes), 'drift report');
+  }
+
+  private async post(message: { text: string; blocks: unknown[] }, what: string): Promise<void> {
     try {
       await this.hook.send(message as Parameters<IncomingWebhook['send']>[0]);
     } catch (cause) {

@@ -41,7 +41,7 @@ export interface ReconcileDeps {
   readonly registry: Registry;
   /** A client for a registry cluster name. */
   readonly cluster: (name: string) => Promise<KubeClient>;
-  readonly notifier?: Notifier;
+  readonly notifier?: Pick<Notifier, 'failure'>;
   /** Who holds the lease (the invocation's request id). */
   readonly holder: string;
   /** How long the lease lasts without a heartbeat. @default 60 s (LEASE_TTL_MS) */

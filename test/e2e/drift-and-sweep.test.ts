@@ -24,6 +24,8 @@ targets:
     selfHeal: true
 `;
 const ns = (n: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${n}\n`;
+const SECRET = 'hunter2-in-git';
+const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ntype: Opaque\nstringData:\n  password: ${SECRET}\n`;
 const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('drift runs, Slack reports and the sweeper', () => {
@@ -49,7 +51,7 @@ describe('drift runs, Slack reports and the sweeper', () => {
             await reconcileTarget({ ...t, trigger: 'self-heal', force: true }, { ...p.deps, holder: 'self-heal' });
           },
         }),
-      post: (m) => new SlackNotifier(slackUrl).post(m, 'drift report'),
+      notifier: new SlackNotifier(slackUrl),
     });
 
   beforeAll(async () => {
@@ -68,6 +70,7 @@ describe('drift runs, Slack reports and the sweeper', () => {
       'driftless.yaml': CONFIG,
       'deploy/web/ns.yaml': ns('shop-web'),
       'deploy/web/cm.yaml': cm('settings', 'v1'),
+      'deploy/web/secret.yaml': secret,
       'deploy/healer/ns.yaml': ns('shop-heal'),
       'deploy/healer/cm.yaml': cm('healing', 'v1'),
     });
@@ -108,6 +111,31 @@ describe('drift runs, Slack reports and the sweeper', () => {
     expect(messages).toHaveLength(3);
     expect(messages[2]?.text).toContain('drift resolved');
     expect((await p.ledger.latestDrift(`${REPO}/web`))?.status).toBe('resolved');
+  });
+
+  it('reports a drifted Secret by name and field, never its values', async () => {
+    const stolen = 'stolen-live-value';
+    const patched = await fetch(`${p.dev.url}/api/v1/namespaces/shop-web/secrets/creds?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ data: { password: Buffer.from(stolen).toString('base64') } }),
+    });
+    expect(patched.status).toBe(200);
+    const before = messages.length;
+    const r = await run();
+    expect(r.changes.map((c) => [c.check.targetId, c.change])).toEqual([[`${REPO}/web`, 'new']]);
+    expect(messages).toHaveLength(before + 1);
+    const sent = JSON.stringify(messages.at(-1));
+    expect(sent).toContain('Secret/shop-web/creds');
+    expect(sent).toContain('data.password');
+    for (const value of [SECRET, stolen, Buffer.from(SECRET).toString('base64'), Buffer.from(stolen).toString('base64')]) expect(sent).not.toContain(value);
+    // Put it back as Git has it: the drift resolves.
+    await fetch(`${p.dev.url}/api/v1/namespaces/shop-web/secrets/creds?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ data: { password: Buffer.from(SECRET).toString('base64') } }),
+    });
+    expect((await run()).changes.map((c) => c.change)).toEqual(['resolved']);
   });
 
   it('re-applies a self-healing target and says so; a suspended one is reported, never healed', async () => {

@@ -2,6 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TargetCheck } from '../../../lib/drift/check-target.js';
+import type { DriftNotice } from '../../../lib/notify/notifier.js';
 import { checkDriftMessages, driftGroup, enqueueDrift, InProcessDriftQueue, type DriftMessage } from '../../../lib/drift/run-drift.js';
 import { SqsDriftQueue } from '../../../lib/queue/sqs-drift-queue.js';
 import { batchItemFailures, driftMessageOf } from '../../../functions/drift/sqs-batch.js';
@@ -101,7 +102,7 @@ describe('checkDriftMessages', () => {
   it('returns failed checks for the queue to retry, records the others, and posts one message for the changes', async () => {
     // GIVEN one unreachable cluster, one drifted target and one never applied
     const ledger = new DriftLedger([]);
-    const posts: { text: string }[] = [];
+    const posts: (readonly DriftNotice[])[] = [];
     const check = async (id: string): Promise<TargetCheck> => {
       if (id.endsWith('t1')) throw new Error('connect ECONNREFUSED 10.0.0.1:443');
       if (id.endsWith('t2')) return { targetId: id, suspended: false, healed: false, error: 'never applied' };
@@ -116,14 +117,14 @@ describe('checkDriftMessages', () => {
       return clean(id);
     };
     // WHEN the batch is checked
-    const out = await checkDriftMessages(messages(4), { ledger: ledger as unknown as Ledger, check, post: async (m) => void posts.push(m) });
+    const out = await checkDriftMessages(messages(4), { ledger: ledger as unknown as Ledger, check, notifier: { drift: async (c) => void posts.push(c) } });
     // THEN t1 fails (named, with its error), t2 is not a failure, t3 is new drift recorded at the run's time
     expect(out.failures.map((f) => [f.message.targetId, f.error])).toEqual([['acme/shop/t1', 'connect ECONNREFUSED 10.0.0.1:443']]);
     expect(out.changes.map((c) => [c.check.targetId, c.change])).toEqual([['acme/shop/t3', 'new']]);
     expect(ledger.drift.get('acme/shop/t3')).toMatchObject({ status: 'drifted', checkedAt: RUN, fingerprint: 'f1' });
     expect(ledger.checked.get('acme/shop/t0')).toEqual({ status: 'none', checkedAt: RUN });
     expect(ledger.checked.has('acme/shop/t1')).toBe(false);
-    expect(posts).toHaveLength(1);
+    expect(posts.map((p) => p.map((c) => c.check.targetId))).toEqual([['acme/shop/t3']]);
     expect(out.posted).toBe(true);
   });
 });

@@ -1,11 +1,5 @@
 import { formatRef } from '../core/object-ref.js';
-import type { TargetCheck } from './check-target.js';
-
-/** What changed since the last run, per target. */
-export interface DriftChange {
-  readonly check: TargetCheck;
-  readonly change: 'new' | 'changed' | 'resolved' | 'removed';
-}
+import type { DriftNotice } from './notifier.js';
 
 const MAX_BLOCKS = 45;
 const MAX_SECTION = 2900;
@@ -16,7 +10,7 @@ const short = (v: unknown, n = 40): string => {
 };
 
 /** One target's lines: objects as `Kind/namespace/name`, fields as `path: desired → live`. */
-const targetLines = (c: DriftChange): string[] => {
+const targetLines = (c: DriftNotice): string[] => {
   const r = c.check.report;
   const tags = [c.check.suspended ? 'suspended' : '', c.check.healed ? 'self-healed' : ''].filter(Boolean).join(', ');
   const what =
@@ -38,7 +32,7 @@ const targetLines = (c: DriftChange): string[] => {
 };
 
 /** The run's Slack message: grouped by target, Block Kit with a text fallback, summarised to fit Slack's limits. */
-export const formatDriftMessage = (changes: readonly DriftChange[]): { text: string; blocks: unknown[] } => {
+export const formatDriftMessage = (changes: readonly DriftNotice[]): { text: string; blocks: unknown[] } => {
   const drifted = changes.filter((c) => c.change === 'new' || c.change === 'changed').length;
   const resolved = changes.filter((c) => c.change === 'resolved').length;
   const removed = changes.filter((c) => c.change === 'removed').length;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDriftMessage } from '../../../lib/drift/format-drift-report.js';
+import { formatDriftMessage } from '../../lib/notify/slack-drift-message.js';
 
 const check = (i: number, fields = 1) => ({
   targetId: `acme/shop/t${i}`,
