@@ -20,6 +20,7 @@ import { fixNameReferences } from './name-reference.js';
 import { applyReplacements } from './replacements.js';
 import { contentHash } from './hash.js';
 import { defaultTransformerConfig, mergeTransformerConfigs, parseTransformerConfig } from './configurations.js';
+import { parseCrdConfig } from './crd-config.js';
 import { mergeAccumulation, mergeVars, newAccumulation, resolveVars, type Accumulation } from './vars.js';
 import { runPluginGenerators, runPluginTransformers, type PluginHost } from './builtin-plugins.js';
 import { defaultHelmContext, type HelmContext } from '../helm/render-helm.js';
@@ -331,6 +332,22 @@ class Builder {
       own = wrap(path, 'configurations', () => mergeTransformerConfigs(own, parseTransformerConfig(text)));
     }
     acc.config = wrap(kustFile, 'configurations', () => mergeTransformerConfigs(acc.config, own));
+    // Kustomize merges the `crds:` field specs after the configurations (accumulateTarget).
+    const listed = `loading CRDs [${k.crds.join(' ')}]`;
+    for (const entry of k.crds) {
+      if (REMOTE.test(entry)) throw new RenderError(kustFile, `${listed}: remote files are not supported`);
+      const path = this.local(dir, entry, kustFile);
+      const text = await this.readText(path, kustFile);
+      acc.config = wrap(path, listed, () => {
+        let crd;
+        try {
+          crd = parseCrdConfig(text);
+        } catch (err) {
+          throw new Error(`unable to parse open API definition from '${entry}': ${(err as Error).message}`, { cause: err });
+        }
+        return mergeTransformerConfigs(acc.config, crd);
+      });
+    }
   }
 
   /** The hooks `transformers:` and `generators:` plugin configs run through. */

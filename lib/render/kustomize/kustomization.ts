@@ -86,6 +86,8 @@ export interface Kustomization {
   openapi?: { version?: string; path?: string };
   /** Files of custom field specs (lib/render/kustomize/configurations.ts). */
   configurations: string[];
+  /** Files of OpenAPI definitions whose extensions add field specs (lib/render/kustomize/crd-config.ts). */
+  crds: string[];
   /** Deprecated `vars:` (lib/render/kustomize/vars.ts). */
   vars: VarDecl[];
   /** Plugin configs: file paths, directories or inline YAML (lib/render/kustomize/builtin-plugins.ts). */
@@ -120,11 +122,12 @@ const KNOWN = new Set([
   'helmGlobals',
   'openapi',
   'configurations',
+  'crds',
   'vars',
   'transformers',
   'generators',
 ]);
-const UNSUPPORTED = new Set(['crds', 'helmChartInflationGenerator', 'validators', 'inventory', 'imageTags', 'buildMetadata']);
+const UNSUPPORTED = new Set(['helmChartInflationGenerator', 'validators', 'inventory', 'imageTags', 'buildMetadata']);
 
 /** The apiVersion each kind of kustomization file must have (when it sets one). */
 export const KUSTOMIZATION_API_VERSIONS = {
@@ -331,6 +334,7 @@ export const parseKustomization = (text: string, file: string, options: ParseKus
     }),
     helmCharts: list<unknown>('helmCharts'),
     configurations: list('configurations', true),
+    crds: list('crds', true),
     vars: ((): VarDecl[] => {
       try {
         return parseVars(list<unknown>('vars'));
