@@ -118,13 +118,6 @@ const ALLOWED = [
   // Type-only: TargetSpec/UnreachableTarget are declared next to openTarget and TargetSpec depends on the config
   // schema, which lib/core may not import. Goes with the one composition.
   { file: 'lib/reconcile/sync-target.ts', imports: ['lib/targets/open-target.ts'], why: 'TargetSpec/UnreachableTarget types live with openTarget' },
-  // A Lambda adapter (InvokeCommand) inside lib/reconcile; issue #13 moves the async hand-off to functions/.
-  { file: 'lib/reconcile/lambda-hand-off.ts', imports: ['node_modules/@aws-sdk/client-lambda/**'], why: 'Lambda hand-off adapter to move to functions/' },
-  // template.ts is pure YAML (CloudFormation short-form tags) but sits in the CloudFormation adapter folder; moving
-  // it to lib/render waits for the adapter split other branches are doing.
-  { file: 'lib/render/desired-state.ts', imports: ['lib/targets/cloudformation/template.ts'], why: 'pure template parser lives in the adapter folder' },
-  // Builds the GitHub App client (an adapter) for compose.ts; belongs in functions/common/compose.ts's orbit.
-  { file: 'functions/common/github-auth.ts', imports: ['lib/source/github-api.ts'], why: 'builds the GitHub client for compose.ts' },
   // Synth-time validation of the registry (the same parser and overlap rule the Lambdas use), so a bad registry
   // fails `cdk synth` instead of the first sync. Goes if the registry schema moves to lib/core.
   { file: 'infra/stacks/reconciler-stack.ts', imports: ['lib/config/load-config.ts', 'lib/config/stack-grants.ts'], why: 'synth-time registry validation' },

@@ -1,6 +1,6 @@
 import { sign } from '@octokit/webhooks-methods';
 import { handleWebhook } from '../lib/reconcile/handle-webhook.js';
-import { lambdaHandOff } from '../lib/reconcile/lambda-hand-off.js';
+import { lambdaHandOff } from '../functions/common/lambda-hand-off.js';
 import { LocalInvokeServer } from '../lib/local/invoke-server.js';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { pushPayload, SECRET, startPipeline } from '../test/support/pipeline.js';

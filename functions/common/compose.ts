@@ -11,10 +11,10 @@ import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
 import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
-import { githubAuthFrom } from './github-auth.js';
+import { githubAuthFrom } from './compose-github-auth.js';
 import type { RepositorySource } from '../../lib/source/repository-source.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
-import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
+import { lambdaHandOff } from './lambda-hand-off.js';
 import { loadConfig, type FunctionConfig } from './config.js';
 import { secretsManager } from './secrets.js';
 

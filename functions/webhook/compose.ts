@@ -3,9 +3,9 @@ import { ReconcilerError } from '../../lib/core/errors.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
-import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
+import { lambdaHandOff } from '../common/lambda-hand-off.js';
 import { GitHubApi } from '../../lib/source/github-api.js';
-import { githubAuthFrom } from '../common/github-auth.js';
+import { githubAuthFrom } from '../common/compose-github-auth.js';
 import { loadConfig, type FunctionConfig } from '../common/config.js';
 import { secretsManager } from '../common/secrets.js';
 

@@ -1,7 +1,7 @@
 import { CONFIG_FILE } from '../config/load-config.js';
 import type { CloudFormationTargetConfig, KubernetesTargetConfig, TargetConfig } from '../config/schema.js';
 import type { CloudFormationDesiredState, DesiredState, KubernetesDesiredState } from '../core/target.js';
-import { parseParameters, parseTemplate } from '../targets/cloudformation/template.js';
+import { parseParameters, parseTemplate } from './cloudformation-template.js';
 import type { FileTree } from './file-tree.js';
 import { renderPath, type RenderOptions } from './render.js';
 

@@ -5,7 +5,7 @@ import { checkTarget } from '../../lib/drift/check-target.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import { runDrift } from '../../lib/drift/run-drift.js';
 import { sweep } from '../../lib/drift/sweep.js';
-import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
+import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
 import { reconcileTarget } from '../../lib/reconcile/reconcile-target.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
 

@@ -11,7 +11,7 @@ import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequ
 import { LocalInvokeServer } from '../../lib/local/invoke-server.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
-import { lambdaHandOff } from '../../lib/reconcile/lambda-hand-off.js';
+import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
 import { createCommitReporter, type CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
 import type { GitHubAuth } from '../../lib/source/github-api.js';
 import { toHttpResponse, toWebhookRequest } from '../../functions/common/http.js';

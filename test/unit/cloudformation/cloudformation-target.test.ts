@@ -16,7 +16,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudFormationTarget } from '../../../lib/targets/cloudformation/cloudformation-target.js';
-import { parseTemplate } from '../../../lib/targets/cloudformation/template.js';
+import { parseTemplate } from '../../../lib/render/cloudformation-template.js';
 
 // Response sequences shaped like the CloudFormation API reference.
 const cfn = mockClient(CloudFormationClient);

@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CloudFormationDesiredState } from '../../../lib/core/target.js';
 import { createStackTarget } from '../../../lib/targets/cloudformation/stack-target.js';
-import { parseTemplate } from '../../../lib/targets/cloudformation/template.js';
+import { parseTemplate } from '../../../lib/render/cloudformation-template.js';
 
 const cfn = mockClient(CloudFormationClient);
 const desired: CloudFormationDesiredState = {

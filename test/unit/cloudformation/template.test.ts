@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseParameters, parseTemplate, serializeTemplate, SHORT_FORM_TAGS, templateParameters } from '../../../lib/targets/cloudformation/template.js';
+import { parseParameters, parseTemplate, serializeTemplate, SHORT_FORM_TAGS, templateParameters } from '../../../lib/render/cloudformation-template.js';
 
 const TEMPLATE = `AWSTemplateFormatVersion: "2010-09-09"
 Parameters:

@@ -3,7 +3,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
 import { handleWebhook, type WebhookDeps } from '../../../lib/reconcile/handle-webhook.js';
-import { toHttpResponse, toWebhookRequest } from '../../../lib/reconcile/webhook-http.js';
+import { toHttpResponse, toWebhookRequest } from '../../../functions/common/http.js';
 import { InMemoryWebhookLedger, recordingHandOff, StaticSource } from '../../fakes/webhook-fakes.js';
 
 const registry = parseRegistry(JSON.stringify({ repositories: { 'acme/shop': { clusters: ['dev'], namespaces: ['shop-*'] } }, clusters: { dev: { context: 'dev' } } }));

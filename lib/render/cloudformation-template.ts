@@ -1,5 +1,5 @@
 import { parseDocument, Scalar, stringify, YAMLMap, YAMLSeq, type Document, type Tags } from 'yaml';
-import { ReconcilerError } from '../../core/errors.js';
+import { ReconcilerError } from '../core/errors.js';
 
 /** CloudFormation's short-form intrinsic functions. */
 export const SHORT_FORM_TAGS = [

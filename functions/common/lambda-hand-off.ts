@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ReconcilerError } from '../core/errors.js';
-import type { ReconcileRequest } from './reconcile-target.js';
+import { ReconcilerError } from '../../lib/core/errors.js';
+import type { ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
 
 /** Hands one target to the reconcile function with an asynchronous invoke (InvocationType Event). */
 export const lambdaHandOff =
