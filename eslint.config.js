@@ -18,6 +18,8 @@ const ADAPTERS = {
   kubernetes: ['lib/targets/kubernetes/**'],
   cloudformation: ['lib/targets/cloudformation/**'],
   dynamodbLedger: ['lib/ledger/dynamodb-*.ts', 'lib/ledger/client.ts', 'lib/ledger/table.ts'],
+  s3BlobStore: ['lib/ledger/s3-blob-store.ts'],
+  directoryBlobStore: ['lib/ledger/directory-blob-store.ts'],
   githubSource: ['lib/source/github-*.ts'],
   localGitSource: ['lib/source/local-git-source.ts'],
   slackNotifier: ['lib/notify/slack-*.ts'],

@@ -5,7 +5,11 @@ import { SqsDriftQueue } from '../../lib/queue/sqs-drift-queue.js';
 import { createCommitReporter } from '../../lib/reconcile/commit-report.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { BlobStore } from '../../lib/ledger/blob-store.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
+import { S3BlobStore } from '../../lib/ledger/s3-blob-store.js';
+import { ENV } from '../../lib/core/env-names.js';
 import type { Notifier } from '../../lib/notify/notifier.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
@@ -39,6 +43,18 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
   };
 };
 
+/** Large ledger values (inventories, change sets, drift reports over an item) in the artifact bucket's `ledger/`. */
+export const ledgerBlobs = (env: Record<string, string | undefined> = process.env): BlobStore | undefined => {
+  const bucket = env[ENV.artifactBucket];
+  return bucket ? new S3BlobStore(new S3Client({}), bucket) : undefined;
+};
+
+/** The ledger of a reconcile or drift function: the table, and the artifact bucket for values over an item. */
+const functionLedger = (config: FunctionConfig): DynamoDbLedger => {
+  const blobs = ledgerBlobs();
+  return new DynamoDbLedger(dynamoDbClient(process.env), config.table, Date.now, blobs ? { blobs } : {});
+};
+
 /** The Slack notifier, its webhook URL read from Secrets Manager on the first notice. */
 const lazySlackNotifier = (readSecret: SecretReader, slackId: string): Notifier => {
   let slack: Promise<SlackNotifier> | undefined;
@@ -52,7 +68,7 @@ const lazySlackNotifier = (readSecret: SecretReader, slackId: string): Notifier 
 /** The reconcile function's dependencies (the holder is set per invocation). */
 export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()): Omit<ReconcileDeps, 'holder'> => {
   const slackId = config.secretIds.slack;
-  const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
+  const ledger = functionLedger(config);
   const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
   const log = (message: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
   return {
@@ -71,7 +87,7 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
 export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()) => {
   if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the drift function');
   if (!config.driftQueueUrl) throw new ReconcilerError('environment: DRIFTLESS_DRIFT_QUEUE_URL is required by the drift function');
-  const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
+  const ledger = functionLedger(config);
   const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
   const lambda = new LambdaClient({});
   const handOff = lambdaHandOff(lambda, config.reconcileFunction);

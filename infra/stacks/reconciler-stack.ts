@@ -13,7 +13,7 @@ import { KubectlV31Layer } from '@aws-cdk/lambda-layer-kubectl-v31';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV } from '../../lib/core/env-names.js';
+import { ENV, LEDGER_BLOBS } from '../../lib/core/env-names.js';
 import { parseRegistry } from '../../lib/config/load-config.js';
 import { overlapMessage, overlappingStackPrefixes } from '../../lib/config/stack-grants.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
@@ -151,7 +151,13 @@ export class ReconcilerStack extends Stack {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: false,
-      lifecycleRules: [{ expiration: Duration.days(7) }],
+      // Staged templates and cached Helm charts are temporary; ledger blobs live as long as the item that names them
+      // (a retired one, tagged by the ledger when a later write replaced it, goes after the grace period).
+      lifecycleRules: [
+        { prefix: 'templates/', expiration: Duration.days(7) },
+        { prefix: 'helm-charts/', expiration: Duration.days(7) },
+        { prefix: LEDGER_BLOBS.prefix, tagFilters: { [LEDGER_BLOBS.retiredTag.key]: LEDGER_BLOBS.retiredTag.value }, expiration: Duration.days(LEDGER_BLOBS.graceDays) },
+      ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: false,
     });
@@ -233,6 +239,10 @@ export class ReconcilerStack extends Stack {
     for (const fn of [reconcile.fn, drift.fn]) {
       artifacts.grantReadWrite(fn, 'helm-charts/*');
       fn.addEnvironment(ENV.artifactBucket, artifacts.bucketName);
+      // Ledger values over an item (inventories, change sets, drift reports): read, write and retire, never delete.
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging'], resources: [artifacts.arnForObjects(`${LEDGER_BLOBS.prefix}*`)] }),
+      );
     }
     drift.fn.addEnvironment(ENV.reconcileFunction, reconcile.fn.functionName);
     reconcile.fn.grantInvoke(drift.fn);
@@ -304,7 +314,8 @@ export class ReconcilerStack extends Stack {
           conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
         }),
       );
-      artifacts.grantReadWrite(reconcile.fn);
+      // Templates over 51,200 bytes are staged under templates/ (CloudFormation reads them with the caller's rights).
+      artifacts.grantReadWrite(reconcile.fn, 'templates/*');
       reconcile.fn.addEnvironment(ENV.cloudFormationRole, cfnRole.roleArn);
       drift.fn.addToRolePolicy(
         new PolicyStatement({
@@ -382,7 +393,8 @@ export class ReconcilerStack extends Stack {
         (a) =>
           [`AwsSolutions-IAM5[Action::${a}]`, 'in the artifact bucket only: reconcile stages large templates there, reconcile and drift cache Helm charts'] as [string, string],
       ),
-      ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/*]', 'objects of the artifact bucket only'],
+      ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/templates/*]', 'staged templates (templates/ of the artifact bucket) only'],
+      ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/ledger/*]', 'ledger values over a DynamoDB item (ledger/ of the artifact bucket) only'],
       ['AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/helm-charts/*]', 'the Helm chart cache (helm-charts/ of the artifact bucket) only'],
       ...Object.values(props.registry.repositories).flatMap((r) =>
         r.stackPrefix
@@ -395,7 +407,7 @@ export class ReconcilerStack extends Stack {
             )
           : [],
       ),
-      ['AwsSolutions-S1', 'the artifact bucket only holds large templates for CloudFormation and pulled Helm charts for a few days; CloudTrail covers access'],
+      ['AwsSolutions-S1', 'the artifact bucket holds large templates and pulled Helm charts for a few days and ledger values over an item; CloudTrail covers access'],
       ['AwsSolutions-SQS3', 'the two queues without a dead-letter queue are themselves dead-letter queues'],
       ['AwsSolutions-L1', 'Node.js 22 is the newest runtime the handlers are tested on'],
     ];

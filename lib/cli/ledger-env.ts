@@ -1,13 +1,16 @@
 import { ENV } from '../core/env-names.js';
 import { ReconcilerError } from '../core/errors.js';
 import { dynamoDbClient } from '../ledger/client.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DirectoryBlobStore } from '../ledger/directory-blob-store.js';
 import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
+import { S3BlobStore } from '../ledger/s3-blob-store.js';
 import { tableExists } from '../ledger/table.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A running `driftless serve` in this directory (its `.driftless/serve.json`), if any. */
-export const localServe = (cwd: string): { url: string; invokeUrl: string; dynamoDbEndpoint: string; table: string } | undefined => {
+export const localServe = (cwd: string): { url: string; invokeUrl: string; dynamoDbEndpoint: string; table: string; blobDir?: string } | undefined => {
   const file = join(cwd, '.driftless', 'serve.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof localServe>) : undefined;
 };
@@ -16,7 +19,7 @@ export const localServe = (cwd: string): { url: string; invokeUrl: string; dynam
 export const withServeDefaults = (env: Record<string, string | undefined>, cwd: string): Record<string, string | undefined> => {
   if (env[ENV.table]) return env;
   const serve = localServe(cwd);
-  return serve ? { ...env, [ENV.table]: serve.table, [ENV.dynamoDbEndpoint]: serve.dynamoDbEndpoint } : env;
+  return serve ? { ...env, [ENV.table]: serve.table, [ENV.dynamoDbEndpoint]: serve.dynamoDbEndpoint, ...(serve.blobDir ? { [ENV.ledgerBlobDir]: serve.blobDir } : {}) } : env;
 };
 
 /** The ledger named by DRIFTLESS_TABLE, at the endpoint the SDK takes from AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT). */
@@ -33,5 +36,9 @@ export const ledgerFromEnv = async (given: Record<string, string | undefined>, c
     if (err instanceof ReconcilerError) throw err;
     throw new ReconcilerError(`ledger table ${table}: cannot reach DynamoDB (${where}): ${(err as Error).message}`, { cause: err });
   }
-  return { ledger: new DynamoDbLedger(client, table), table, close: () => client.destroy() };
+  // Values over an item: the artifact bucket (DRIFTLESS_ARTIFACT_BUCKET), or a local serve's blob directory.
+  const bucket = env[ENV.artifactBucket];
+  const blobDir = env[ENV.ledgerBlobDir];
+  const blobs = bucket ? new S3BlobStore(new S3Client({}), bucket) : blobDir ? new DirectoryBlobStore(blobDir) : undefined;
+  return { ledger: new DynamoDbLedger(client, table, Date.now, blobs ? { blobs } : {}), table, close: () => client.destroy() };
 };

@@ -36,6 +36,8 @@ export const ENV = {
   githubApiUrl: 'DRIFTLESS_GITHUB_API_URL',
   /** The artifact bucket for templates over 51,200 bytes. */
   artifactBucket: 'DRIFTLESS_ARTIFACT_BUCKET',
+  /** A local serve's directory for ledger values over an item (the artifact bucket's `ledger/` when deployed). */
+  ledgerBlobDir: 'DRIFTLESS_LEDGER_BLOB_DIR',
   /** The CloudFormation service role stack targets are applied with. */
   cloudFormationRole: 'DRIFTLESS_CLOUDFORMATION_ROLE',
   /** Helm chart repository credentials: JSON given directly (local), or a Secrets Manager id (deployed). */
@@ -46,3 +48,9 @@ export const ENV = {
   /** Largest webhook body accepted, in bytes. */
   maxBodyBytes: 'DRIFTLESS_MAX_BODY_BYTES',
 } as const;
+
+/**
+ * Ledger values over a DynamoDB item live in the artifact bucket under `prefix`; a blob the ledger retired is tagged
+ * `retiredTag` and expires after `graceDays` (the stack's lifecycle rule), long after any reader of the old item.
+ */
+export const LEDGER_BLOBS = { prefix: 'ledger/', retiredTag: { key: 'driftless-ledger', value: 'retired' }, graceDays: 2 } as const;

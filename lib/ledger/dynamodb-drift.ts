@@ -1,40 +1,51 @@
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeChunks, encodeChunks } from './codec.js';
+import { decodeChunks } from './codec.js';
+import { blobRefOf, loadBlobValue, storeValue, writingBlobs } from './dynamodb-large-values.js';
 import { T, type LedgerTable } from './dynamodb-table.js';
 import type { DriftRecord, DriftStatus } from './ledger.js';
 
 /** Drift reports (`T#id` / `DR#<checkedAt>`) and the drift summary on the state item. */
 
 export const putDrift = async (t: LedgerTable, record: DriftRecord): Promise<void> => {
-  const chunks = record.report === undefined ? [] : encodeChunks(record.report);
-  await t.call('TransactWriteItems (drift)', () =>
-    t.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: t.name,
-              Item: {
-                PK: T(record.targetId),
-                SK: `DR#${record.checkedAt}`,
-                targetId: record.targetId,
-                checkedAt: record.checkedAt,
-                status: record.status,
-                fingerprint: record.fingerprint,
-                ...(chunks.length === 1 ? { report: chunks[0] } : {}),
+  // A report too large for the item goes to the blob store; without one, one over a transaction is left out (the
+  // summary and fingerprint stay, and the notice carries the changes).
+  const report =
+    record.report === undefined
+      ? undefined
+      : await storeValue(t, record.targetId, 'drift-report', record.report).catch((err: unknown) => {
+          if (t.blobs) throw err;
+          return undefined;
+        });
+  await writingBlobs(t, [report], undefined, () =>
+    t.call('TransactWriteItems (drift)', () =>
+      t.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: t.name,
+                Item: {
+                  PK: T(record.targetId),
+                  SK: `DR#${record.checkedAt}`,
+                  targetId: record.targetId,
+                  checkedAt: record.checkedAt,
+                  status: record.status,
+                  fingerprint: record.fingerprint,
+                  ...(report?.kind === 'inline' ? { report: report.bytes } : report?.kind === 'blob' ? { reportBlob: report.ref } : {}),
+                },
               },
             },
-          },
-          {
-            Update: {
-              TableName: t.name,
-              Key: t.stateKey(record.targetId),
-              UpdateExpression: 'SET drift = :d',
-              ExpressionAttributeValues: { ':d': { status: record.status === 'drifted' ? 'drifted' : 'none', fingerprint: record.fingerprint, checkedAt: record.checkedAt } },
+            {
+              Update: {
+                TableName: t.name,
+                Key: t.stateKey(record.targetId),
+                UpdateExpression: 'SET drift = :d',
+                ExpressionAttributeValues: { ':d': { status: record.status === 'drifted' ? 'drifted' : 'none', fingerprint: record.fingerprint, checkedAt: record.checkedAt } },
+              },
             },
-          },
-        ],
-      }),
+          ],
+        }),
+      ),
     ),
   );
 };
@@ -77,5 +88,6 @@ export const latestDrift = async (t: LedgerTable, targetId: string): Promise<Dri
     status: i.status as DriftRecord['status'],
     ...(typeof i.fingerprint === 'string' ? { fingerprint: i.fingerprint } : {}),
     ...(i.report ? { report: decodeChunks([i.report as Uint8Array]) } : {}),
+    ...(blobRefOf(i.reportBlob) ? { report: await loadBlobValue(t, targetId, 'drift-report', blobRefOf(i.reportBlob)!) } : {}),
   };
 };

@@ -1,3 +1,4 @@
+import type { BlobStore } from './blob-store.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { InventoryEntry } from '../core/inventory.js';
 import * as deliveries from './dynamodb-deliveries.js';
@@ -24,8 +25,8 @@ export class DynamoDbLedger implements Ledger {
    * send): the webhook answers within GitHub's 10 s, a paused DynamoDB fails a sync instead of hanging it.
    * @default 10000
    */
-  constructor(client: DynamoDBClient, table: string, now: () => number = Date.now, options: { callTimeoutMs?: number } = {}) {
-    this.t = new LedgerTable(client, table, now, options.callTimeoutMs ?? 10_000);
+  constructor(client: DynamoDBClient, table: string, now: () => number = Date.now, options: { callTimeoutMs?: number; blobs?: BlobStore } = {}) {
+    this.t = new LedgerTable(client, table, now, options.callTimeoutMs ?? 10_000, options.blobs);
   }
 
   // ---- target state ----

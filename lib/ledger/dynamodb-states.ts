@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InventoryEntry } from '../core/inventory.js';
 import { decodeChunks, encodeChunks } from './codec.js';
+import { blobRefOf, loadBlobValue, storeValue, writingBlobs, type BlobRef, type StoredValue } from './dynamodb-large-values.js';
 import { pick, repositoryKey, repositoryPartitions, SHARDS, shardOf, type Item, type LedgerTable, type StateWrite, type TransactItems } from './dynamodb-table.js';
 import type { Lease, StateUpdate, TargetState } from './ledger.js';
 
@@ -66,10 +67,16 @@ export const setSuspended = async (t: LedgerTable, targetId: string, suspended: 
 
 /**
  * A state update as one fenced write: the state item's SET/REMOVE, and the puts of the inventory's chunk items
- * when it does not fit the item (written in the same transaction as the state that points at them).
+ * when it does not fit the item (written in the same transaction as the state that points at them), or the
+ * reference to its blob (written before; see dynamodb-large-values.ts).
  */
-export const stateWrite = (t: LedgerTable, targetId: string, s: StateUpdate, alsoRemove: string[] = []): { update: StateWrite; puts: TransactItems } => {
-  const invChunks = s.inventory ? encodeChunks(s.inventory) : [];
+export const stateWrite = async (
+  t: LedgerTable,
+  targetId: string,
+  s: StateUpdate,
+  alsoRemove: string[] = [],
+): Promise<{ update: StateWrite; puts: TransactItems; inventory?: StoredValue }> => {
+  const inv = s.inventory ? await storeValue(t, targetId, 'inventory', s.inventory) : undefined;
   const invGen = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const sets: string[] = [];
   const removes: string[] = [...alsoRemove];
@@ -86,15 +93,16 @@ export const stateWrite = (t: LedgerTable, targetId: string, s: StateUpdate, als
     if (k === 'inventory' || v === undefined) continue;
     set(k, v);
   }
-  if (s.inventory) {
-    if (invChunks.length === 1) {
-      set('inv', invChunks[0]);
-      removes.push('invGen', 'invChunks');
-    } else {
-      set('invGen', invGen);
-      set('invChunks', invChunks.length);
-      removes.push('inv');
-    }
+  if (inv?.kind === 'inline') {
+    set('inv', inv.bytes);
+    removes.push('invGen', 'invChunks', 'invBlob');
+  } else if (inv?.kind === 'blob') {
+    set('invBlob', inv.ref);
+    removes.push('inv', 'invGen', 'invChunks');
+  } else if (inv?.kind === 'chunks') {
+    set('invGen', invGen);
+    set('invChunks', inv.chunks.length);
+    removes.push('inv', 'invBlob');
   }
   return {
     update: {
@@ -102,13 +110,27 @@ export const stateWrite = (t: LedgerTable, targetId: string, s: StateUpdate, als
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
     },
-    puts: t.chunkPuts(targetId, `INV#${invGen}`, invChunks),
+    puts: inv?.kind === 'chunks' ? t.chunkPuts(targetId, `INV#${invGen}`, inv.chunks) : [],
+    ...(inv ? { inventory: inv } : {}),
   };
 };
 
+/**
+ * The blob the state's inventory is in now, read before a write that replaces it (so the write can retire it).
+ * Only with a blob store; the lease fences every other writer of the inventory in between.
+ */
+export const inventoryBlob = async (t: LedgerTable, targetId: string, state: StateUpdate): Promise<BlobRef | undefined> => {
+  if (!t.blobs || !state.inventory) return undefined;
+  const out = await t.call('GetItem (inventory blob)', () =>
+    t.doc.send(new GetCommand({ TableName: t.name, Key: t.stateKey(targetId), ProjectionExpression: 'invBlob', ConsistentRead: true })),
+  );
+  return blobRefOf(out.Item?.invBlob);
+};
+
 export const writeState = async (t: LedgerTable, lease: Lease, state: StateUpdate): Promise<void> => {
-  const { update, puts } = stateWrite(t, lease.targetId, state);
-  await t.transact('TransactWriteItems (write state)', lease, puts, update);
+  const replaced = await inventoryBlob(t, lease.targetId, state);
+  const { update, puts, inventory } = await stateWrite(t, lease.targetId, state);
+  await writingBlobs(t, [inventory], replaced, () => t.transact('TransactWriteItems (write state)', lease, puts, update));
 };
 
 export const recordChecked = async (t: LedgerTable, targetId: string, observations: readonly InventoryEntry[]): Promise<void> => {
@@ -133,7 +155,9 @@ export const recordChecked = async (t: LedgerTable, targetId: string, observatio
 
 export const toState = async (t: LedgerTable, i: Item): Promise<TargetState> => {
   let inventory: InventoryEntry[] = [];
+  const blob = blobRefOf(i.invBlob);
   if (i.inv) inventory = decodeChunks<InventoryEntry[]>([i.inv as Uint8Array]);
+  else if (blob) inventory = await loadBlobValue<InventoryEntry[]>(t, String(i.targetId), 'inventory', blob);
   else if (i.invGen) inventory = decodeChunks<InventoryEntry[]>(await t.chunks(String(i.targetId), `INV#${String(i.invGen)}`, Number(i.invChunks)));
   const lease = i.leaseHolder ? { holder: String(i.leaseHolder), token: Number(i.leaseToken), expiresAt: Number(i.leaseExpiresAt) } : undefined;
   return {

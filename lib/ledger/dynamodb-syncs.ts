@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { countActions, type ChangeSetEntry } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
-import { decodeChunks, encodeChunks } from './codec.js';
-import { stateWrite } from './dynamodb-states.js';
+import { decodeChunks } from './codec.js';
+import { blobRefOf, loadBlobValue, storeValue, writingBlobs, type StoredValue } from './dynamodb-large-values.js';
+import { inventoryBlob, stateWrite } from './dynamodb-states.js';
 import { repositoryKey, repositoryPartitions, SHARDS, shardOf, T, type Item, type LedgerTable } from './dynamodb-table.js';
 import type { Lease, Page, StateUpdate, SyncRecord } from './ledger.js';
 import { SyncResult } from './ledger.js';
 
-/** Sync records (`T#id` / `S#<startedAt>#<rand>`, change sets inline or chunked) and the state's running marker. */
+/** Sync records (`T#id` / `S#<startedAt>#<rand>`, change sets inline, chunked or in a blob) and the state's running marker. */
 
 /** How many of a target's newest sync records a new lease holder checks for `running` ones. */
 const RECENT_SYNCS = 25;
 
-const syncItem = (r: SyncRecord, csChunks: readonly Uint8Array[]): Item => {
+const syncItem = (r: SyncRecord, cs?: StoredValue): Item => {
   const { changeSet: _cs, ...rest } = r;
   const day = r.startedAt.slice(0, 10);
   return {
@@ -24,23 +25,25 @@ const syncItem = (r: SyncRecord, csChunks: readonly Uint8Array[]): Item => {
     GSI1SK: `${r.startedAt}#${r.targetId}`,
     GSI2PK: repositoryKey(r.repository, r.targetId),
     GSI2SK: `S#${r.startedAt}#${r.target}`,
-    ...(csChunks.length === 1 ? { cs: csChunks[0] } : csChunks.length > 1 ? { csChunks: csChunks.length } : {}),
+    ...(cs?.kind === 'inline' ? { cs: cs.bytes } : cs?.kind === 'chunks' ? { csChunks: cs.chunks.length } : cs?.kind === 'blob' ? { csBlob: cs.ref } : {}),
     ...(r.changeSet ? { counts: r.counts ?? countActions(r.changeSet) } : {}),
   };
 };
 
 const toSync = async (t: LedgerTable, i: Item): Promise<SyncRecord> => {
   let changeSet: ChangeSetEntry[] | undefined;
+  const blob = blobRefOf(i.csBlob);
   if (i.cs) changeSet = decodeChunks<ChangeSetEntry[]>([i.cs as Uint8Array]);
+  else if (blob) changeSet = await loadBlobValue<ChangeSetEntry[]>(t, String(i.targetId), 'change-set', blob);
   else if (i.csChunks) changeSet = decodeChunks<ChangeSetEntry[]>(await t.chunks(String(i.targetId), `CS#${String(i.syncId)}`, Number(i.csChunks)));
-  const { PK: _p, SK: _s, GSI1PK: _a, GSI1SK: _b, GSI2PK: _c, GSI2SK: _d, cs: _cs, csChunks: _n, ...rest } = i;
+  const { PK: _p, SK: _s, GSI1PK: _a, GSI1SK: _b, GSI2PK: _c, GSI2SK: _d, cs: _cs, csChunks: _n, csBlob: _cb, ...rest } = i;
   return { ...(rest as unknown as SyncRecord), ...(changeSet ? { changeSet } : {}) };
 };
 
 export const startSync = async (t: LedgerTable, lease: Lease, record: Omit<SyncRecord, 'syncId' | 'result' | 'targetId'> & { targetId?: string }): Promise<SyncRecord> => {
   const syncId = `${record.startedAt}#${randomBytes(4).toString('hex')}`;
   const full: SyncRecord = { ...record, targetId: lease.targetId, syncId, result: SyncResult.Running };
-  await t.transact('TransactWriteItems (start sync)', lease, [{ Put: { TableName: t.name, Item: syncItem(full, []), ConditionExpression: 'attribute_not_exists(PK)' } }], {
+  await t.transact('TransactWriteItems (start sync)', lease, [{ Put: { TableName: t.name, Item: syncItem(full), ConditionExpression: 'attribute_not_exists(PK)' } }], {
     UpdateExpression: 'SET runningSyncId = :rs',
     ExpressionAttributeValues: { ':rs': syncId },
     ExpressionAttributeNames: {},
@@ -49,17 +52,20 @@ export const startSync = async (t: LedgerTable, lease: Lease, record: Omit<SyncR
 };
 
 export const finishSync = async (t: LedgerTable, lease: Lease, record: SyncRecord, state: StateUpdate): Promise<void> => {
-  const csChunks = record.changeSet ? encodeChunks(record.changeSet) : [];
-  const { update, puts } = stateWrite(t, lease.targetId, state, ['runningSyncId']);
-  await t.transact(
-    'TransactWriteItems (finish sync)',
-    lease,
-    [
-      { Put: { TableName: t.name, Item: syncItem(record, csChunks), ConditionExpression: 'attribute_exists(PK)' } },
-      ...t.chunkPuts(record.targetId, `CS#${record.syncId}`, csChunks),
-      ...puts,
-    ],
-    update,
+  const replaced = await inventoryBlob(t, lease.targetId, state);
+  const cs = record.changeSet ? await storeValue(t, record.targetId, 'change-set', record.changeSet) : undefined;
+  const { update, puts, inventory } = await stateWrite(t, lease.targetId, state, ['runningSyncId']);
+  await writingBlobs(t, [cs, inventory], replaced, () =>
+    t.transact(
+      'TransactWriteItems (finish sync)',
+      lease,
+      [
+        { Put: { TableName: t.name, Item: syncItem(record, cs), ConditionExpression: 'attribute_exists(PK)' } },
+        ...(cs?.kind === 'chunks' ? t.chunkPuts(record.targetId, `CS#${record.syncId}`, cs.chunks) : []),
+        ...puts,
+      ],
+      update,
+    ),
   );
 };
 
@@ -133,7 +139,7 @@ export const abandonSync = async (t: LedgerTable, record: SyncRecord): Promise<b
       await t.doc.send(
         new PutCommand({
           TableName: t.name,
-          Item: syncItem(record, []),
+          Item: syncItem(record),
           ConditionExpression: '#r = :running',
           ExpressionAttributeNames: { '#r': 'result' },
           ExpressionAttributeValues: { ':running': SyncResult.Running },

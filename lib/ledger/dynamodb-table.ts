@@ -1,3 +1,4 @@
+import type { BlobStore } from './blob-store.js';
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -52,6 +53,8 @@ export class LedgerTable {
     readonly name: string,
     readonly now: () => number,
     callTimeoutMs: number,
+    /** Where values too large for an item go (the artifact bucket); absent: chunk items, up to one transaction. */
+    readonly blobs?: BlobStore,
   ) {
     const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     // Every send carries the call deadline.

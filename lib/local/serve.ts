@@ -11,6 +11,7 @@ import { targetId } from '../core/ownership.js';
 import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import { dynamoDbClient } from '../ledger/client.js';
+import { DirectoryBlobStore } from '../ledger/directory-blob-store.js';
 import { DynamoDbLedger, LedgerConflictError } from '../ledger/dynamodb-ledger.js';
 import type { Ledger, SyncRecord } from '../ledger/ledger.js';
 import { ensureTable } from '../ledger/table.js';
@@ -147,7 +148,9 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const ddb = dynamoDbClient({ ...env, [ENV.dynamoDbEndpoint]: endpoint });
     stops.push(() => ddb.destroy());
     await ensureTable(ddb, table);
-    const stored = new DynamoDbLedger(ddb, table);
+    // Ledger values too large for an item go to files next to the ledger, as the artifact bucket holds them deployed.
+    const blobDir = join(stateDir, 'ledger-blobs');
+    const stored = new DynamoDbLedger(ddb, table, Date.now, { blobs: new DirectoryBlobStore(blobDir) });
     // This serve's own ledger has no other writer (the lock): what an earlier, killed serve left running ends now.
     if (ownLedger && !o.inMemory) await closeInterrupted(stored, o.print);
     const ledger = recordingInterruptions(stored, shutdown.signal);
@@ -335,7 +338,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     mkdirSync(dirname(stateFile), { recursive: true });
     writeFileSync(
       stateFile,
-      `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, pid: process.pid, ...(dynamoDbPid ? { dynamoDbPid } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ url, invokeUrl: invoke.url, dynamoDbEndpoint: endpoint, table, blobDir, pid: process.pid, ...(dynamoDbPid ? { dynamoDbPid } : {}) }, null, 2)}\n`,
     );
     stops.push(() => rmSync(stateFile, { force: true }));
     o.print(`driftless serve on ${url}`);

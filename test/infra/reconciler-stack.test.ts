@@ -47,6 +47,25 @@ describe('ReconcilerStack', () => {
     expect(policies).toContain('/helm-charts/*');
   });
 
+  it('gives reconcile and drift the ledger blobs (ledger/ of the artifact bucket) to read, write and retire, and no more; nothing there expires unless retired', () => {
+    type Statement = { Action: string | string[]; Resource: unknown };
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
+    const onLedger = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st) => JSON.stringify(st.Resource).includes('/ledger/*'));
+    expect(onLedger).toHaveLength(2);
+    for (const st of onLedger) expect(st.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging']);
+    // No statement grants the whole bucket's objects
+    expect(JSON.stringify(policies)).not.toMatch(/Artifacts[0-9A-F]+","Arn"\]\},"\/\*"/);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          { Prefix: 'templates/', ExpirationInDays: 7, Status: 'Enabled' },
+          { Prefix: 'helm-charts/', ExpirationInDays: 7, Status: 'Enabled' },
+          { Prefix: 'ledger/', TagFilters: [{ Key: 'driftless-ledger', Value: 'retired' }], ExpirationInDays: 2, Status: 'Enabled' },
+        ],
+      },
+    });
+  });
+
   it('ships Helm 3.17.3 in one Lambda layer (/opt/helm/helm)', () => {
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
     template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('/opt/helm/helm 3\\.17\\.3') });

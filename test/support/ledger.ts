@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
+import type { BlobStore } from '../../lib/ledger/blob-store.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import { ensureTable } from '../../lib/ledger/table.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../lib/local/dynamodb-local.js';
@@ -12,10 +13,10 @@ export const startLedgerDb = async () => {
   return {
     endpoint: db.endpoint,
     client,
-    async ledger(now?: () => number) {
+    async ledger(now?: () => number, options: { blobs?: BlobStore } = {}) {
       const table = `ledger-${randomBytes(4).toString('hex')}`;
       await ensureTable(client, table);
-      return { table, ledger: new DynamoDbLedger(client, table, now) };
+      return { table, ledger: new DynamoDbLedger(client, table, now, options) };
     },
     async stop() {
       client.destroy();
