@@ -162,14 +162,14 @@ export class LocalFileTree implements FileTree {
   realPath(path: string): string | undefined {
     const p = normalizePath(path);
     if (p === undefined) return undefined;
-    this.realRoot ??= realpathSync(this.root);
+    this.realRoot ??= realpathSync.native(this.root);
     // What is missing has no link to follow: resolve its deepest existing directory and keep the rest as written.
     let dir = join(this.root, p);
     const rest: string[] = [];
     let real: string | undefined;
     for (;;) {
       try {
-        real = join(realpathSync(dir), ...rest);
+        real = join(realpathSync.native(dir), ...rest);
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new RenderError(p, 'too many levels of symbolic links');

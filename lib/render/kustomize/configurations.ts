@@ -82,11 +82,23 @@ const gvkSelects = (sel: FieldSpec, spec: FieldSpec): boolean =>
 
 /** Kustomize's FsSlice.MergeOne: a spec whose gvk and path are already covered is dropped; a differing `create` conflicts. */
 const mergeSpecs = (into: readonly FieldSpec[], incoming: readonly FieldSpec[], what: string): FieldSpec[] => {
+  if (!incoming.length) return into as FieldSpec[];
   const out = [...into];
+  // Only specs of the same path can cover each other: indexed by path, a merge is linear in its inputs (every
+  // kustomization merges the several hundred default specs into its accumulator).
+  const byPath = new Map<string, FieldSpec[]>();
+  for (const x of out) {
+    const list = byPath.get(x.path);
+    if (list) list.push(x);
+    else byPath.set(x.path, [x]);
+  }
   for (const fs of incoming) {
-    const existing = out.find((x) => gvkSelects(fs, x) && x.path === fs.path);
+    const same = byPath.get(fs.path);
+    const existing = same?.find((x) => gvkSelects(fs, x));
     if (!existing) {
       out.push(fs);
+      if (same) same.push(fs);
+      else byPath.set(fs.path, [fs]);
       continue;
     }
     if (Boolean(existing.create) !== Boolean(fs.create)) {
