@@ -3,7 +3,7 @@
  * POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_LOG_LEVEL per function).
  *
  * - Logs: one JSON line per entry (Powertools Logger); every line of an invocation carries its delivery id, target
- *   and commit when the event names them (`observed` sets them and clears them at the end of the invocation).
+ *   and commit when the event names them (`observed` keeps them for the invocation, and only for it).
  * - Metrics: CloudWatch embedded metric format (EMF) lines on stdout, flushed at the end of each invocation:
  *   `Syncs` by `outcome` (a sync record's result, or `pending` when the lease was held), `SyncFailures`,
  *   `DriftChecks`, `DriftFound` (targets with drifted objects), `DriftCheckFailures`, `WebhookOutcomes` by `kind`,
@@ -11,6 +11,7 @@
  * - Secret values: every value read through `hideSecret` (Secrets Manager reads call it) is replaced by
  *   `[redacted]` in messages and fields before a line is written.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { combineRedactors, createRedactor, NO_REDACTION, redactDeep, type Redactor } from '../../lib/core/redact.js';
@@ -39,15 +40,33 @@ export const hideSecret = (value: string): void => {
   redact = combineRedactors(redact, createRedactor(values));
 };
 
-// ---- logs ---------------------------------------------------------------------------------------------------
-
 export type LogFields = Record<string, unknown>;
 
+// ---- one invocation ----------------------------------------------------------------------------------------
+
+/** A count of one invocation, by metric name and dimension set. */
+interface Count {
+  name: string;
+  dimensions: Record<string, string>;
+  value: number;
+}
+
+/**
+ * What belongs to one invocation: its log keys and its counts. Kept per async context rather than on the Logger, so
+ * that invocations that overlap in one process (`driftless serve` running the handlers) keep them apart; outside
+ * `observed`, lines carry no keys and counts are published by the next `observed` flush.
+ */
+const invocation = new AsyncLocalStorage<{ keys: LogFields; counts: Map<string, Count> }>();
+const outside = new Map<string, Count>();
+const current = () => invocation.getStore() ?? { keys: {}, counts: outside };
+
+// ---- logs ---------------------------------------------------------------------------------------------------
+
 /** An INFO line: the message and the fields as keys (the `log` that use cases take). */
-export const log = (message: string, fields?: LogFields): void => logger.info(redact(message), redactDeep(fields ?? {}, redact));
+export const log = (message: string, fields?: LogFields): void => logger.info(redact(message), redactDeep({ ...current().keys, ...fields }, redact));
 
 /** An ERROR line. */
-export const logError = (message: string, fields?: LogFields): void => logger.error(redact(message), redactDeep(fields ?? {}, redact));
+export const logError = (message: string, fields?: LogFields): void => logger.error(redact(message), redactDeep({ ...current().keys, ...fields }, redact));
 
 /** The keys every log line of one invocation carries. */
 export interface InvocationKeys {
@@ -66,26 +85,28 @@ const isLambdaContext = (c: unknown): c is LambdaContext => typeof c === 'object
 
 // ---- metrics ------------------------------------------------------------------------------------------------
 
-/** Counts of this invocation, by metric name and dimension set, published by `flush`. */
-const counts = new Map<string, { name: string; dimensions: Record<string, string>; value: number }>();
-
 const count = (name: string, value = 1, dimensions: Record<string, string> = {}): void => {
   if (value <= 0) return;
+  const { counts } = current();
   const key = JSON.stringify([name, dimensions]);
   const c = counts.get(key);
   if (c) c.value += value;
   else counts.set(key, { name, dimensions, value });
 };
 
-/** Publishes this invocation's counts: one EMF line per dimension set (EMF cannot mix dimension sets in one line). */
-const flush = (): void => {
-  for (const c of counts.values()) {
+/**
+ * Publishes an invocation's counts: one EMF line per dimension set (EMF cannot mix dimension sets in one line).
+ * Synchronous, so no other invocation's metrics join the shared Metrics store in between.
+ */
+const flush = (counts: Map<string, Count>): void => {
+  for (const c of [...outside.values(), ...counts.values()]) {
     if (Object.keys(c.dimensions).length) {
       const single = metrics.singleMetric();
       single.addDimensions(c.dimensions);
       single.addMetric(c.name, MetricUnit.Count, c.value);
     } else metrics.addMetric(c.name, MetricUnit.Count, c.value);
   }
+  outside.clear();
   counts.clear();
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 };
@@ -124,25 +145,25 @@ export const webhookKeys = (e: { readonly headers?: Record<string, string | unde
 
 /**
  * Wraps a handler: sets the invocation's log keys (and the Lambda context's), measures its result, counts and logs
- * a throw (then rethrows it: Lambda records the failure), publishes the invocation's metrics and clears the keys.
+ * a throw (then rethrows it: Lambda records the failure) and publishes the invocation's metrics.
  */
 export const observed =
   <E, C, R>(keysOf: (event: E) => InvocationKeys, handler: (event: E, context: C) => Promise<R>, measure?: (result: R) => void) =>
   async (event: E, context: C): Promise<R> => {
-    logger.resetKeys();
-    counts.clear();
     if (isLambdaContext(context)) logger.addContext(context);
-    logger.appendKeys(Object.fromEntries(Object.entries(keysOf(event)).filter(([, v]) => v !== undefined && v !== '')));
-    try {
-      const result = await handler(event, context);
-      measure?.(result);
-      return result;
-    } catch (err) {
-      count('InvocationFailures');
-      logError('invocation failed', { error: (err as Error).message || String(err) });
-      throw err;
-    } finally {
-      flush();
-      logger.resetKeys();
-    }
+    const keys = Object.fromEntries(Object.entries(keysOf(event)).filter(([, v]) => v !== undefined && v !== ''));
+    const counts = new Map<string, Count>();
+    return invocation.run({ keys, counts }, async () => {
+      try {
+        const result = await handler(event, context);
+        measure?.(result);
+        return result;
+      } catch (err) {
+        count('InvocationFailures');
+        logError('invocation failed', { error: (err as Error).message || String(err) });
+        throw err;
+      } finally {
+        flush(counts);
+      }
+    });
   };

@@ -109,6 +109,34 @@ describe('observed (the handler wrapper)', () => {
     expect(stderr).toEqual([]);
   });
 
+  it('keeps the keys and counts of overlapping invocations apart (serve runs the handlers in one process)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const handler = o.observed(
+      o.reconcileKeys,
+      async (event: ReconcileRequest): Promise<ReconcileOutcome> => {
+        if (event.target === 'web') await gate;
+        o.log('converged');
+        return { kind: 'done', records: [record(event.target === 'web' ? 'succeeded' : 'failed')], untouched: 0, unchanged: 0 };
+      },
+      o.measureReconcile,
+    );
+    const web = handler(request, context);
+    const api = handler({ ...request, target: 'api', deliveryId: 'delivery-9', commit: 'b'.repeat(40) }, { ...context, awsRequestId: 'request-9' });
+    await api;
+    release();
+    await web;
+    expect(logLines(stdout).map((l) => [l.target, l.deliveryId, l.commit])).toEqual([
+      ['acme/shop/api', 'delivery-9', 'b'.repeat(40)],
+      ['acme/shop/web', 'delivery-1', 'a'.repeat(40)],
+    ]);
+    expect(emf(stdout).map((m) => [m.metrics.join(), m.line.outcome ?? '', m.line.Syncs ?? m.line.SyncFailures])).toEqual([
+      ['Syncs', 'failed', 1],
+      ['SyncFailures', '', 1],
+      ['Syncs', 'succeeded', 1],
+    ]);
+  });
+
   it('counts webhook outcomes by kind, with the delivery id from the request headers', async () => {
     const handler = o.observed(o.webhookKeys, async (_event: { headers: Record<string, string> }) => {
       o.measureWebhook({ kind: 'accepted', targets: ['acme/shop/web'] });
