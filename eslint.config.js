@@ -79,6 +79,11 @@ const ZONE = {
     from: USE_CASES,
     message: 'Adapters and ports never import use cases; move the shared type to lib/core or the port (STYLE.md §2.2).',
   },
+  sandboxStandsAlone: {
+    from: ['lib/render/**', 'lib/reconcile/**', 'lib/drift/**', 'lib/preview/**', 'lib/targets/**', 'lib/cli/**', 'lib/local/*.ts', 'functions/**'],
+    message:
+      'The sandbox cluster (lib/local/sandbox-cluster) is its own part: a stand-in for kube-apiserver must not share code with what it tests; it imports lib/core only (issue #13).',
+  },
   infraSharesOnlyNames: {
     from: ['lib/!(core)/**', 'lib/core/!(env-names|errors).ts', 'functions/**'],
     message: 'infra/ never imports runtime code; it shares env var names (lib/core/env-names.ts) only (STYLE.md §2.2).',
@@ -169,6 +174,8 @@ const LAYERS = [
   // Handlers and functions/common helpers may call use cases, never build adapters.
   { files: ['functions/**/*.ts', 'lib/cli/**/*.ts', 'lib/local/**/*.ts'], zones: [ZONE.onlyCompositionBuildsAdapters] },
   { files: COMPOSITION, zones: [] },
+  // The sandbox cluster answers like kube-apiserver from recordings; it shares nothing with the code it stands in for.
+  { files: ['lib/local/sandbox-cluster/**/*.ts'], zones: [ZONE.sandboxStandsAlone, ZONE.onlyCompositionBuildsAdapters, ZONE.nothingImportsUseCases] },
   { files: CORE, zones: [ZONE.coreIsPure] },
   { files: USE_CASES, zones: [ZONE.useCasesUsePorts, ZONE.nothingImportsRuntimes] },
   ...Object.entries(ADAPTERS).map(([name, files]) => ({ files, zones: [otherAdapters(name), ZONE.nothingImportsUseCases, ZONE.nothingImportsRuntimes] })),

@@ -45,6 +45,7 @@ export const benchBundles = async (): Promise<string> => {
               DRIFTLESS_TABLE: 'bench',
               DRIFTLESS_REGISTRY_JSON: registry,
               DRIFTLESS_RECONCILE_FUNCTION: 'reconcile',
+              DRIFTLESS_DRIFT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bench-drift.fifo',
               AWS_REGION: 'eu-west-1',
               AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             },

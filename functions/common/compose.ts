@@ -21,6 +21,7 @@ import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js'
 import { lambdaHandOff } from './lambda-hand-off.js';
 import { loadConfig, type FunctionConfig } from './config.js';
 import { secretsManager } from './secrets.js';
+import { log } from './observability.js';
 
 /** Reads a secret by id (Secrets Manager in AWS, the environment locally). */
 export type SecretReader = (id: string) => Promise<string>;
@@ -70,7 +71,6 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
   const slackId = config.secretIds.slack;
   const ledger = functionLedger(config);
   const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
-  const log = (message: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
   return {
     ledger,
     source,

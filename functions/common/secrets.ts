@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReconcilerError } from '../../lib/core/errors.js';
+import { hideSecret } from './observability.js';
 
 /**
  * Reads secrets from Secrets Manager, caching each for five minutes (a rotated secret is picked up soon after).
@@ -15,6 +16,7 @@ export const secretsManager = (
     try {
       const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
       const value = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : '');
+      hideSecret(value);
       cache.set(id, { value, at: Date.now() });
       return value;
     } catch (cause) {

@@ -4,6 +4,7 @@ import { batchItemFailures, driftMessageOf, type SqsRecord } from './sqs-batch.j
 import { sweep } from '../../lib/drift/sweep.js';
 import { deadlineSignal } from '../../lib/reconcile/reconcile-target.js';
 import { composeDrift } from '../common/compose.js';
+import { log as info, logError, measureDriftChecks, observed } from '../common/observability.js';
 
 const deps = composeDrift(); // cold start: config and clients, once
 
@@ -14,14 +15,14 @@ interface Context {
 /** The EventBridge schedule's event (its `time` names the run), or a batch of the drift queue. */
 type DriftEvent = { readonly time?: string } | { readonly Records: readonly SqsRecord[] };
 
-const log = (level: 'INFO' | 'ERROR', message: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ level, message, ...fields }));
+const log = (level: 'INFO' | 'ERROR', message: string, fields: Record<string, unknown>) => (level === 'ERROR' ? logError : info)(message, fields);
 
 /**
  * Schedule → the sweeper, then one message per target on the drift queue (targets that left driftless.yaml are
  * reported here). Queue batch → check each target (a cap per cluster), record drift, one Slack message for the
  * batch's changes; failed checks come back to the queue, then go to its dead-letter queue with the target named.
  */
-export const handler = async (event: DriftEvent, context: Context) => {
+const drift = async (event: DriftEvent, context: Context) => {
   if ('Records' in event) {
     const signal = deadlineSignal(context.getRemainingTimeInMillis());
     const messages = event.Records.map((r) => {
@@ -41,6 +42,7 @@ export const handler = async (event: DriftEvent, context: Context) => {
         ...(deps.notifier ? { notifier: deps.notifier } : {}),
       },
     );
+    measureDriftChecks(out);
     for (const f of out.failures) log('ERROR', 'drift check failed; the queue retries it', { target: f.message.targetId, error: f.error });
     return batchItemFailures(event.Records, messages, out.failures);
   }
@@ -48,3 +50,5 @@ export const handler = async (event: DriftEvent, context: Context) => {
   const run = await enqueueDrift({ ledger: deps.ledger, queue: deps.queue, run: event.time ?? new Date().toISOString(), ...(deps.notifier ? { notifier: deps.notifier } : {}) });
   return { enqueued: run.enqueued, removed: run.changes.length, posted: run.posted, sweep: swept.handedOff.length };
 };
+
+export const handler = observed(() => ({}), drift);

@@ -2,7 +2,7 @@ import type { Replacement, ReplacementOptions, Selector } from './kustomization.
 import { isMap } from '../../core/plain-object.js';
 import { clone, formatId, curId, type Resource } from './resource.js';
 import { allIds, idSelectedBy } from './select.js';
-import { matchesSelector } from './label-selector.js';
+import { matchesSelector } from '../../core/label-selector.js';
 
 /** Splits a field path on dots outside brackets: `spec.containers.[name=app].image`. */
 export const splitFieldPath = (path: string): string[] =>

@@ -1,6 +1,6 @@
 import { isClusterScopedId } from './scope.js';
 import type { Selector } from './kustomization.js';
-import { matchesSelector } from './label-selector.js';
+import { matchesSelector } from '../../core/label-selector.js';
 import { isMap } from '../../core/plain-object.js';
 import { curId, effectiveNamespace, gvkSelected, prevIds, type ResId, type Resource } from './resource.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvFile, toBase64 } from '../../../lib/render/kustomize/generators.js';
 import { contentHash, goJson } from '../../../lib/render/kustomize/hash.js';
-import { matchesSelector } from '../../../lib/render/kustomize/label-selector.js';
+import { matchesSelector } from '../../../lib/core/label-selector.js';
 import { splitImage } from '../../../lib/render/kustomize/transformers.js';
 import { splitFieldPath } from '../../../lib/render/kustomize/replacements.js';
 
