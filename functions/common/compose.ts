@@ -36,6 +36,8 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     setStatus: async (...a) => (await get()).setStatus(...a),
     headIfChanged: async (...a) => (await get()).headIfChanged(...a),
     checkRuns: async () => (await get()).checkRuns(),
+    compareHead: async (...a) => (await get()).compareHead(...a),
+    pullRequestComments: async () => (await get()).pullRequestComments(),
   };
 };
 
