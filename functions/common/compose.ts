@@ -9,6 +9,8 @@ import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import type { Notifier } from '../../lib/notify/notifier.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
+import type { RunPreviewDeps } from '../../lib/preview/run-preview.js';
+import type { Deadline } from '../../lib/core/deadline.js';
 import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { githubAuthFrom } from './compose-github-auth.js';
@@ -68,6 +70,16 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
     log,
   };
 };
+
+/** A preview job's dependencies, from the reconcile function's: the same source, ledger, clusters and stacks, planned and never applied. */
+export const previewDepsOf = (deps: Omit<ReconcileDeps, 'holder'>, deadline: Deadline): RunPreviewDeps => ({
+  registry: deps.registry,
+  source: deps.source,
+  access: { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) },
+  ledger: deps.ledger,
+  deadline,
+  ...(deps.log ? { log: deps.log } : {}),
+});
 
 /** The drift function's dependencies: the queue, checks, the sweeper, self-heal hand-offs and the Slack report. */
 export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()) => {
