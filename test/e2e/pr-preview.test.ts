@@ -1,4 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+} from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
 import { writeFileSync } from 'node:fs';
 import pullRequestExamples from '@octokit/webhooks-examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,6 +209,76 @@ describe('pull-request preview with a GitHub App: one check run per head', () =>
     } finally {
       (p.deps as { source: typeof app }).source = app;
     }
+  }, 120_000);
+});
+
+describe('pull-request preview of a stack (CloudFormation mocked at the SDK)', () => {
+  const cfn = mockClient(CloudFormationClient);
+  let p: Pipeline;
+  let base: string;
+  const stackConfig = `${CONFIG}  - name: vpc
+    type: cloudformation
+    path: infra/vpc.yaml
+    stack: acme-vpc
+    region: eu-west-1
+`;
+  const vpc = (cidr: string) => `Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: ${cidr}\n`;
+  beforeAll(async () => {
+    p = await startPipeline({ auth: appAuth, commitReport: {}, grant: { pruneKinds: ['Namespace'] } });
+    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) });
+    base = p.commit({ ...BASE_FILES, 'driftless.yaml': stackConfig, 'infra/vpc.yaml': vpc('10.0.0.0/16') }, 'base');
+  }, 180_000);
+  afterAll(() => p?.stop());
+
+  it('describes the change set with its replacement flag, deletes it and executes nothing', async () => {
+    // GIVEN a live stack of the target and a pull request that changes its CIDR (CloudFormation: a replacement)
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'acme-vpc', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'driftless:target', Value: `${REPO}/vpc` }] }],
+    });
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-preview' });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    cfn.on(DescribeChangeSetCommand).resolves({
+      Status: 'CREATE_COMPLETE',
+      Changes: [
+        {
+          Type: 'Resource',
+          ResourceChange: {
+            Action: 'Modify',
+            LogicalResourceId: 'Vpc',
+            ResourceType: 'AWS::EC2::VPC',
+            Replacement: 'True',
+            Details: [
+              {
+                Target: {
+                  Attribute: 'Properties',
+                  Name: 'CidrBlock',
+                  Path: '/Properties/CidrBlock',
+                  RequiresRecreation: 'Always',
+                  BeforeValue: '10.0.0.0/16',
+                  AfterValue: '10.1.0.0/16',
+                },
+                Evaluation: 'Static',
+                ChangeSource: 'DirectModification',
+              },
+            ],
+          },
+        },
+      ],
+    });
+    p.git('checkout', '-q', '-b', 'cidr');
+    const head = p.commit({ 'infra/vpc.yaml': vpc('10.1.0.0/16') }, 'cidr');
+    // WHEN the pull request is opened
+    expect((await p.deliver('pull_request', pullRequestPayload('opened', head, base))).status).toBe(202);
+    // THEN the check run shows the replacement loudly; the change set was deleted and never executed
+    expect(p.errors).toEqual([]);
+    const run = p.github.checkRuns.find((r) => r.head_sha === head);
+    expect(run).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(run?.output.summary).toContain('| vpc | stack | 0 | 1 | 0 | ✔ would sync |');
+    expect(run?.output.text).toContain('~ Vpc (AWS::EC2::VPC) [REPLACEMENT]');
+    expect(run?.output.text).toContain('10.0.0.0/16 → 10.1.0.0/16');
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toEqual([]);
+    expect(cfn.commandCalls(DeleteChangeSetCommand).length).toBeGreaterThan(0);
   }, 120_000);
 });
 
