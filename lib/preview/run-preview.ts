@@ -1,4 +1,5 @@
 import type { Deadline } from '../core/deadline.js';
+import { isBranchName, isCommitId, isRepositoryName } from '../core/git-names.js';
 import type { Registry } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { CheckRunAnnotation, CheckRunReport, RepositorySource } from '../source/repository-source.js';
@@ -21,9 +22,18 @@ import type { PreviewRequest } from './preview-trigger.js';
 /** A preview handed to the reconcile function: a trigger's request, told apart from a target's reconcile by `kind`. */
 export type PreviewJob = PreviewRequest & { readonly kind: 'preview'; readonly deliveryId?: string };
 
-/** Whether an invocation's event is a preview job (a reconcile request has no `kind`). */
-export const isPreviewJob = (event: unknown): event is PreviewJob =>
-  typeof event === 'object' && event !== null && (event as { kind?: unknown }).kind === 'preview' && typeof (event as { headSha?: unknown }).headSha === 'string';
+/** Whether an invocation's event is a preview job (a reconcile request has no `kind`); its fields are checked by `runPreview`. */
+export const isPreviewJob = (event: unknown): event is PreviewJob => typeof event === 'object' && event !== null && (event as { kind?: unknown }).kind === 'preview';
+
+/** Why a job's fields cannot be used (an invocation is not a webhook, but its fields are checked the same way). */
+const invalidJob = (job: PreviewRequest): string | undefined => {
+  if (!isRepositoryName(job.repository)) return 'preview job without a valid repository';
+  if (!isBranchName(job.baseBranch)) return `preview job for ${job.repository}: baseBranch is not a branch name`;
+  if (!isCommitId(job.headSha)) return `preview job for ${job.repository}: headSha is not a commit id`;
+  if (job.pullRequest !== undefined && !(Number.isSafeInteger(job.pullRequest) && job.pullRequest > 0)) return `preview job for ${job.repository}: pullRequest is not a number`;
+  if (typeof job.fork !== 'boolean') return `preview job for ${job.repository}: fork must be true or false`;
+  return undefined;
+};
 
 /** What a preview job reads and writes. */
 export interface RunPreviewDeps {
@@ -175,6 +185,8 @@ export const runPreview = async (job: PreviewRequest, deps: RunPreviewDeps): Pro
   const log = deps.log ?? (() => undefined);
   const fields = { repository: job.repository, head: job.headSha, base: job.baseBranch, ...(job.pullRequest ? { pullRequest: job.pullRequest } : {}) };
   const ignore = (reason: string): PreviewOutcome => (log('preview ignored', { ...fields, reason }), { kind: 'ignored', reason });
+  const invalid = invalidJob(job);
+  if (invalid) return ignore(invalid);
   const grant = Object.hasOwn(deps.registry.repositories, job.repository) ? deps.registry.repositories[job.repository] : undefined;
   if (!grant) return ignore(`repository ${job.repository} is not registered`);
   if (job.fork && !grant.previewForks)

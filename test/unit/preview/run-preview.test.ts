@@ -211,7 +211,18 @@ describe('runPreview', () => {
   it('tells a preview job from a reconcile request', () => {
     expect(isPreviewJob({ kind: 'preview', ...job() })).toBe(true);
     expect(isPreviewJob({ repository: REPO, target: 'web', branch: 'main' })).toBe(false);
-    expect(isPreviewJob({ kind: 'preview' })).toBe(false);
+  });
+
+  it.each([
+    [{ headSha: '--output=x' }, 'headSha is not a commit id'],
+    [{ baseBranch: 'main..x' }, 'baseBranch is not a branch name'],
+    [{ pullRequest: '7/../1' as unknown as number }, 'pullRequest is not a number'],
+    [{ repository: '../x' }, 'without a valid repository'],
+  ])('refuses a job whose fields are not what a webhook would hand off (%o), before any GitHub call', async (bad, reason) => {
+    const gh = fakeGitHub();
+    const out = await runPreview(job(bad), { registry: registry(), source: gh.source, access: {} });
+    expect(out).toMatchObject({ kind: 'ignored', reason: expect.stringContaining(reason) });
+    expect(gh.calls).toEqual([]);
   });
 });
 
