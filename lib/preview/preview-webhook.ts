@@ -15,7 +15,8 @@ const previewClaim = (req: PreviewRequest): string => `preview/${req.repository}
  * A verified pull-request delivery of a registered repository: one preview of its head, handed off when the
  * registry allows it (forks only with `previewForks`) and a target tracks its base branch (known in the ledger,
  * or named by driftless.yaml at the head; a driftless.yaml that does not parse is previewed, to show its errors).
- * A re-run of the check (`rerequested`) previews its head again; other events of a head already handed off do not.
+ * A re-run of the check (`rerequested`) and a push (`synchronize`) preview their head again; `opened`, `reopened`
+ * and `ready_for_review` of a head already handed off do not.
  */
 export const previewWebhook =
   (handOffPreview: (job: PreviewJob) => Promise<void>) =>
@@ -31,9 +32,12 @@ export const previewWebhook =
       return { kind: 'ignored', reason: `pull request${req.pullRequest ? ` #${req.pullRequest}` : ''} is from a fork: previews of forks need previewForks in the registry entry` };
     }
     const rerun = req.trigger !== 'pull_request';
+    // A push to the pull request always previews its head, even one previewed before (a force-push back to it):
+    // the comment (token auth) and the newest head must follow the pull request. Redeliveries have the same id.
+    const pushed = payload.action === 'synchronize';
     const [duplicate, claimed, known] = await Promise.all([
       delivery ? deps.ledger.hasDelivery(delivery) : Promise.resolve(false),
-      rerun ? Promise.resolve(false) : deps.ledger.hasDelivery(previewClaim(req)),
+      rerun || pushed ? Promise.resolve(false) : deps.ledger.hasDelivery(previewClaim(req)),
       deps.ledger.listTargets({ repository, withInventory: false }),
     ]);
     if (duplicate) return { kind: 'duplicate', reason: `delivery ${delivery} was handled before` };

@@ -57,11 +57,15 @@ describe('handleWebhook with previews', () => {
     expect(ledger.deliveries).toEqual(new Set(['d1', `preview/${REPO}@${pr.head.sha}`]));
   });
 
-  it('hands off one preview per head: a second event of the same head is a duplicate, a re-run of the check is not', async () => {
+  it('hands off one preview per head: a second event of the same head is a duplicate, a push back to it and a re-run of the check are not', async () => {
     const payload = example('pull_request', 'opened');
     await deliver('pull_request', payload);
     expect((await deliver('pull_request', { ...payload, action: 'ready_for_review' })).kind).toBe('duplicate');
     expect(jobs).toHaveLength(1);
+    // A push back to a head previewed before previews it again (the pull request's newest head is that one now).
+    expect((await deliver('pull_request', { ...payload, action: 'synchronize' })).kind).toBe('accepted');
+    expect(jobs).toHaveLength(2);
+    jobs.pop();
     // GitHub's example is another repository's run without pull requests: made the re-run of ours on this pull request.
     const rerun = example('check_run', 'rerequested');
     const pr = payload.pull_request as { number: number; head: { sha: string; ref: string }; base: { sha: string; ref: string } };
