@@ -15,6 +15,7 @@ import { benchPipeline } from './pipeline.js';
 import { benchRender } from './render.js';
 import { benchHelm } from './helm.js';
 import { benchNoop } from './noop.js';
+import { benchPreview } from './preview.js';
 
 const SUITES: Record<string, () => Promise<string>> = {
   render: benchRender,
@@ -27,6 +28,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   helm: benchHelm,
   faults: benchFaults,
   noop: benchNoop,
+  preview: benchPreview,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -13,6 +13,8 @@ import { ENV } from '../../lib/core/env-names.js';
 import type { Notifier } from '../../lib/notify/notifier.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
+import type { RunPreviewDeps } from '../../lib/preview/run-preview.js';
+import type { Deadline } from '../../lib/core/deadline.js';
 import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { githubAuthFrom } from './compose-github-auth.js';
@@ -41,6 +43,8 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
     setStatus: async (...a) => (await get()).setStatus(...a),
     headIfChanged: async (...a) => (await get()).headIfChanged(...a),
     checkRuns: async () => (await get()).checkRuns(),
+    compareHead: async (...a) => (await get()).compareHead(...a),
+    pullRequestComments: async () => (await get()).pullRequestComments(),
   };
 };
 
@@ -82,6 +86,16 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
     log,
   };
 };
+
+/** A preview job's dependencies, from the reconcile function's: the same source, ledger, clusters and stacks, planned and never applied. */
+export const previewDepsOf = (deps: Omit<ReconcileDeps, 'holder'>, deadline: Deadline): RunPreviewDeps => ({
+  registry: deps.registry,
+  source: deps.source,
+  access: { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) },
+  ledger: deps.ledger,
+  deadline,
+  ...(deps.log ? { log: deps.log } : {}),
+});
 
 /** The drift function's dependencies: the queue, checks, the sweeper, self-heal hand-offs and the Slack report. */
 export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()) => {

@@ -28,7 +28,7 @@ export const toHttpResponse = (outcome: WebhookOutcome): FunctionUrlResult => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(
       outcome.kind === 'accepted'
-        ? { status: 'accepted', targets: outcome.targets }
+        ? { status: 'accepted', targets: outcome.targets, ...(outcome.preview ? { preview: outcome.preview } : {}) }
         : outcome.kind === 'invalid'
           ? { status: 'invalid', reason: outcome.reason, targets: outcome.targets }
           : { status: outcome.kind, reason: outcome.reason },

@@ -4,6 +4,7 @@ import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
 import { lambdaHandOff } from '../common/lambda-hand-off.js';
+import { previewWebhook } from '../../lib/preview/preview-webhook.js';
 import { GitHubApi } from '../../lib/source/github-api.js';
 import { githubAuthFrom } from '../common/compose-github-auth.js';
 import { loadConfig, type FunctionConfig } from '../common/config.js';
@@ -15,6 +16,7 @@ export const composeWebhook = (
   readSecret: (id: string) => Promise<string> = secretsManager(),
 ): Omit<WebhookDeps, 'secrets'> & { secrets: () => Promise<string[]> } => {
   if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the webhook');
+  const lambda = new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } });
   let github: Promise<GitHubApi> | undefined;
   const api = () =>
     (github ??= (async () => {
@@ -30,10 +32,9 @@ export const composeWebhook = (
       readFile: async (...a) => (await api()).readFile(...a),
       setStatus: async (...a) => (await api()).setStatus(...a),
     },
-    handOff: lambdaHandOff(
-      new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } }),
-      config.reconcileFunction,
-    ),
+    handOff: lambdaHandOff(lambda, config.reconcileFunction),
+    // A preview is handed to the reconcile function too: `{ kind: 'preview', … }`, one per (repository, head).
+    preview: previewWebhook(lambdaHandOff(lambda, config.reconcileFunction)),
     ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
     // The current secret must be readable (otherwise every delivery would be refused as unsigned); the previous
     // one is optional and may be absent or empty outside a rotation.

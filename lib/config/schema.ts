@@ -199,6 +199,11 @@ export const registrySchema = z.strictObject({
           capabilities: z.array(z.enum(CFN_CAPABILITIES)).default([]),
         })
         .default({}),
+      /**
+       * Preview pull requests whose head is in a fork. The render is pure, but a preview's server-side dry run
+       * still reaches the cluster's admission webhooks with somebody else's objects. @default false
+       */
+      previewForks: z.boolean().default(false),
     }),
   ),
   // A cluster name starts with a letter or digit: `__proto__` cannot be one.

@@ -32,6 +32,7 @@ import { labelledByTarget } from '../targets/kubernetes/labelled-objects.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
 import { acquireServeLock } from './serve-lock.js';
+import { servePreview } from './serve-preview.js';
 import { ADMIN_TOKEN, KubeApiServer } from './sandbox-cluster/server.js';
 
 /** What `driftless serve` runs with. */
@@ -160,7 +161,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const github = env[ENV.githubToken]
       ? new GitHubSource({ auth: { token: env[ENV.githubToken] as string }, ...(env[ENV.githubApiUrl] ? { baseUrl: env[ENV.githubApiUrl] } : {}) })
       : undefined;
-    const pick = (repository: string): RepositorySource => {
+    const pick = (repository: string): LocalGitSource | GitHubSource => {
       if (Object.hasOwn(clones, repository)) return local;
       if (github) return github;
       throw new ReconcilerError(`repository ${repository}: no --clone for it and no ${ENV.githubToken}`);
@@ -171,6 +172,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       readFile: (repo, ...a) => pick(repo).readFile(repo, ...a),
       setStatus: (repo, ...a) => pick(repo).setStatus(repo, ...a),
       headIfChanged: (repo, ...a) => pick(repo).headIfChanged(repo, ...a),
+      compareHead: (repo, ...a) => pick(repo).compareHead(repo, ...a),
     };
     const slackUrl = env[ENV.slackWebhookUrl];
     // Long syncs show progress: at most one line every two seconds per target.
@@ -201,9 +203,11 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
     };
 
-    // The local Invoke endpoint runs the reconcile handler in this process.
+    // The local Invoke endpoint runs the reconcile handler in this process (and pull-request previews: serve-preview.ts).
+    const previews = servePreview(deps, o.print);
     const invoke = new LocalInvokeServer({
       reconcile: async (event, context) => {
+        if (previews.isJob(event)) return previews.run(event, untilShutdown(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
         const req = event as ReconcileRequest;
         const outcome = await reconcileTarget(req, { ...deps, holder: context.awsRequestId }, untilShutdown(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
         const id = targetId(req.repository, req.target);
@@ -248,7 +252,14 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
           try {
             const outcome =
               bodyTooLarge(size) ??
-              (await handleWebhook(toWebhookRequest({ headers, body: Buffer.concat(chunks).toString('utf8') }), { secrets, registry, ledger, source, handOff }));
+              (await handleWebhook(toWebhookRequest({ headers, body: Buffer.concat(chunks).toString('utf8') }), {
+                secrets,
+                registry,
+                ledger,
+                source,
+                handOff,
+                preview: previews.webhook(handOff),
+              }));
             const http = toHttpResponse(outcome);
             o.print(
               `webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`,

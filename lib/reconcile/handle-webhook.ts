@@ -16,7 +16,7 @@ export interface WebhookRequest {
 
 /** What became of a delivery; only the HTTP mapping knows status codes. */
 export type WebhookOutcome =
-  | { readonly kind: 'accepted'; readonly targets: readonly string[] }
+  | { readonly kind: 'accepted'; readonly targets: readonly string[]; readonly preview?: { readonly head: string; readonly pullRequest?: number } }
   /** driftless.yaml is broken at the pushed commit: a failure status, and known targets handed off to record `failed`. */
   | { readonly kind: 'invalid'; readonly reason: string; readonly targets: readonly string[] }
   | { readonly kind: 'ignored'; readonly reason: string }
@@ -34,6 +34,12 @@ export interface WebhookDeps {
   readonly source: Pick<RepositorySource, 'readFile' | 'setStatus'>;
   /** Hands one target to reconcile (an async Lambda invoke); rejects when the hand-off failed. */
   readonly handOff: (request: ReconcileRequest) => Promise<void>;
+  /**
+   * Routes a verified delivery of a registered repository that asks for a pull-request preview
+   * (`previewWebhook(handOffPreview)` of lib/preview/preview-webhook.ts); undefined: not a preview delivery.
+   * Absent: this deployment runs no previews (pull requests that are not merged are ignored).
+   */
+  readonly preview?: (event: string, payload: Record<string, unknown>, delivery: string, deps: WebhookDeps) => Promise<WebhookOutcome | undefined>;
   /** Largest body accepted. @default 1 MiB */
   readonly maxBodyBytes?: number;
   /** Answer `failed` (502, redelivered) when the work of a delivery takes longer: GitHub waits 10 s. @default 6000 */
@@ -103,6 +109,8 @@ const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps
   if (!isRepositoryName(repository) || !Object.hasOwn(deps.registry.repositories, repository)) {
     return { kind: 'ignored', reason: `repository ${repository || '(none)'} is not registered` };
   }
+  const preview = await deps.preview?.(event, payload, delivery, deps);
+  if (preview) return preview;
   const work = triggerOf(event, payload);
   if ('reject' in work) return { kind: 'rejected', status: 400, reason: work.reject };
   if ('ignore' in work) return { kind: 'ignored', reason: work.ignore };
@@ -209,7 +217,7 @@ const triggerOf = (event: string, p: Record<string, unknown>): { branch: string;
   }
   if (event === 'pull_request') {
     const pr = (p.pull_request ?? {}) as { merged?: boolean; merge_commit_sha?: string; base?: { ref?: string }; merged_by?: { login?: string } };
-    if (p.action !== 'closed' || pr.merged !== true) return { ignore: `pull_request ${String(p.action)} is acknowledged; previews are planned` };
+    if (p.action !== 'closed' || pr.merged !== true) return { ignore: `pull_request ${String(p.action)} neither merges nor asks for a preview` };
     if (!pr.merge_commit_sha || !pr.base?.ref) return { ignore: 'merged pull request without a merge commit' };
     if (!isCommitId(pr.merge_commit_sha)) return { reject: 'merged pull request whose merge_commit_sha is not a commit id' };
     if (!isBranchName(pr.base.ref)) return { reject: `merged pull request into ${JSON.stringify(String(pr.base.ref).slice(0, 80))}: not a valid branch name` };

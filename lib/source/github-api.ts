@@ -3,7 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { createAppAuth } from '@octokit/auth-app';
 import { ReconcilerError } from '../core/errors.js';
-import type { CheckRunReport, CheckRuns, CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
+import type { CheckRunReport, CheckRuns, CommitStatus, HeadAndChanges, PullRequestChange, PullRequestComments, RepositorySource } from './repository-source.js';
 import { assertBranchName, assertCommitId, assertRepositoryPath, isCommitId, isRepositoryName } from '../core/git-names.js';
 
 /** How the reconciler authenticates to GitHub: a token, or a GitHub App (installation tokens, cached by Octokit). */
@@ -108,6 +108,78 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
       }
     }
     return { head: await this.ref(gh, owner, repo, branch, signal) };
+  }
+
+  /**
+   * `baseBranch...head` in one request: the base branch's head (`base_commit`), the merge base, and the files
+   * the pull request changes. A compare of 300 files or more is truncated (every target counts as touched).
+   */
+  async compareHead(repository: string, baseBranch: string, head: string, signal?: AbortSignal): Promise<PullRequestChange> {
+    const [owner, repo] = split(repository);
+    assertBranchName(`GitHub ${repository}: base branch`, baseBranch);
+    assertCommitId(`GitHub ${repository}: pull request head`, head);
+    const gh = await this.forRepo(repository);
+    try {
+      const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+        owner,
+        repo,
+        basehead: `${baseBranch}...${head}`,
+        per_page: COMPARE_PAGE,
+        ...(signal ? { request: { signal } } : {}),
+      });
+      const d = res.data;
+      const base = d.base_commit.sha;
+      const mergeBase = d.merge_base_commit.sha;
+      assertCommitId(`GitHub ${repository}: head of ${baseBranch}`, base);
+      assertCommitId(`GitHub ${repository}: merge base of ${baseBranch} and ${head.slice(0, 12)}`, mergeBase);
+      const files = (d.files ?? []).flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])]);
+      return { base, mergeBase, changed: { files, truncated: (d.files?.length ?? 0) >= COMPARE_PAGE } };
+    } catch (err) {
+      throw wrap(repository, `compare ${baseBranch}...${head.slice(0, 12)}`, err);
+    }
+  }
+
+  /** Comments work with a token and with an App (`pull_requests: write` or `issues: write`). */
+  async pullRequestComments(): Promise<PullRequestComments> {
+    return this;
+  }
+
+  async findComment(repository: string, pullRequest: number, marker: string): Promise<number | undefined> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      // Oldest first, 100 a page: driftless's comment is written on the first preview, so it is almost always on page 1.
+      for (let page = 1; page <= COMMENT_PAGES; page++) {
+        const res = await gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: pullRequest, per_page: 100, page });
+        const found = res.data.find((c) => (c.body ?? '').includes(marker));
+        if (found) return Number(found.id);
+        if (res.data.length < 100) return undefined;
+      }
+      return undefined;
+    } catch (err) {
+      throw wrap(repository, `comments of pull request #${pullRequest}`, err);
+    }
+  }
+
+  async createComment(repository: string, pullRequest: number, body: string): Promise<number> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      const res = await gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: pullRequest, body: cap(body) });
+      return Number(res.data.id);
+    } catch (err) {
+      throw wrap(repository, `comment on pull request #${pullRequest}`, err);
+    }
+  }
+
+  async updateComment(repository: string, id: number, body: string): Promise<void> {
+    const [owner, repo] = split(repository);
+    const gh = await this.forRepo(repository);
+    try {
+      await gh.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner, repo, comment_id: id, body: cap(body) });
+    } catch (err) {
+      throw wrap(repository, `comment ${id}`, err);
+    }
   }
 
   private async ref(gh: Client, owner: string, repo: string, branch: string, signal?: AbortSignal): Promise<string> {
@@ -215,8 +287,12 @@ export class GitHubApi implements Omit<RepositorySource, 'snapshot'> {
   }
 }
 
-/** GitHub caps a check run's summary at 65,535 characters. */
+/** GitHub caps a check run's summary and text, and a comment's body, at 65,535 characters. */
 const SUMMARY_MAX = 65_535;
+/** Pages of 100 comments looked through for driftless's comment. */
+const COMMENT_PAGES = 5;
+
+const cap = (text: string, what = 'summary'): string => (text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 40)}\n\n… (${what} cut at GitHub's limit)` : text);
 
 const checkRunBody = (run: CheckRunReport) => ({
   name: run.name,
@@ -224,7 +300,20 @@ const checkRunBody = (run: CheckRunReport) => ({
   ...(run.status === 'completed' ? { conclusion: run.conclusion ?? 'success', completed_at: new Date().toISOString() } : {}),
   output: {
     title: run.title.slice(0, 255),
-    summary: run.summary.length > SUMMARY_MAX ? `${run.summary.slice(0, SUMMARY_MAX - 40)}\n\n… (summary cut at GitHub's limit)` : run.summary,
+    summary: cap(run.summary),
+    ...(run.text !== undefined ? { text: cap(run.text, 'text') } : {}),
+    ...(run.annotations?.length
+      ? {
+          annotations: run.annotations.slice(0, 50).map((a) => ({
+            path: a.path,
+            start_line: a.line,
+            end_line: a.line,
+            annotation_level: a.level,
+            message: a.message.slice(0, 64 * 1024),
+            ...(a.title ? { title: a.title.slice(0, 255) } : {}),
+          })),
+        }
+      : {}),
   },
 });
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ReconcilerError } from '../core/errors.js';
 import type { FileTree } from '../render/file-tree.js';
-import type { CommitStatus, HeadAndChanges, RepositorySource } from './repository-source.js';
+import type { CommitStatus, HeadAndChanges, PullRequestChange, RepositorySource } from './repository-source.js';
 import { treeFromTarball } from './tarball.js';
 import { inputLimits } from '../render/limits.js';
 import { assertBranchName, assertCommitId, assertRepositoryPath, isCommitId } from '../core/git-names.js';
@@ -53,6 +53,16 @@ export class LocalGitSource implements RepositorySource {
     if (!known) return { head, changed: { files: [], truncated: true } };
     const out = String(await this.git(repository, ['diff', '--name-only', '--no-renames', '--end-of-options', since, head, '--']));
     return { head, changed: { files: out.split('\n').filter(Boolean), truncated: false } };
+  }
+
+  /** `baseBranch...head` as GitHub answers it: the base branch's head, the merge base, the files from it to the head. */
+  async compareHead(repository: string, baseBranch: string, head: string): Promise<PullRequestChange> {
+    assertCommitId(`repository ${repository}: pull request head`, head);
+    const { head: base } = await this.headAndChanges(repository, baseBranch);
+    const mergeBase = String(await this.git(repository, ['merge-base', '--end-of-options', base, head])).trim();
+    assertCommitId(`repository ${repository}: merge base of ${baseBranch} and ${head.slice(0, 12)}`, mergeBase);
+    const out = String(await this.git(repository, ['diff', '--name-only', '--no-renames', '--end-of-options', mergeBase, head, '--']));
+    return { base, mergeBase, changed: { files: out.split('\n').filter(Boolean), truncated: false } };
   }
 
   async snapshot(repository: string, sha: string): Promise<FileTree> {

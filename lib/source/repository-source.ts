@@ -17,15 +17,48 @@ export interface CommitStatus {
   readonly targetUrl?: string;
 }
 
-/** A check run as driftless writes it: one per (repository, commit), named `driftless sync`. */
+/** A check-run annotation: a problem at a file and line of the repository. */
+export interface CheckRunAnnotation {
+  readonly path: string;
+  readonly line: number;
+  readonly level: 'notice' | 'warning' | 'failure';
+  readonly message: string;
+  readonly title?: string;
+}
+
+/** A check run as driftless writes it: one per (repository, commit), named `driftless sync` or `driftless preview`. */
 export interface CheckRunReport {
   readonly name: string;
   readonly status: 'in_progress' | 'completed';
   /** Only with `completed`. */
-  readonly conclusion?: 'success' | 'failure';
+  readonly conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled';
   readonly title: string;
   /** Markdown, at most 65,535 characters (GitHub's limit). */
   readonly summary: string;
+  /** The details below the summary: Markdown, at most 65,535 characters. */
+  readonly text?: string;
+  /** At most 50 per request (GitHub appends the annotations of each update to the run's). */
+  readonly annotations?: readonly CheckRunAnnotation[];
+}
+
+/** A pull request's change as GitHub shows it: the base branch's head now, and the files from the merge base to the head. */
+export interface PullRequestChange {
+  /** The base branch's head commit. */
+  readonly base: string;
+  /** The commit the head branched from (what the files are compared with). */
+  readonly mergeBase: string;
+  /** Both sides of renames; `truncated`: the list is incomplete (every target counts as touched). */
+  readonly changed: { readonly files: readonly string[]; readonly truncated: boolean };
+}
+
+/** The comments of a pull request (token auth writes its preview as one comment, edited in place). */
+export interface PullRequestComments {
+  /** The id of the oldest comment on the pull request whose body contains `marker` (a read per 100 comments). */
+  findComment(repository: string, pullRequest: number, marker: string): Promise<number | undefined>;
+  /** Creates a comment; returns its id (a write). */
+  createComment(repository: string, pullRequest: number, body: string): Promise<number>;
+  /** Rewrites a comment's body (a write). */
+  updateComment(repository: string, id: number, body: string): Promise<void>;
 }
 
 /** Check runs of commits: GitHub App auth only (a token cannot write them). */
@@ -49,6 +82,10 @@ export interface RepositorySource {
   setStatus(repository: string, sha: string, status: CommitStatus): Promise<void>;
   /** Check runs, when this source can write them (a GitHub App); undefined for token auth and local clones. */
   checkRuns?(): Promise<CheckRuns | undefined>;
+  /** A pull request's change: `baseBranch...head` (one request). Sources that cannot answer it leave it out. */
+  compareHead?(repository: string, baseBranch: string, head: string, signal?: AbortSignal): Promise<PullRequestChange>;
+  /** Pull-request comments, when this source can write them (GitHub); undefined for local clones. */
+  pullRequestComments?(): Promise<PullRequestComments | undefined>;
   /** The branch head, asked conditionally: `notModified` when the ETag still matches (free on GitHub's rate limit). */
   headIfChanged(repository: string, branch: string, etag?: string): Promise<{ notModified: true } | { head: string; etag?: string }>;
 }
@@ -94,6 +131,27 @@ export const countingSource = (source: RepositorySource): RepositorySource & { r
               createCheckRun: (...a) => (counts.writes++, runs.createCheckRun(...a)),
               updateCheckRun: (...a) => (counts.writes++, runs.updateCheckRun(...a)),
             } satisfies CheckRuns;
+          },
+        }
+      : {}),
+    ...(source.compareHead
+      ? {
+          compareHead: (...a: Parameters<NonNullable<RepositorySource['compareHead']>>) => {
+            counts.reads++;
+            return (source.compareHead as NonNullable<RepositorySource['compareHead']>)(...a);
+          },
+        }
+      : {}),
+    ...(source.pullRequestComments
+      ? {
+          pullRequestComments: async () => {
+            const comments = await source.pullRequestComments?.();
+            if (!comments) return undefined;
+            return {
+              findComment: (...a) => (counts.reads++, comments.findComment(...a)),
+              createComment: (...a) => (counts.writes++, comments.createComment(...a)),
+              updateComment: (...a) => (counts.writes++, comments.updateComment(...a)),
+            } satisfies PullRequestComments;
           },
         }
       : {}),

@@ -7,6 +7,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import { serve, type Serving } from '../../lib/local/serve.js';
+import webhookExamples from '@octokit/webhooks-examples';
 import { pushPayload } from '../support/pipeline.js';
 
 /** An IPv4 address of this machine that is not loopback, if it has one. */
@@ -95,6 +96,44 @@ describe('driftless serve (demo defaults)', () => {
     const large = await fetch(serving.webhookUrl, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': await sign(serving.secret, huge) }, body: huge });
     expect(large.status).toBe(413);
     expect(await large.json()).toEqual({ status: 'rejected', reason: 'body larger than 1048576 bytes' });
+  });
+
+  it('previews a pull request of the local clone on a pull_request webhook, printing one line, and applies nothing', async () => {
+    // GIVEN a branch of the demo clone that changes the dev overlay
+    const repo = join(dir, '.driftless', 'demo', 'shop');
+    const git = (...a: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { encoding: 'utf8' }).trim();
+    const main = git('rev-parse', 'HEAD');
+    git('checkout', '-q', '-b', 'feature');
+    const file = join(repo, 'deploy', 'overlays', 'dev', 'kustomization.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('LOG_LEVEL=trace', 'LOG_LEVEL=warn'));
+    git('commit', '-qam', 'warn');
+    const head = git('rev-parse', 'HEAD');
+    git('checkout', '-q', 'main');
+    // WHEN GitHub's own pull_request opened payload (@octokit/webhooks-examples) for it is delivered
+    const example = structuredClone(
+      (webhookExamples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find((e) => e.name === 'pull_request')?.examples.find((e) => e.action === 'opened'),
+    ) as Record<string, Record<string, Record<string, unknown>>>;
+    const repository = { ...example.repository, full_name: 'acme/shop' };
+    const pr = example.pull_request as Record<string, Record<string, unknown>>;
+    const body = JSON.stringify({
+      ...example,
+      repository,
+      pull_request: { ...pr, number: 5, head: { ...pr.head, sha: head, repo: repository }, base: { ...pr.base, sha: main, ref: 'main', repo: repository } },
+    });
+    const res = await fetch(serving.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': 'serve-pr-1', 'x-hub-signature-256': await sign(serving.secret, body) },
+      body,
+    });
+    // THEN 202, one preview line for the touched target, and the cluster still runs main
+    expect(res.status).toBe(202);
+    await serving.idle();
+    const line = lines.find((l) => l.startsWith('preview acme/shop#5'));
+    // The stack's last sync was skipped (no AWS access here): the merge would try it again, and it cannot be planned.
+    expect(line).toBe(
+      `preview acme/shop#5 ${head.slice(0, 7)} into main: failure — 1 of 2 would not sync (shop-dev +1 ~1 -1, network-vpc ✖ not previewed: stack targets need AWS access, which this reconciler is not given)`,
+    );
+    expect(lines.filter((l) => l.startsWith('sync   acme/shop/shop-dev') && l.includes(head.slice(0, 7)))).toEqual([]);
   });
 });
 

@@ -192,10 +192,12 @@ describe('webhook to sync, end to end', () => {
     p.git('reset', '-q', '--hard', first);
   });
 
-  it('answers ping, and acknowledges pull requests that are not merged', async () => {
+  it('answers ping, ignores pull requests closed unmerged, and refuses a pull request payload without a base branch', async () => {
     expect((await p.deliver('ping', { zen: 'Keep it logically awesome.', repository: { full_name: REPO } })).body).toEqual({ status: 'ignored', reason: 'pong' });
+    const closed = await p.deliver('pull_request', { action: 'closed', repository: { full_name: REPO }, pull_request: { merged: false } });
+    expect(closed.body).toEqual({ status: 'ignored', reason: 'pull_request closed neither merges nor asks for a preview' });
     const opened = await p.deliver('pull_request', { action: 'opened', repository: { full_name: REPO }, pull_request: { merged: false } });
-    expect(opened.body).toEqual({ status: 'ignored', reason: 'pull_request opened is acknowledged; previews are planned' });
+    expect(opened).toMatchObject({ status: 400, body: { status: 'rejected', reason: 'pull request whose base.ref is not a branch name' } });
   });
 
   it('applies a merged pull request into a tracked branch', async () => {

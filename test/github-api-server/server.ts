@@ -1,6 +1,7 @@
 /**
  * A local GitHub REST endpoint for tests whose answers are computed from a real git repository (built by the
- * test with the git CLI): branch refs, compare, contents, tarball, commits, commit statuses and check runs, in the shapes
+ * test with the git CLI): branch refs, compare, contents, tarball, commits, commit statuses, check runs (with
+ * annotations) and issue comments, in the shapes
  * GitHub documents (@octokit/openapi-types). Requests are logged so tests can count GitHub calls.
  * Simpler than GitHub: one repository per server, no pagination, token auth only checks presence. As on GitHub,
  * check runs can only be written with an installation token (a GitHub App), not with a personal token.
@@ -22,7 +23,18 @@ export class GitHubApiServer {
   /** Check runs as they are now (each write replaces the fields it names). */
   /** Every check run write, in order (what each request asked for). */
   readonly checkRunWrites: { method: string; status?: string; conclusion?: string; title?: string }[] = [];
-  readonly checkRuns: { id: number; head_sha: string; name: string; status: string; conclusion?: string; output: { title: string; summary: string } }[] = [];
+  readonly checkRuns: {
+    id: number;
+    head_sha: string;
+    name: string;
+    status: string;
+    conclusion?: string;
+    output: { title: string; summary: string; text?: string; annotations_count: number };
+    /** Every annotation written to the run (GitHub appends each request's). */
+    annotations: { path: string; start_line: number; end_line: number; annotation_level: string; message: string; title?: string }[];
+  }[] = [];
+  /** Issue (pull-request) comments, oldest first. */
+  readonly comments: { id: number; issue_number: number; body: string; created_at: string; updated_at: string }[] = [];
   private readonly server: Server;
   private lastIfNoneMatch: string | undefined;
   private authorization: string | undefined;
@@ -105,6 +117,12 @@ export class GitHubApiServer {
     const rest = path.slice(prefix.length + 1);
     let m: RegExpMatchArray | null;
     if ((m = rest.match(/^(?:commits\/([0-9a-f]{40})\/)?check-runs(?:\/(\d+))?$/))) return this.checkRun(method, m[1], m[2], url, body, send);
+    if ((m = rest.match(/^check-runs\/(\d+)\/annotations$/)) && method === 'GET') {
+      const run = this.checkRuns.find((r) => r.id === Number(m?.[1]));
+      return run ? send(200, run.annotations) : send(404, { message: 'Not Found' });
+    }
+    if ((m = rest.match(/^issues\/(\d+)\/comments$/))) return this.comment(method, Number(m[1]), undefined, url, body, send);
+    if ((m = rest.match(/^issues\/comments\/(\d+)$/))) return this.comment(method, undefined, Number(m[1]), url, body, send);
     if (method === 'GET' && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) {
       const sha = this.sha(`refs/heads/${m[1]}`);
       if (!sha) return send(404, { message: 'Not Found' });
@@ -201,7 +219,36 @@ export class GitHubApiServer {
       return send(200, { total_count: runs.length, check_runs: runs.slice(0, Number(url.searchParams.get('per_page') ?? 30)) });
     }
     if (this.authorization !== 'token ghs_installation_token') return send(403, { message: 'You must authenticate via a GitHub App.' });
-    const b = JSON.parse(body || '{}') as { head_sha?: string; name?: string; status?: string; conclusion?: string; output?: { title: string; summary: string } };
+    type Annotation = (typeof this.checkRuns)[number]['annotations'][number];
+    const b = JSON.parse(body || '{}') as {
+      head_sha?: string;
+      name?: string;
+      status?: string;
+      conclusion?: string;
+      output?: { title: string; summary: string; text?: string; annotations?: Annotation[] };
+    };
+    // What GitHub refuses (422): over 50 annotations a request, a summary or text over 65,535 characters, an
+    // annotation without its fields, a completed run without a conclusion, a conclusion it does not know.
+    const annotations = b.output?.annotations ?? [];
+    if (annotations.length > 50) return send(422, { message: 'Only 50 annotations may be sent per request' });
+    if ((b.output?.summary.length ?? 0) > 65_535 || (b.output?.text?.length ?? 0) > 65_535)
+      return send(422, { message: 'output.summary and output.text are at most 65535 characters' });
+    if (b.output && (typeof b.output.title !== 'string' || typeof b.output.summary !== 'string')) return send(422, { message: 'output.title and output.summary are required' });
+    for (const a of annotations) {
+      if (!a.path || !Number.isInteger(a.start_line) || !Number.isInteger(a.end_line) || !['notice', 'warning', 'failure'].includes(a.annotation_level) || !a.message) {
+        return send(422, { message: 'annotations need path, start_line, end_line, annotation_level (notice, warning, failure) and message' });
+      }
+    }
+    if (b.conclusion && !['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out'].includes(b.conclusion)) {
+      return send(422, { message: `conclusion ${b.conclusion} is not valid` });
+    }
+    if (b.status === 'completed' && !b.conclusion) return send(422, { message: 'conclusion is required when status is completed' });
+    const output = (o: NonNullable<typeof b.output>, count: number) => ({
+      title: o.title,
+      summary: o.summary,
+      ...(o.text !== undefined ? { text: o.text } : {}),
+      annotations_count: count + (o.annotations?.length ?? 0),
+    });
     this.checkRunWrites.push({
       method,
       ...(b.status ? { status: b.status } : {}),
@@ -216,9 +263,9 @@ export class GitHubApiServer {
         name: b.name,
         status: b.status ?? 'queued',
         ...(b.conclusion ? { conclusion: b.conclusion } : {}),
-        output: b.output,
+        output: output(b.output, 0),
+        annotations: [...annotations],
       };
-      if (run.status === 'completed' && !run.conclusion) return send(422, { message: 'conclusion is required when status is completed' });
       this.checkRuns.push(run);
       return send(201, run);
     }
@@ -229,13 +276,50 @@ export class GitHubApiServer {
         ...(b.name ? { name: b.name } : {}),
         ...(b.status ? { status: b.status } : {}),
         ...(b.conclusion ? { conclusion: b.conclusion } : {}),
-        ...(b.output ? { output: b.output } : {}),
+        ...(b.output
+          ? { output: { ...output(b.output, run.output.annotations_count), ...(b.output.text === undefined && run.output.text !== undefined ? { text: run.output.text } : {}) } }
+          : {}),
       });
+      run.annotations.push(...annotations);
       return send(200, run);
+    }
+    return send(404, { message: 'Not Found' });
+  }
+
+  /** GET issues/{n}/comments (oldest first, per_page ≤ 100, page), POST issues/{n}/comments, PATCH issues/comments/{id}. */
+  private comment(
+    method: string,
+    issue: number | undefined,
+    id: number | undefined,
+    url: URL,
+    body: string,
+    send: (s: number, b: unknown, h?: Record<string, string>) => void,
+  ): void {
+    if (method === 'GET' && issue !== undefined) {
+      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
+      const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+      const all = this.comments.filter((c) => c.issue_number === issue);
+      return send(200, all.slice((page - 1) * perPage, page * perPage));
+    }
+    const b = JSON.parse(body || '{}') as { body?: unknown };
+    if (typeof b.body !== 'string' || !b.body) return send(422, { message: 'body is required' });
+    if (b.body.length > 65_536) return send(422, { message: 'body is too long (maximum is 65536 characters)' });
+    const now = new Date().toISOString();
+    if (method === 'POST' && issue !== undefined) {
+      const c = { id: 9000 + this.comments.length + 1, issue_number: issue, body: b.body, created_at: now, updated_at: now };
+      this.comments.push(c);
+      return send(201, c);
+    }
+    if (method === 'PATCH' && id !== undefined) {
+      const c = this.comments.find((x) => x.id === id);
+      if (!c) return send(404, { message: 'Not Found' });
+      Object.assign(c, { body: b.body, updated_at: now });
+      return send(200, c);
     }
     return send(404, { message: 'Not Found' });
   }
 }
 
 const isWrite = (r: LoggedGitHubRequest): boolean =>
-  (r.method === 'POST' && (r.path.includes('/statuses/') || r.path.endsWith('/check-runs'))) || (r.method === 'PATCH' && r.path.includes('/check-runs/'));
+  (r.method === 'POST' && (r.path.includes('/statuses/') || r.path.endsWith('/check-runs') || r.path.endsWith('/comments'))) ||
+  (r.method === 'PATCH' && (r.path.includes('/check-runs/') || r.path.includes('/issues/comments/')));

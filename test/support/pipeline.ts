@@ -18,6 +18,9 @@ import { toHttpResponse, toWebhookRequest } from '../../functions/common/http.js
 import { GitHubApiServer } from '../github-api-server/server.js';
 import { KubeApiServer } from '../kube-api-server/server.js';
 import { startLedgerDb } from './ledger.js';
+import { previewWebhook } from '../../lib/preview/preview-webhook.js';
+import { isPreviewJob, runPreview, type PreviewOutcome } from '../../lib/preview/run-preview.js';
+import { previewDepsOf } from '../../functions/common/compose.js';
 
 export const REPO = 'acme/shop';
 export const SECRET = 'webhook-s3cret';
@@ -135,13 +138,26 @@ export const startPipeline = async (
     notifier: { failure: async (n) => void notices.push(n) },
   };
   const errors: unknown[] = [];
+  /** What each preview job ended with (the reconcile function's answer to a `{ kind: 'preview' }` event). */
+  const previews: PreviewOutcome[] = [];
+  /** What preview jobs logged. */
+  const previewLog: Record<string, unknown>[] = [];
   const invoke = new LocalInvokeServer({
-    reconcile: (event, context) => reconcileTarget(event as ReconcileRequest, { ...deps, holder: context.awsRequestId }, deadlineSignal(context.getRemainingTimeInMillis())),
+    // As functions/reconcile/handler.ts: a preview job, or one target's reconcile.
+    reconcile: async (event, context) => {
+      if (!isPreviewJob(event)) return reconcileTarget(event as ReconcileRequest, { ...deps, holder: context.awsRequestId }, deadlineSignal(context.getRemainingTimeInMillis()));
+      const out = await runPreview(event, {
+        ...previewDepsOf(deps, deadlineSignal(context.getRemainingTimeInMillis())),
+        log: (message, fields) => void previewLog.push({ message, ...fields }),
+      });
+      previews.push(out);
+      return out;
+    },
   });
   invoke.onError = (_n, err) => errors.push(err);
   await invoke.start();
   const lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-  const webhookDeps = { secrets: [SECRET], registry, ledger, source, handOff: lambdaHandOff(lambda, 'reconcile') };
+  const webhookDeps = { secrets: [SECRET], registry, ledger, source, handOff: lambdaHandOff(lambda, 'reconcile'), preview: previewWebhook(lambdaHandOff(lambda, 'reconcile')) };
 
   let deliveries = 0;
   /** Sends a signed delivery through the webhook handler (Function URL event → HTTP response). */
@@ -181,6 +197,8 @@ export const startPipeline = async (
     deliver,
     webhookDeps,
     reportLog,
+    previews,
+    previewLog,
     async stop() {
       lambda.destroy();
       await invoke.stop();

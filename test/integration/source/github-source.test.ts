@@ -39,6 +39,29 @@ describe('GitHubSource and LocalGitSource over a real git repository', () => {
     local: new LocalGitSource({ 'acme/shop': dir }),
   });
 
+  it.each(['github', 'local'] as const)('%s: compares a pull request head with its base branch as GitHub does (base head, merge base, files from it)', async (which) => {
+    // GIVEN a branch off the first commit, while main moved on to the second
+    git('checkout', '-q', '-b', 'pr', shas[0] as string);
+    writeFileSync(join(dir, 'c.yaml'), 'c: 1\n');
+    git('add', '-A');
+    git('commit', '-qm', 'pr');
+    const head = git('rev-parse', 'HEAD');
+    git('checkout', '-q', 'main');
+    // THEN the files are the pull request's own (not main's b.yaml), against main's head now
+    expect(await sources()[which].compareHead('acme/shop', 'main', head)).toEqual({ base: shas[1], mergeBase: shas[0], changed: { files: ['c.yaml'], truncated: false } });
+    git('branch', '-q', '-D', 'pr');
+  });
+
+  it('github: finds the comment with the marker past the first page of 100, edits it in place', async () => {
+    const comments = await new GitHubSource({ auth: { token: 't' }, baseUrl: server.url }).pullRequestComments();
+    for (let i = 0; i < 120; i++) server.comments.push({ id: 1 + i, issue_number: 9, body: `chatter ${i}`, created_at: '', updated_at: '' });
+    expect(await comments.findComment('acme/shop', 9, '<!-- mark -->')).toBeUndefined();
+    const id = await comments.createComment('acme/shop', 9, '<!-- mark -->\nfirst');
+    expect(await comments.findComment('acme/shop', 9, '<!-- mark -->')).toBe(id);
+    await comments.updateComment('acme/shop', id, '<!-- mark -->\nsecond');
+    expect(server.comments.filter((c) => c.body.includes('<!-- mark -->')).map((c) => c.body)).toEqual(['<!-- mark -->\nsecond']);
+  });
+
   it.each(['github', 'local'] as const)('%s: resolves the head, the changes since a commit, files and a snapshot', async (which) => {
     const source = sources()[which];
     expect(await source.headAndChanges('acme/shop', 'main')).toMatchObject({ head: shas[1] });

@@ -185,7 +185,7 @@ describe('parseRegistry', () => {
   });
   it('defaults the grants to nothing: no cluster-scoped kinds, no adoption, no protected kinds to prune', () => {
     const r = parseRegistry(JSON.stringify({ repositories: { 'a/b': { namespaces: ['b-*'] } } }));
-    expect(r.repositories['a/b']).toMatchObject({ clusterScoped: [], adopt: false, pruneKinds: [] });
+    expect(r.repositories['a/b']).toMatchObject({ clusterScoped: [], adopt: false, pruneKinds: [], previewForks: false });
   });
 
   it.each([
@@ -193,6 +193,7 @@ describe('parseRegistry', () => {
     [{ clusterScoped: ['Namespace'] }, 'repositories.a/b.clusterScoped[0]: must not be Namespace: namespaces are granted by the namespaces patterns'],
     [{ pruneKinds: ['Secret'] }, 'repositories.a/b.pruneKinds[0]'],
     [{ adopt: 'yes' }, 'repositories.a/b.adopt: expected boolean'],
+    [{ previewForks: 'yes' }, 'repositories.a/b.previewForks: expected boolean'],
   ])('fails on a registry entry %j', (entry, message) => {
     expect(() => parseRegistry(JSON.stringify({ repositories: { 'a/b': entry } }), 'registry.json')).toThrow(message);
   });
