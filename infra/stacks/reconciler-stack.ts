@@ -296,6 +296,8 @@ export class ReconcilerStack extends Stack {
             'cloudformation:DeleteChangeSet',
             'cloudformation:DescribeStacks',
             'cloudformation:DescribeStackEvents',
+            // Pre-deployment validation findings of a change set (plans and previews report them).
+            'cloudformation:DescribeEvents',
             'cloudformation:DeleteStack',
             'cloudformation:DetectStackDrift',
             'cloudformation:DescribeStackDriftDetectionStatus',

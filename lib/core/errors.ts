@@ -51,3 +51,14 @@ export class GrantRefusalError extends ReconcilerError {
     this.name = 'GrantRefusalError';
   }
 }
+
+/** A change the target's own validation refused before writing (a change set CloudFormation failed with findings). */
+export class PlanFindingsError extends ReconcilerError {
+  constructor(
+    message: string,
+    readonly findings: readonly { readonly level: 'failure' | 'warning'; readonly name: string; readonly message: string; readonly path?: string }[],
+  ) {
+    super(message);
+    this.name = 'PlanFindingsError';
+  }
+}

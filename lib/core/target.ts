@@ -74,8 +74,23 @@ export interface PlannedChange {
 }
 
 /** What `plan` found: the change set an apply would make (prunes included); writes nothing. */
+/**
+ * A finding of the target's own validation before anything is written (CloudFormation's pre-deployment
+ * validation of a change set): `failure` stops the change, `warning` lets it through.
+ */
+export interface PlanFinding {
+  readonly level: 'failure' | 'warning';
+  /** The check that found it (CloudFormation's ValidationName). */
+  readonly name: string;
+  readonly message: string;
+  /** Where in the template, as a path such as `/Resources/Bucket/Properties/BucketName`. */
+  readonly path?: string;
+}
+
 export interface TargetPlan {
   readonly changeSet: ChangeSet;
+  /** What the target's own validation found (a stack's pre-deployment validation), when it reports any. */
+  readonly findings?: readonly PlanFinding[];
   /** Objects the plan could not check (dry-run failures, refusals). */
   readonly failed: number;
   /** Per-object detail for a diff, when the target can show it. */

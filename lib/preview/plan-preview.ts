@@ -1,16 +1,17 @@
 import { ChangeAction } from '../core/change-set.js';
 import type { Deadline } from '../core/deadline.js';
-import { ConfigError, RenderError } from '../core/errors.js';
+import { ConfigError, PlanFindingsError, RenderError } from '../core/errors.js';
 import { formatRef, type ObjectRef } from '../core/object-ref.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
 import { redactDeep } from '../core/redact.js';
-import type { PlannedChange, TargetPlan } from '../core/target.js';
+import type { PlanFinding, PlannedChange, TargetPlan } from '../core/target.js';
 import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
 import type { DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
 import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
 import type { TargetState } from '../ledger/ledger.js';
 import { touches } from '../reconcile/reconcile-target.js';
 import { NO_RECORDER, syncTarget, type SyncOutcome } from '../reconcile/sync-target.js';
+import { templatePathLine } from '../render/cloudformation-template.js';
 import { renderDesired } from '../render/desired-state.js';
 import type { FileTree } from '../render/file-tree.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
@@ -180,11 +181,46 @@ const fromOutcome = async (
   }
   if (outcome.result !== 'planned' || !outcome.plan) {
     const message = outcome.message ?? `${target.name}: the preview failed`;
+    if (outcome.cause instanceof PlanFindingsError) {
+      // CloudFormation's pre-deployment validation refused the change set: each finding at its template line.
+      return {
+        ...base,
+        objects: [],
+        unchanged: 0,
+        blockers: [message],
+        findings: outcome.cause.findings,
+        annotations: await findingAnnotations(req, target, outcome.cause.findings),
+      };
+    }
     const located = outcome.cause instanceof RenderError || outcome.cause instanceof ConfigError;
     const annotations = located ? await annotationsOf(outcome.cause, target.path, req.headTree) : [await targetNotice(req, target, message, 'failure')];
     return { ...base, objects: [], unchanged: 0, blockers: [message], annotations };
   }
-  return target.type === 'kubernetes' ? kubernetesPreview(deps, target.cluster, outcome.plan, base) : stackPreview(outcome.plan, base);
+  if (target.type === 'kubernetes') return kubernetesPreview(deps, target.cluster, outcome.plan, base);
+  const stack = stackPreview(outcome.plan, base);
+  const findings = outcome.plan.findings ?? [];
+  if (!findings.length) return stack;
+  return {
+    ...stack,
+    findings,
+    blockers: [...stack.blockers, ...findings.filter((f) => f.level === 'failure').map((f) => `validation ${f.name}${f.path ? ` at ${f.path}` : ''}: ${f.message}`)],
+    annotations: [...(stack.annotations ?? []), ...(await findingAnnotations(req, target, findings))],
+  };
+};
+
+/** Validation findings as annotations on the stack's template, at the line of each finding's path. */
+const findingAnnotations = async (req: PreviewRequest, target: TargetConfig, findings: readonly PlanFinding[]): Promise<PreviewAnnotation[]> => {
+  const text = await req.headTree.read(target.path).then(
+    (b) => new TextDecoder().decode(b),
+    () => '',
+  );
+  return findings.map((f) => ({
+    path: target.path,
+    line: (f.path && text ? templatePathLine(text, f.path) : undefined) ?? 1,
+    level: f.level === 'failure' ? ('failure' as const) : ('warning' as const),
+    title: `${target.name}: CloudFormation validation ${f.name}`,
+    message: `${f.message}${f.path ? ` (${f.path})` : ''}`,
+  }));
 };
 
 /** Prune details that are a deliberate choice of the repository, not a guard that stops what a reviewer expects. */

@@ -41,6 +41,8 @@ export interface TargetPreview {
   /** Why the sync the merge starts would stop (a guard, a registry refusal, a render error): empty when it would sync. */
   readonly blockers: readonly string[];
   readonly annotations?: readonly PreviewAnnotation[];
+  /** What the target's own validation found before writing (CloudFormation's pre-deployment validation). */
+  readonly findings?: readonly { readonly level: 'failure' | 'warning'; readonly name: string; readonly message: string; readonly path?: string }[];
 }
 
 export interface PreviewReport {
@@ -111,6 +113,8 @@ const SIGN: Record<ObjectPreview['action'], string> = { create: '+', change: '~'
 const sectionOf = (t: TargetPreview): string => {
   const lines: string[] = [];
   for (const b of t.blockers) lines.push(`! ${b}`);
+  for (const f of t.findings ?? [])
+    lines.push(`${f.level === 'failure' ? '!' : '?'} validation ${f.level === 'failure' ? 'FAIL' : 'WARN'} ${f.name}${f.path ? ` at ${f.path}` : ''}: ${f.message}`);
   for (const o of t.objects) {
     const flags = [o.action === 'adopt' ? 'adopt' : '', o.replacement === 'True' ? 'REPLACEMENT' : o.replacement === 'Conditional' ? 'may be replaced' : ''].filter(Boolean);
     lines.push(`${SIGN[o.action]} ${o.name}${flags.length ? ` [${flags.join(', ')}]` : ''}${o.detail ? `: ${o.detail}` : ''}`);
@@ -121,7 +125,7 @@ const sectionOf = (t: TargetPreview): string => {
     }
   }
   if (t.unchanged) lines.push(`  ${t.unchanged} unchanged`);
-  const open = t.blockers.length > 0 || t.objects.some((o) => o.action === 'delete' || o.replacement === 'True');
+  const open = t.blockers.length > 0 || (t.findings?.length ?? 0) > 0 || t.objects.some((o) => o.action === 'delete' || o.replacement === 'True');
   const fence = lines.some((l) => l.includes('```')) ? '~~~~' : '```';
   return [
     `<details${open ? ' open' : ''}><summary><b>${escapeHtml(t.target)}</b>: ${escapeHtml(verdictOf(t))}</summary>`,

@@ -58,6 +58,38 @@ export const parseTemplate = (text: string, file: string): Template => {
   return { text, doc, format: trimmed.startsWith('{') ? 'json' : 'yaml' };
 };
 
+/**
+ * The line of a template path such as `/Resources/Bucket/Properties/BucketName` (CloudFormation's validation
+ * paths; `.`-separated and `$`-rooted forms too): the deepest node of the path that exists, so a finding on a
+ * property the template lacks points at its resource. Undefined when the text does not parse or nothing matches.
+ */
+export const templatePathLine = (text: string, path: string): number | undefined => {
+  const doc = parseDocument(text, { customTags: tags, keepSourceTokens: true });
+  if (doc.errors.length) return undefined;
+  const segments = path
+    .replace(/^\$?[/.]?/, '')
+    .split(path.includes('/') ? '/' : '.')
+    .filter(Boolean);
+  let node: unknown = doc.contents;
+  let line: number | undefined;
+  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+  for (const seg of segments) {
+    if (node instanceof YAMLMap) {
+      const pair = node.items.find((p) => (p.key instanceof Scalar ? String(p.key.value) : String(p.key)) === seg);
+      if (!pair) break;
+      const key = pair.key as { range?: [number, number, number] };
+      if (key.range) line = lineOf(key.range[0]);
+      node = pair.value;
+    } else if (node instanceof YAMLSeq && /^\d+$/.test(seg)) {
+      const item = node.items[Number(seg)] as { range?: [number, number, number] } | undefined;
+      if (!item) break;
+      if (item.range) line = lineOf(item.range[0]);
+      node = item;
+    } else break;
+  }
+  return line;
+};
+
 /** Serialises a parsed template back to YAML, short-form tags included. */
 export const serializeTemplate = (t: Template): string => t.doc.toString({ lineWidth: 0 });
 

@@ -3,6 +3,7 @@ import {
   DeleteChangeSetCommand,
   DeleteStackCommand,
   DescribeChangeSetCommand,
+  DescribeEventsCommand,
   DescribeStackDriftDetectionStatusCommand,
   DescribeStackEventsCommand,
   DescribeStackResourceDriftsCommand,
@@ -16,11 +17,11 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeAction, type ChangeSet, type ChangeSetEntry } from '../../core/change-set.js';
-import { ReconcilerError } from '../../core/errors.js';
+import { PlanFindingsError, ReconcilerError } from '../../core/errors.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import { STACK_TARGET_TAG } from '../../core/ownership.js';
 import type { FieldDrift, ObjectDrift } from '../../core/drift.js';
-import type { PlannedChange, StackTemplate as Template } from '../../core/target.js';
+import type { PlanFinding, PlannedChange, StackTemplate as Template } from '../../core/target.js';
 
 /** The largest TemplateBody CloudFormation accepts; larger templates go through S3. */
 export const MAX_TEMPLATE_BODY = 51_200;
@@ -124,7 +125,11 @@ export class CloudFormationTarget {
    * `plan`, with each resource change described (its replacement flag, and the property values before and
    * after, as `{ Properties: … }`, from DescribeChangeSet with IncludePropertyValues).
    */
-  async planChanges(template: Template, parameters: Parameters, o: { commit?: string; signal?: AbortSignal } = {}): Promise<{ changeSet: ChangeSet; changes: PlannedChange[] }> {
+  async planChanges(
+    template: Template,
+    parameters: Parameters,
+    o: { commit?: string; signal?: AbortSignal } = {},
+  ): Promise<{ changeSet: ChangeSet; changes: PlannedChange[]; findings?: readonly PlanFinding[] }> {
     const { status: before, adopted } = await this.owned();
     if (before?.endsWith('_IN_PROGRESS') && before !== 'REVIEW_IN_PROGRESS') {
       return { changeSet: this.changeSet([entry(this.stackRef(), ChangeAction.Skipped, `stack is ${before}; planned later`)]), changes: [] };
@@ -141,7 +146,7 @@ export class CloudFormationTarget {
         ...(adopted ? [adoptedEntry(this.stackRef())] : []),
         ...(created.noChanges ? [entry(this.stackRef(), ChangeAction.Unchanged)] : created.entries),
       ]);
-      return { changeSet, changes: created.changes.map((c) => this.toPlannedChange(c)) };
+      return { changeSet, changes: created.changes.map((c) => this.toPlannedChange(c)), ...(created.findings.length ? { findings: created.findings } : {}) };
     } finally {
       await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: created.name })).catch(() => undefined);
       // A CREATE change set made an empty stack in REVIEW_IN_PROGRESS: a plan leaves nothing behind.
@@ -285,7 +290,7 @@ export class CloudFormationTarget {
   private async createChangeSet(template: Template, parameters: Parameters, type: 'CREATE' | 'UPDATE', o: { commit?: string; signal?: AbortSignal; propertyValues?: boolean }) {
     const name = `driftless-${(o.commit ?? Date.now().toString(36)).slice(0, 12)}-${Date.now().toString(36)}`;
     const body = await this.templateLocation(template, name);
-    await this.cfn.send(
+    const createdSet = await this.cfn.send(
       new CreateChangeSetCommand({
         StackName: this.o.stack,
         ChangeSetName: name,
@@ -303,9 +308,12 @@ export class CloudFormationTarget {
       let token: string | undefined;
       const first = await this.cfn.send(new DescribeChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name, ...values }));
       if (first.Status === 'FAILED') {
-        if (NO_CHANGES.test(first.StatusReason ?? '')) return { name, noChanges: true, entries: [] as ChangeSetEntry[], changes };
+        if (NO_CHANGES.test(first.StatusReason ?? '')) return { name, noChanges: true, entries: [] as ChangeSetEntry[], changes, findings: [] as PlanFinding[] };
+        const findings = await this.validationFindings(createdSet.Id ?? name);
         await this.cfn.send(new DeleteChangeSetCommand({ StackName: this.o.stack, ChangeSetName: name })).catch(() => undefined);
-        throw new ReconcilerError(`stack ${this.o.stack}: change set failed: ${first.StatusReason ?? 'no reason given'}`);
+        const reason = `stack ${this.o.stack}: change set failed: ${first.StatusReason ?? 'no reason given'}`;
+        if (findings.length) throw new PlanFindingsError(`${reason}; ${findings.map(formatFinding).join('; ')}`, findings);
+        throw new ReconcilerError(reason);
       }
       if (first.Status !== 'CREATE_COMPLETE') {
         await sleep(this.pollMs, o.signal);
@@ -319,8 +327,38 @@ export class CloudFormationTarget {
         changes.push(...(page.Changes ?? []));
         token = page.NextToken;
       }
-      return { name, noChanges: changes.length === 0, entries: changes.map((c) => this.toEntry(c)), changes };
+      const findings = await this.validationFindings(createdSet.Id ?? name);
+      return { name, noChanges: changes.length === 0, entries: changes.map((c) => this.toEntry(c)), changes, findings };
     }
+  }
+
+  /**
+   * What CloudFormation's pre-deployment validation found for a change set (DescribeEvents: property syntax,
+   * resource name conflicts, bucket emptiness, quotas…), FAIL and WARN findings with their template paths.
+   * Best effort: a role without `cloudformation:DescribeEvents`, or a region without the API, gives none.
+   */
+  private async validationFindings(changeSet: string): Promise<PlanFinding[]> {
+    const findings: PlanFinding[] = [];
+    let token: string | undefined;
+    try {
+      for (let pages = 0; pages < 10; pages++) {
+        const out = await this.cfn.send(new DescribeEventsCommand({ StackName: this.o.stack, ChangeSetName: changeSet, ...(token ? { NextToken: token } : {}) }));
+        for (const e of out.OperationEvents ?? []) {
+          if (!e.ValidationName || e.ValidationStatus !== 'FAILED') continue;
+          findings.push({
+            level: e.ValidationFailureMode === 'WARN' ? 'warning' : 'failure',
+            name: e.ValidationName,
+            message: e.ValidationStatusReason ?? e.ValidationName,
+            ...(e.ValidationPath ? { path: e.ValidationPath } : {}),
+          });
+        }
+        token = out.NextToken;
+        if (!token) break;
+      }
+    } catch {
+      return findings;
+    }
+    return findings;
   }
 
   /** TemplateBody, or a TemplateURL in the artifact bucket for templates over 51,200 bytes. */
@@ -440,3 +478,6 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
       { once: true },
     );
   });
+
+/** A finding in one line: `Name at /Resources/X/Properties/Y: reason`. */
+export const formatFinding = (f: PlanFinding): string => `${f.name}${f.path ? ` at ${f.path}` : ''}: ${f.message}`;

@@ -28,11 +28,11 @@ export const createStackTarget = (cfn: CloudFormationClient, options: CloudForma
 
     async plan(desired, o = {}): Promise<TargetPlan> {
       const signal = o.deadline?.signal;
-      const { changeSet, changes } = await stack.planChanges(desired.template, desired.parameters, {
+      const { changeSet, changes, findings } = await stack.planChanges(desired.template, desired.parameters, {
         ...(o.commit ? { commit: o.commit } : {}),
         ...(signal ? { signal } : {}),
       });
-      return { changeSet, failed: changeSet.entries.filter((e) => e.action === 'failed').length, changes };
+      return { changeSet, failed: changeSet.entries.filter((e) => e.action === 'failed').length, changes, ...(findings ? { findings } : {}) };
     },
 
     async apply(desired, o = {}): Promise<TargetApply> {

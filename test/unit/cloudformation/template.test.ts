@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseParameters, parseTemplate, serializeTemplate, SHORT_FORM_TAGS, templateParameters } from '../../../lib/render/cloudformation-template.js';
+import { parseParameters, parseTemplate, serializeTemplate, SHORT_FORM_TAGS, templatePathLine, templateParameters } from '../../../lib/render/cloudformation-template.js';
 
 const TEMPLATE = `AWSTemplateFormatVersion: "2010-09-09"
 Parameters:
@@ -78,5 +78,20 @@ describe('parseParameters', () => {
   });
   it('fails on an entry without ParameterKey', () => {
     expect(() => parseParameters('[{"ParameterValue": "x"}]', 'p.json')).toThrow('p.json: entry 0 has no ParameterKey');
+  });
+});
+
+describe('templatePathLine', () => {
+  const yaml =
+    'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Logs:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub "${AWS::StackName}-logs"\n      Tags:\n        - Key: team\n          Value: infra\n';
+  it('finds the line of a validation path in YAML (short-form tags included) and JSON, or of its deepest existing node', () => {
+    expect(templatePathLine(yaml, '/Resources/Logs/Properties/BucketName')).toBe(6);
+    expect(templatePathLine(yaml, '/Resources/Logs/Properties/Tags/0/Value')).toBe(9);
+    expect(templatePathLine(yaml, 'Resources.Logs.Type')).toBe(4);
+    expect(templatePathLine(yaml, '/Resources/Logs/Properties/Missing')).toBe(5);
+    expect(templatePathLine(yaml, '/Outputs/X')).toBeUndefined();
+    const json = JSON.stringify({ Resources: { Logs: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'x' } } } }, null, 2);
+    expect(templatePathLine(json, '/Resources/Logs/Properties/BucketName')).toBe(6);
+    expect(templatePathLine('{ not: [valid', '/Resources')).toBeUndefined();
   });
 });

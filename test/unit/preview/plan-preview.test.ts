@@ -4,6 +4,7 @@ import {
   DeleteChangeSetCommand,
   DeleteStackCommand,
   DescribeChangeSetCommand,
+  DescribeEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
@@ -12,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
 import type { TargetState } from '../../../lib/ledger/ledger.js';
 import { planPreview, type PreviewRequest } from '../../../lib/preview/plan-preview.js';
-import { conclusionOf, hasPreviewChanges } from '../../../lib/preview/preview-report.js';
+import { conclusionOf, hasPreviewChanges, textOf } from '../../../lib/preview/preview-report.js';
 import { MemoryFileTree } from '../../../lib/render/file-tree.js';
 
 const cfn = mockClient(CloudFormationClient);
@@ -138,5 +139,58 @@ describe('planPreview', () => {
     expect(conclusionOf(report)).toBe('failure');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
     expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(0);
+  });
+
+  it("reports CloudFormation's pre-deployment validation findings at their template lines: a WARN lets the change through, a FAIL stops it", async () => {
+    const template = 'Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n  Logs:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: acme-logs\n';
+    const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
+    const head = { ...base, 'infra/vpc.yaml': template };
+    const add = { Type: 'Resource' as const, ResourceChange: { Action: 'Add' as const, LogicalResourceId: 'Logs', ResourceType: 'AWS::S3::Bucket' } };
+    // GIVEN a change set CloudFormation creates with a WARN finding (shapes of DescribeEvents' OperationEvents)
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [add] });
+    cfn.on(DescribeEventsCommand).resolves({
+      OperationEvents: [
+        { EventType: 'VALIDATION_ERROR', ValidationName: 'PROPERTY_VALIDATION', ValidationStatus: 'SKIPPED' },
+        {
+          EventType: 'VALIDATION_ERROR',
+          ValidationName: 'RESOURCE_NAME_CONFLICT',
+          ValidationStatus: 'FAILED',
+          ValidationFailureMode: 'WARN',
+          ValidationStatusReason: 'A bucket named acme-logs already exists',
+          ValidationPath: '/Resources/Logs/Properties/BucketName',
+        },
+      ],
+    });
+    const warned = await planPreview(request(base, head, ['infra/vpc.yaml']), { access });
+    // THEN the finding is shown and annotated at the BucketName line, and the merge would still sync
+    expect(warned.targets[0]).toMatchObject({
+      blockers: [],
+      findings: [{ level: 'warning', name: 'RESOURCE_NAME_CONFLICT', path: '/Resources/Logs/Properties/BucketName' }],
+      annotations: [{ path: 'infra/vpc.yaml', line: 7, level: 'warning', message: 'A bucket named acme-logs already exists (/Resources/Logs/Properties/BucketName)' }],
+    });
+    expect(conclusionOf(warned)).toBe('success');
+    expect(textOf(warned)).toContain('? validation WARN RESOURCE_NAME_CONFLICT at /Resources/Logs/Properties/BucketName: A bucket named acme-logs already exists');
+    expect(cfn.commandCalls(DescribeEventsCommand)[0]?.args[0].input).toEqual({ StackName: 'acme-vpc', ChangeSetName: 'cs' });
+    // GIVEN a FAIL finding, with which CloudFormation fails the change set
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'The change set failed pre-deployment validation.' });
+    cfn.on(DescribeEventsCommand).resolves({
+      OperationEvents: [
+        {
+          ValidationName: 'PROPERTY_VALIDATION',
+          ValidationStatus: 'FAILED',
+          ValidationFailureMode: 'FAIL',
+          ValidationStatusReason: '#: extraneous key [BucketNme] is not permitted',
+          ValidationPath: '/Resources/Logs/Properties/BucketNme',
+        },
+      ],
+    });
+    const failed = await planPreview(request(base, head, ['infra/vpc.yaml']), { access });
+    // THEN the preview fails with the finding, annotated at the resource's Properties (the deepest path that exists)
+    expect(conclusionOf(failed)).toBe('failure');
+    expect(failed.targets[0]?.blockers[0]).toContain('PROPERTY_VALIDATION at /Resources/Logs/Properties/BucketNme: #: extraneous key [BucketNme] is not permitted');
+    expect(failed.targets[0]?.annotations).toEqual([
+      expect.objectContaining({ path: 'infra/vpc.yaml', line: 6, level: 'failure', title: 'vpc: CloudFormation validation PROPERTY_VALIDATION' }),
+    ]);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
   });
 });
