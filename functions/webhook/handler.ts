@@ -1,19 +1,36 @@
-import { handleWebhook } from '../../lib/reconcile/handle-webhook.js';
-import { composeWebhook } from './compose.js';
+import { handleWebhook, type WebhookOutcome } from '../../lib/reconcile/handle-webhook.js';
+import { compose, lambdaRuntime, type ComposedWebhook } from '../common/compose.js';
 import { toHttpResponse, toWebhookRequest, type FunctionUrlEvent, type FunctionUrlResult } from '../common/http.js';
 
-const deps = composeWebhook(); // cold start: config and clients, once
+export type WebhookHandler = (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
 
-/** Lambda Function URL → verify → hand off → 202 (`functions/common/http.ts` maps outcomes to status codes). */
-export const handler = async (event: FunctionUrlEvent): Promise<FunctionUrlResult> => {
-  let secrets: string[];
-  try {
-    secrets = await deps.secrets();
-  } catch (err) {
-    // Not the sender's fault: answer 502 so GitHub shows the delivery as failed and it can be redelivered.
-    const reason = (err as Error).message;
-    console.error(JSON.stringify({ level: 'ERROR', message: 'webhook secret unavailable', reason }));
-    return toHttpResponse({ kind: 'failed', reason: 'webhook secret unavailable' });
-  }
-  return toHttpResponse(await handleWebhook(toWebhookRequest(event), { ...deps, secrets }));
-};
+/**
+ * The webhook handler over composed deps: Function URL → verify → hand off → 202 (`functions/common/http.ts` maps
+ * outcomes to status codes). `onOutcome` sees each delivery's outcome and answer (serve prints them).
+ * @example const handler = createHandler(compose(runtime).webhook);
+ */
+export const createHandler =
+  (deps: ComposedWebhook, o: { readonly onOutcome?: (outcome: WebhookOutcome, response: FunctionUrlResult) => void } = {}): WebhookHandler =>
+  async (event) => {
+    let secrets: string[];
+    try {
+      secrets = await deps.secrets();
+    } catch (err) {
+      // Not the sender's fault: answer 502 so GitHub shows the delivery as failed and it can be redelivered.
+      const reason = (err as Error).message;
+      console.error(JSON.stringify({ level: 'ERROR', message: 'webhook secret unavailable', reason }));
+      const outcome: WebhookOutcome = { kind: 'failed', reason: 'webhook secret unavailable' };
+      const response = toHttpResponse(outcome);
+      o.onOutcome?.(outcome, response);
+      return response;
+    }
+    const outcome = await handleWebhook(toWebhookRequest(event), { ...deps, secrets });
+    const response = toHttpResponse(outcome);
+    o.onOutcome?.(outcome, response);
+    return response;
+  };
+
+let deployed: WebhookHandler | undefined;
+
+/** The deployed function: composed from its environment on the first delivery of a cold start, then kept. */
+export const handler: WebhookHandler = (event) => (deployed ??= createHandler(compose(lambdaRuntime('webhook')).webhook))(event);

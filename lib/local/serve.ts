@@ -8,26 +8,27 @@ import { formatCountMap } from '../core/change-set.js';
 import { ENV } from '../core/env-names.js';
 import { ReconcilerError } from '../core/errors.js';
 import { targetId } from '../core/ownership.js';
-import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets, parseRegistry } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import { dynamoDbClient } from '../ledger/client.js';
 import { DynamoDbLedger, LedgerConflictError } from '../ledger/dynamodb-ledger.js';
 import type { Ledger, SyncRecord } from '../ledger/ledger.js';
 import { ensureTable } from '../ledger/table.js';
 import { SlackNotifier } from '../notify/slack-notifier.js';
-import { bodyTooLarge, handleWebhook } from '../reconcile/handle-webhook.js';
+import { bodyTooLarge, type WebhookOutcome } from '../reconcile/handle-webhook.js';
 import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
-import { toHttpResponse, toWebhookRequest } from '../../functions/common/http.js';
+import { toHttpResponse, type FunctionUrlResult } from '../../functions/common/http.js';
+import { compose } from '../../functions/common/compose.js';
+import { createHandler as createReconcileHandler } from '../../functions/reconcile/handler.js';
+import { createHandler as createWebhookHandler } from '../../functions/webhook/handler.js';
 import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
 import { cloudFormationAccess } from '../targets/cloudformation/access.js';
-import { withAbort, type Deadline } from '../core/deadline.js';
-import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../reconcile/reconcile-target.js';
+import type { ReconcileRequest } from '../reconcile/reconcile-target.js';
 import { GitHubSource } from '../source/github-source.js';
 import { LocalGitSource } from '../source/local-git-source.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import { checkTarget } from '../drift/check-target.js';
 import { runDrift, type DriftRun } from '../drift/run-drift.js';
-import { labelledByTarget } from '../targets/kubernetes/labelled-objects.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
 import { acquireServeLock } from './serve-lock.js';
@@ -172,10 +173,25 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const slackUrl = env[ENV.slackWebhookUrl];
     // Long syncs show progress: at most one line every two seconds per target.
     const lastProgress = new Map<string, number>();
-    const deps: Omit<ReconcileDeps, 'holder'> = {
+    const clusters = clusterClients(registry, async (id) => env[id] ?? '', true);
+    // The Invoke endpoint the hand-off calls is started below, with the handlers composed here.
+    const invoked: { handOff?: (request: ReconcileRequest) => Promise<void> } = {};
+    const composed = compose({
+      registry,
       ledger,
       source,
-      registry,
+      access: {
+        registry,
+        cluster: clusters,
+        // Stack targets only with AWS credentials at hand (never in the demo).
+        ...(!demo && (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) ? { cloudformation: cloudFormationAccess(env) } : {}),
+      },
+      handOff: (request) => {
+        if (!invoked.handOff) throw new ReconcilerError('serve: the Invoke endpoint is not started yet');
+        return invoked.handOff(request);
+      },
+      secrets: async () => secrets,
+      ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
       progress: (id, phase, done, total) => {
         const key = `${id}/${phase}`;
         const now = Date.now();
@@ -192,17 +208,16 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
         lastProgress.set(key, now);
         o.print(`sync   ${id}: ${phase} ${done}/${total}…`);
       },
-      cluster: clusterClients(registry, async (id) => env[id] ?? '', true),
-      // Stack targets only with AWS credentials at hand (never in the demo).
-      ...(!demo && (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) ? { cloudformation: cloudFormationAccess(env) } : {}),
-      ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
-    };
+      // serve prints its own lines; the functions' JSON log stays quiet here.
+      log: () => undefined,
+    });
 
-    // The local Invoke endpoint runs the reconcile handler in this process.
+    // The local Invoke endpoint runs the deployed reconcile handler in this process, over serve's composition.
+    const reconcile = createReconcileHandler(composed.reconcile, { abort: shutdown.signal });
     const invoke = new LocalInvokeServer({
       reconcile: async (event, context) => {
         const req = event as ReconcileRequest;
-        const outcome = await reconcileTarget(req, { ...deps, holder: context.awsRequestId }, untilShutdown(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
+        const outcome = await reconcile(req, context);
         const id = targetId(req.repository, req.target);
         if (outcome.kind === 'pending') o.print(`sync   ${id}: busy (held by ${outcome.heldBy}); ${req.commit?.slice(0, 7) ?? 'head'} queued`);
         else {
@@ -222,6 +237,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     stops.push(() => lambda.destroy());
     const handOff = lambdaHandOff(lambda, 'reconcile');
+    invoked.handOff = handOff;
 
     // The webhook endpoint.
     const server: Server = createServer((req, res) => {
@@ -243,13 +259,16 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
           }
           const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
           try {
-            const outcome =
-              bodyTooLarge(size) ??
-              (await handleWebhook(toWebhookRequest({ headers, body: Buffer.concat(chunks).toString('utf8') }), { secrets, registry, ledger, source, handOff }));
-            const http = toHttpResponse(outcome);
-            o.print(
-              `webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`,
-            );
+            const printed = (outcome: WebhookOutcome, http: FunctionUrlResult) =>
+              o.print(
+                `webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`,
+              );
+            const tooLarge = bodyTooLarge(size);
+            // The deployed webhook handler, over serve's composition, with the request as a Function URL event.
+            const http = tooLarge
+              ? toHttpResponse(tooLarge)
+              : await createWebhookHandler(composed.webhook, { onOutcome: printed })({ headers, body: Buffer.concat(chunks).toString('utf8') });
+            if (tooLarge) printed(tooLarge, http);
             res.writeHead(http.statusCode, http.headers).end(http.body);
           } catch (err) {
             o.print(`webhook error: ${(err as Error).message}`);
@@ -281,7 +300,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
           if (!text) continue;
           let targets: string[];
           try {
-            targets = parseDriftlessConfig(text, { repository, registry })
+            targets = loadTargets(text, { repository, registry })
               .targets.filter((t) => t.branch === branch)
               .map((t) => t.name);
           } catch (err) {
@@ -299,14 +318,12 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     };
     let sweeping = Promise.resolve();
     // The drift loop: desired at each target's last applied commit against live; Slack only on change.
-    const notifier = slackUrl ? new SlackNotifier(slackUrl) : undefined;
     const drift = async (): Promise<DriftRun> => {
       const r = await runDrift({
         ledger,
-        check: (id, labelled) =>
-          checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal, labelled),
-        labelled: async (cluster) => labelledByTarget(await deps.cluster(cluster), { signal: shutdown.signal }),
-        ...(notifier ? { notifier } : {}),
+        check: (id, labelled) => checkTarget(id, composed.drift.check, shutdown.signal, labelled),
+        labelled: (cluster) => composed.drift.labelled(cluster, shutdown.signal),
+        ...(composed.drift.notifier ? { notifier: composed.drift.notifier } : {}),
       });
       for (const c of r.changes) {
         o.print(
@@ -364,9 +381,6 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     throw err;
   }
 };
-
-/** The invocation's deadline, also aborted by shutdown. */
-const untilShutdown = (deadline: Deadline, shutdown: AbortSignal): Deadline => withAbort(deadline, shutdown);
 
 /**
  * The ledger reconcile writes through: once shutdown began, a sync that ends `failed` says it was interrupted
