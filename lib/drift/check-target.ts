@@ -58,6 +58,8 @@ export interface DriftRequest extends TargetSpec {
 export interface DriftDeps {
   /** Opens the target and reads its cluster's Helm capabilities (the TargetOpener port). */
   readonly targets: Pick<TargetOpener, 'open' | 'capabilities'>;
+  /** The registry whose grants bound the target. @default the opener's */
+  readonly registry?: Registry;
   readonly deadline?: Deadline;
 }
 
@@ -77,7 +79,7 @@ export const detectTargetDrift = async (req: DriftRequest, deps: DriftDeps): Pro
       desired = await renderDesired(req.tree, config, { capabilities: () => deps.targets.capabilities(config.cluster, deps.deadline?.signal) });
       redact = createRedactor(secretValuesOf(desired.objects));
     }
-    const target = await deps.targets.open(req, deps.deadline ? { deadline: deps.deadline } : {});
+    const target = await deps.targets.open(req, { ...(deps.deadline ? { deadline: deps.deadline } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
     if ('unreachable' in target) throw new ReconcilerError(config.type === 'cloudformation' ? 'no CloudFormation access configured' : target.unreachable);
     const objects = await target.detectDrift(desired, {
       ...(req.inventory ? { previousInventory: req.inventory } : {}),
@@ -125,6 +127,7 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadl
       },
       {
         targets: deps.targets,
+        registry: deps.registry,
         ...(deadline ? { deadline } : signal ? { deadline: { signal, at: Date.now() + 15 * 60_000 } } : {}),
       },
     );

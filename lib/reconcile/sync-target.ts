@@ -134,7 +134,10 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
 
     if (!req.dryRun) deps.recorder.starting?.();
     const open = async (): Promise<Target | SyncOutcome> => {
-      const opened = await deps.targets.open({ id, repository: req.repository, config: target }, deps.deadline ? { deadline: deps.deadline } : {});
+      const opened = await deps.targets.open(
+        { id, repository: req.repository, config: target },
+        { ...(deps.deadline ? { deadline: deps.deadline } : {}), ...(deps.registry ? { registry: deps.registry } : {}) },
+      );
       if (!('unreachable' in opened)) return opened;
       return done({
         result: 'skipped',
@@ -234,7 +237,7 @@ const removed = async (
   const last = req.state?.config as CloudFormationTargetConfig | undefined;
   if (gone && last?.type === 'cloudformation' && last.cloudformation?.deleteOnRemove) {
     const id = makeTargetId(req.repository, req.target);
-    const opened = await deps.targets.open({ id, repository: req.repository, config: last }, {});
+    const opened = await deps.targets.open({ id, repository: req.repository, config: last }, deps.registry ? { registry: deps.registry } : {});
     if (!('unreachable' in opened) && opened.remove) {
       setSubject(`stack ${last.stack}`);
       // The registry of now decides, not the one the stack was created under.

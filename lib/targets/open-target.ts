@@ -92,7 +92,7 @@ const openStack = (spec: TargetSpec<CloudFormationTargetConfig>, access: TargetA
  * await reconcileTarget(req, { ledger, source, registry, targets, holder }, deadline);
  */
 export const targetOpener = (access: TargetAccess): TargetOpener => ({
-  open: (spec, o) => openTarget(spec, access, o),
+  open: (spec, o) => openTarget(spec, o?.registry ? { ...access, registry: o.registry } : access, o?.deadline ? { deadline: o.deadline } : {}),
   capabilities: async (cluster, signal) => (access.cluster ? clusterCapabilities(await access.cluster(cluster), signal) : undefined),
   cascades: async (cluster, refs, signal) => (access.cluster ? deletionCascades(await access.cluster(cluster), refs, signal) : new Map()),
 });

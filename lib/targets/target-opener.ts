@@ -1,4 +1,4 @@
-import type { TargetConfig } from '../config/schema.js';
+import type { Registry, TargetConfig } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
 import type { ObjectRef } from '../core/object-ref.js';
 import type { Cascade, Target } from '../core/target.js';
@@ -25,10 +25,19 @@ export interface UnreachableTarget {
 
 export type { Cascade, StackTarget } from '../core/target.js';
 
+/** How one target is opened: the invocation's deadline, and the registry of the use case that opens it. */
+export interface TargetOpenOptions {
+  readonly deadline?: Deadline;
+  readonly registry?: Registry;
+}
+
 /** Opens targets and answers the questions about their clusters that render and preview ask. */
 export interface TargetOpener {
-  /** The target's adapter with the options its config and the registry give, or why this process cannot reach it. */
-  open(spec: TargetSpec, o?: { deadline?: Deadline }): Promise<Target | UnreachableTarget>;
+  /**
+   * The target's adapter with the options its config and the registry give, or why this process cannot reach it.
+   * `registry`: the registry of the caller, whose grants bound the target (@default the registry the opener was built with).
+   */
+  open(spec: TargetSpec, o?: TargetOpenOptions): Promise<Target | UnreachableTarget>;
   /** The cluster's capabilities for Helm (from discovery); undefined when this process has no cluster access. */
   capabilities(cluster: string, signal?: AbortSignal): Promise<HelmCapabilities | undefined>;
   /**
