@@ -1,32 +1,16 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Registry } from '../../lib/config/schema.js';
 import type { DriftQueue } from '../../lib/core/drift-queue.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
 import type { ObjectRef } from '../../lib/core/object-ref.js';
 import type { CheckDeps } from '../../lib/drift/check-target.js';
 import type { SweepDeps } from '../../lib/drift/sweep.js';
-import { dynamoDbClient } from '../../lib/ledger/client.js';
-import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import type { Ledger } from '../../lib/ledger/ledger.js';
 import type { Notifier } from '../../lib/notify/notifier.js';
-import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
-import { SqsDriftQueue } from '../../lib/queue/sqs-drift-queue.js';
 import { createCommitReporter, type CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
 import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
 import type { ReconcileDeps, ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
-import { GitHubApi } from '../../lib/source/github-api.js';
-import { GitHubSource } from '../../lib/source/github-source.js';
 import type { RepositorySource } from '../../lib/source/repository-source.js';
-import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
-import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
-import type { KubeClient } from '../../lib/targets/kubernetes/kube-client.js';
-import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
-import { targetOpener, type TargetAccess } from '../../lib/targets/open-target.js';
-import { githubAuthFrom } from './compose-github-auth.js';
-import { loadConfig, type FunctionConfig } from './config.js';
-import { lambdaHandOff } from './lambda-hand-off.js';
-import { secretsManager } from './secrets.js';
+import type { TargetOpener } from '../../lib/targets/target-opener.js';
 
 /** Reads a secret by id (Secrets Manager in AWS, the environment locally). */
 export type SecretReader = (id: string) => Promise<string>;
@@ -39,7 +23,9 @@ export const jsonLog: Log = (message, fields) => console.log(JSON.stringify({ le
 
 /**
  * Where this process runs and what it reaches: the one input of `compose`. The Lambda functions build it from their
- * environment (`lambdaRuntime`), `driftless serve` from its options and the demo, tests from their local servers.
+ * environment (`lambdaRuntime` in compose-lambda.ts; the webhook's lean one in functions/webhook/compose-runtime.ts),
+ * `driftless serve` from its options and the demo, tests from their local servers. The runtime builds the adapters;
+ * compose wires them, so a function's bundle holds only the adapters its runtime builds.
  */
 export interface Runtime {
   readonly registry: Registry;
@@ -47,12 +33,14 @@ export interface Runtime {
   readonly ledger: Ledger;
   /** The webhook's ledger, with deadlines that fit GitHub's 10 s. @default ledger */
   readonly webhookLedger?: WebhookDeps['ledger'];
-  /** Repositories: GitHub, or local git clones. */
-  readonly source: RepositorySource;
+  /** Repositories: GitHub, or local git clones. Absent (the webhook): reconcile and drift cannot read any. */
+  readonly source?: RepositorySource;
   /** What the webhook reads a repository with (one file, a status). @default source */
   readonly webhookSource?: WebhookDeps['source'];
-  /** How targets are reached: clusters by registry name, CloudFormation per region (absent: stacks are unreachable). */
-  readonly access: TargetAccess & { readonly cluster: (name: string) => Promise<KubeClient> };
+  /** How targets are reached (`targetOpener(access)`). Absent (the webhook): every target is unreachable. */
+  readonly targets?: TargetOpener;
+  /** The objects of each target on a cluster, one LIST per kind for all of them (`labelledByTarget`). */
+  readonly labelled?: (cluster: string, signal?: AbortSignal) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
   /** Hands one target to the reconcile function (a Lambda invoke, or the local Invoke endpoint). */
   readonly handOff?: (request: ReconcileRequest) => Promise<void>;
   /** The webhook secrets (current and previous), read when a delivery arrives. */
@@ -83,7 +71,7 @@ export interface ComposedDrift {
   readonly ledger: Ledger;
   readonly queue?: DriftQueue;
   /** One LIST per kind per cluster finds labelled objects for all of a batch's targets; each check gets its share. */
-  readonly labelled: (cluster: string, signal?: AbortSignal) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
+  readonly labelled?: (cluster: string, signal?: AbortSignal) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
   readonly perCluster?: number;
   readonly check: CheckDeps;
   readonly sweep: SweepDeps;
@@ -92,6 +80,7 @@ export interface ComposedDrift {
 
 /** What each handler needs, built from one runtime. */
 export interface Composed {
+  /** The log every part writes to (one line to swap for the Powertools logger). */
   readonly log: Log;
   readonly webhook: ComposedWebhook;
   /** The reconcile function's dependencies (the holder is set per invocation). */
@@ -99,11 +88,24 @@ export interface Composed {
   readonly drift: ComposedDrift;
 }
 
-const noHandOff = async (): Promise<void> => {
-  throw new ReconcilerError('this runtime has no reconcile function to hand work to');
+const missing = (what: string) => async (): Promise<never> => {
+  throw new ReconcilerError(`this runtime has no ${what}`);
 };
-const noSecrets = async (): Promise<string[]> => {
-  throw new ReconcilerError('this runtime has no webhook secret');
+
+/** The source of a runtime that reads no repository (the webhook's reads go through `webhookSource`). */
+const NO_SOURCE: RepositorySource = {
+  headAndChanges: missing('repository source'),
+  snapshot: missing('repository source'),
+  readFile: missing('repository source'),
+  setStatus: missing('repository source'),
+  headIfChanged: missing('repository source'),
+};
+
+/** The targets of a runtime that reaches none: every one is unreachable, said as such. */
+const NO_TARGETS: TargetOpener = {
+  open: async () => ({ unreachable: 'this process reaches no targets' }),
+  capabilities: async () => undefined,
+  cascades: async () => new Map(),
 };
 
 /**
@@ -111,13 +113,14 @@ const noSecrets = async (): Promise<string[]> => {
  * reconcile and drift handlers take. Lambda, `driftless serve` and the tests all compose here.
  * @example
  * const composed = compose(lambdaRuntime('reconcile'));
- * await reconcileTarget(event, { ...composed.reconcile, holder: context.awsRequestId }, deadline);
+ * await createHandler(composed.reconcile)(event, context);
  */
 export const compose = (runtime: Runtime): Composed => {
   const log = runtime.log ?? jsonLog;
-  const { ledger, source, registry } = runtime;
-  const targets = targetOpener(runtime.access);
-  const handOff = runtime.handOff ?? noHandOff;
+  const { ledger, registry } = runtime;
+  const source = runtime.source ?? NO_SOURCE;
+  const targets = runtime.targets ?? NO_TARGETS;
+  const handOff = runtime.handOff ?? missing('reconcile function to hand work to');
   const reconcile: { -readonly [K in keyof Omit<ReconcileDeps, 'holder'>]: Omit<ReconcileDeps, 'holder'>[K] } = {
     ledger,
     source,
@@ -148,116 +151,17 @@ export const compose = (runtime: Runtime): Composed => {
       source: runtime.webhookSource ?? source,
       handOff,
       ...(runtime.maxBodyBytes ? { maxBodyBytes: runtime.maxBodyBytes } : {}),
-      secrets: runtime.secrets ?? noSecrets,
+      secrets: runtime.secrets ?? missing('webhook secret'),
     },
     reconcile,
     drift: {
       ledger,
       ...(runtime.queue ? { queue: runtime.queue } : {}),
-      labelled: async (name, signal) => labelledByTarget(await runtime.access.cluster(name), signal ? { signal } : {}),
+      ...(runtime.labelled ? { labelled: runtime.labelled } : {}),
       ...(runtime.driftPerCluster ? { perCluster: runtime.driftPerCluster } : {}),
       check: { ledger, source, registry, targets, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) },
       sweep: { ledger, source, registry, handOff },
       ...(runtime.notifier ? { notifier: runtime.notifier } : {}),
     },
-  };
-};
-
-/** A lazy GitHub source: credentials are read on first use. */
-export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | undefined, baseUrl?: string): RepositorySource => {
-  let source: Promise<GitHubSource> | undefined;
-  const get = () =>
-    (source ??= (async () => {
-      if (!secretId) throw new ReconcilerError('no GitHub credentials configured');
-      return new GitHubSource({ auth: githubAuthFrom(await readSecret(secretId)), ...(baseUrl ? { baseUrl } : {}) });
-    })());
-  return {
-    headAndChanges: async (...a) => (await get()).headAndChanges(...a),
-    snapshot: async (...a) => (await get()).snapshot(...a),
-    readFile: async (...a) => (await get()).readFile(...a),
-    setStatus: async (...a) => (await get()).setStatus(...a),
-    headIfChanged: async (...a) => (await get()).headIfChanged(...a),
-    checkRuns: async () => (await get()).checkRuns(),
-  };
-};
-
-/** The Slack notifier, its webhook URL read from Secrets Manager on the first notice. */
-const lazySlackNotifier = (readSecret: SecretReader, slackId: string): Notifier => {
-  let slack: Promise<SlackNotifier> | undefined;
-  const open = () => (slack ??= readSecret(slackId).then((url) => new SlackNotifier(url)));
-  return {
-    failure: async (notice) => (await open()).failure(notice),
-    drift: async (changes) => (await open()).drift(changes),
-  };
-};
-
-/** The webhook's GitHub reads: one file and a status, with a deadline that fits GitHub's 10 s (no tarballs). */
-const webhookGitHub = (config: FunctionConfig, readSecret: SecretReader): WebhookDeps['source'] => {
-  let github: Promise<GitHubApi> | undefined;
-  const api = () =>
-    (github ??= (async () => {
-      const id = config.secretIds.github;
-      if (!id) throw new ReconcilerError('no GitHub credentials configured');
-      return new GitHubApi({ auth: githubAuthFrom(await readSecret(id)), requestTimeoutMs: 3000, ...(config.githubApiUrl ? { baseUrl: config.githubApiUrl } : {}) });
-    })());
-  return {
-    readFile: async (...a) => (await api()).readFile(...a),
-    setStatus: async (...a) => (await api()).setStatus(...a),
-  };
-};
-
-/** Which deployed function a Lambda runtime is for: each builds only what it uses. */
-export type FunctionName = 'webhook' | 'reconcile' | 'drift';
-
-/**
- * The runtime of a deployed function, from its environment (`loadConfig`) and Secrets Manager. Clients are built
- * once per cold start; credentials are read on first use. The webhook needs no clusters, tarballs or Slack.
- */
-export const lambdaRuntime = (fn: FunctionName, config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()): Runtime => {
-  const needs = (name: string, value: string | undefined, env: string): string => {
-    if (!value) throw new ReconcilerError(`environment: ${env} is required by the ${name}`);
-    return value;
-  };
-  const reconcileFunction =
-    fn === 'reconcile' ? config.reconcileFunction : needs(fn === 'webhook' ? 'webhook' : 'drift function', config.reconcileFunction, 'DRIFTLESS_RECONCILE_FUNCTION');
-  const queueUrl = fn === 'drift' ? needs('drift function', config.driftQueueUrl, 'DRIFTLESS_DRIFT_QUEUE_URL') : undefined;
-  const ledger = new DynamoDbLedger(dynamoDbClient(process.env), config.table);
-  const slackId = config.secretIds.slack;
-  const lambda =
-    fn === 'webhook'
-      ? new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000, throwOnRequestTimeout: true } })
-      : fn === 'drift'
-        ? new LambdaClient({})
-        : undefined;
-  return {
-    registry: config.registry,
-    ledger,
-    source: lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl),
-    access: {
-      registry: config.registry,
-      cluster: clusterClients(config.registry, readSecret, false),
-      ...(fn === 'webhook' ? {} : { cloudformation: cloudFormationAccess() }),
-    },
-    ...(lambda && reconcileFunction ? { handOff: lambdaHandOff(lambda, reconcileFunction) } : {}),
-    ...(fn === 'webhook'
-      ? {
-          // Deadlines that fit GitHub's 10 s: one attempt 1.5 s, three attempts, 3 s per ledger call in all.
-          webhookLedger: new DynamoDbLedger(dynamoDbClient(process.env, { requestTimeoutMs: 1500, maxAttempts: 3 }), config.table, Date.now, { callTimeoutMs: 3000 }),
-          webhookSource: webhookGitHub(config, readSecret),
-          // The current secret must be readable (otherwise every delivery would be refused as unsigned); the previous
-          // one is optional and may be absent or empty outside a rotation.
-          secrets: async () => {
-            if (!config.secretIds.webhook) throw new ReconcilerError('environment: DRIFTLESS_WEBHOOK_SECRET_ID is required by the webhook');
-            const previousId = config.secretIds.webhookPrevious;
-            return Promise.all([readSecret(config.secretIds.webhook), previousId ? readSecret(previousId).catch(() => '') : '']);
-          },
-        }
-      : {}),
-    ...(slackId && fn !== 'webhook' ? { notifier: lazySlackNotifier(readSecret, slackId) } : {}),
-    ...(queueUrl ? { queue: new SqsDriftQueue(new SQSClient({}), queueUrl) } : {}),
-    ...(config.driftPerCluster ? { driftPerCluster: config.driftPerCluster } : {}),
-    ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
-    commitReport: { perTargetStatuses: config.perTargetStatuses === true },
-    log: jsonLog,
   };
 };

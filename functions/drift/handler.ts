@@ -4,7 +4,8 @@ import { checkTarget } from '../../lib/drift/check-target.js';
 import { checkDriftMessages, enqueueDrift } from '../../lib/drift/run-drift.js';
 import { sweep } from '../../lib/drift/sweep.js';
 import { deadlineSignal } from '../../lib/reconcile/reconcile-target.js';
-import { compose, lambdaRuntime, type ComposedDrift } from '../common/compose.js';
+import { compose, type ComposedDrift } from '../common/compose.js';
+import { lambdaRuntime } from '../common/compose-lambda.js';
 import { batchItemFailures, driftMessageOf, type SqsRecord } from './sqs-batch.js';
 
 export interface Context {
@@ -42,7 +43,7 @@ export const createHandler =
         {
           ledger: deps.ledger,
           check: (id, labelled) => checkTarget(id, deps.check, signal, labelled),
-          labelled: (cluster) => deps.labelled(cluster, o.abort),
+          ...(deps.labelled ? { labelled: (cluster: string) => deps.labelled!(cluster, o.abort) } : {}),
           ...(deps.perCluster ? { perCluster: deps.perCluster } : {}),
           ...(deps.notifier ? { notifier: deps.notifier } : {}),
         },

@@ -1,6 +1,7 @@
 import { withAbort } from '../../lib/core/deadline.js';
 import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileOutcome, type ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
-import { compose, lambdaRuntime } from '../common/compose.js';
+import { compose } from '../common/compose.js';
+import { lambdaRuntime } from '../common/compose-lambda.js';
 
 /** The parts of the Lambda context reconcile uses. */
 export interface Context {

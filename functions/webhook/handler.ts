@@ -1,5 +1,6 @@
 import { handleWebhook, type WebhookOutcome } from '../../lib/reconcile/handle-webhook.js';
-import { compose, lambdaRuntime, type ComposedWebhook } from '../common/compose.js';
+import { compose, type ComposedWebhook } from '../common/compose.js';
+import { webhookRuntime } from './compose-runtime.js';
 import { toHttpResponse, toWebhookRequest, type FunctionUrlEvent, type FunctionUrlResult } from '../common/http.js';
 
 export type WebhookHandler = (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
@@ -33,4 +34,4 @@ export const createHandler =
 let deployed: WebhookHandler | undefined;
 
 /** The deployed function: composed from its environment on the first delivery of a cold start, then kept. */
-export const handler: WebhookHandler = (event) => (deployed ??= createHandler(compose(lambdaRuntime('webhook')).webhook))(event);
+export const handler: WebhookHandler = (event) => (deployed ??= createHandler(compose(webhookRuntime()).webhook))(event);

@@ -19,6 +19,8 @@ import { createHandler as createReconcileHandler } from '../../functions/reconci
 import { createHandler as createWebhookHandler } from '../../functions/webhook/handler.js';
 import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
 import { cloudFormationAccess } from '../targets/cloudformation/access.js';
+import { labelledByTarget } from '../targets/kubernetes/labelled-objects.js';
+import { targetOpener } from '../targets/open-target.js';
 import type { ReconcileRequest } from '../reconcile/reconcile-target.js';
 import { GitHubSource } from '../source/github-source.js';
 import { LocalGitSource } from '../source/local-git-source.js';
@@ -169,12 +171,13 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       registry,
       ledger,
       source,
-      access: {
+      targets: targetOpener({
         registry,
         cluster: clusters,
         // Stack targets only with AWS credentials at hand (never in the demo).
         ...(!demo && (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) ? { cloudformation: cloudFormationAccess(env) } : {}),
-      },
+      }),
+      labelled: async (cluster, signal) => labelledByTarget(await clusters(cluster), signal ? { signal } : {}),
       handOff: (request) => {
         if (!invoked.handOff) throw new ReconcilerError('serve: the Invoke endpoint is not started yet');
         return invoked.handOff(request);
@@ -245,7 +248,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
       const r = await runDrift({
         ledger,
         check: (id, labelled) => checkTarget(id, composed.drift.check, shutdown.signal, labelled),
-        labelled: (cluster) => composed.drift.labelled(cluster, shutdown.signal),
+        ...(composed.drift.labelled ? { labelled: (cluster: string) => composed.drift.labelled!(cluster, shutdown.signal) } : {}),
         ...(composed.drift.notifier ? { notifier: composed.drift.notifier } : {}),
       });
       for (const c of r.changes) {

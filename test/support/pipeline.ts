@@ -10,7 +10,8 @@ import type { ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
 import { LocalInvokeServer } from '../../lib/local/invoke-server.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
-import type { TargetAccess } from '../../lib/targets/open-target.js';
+import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
+import { targetOpener, type TargetAccess } from '../../lib/targets/open-target.js';
 import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
 import type { CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
 import type { GitHubAuth } from '../../lib/source/github-api.js';
@@ -125,7 +126,8 @@ export const startPipeline = async (
     registry,
     ledger,
     source,
-    access,
+    targets: targetOpener(access),
+    labelled: async (cluster, signal) => labelledByTarget(await access.cluster(cluster), signal ? { signal } : {}),
     handOff: (request) => lambdaHandOff(late.lambda as LambdaClient, 'reconcile')(request),
     secrets: async () => [...webhookDeps.secrets],
     notifier: { failure: async (n) => void notices.push(n), drift: async () => undefined },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
-import { compose, lambdaRuntime } from '../../../functions/common/compose.js';
+import { compose } from '../../../functions/common/compose.js';
+import { webhookRuntime } from '../../../functions/webhook/compose-runtime.js';
 import type { FunctionConfig } from '../../../functions/common/config.js';
 
 const config = (secretIds: FunctionConfig['secretIds']): FunctionConfig => ({
@@ -16,9 +17,9 @@ const reader = (values: Record<string, string>) => async (id: string) => {
 };
 
 /** The webhook's deps as the deployed function composes them. */
-const webhook = (c: FunctionConfig, read: (id: string) => Promise<string>) => compose(lambdaRuntime('webhook', c, read)).webhook;
+const webhook = (c: FunctionConfig, read: (id: string) => Promise<string>) => compose(webhookRuntime(c, read)).webhook;
 
-describe('composeWebhook secrets', () => {
+describe('the webhook runtime: secrets', () => {
   it('reads the current and the previous webhook secret', async () => {
     const deps = webhook(config({ webhook: 'cur', webhookPrevious: 'prev' }), reader({ cur: 'one', prev: 'two' }));
     expect(await deps.secrets()).toEqual(['one', 'two']);
