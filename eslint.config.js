@@ -103,28 +103,6 @@ const otherAdapters = (name) => ({
  * @type {{ file: string, imports: string[], why: string }[]}
  */
 const ALLOWED = [
-  // Use cases that open their own targets: they call openTarget and take KubeClient/CloudFormationAccess types
-  // from the adapters. Goes when the composition hands them opened targets (issue #13, "One composition").
-  {
-    file: 'lib/reconcile/reconcile-target.ts',
-    imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/kube-client.ts', 'lib/targets/cloudformation/access.ts'],
-    why: 'opens targets itself',
-  },
-  {
-    file: 'lib/drift/check-target.ts',
-    imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/kube-client.ts', 'lib/targets/cloudformation/access.ts'],
-    why: 'opens targets itself',
-  },
-  // The preview use case opens its targets through openTarget and lists deletion cascades with the Kubernetes
-  // adapter, as reconcile and the drift check do. Goes with the one composition.
-  {
-    file: 'lib/preview/plan-preview.ts',
-    imports: ['lib/targets/open-target.ts', 'lib/targets/kubernetes/deletion-cascade.ts'],
-    why: 'opens targets itself',
-  },
-  // Type-only: TargetSpec/UnreachableTarget are declared next to openTarget and TargetSpec depends on the config
-  // schema, which lib/core may not import. Goes with the one composition.
-  { file: 'lib/reconcile/sync-target.ts', imports: ['lib/targets/open-target.ts'], why: 'TargetSpec/UnreachableTarget types live with openTarget' },
   // Synth-time validation of the registry (the same parser and overlap rule the Lambdas use), so a bad registry
   // fails `cdk synth` instead of the first sync. Goes if the registry schema moves to lib/core.
   { file: 'infra/stacks/reconciler-stack.ts', imports: ['lib/config/load-config.ts', 'lib/config/stack-grants.ts'], why: 'synth-time registry validation' },

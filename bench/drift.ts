@@ -19,7 +19,7 @@ export const benchDrift = async (): Promise<string> => {
     const head = p.commit({ 'driftless.yaml': `version: 1\ntargets:\n${targets.join('')}`, ...files });
     await p.deliver('push', pushPayload('0'.repeat(40), head));
     const check = (id: string, labelled?: readonly ObjectRef[]) => checkTarget(id, p.deps, undefined, labelled);
-    const labelled = async (cluster: string) => labelledByTarget(await p.deps.cluster(cluster));
+    const labelled = async (cluster: string) => labelledByTarget(await p.clusters(cluster));
     await runDrift({ ledger: p.ledger, check, labelled }); // warm: discovery and clients
     p.dev.latencyMs = 2;
     const rows: string[] = [];

@@ -17,7 +17,7 @@ export const benchFaults = async (): Promise<string> => {
   const p = await startPipeline();
   const proxy = new DynamoDbFaultProxy(p.db.endpoint);
   await proxy.start();
-  // The webhook function's settings (functions/webhook/compose.ts).
+  // The webhook function's settings (lambdaRuntime('webhook') in functions/common/compose.ts).
   const client = dynamoDbClient({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url }, { requestTimeoutMs: 1500, maxAttempts: 3 });
   const webhookLedger = new DynamoDbLedger(client, p.table, Date.now, { callTimeoutMs: 3000 });
   try {

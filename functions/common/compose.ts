@@ -1,89 +1,174 @@
-import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsDriftQueue } from '../../lib/queue/sqs-drift-queue.js';
-import { createCommitReporter } from '../../lib/reconcile/commit-report.js';
+import type { Registry } from '../../lib/config/schema.js';
+import type { DriftQueue } from '../../lib/core/drift-queue.js';
 import { ReconcilerError } from '../../lib/core/errors.js';
-import { dynamoDbClient } from '../../lib/ledger/client.js';
-import { S3Client } from '@aws-sdk/client-s3';
-import type { BlobStore } from '../../lib/ledger/blob-store.js';
-import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
-import { S3BlobStore } from '../../lib/ledger/s3-blob-store.js';
-import { ENV } from '../../lib/core/env-names.js';
+import type { ObjectRef } from '../../lib/core/object-ref.js';
+import type { CheckDeps } from '../../lib/drift/check-target.js';
+import type { SweepDeps } from '../../lib/drift/sweep.js';
+import type { Ledger } from '../../lib/ledger/ledger.js';
 import type { Notifier } from '../../lib/notify/notifier.js';
-import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
-import type { ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
-import type { RunPreviewDeps } from '../../lib/preview/run-preview.js';
-import type { Deadline } from '../../lib/core/deadline.js';
-import { cloudFormationAccess } from '../../lib/targets/cloudformation/access.js';
-import { GitHubSource } from '../../lib/source/github-source.js';
-import { githubAuthFrom } from './compose-github-auth.js';
+import { createCommitReporter, type CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
+import type { WebhookDeps } from '../../lib/reconcile/handle-webhook.js';
+import type { ReconcileDeps, ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
 import type { RepositorySource } from '../../lib/source/repository-source.js';
-import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
-import { lambdaHandOff } from './lambda-hand-off.js';
-import { loadConfig, type FunctionConfig } from './config.js';
-import { secretsManager } from './secrets.js';
-import { log } from './observability.js';
+import type { TargetOpener } from '../../lib/targets/target-opener.js';
+import type { Deadline } from '../../lib/core/deadline.js';
+import type { PreviewJob, RunPreviewDeps } from '../../lib/preview/run-preview.js';
+import { previewWebhook } from '../../lib/preview/preview-webhook.js';
 
 /** Reads a secret by id (Secrets Manager in AWS, the environment locally). */
 export type SecretReader = (id: string) => Promise<string>;
 
-/** A lazy GitHub source: credentials are read on first use. */
-export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | undefined, baseUrl?: string): RepositorySource => {
-  let source: Promise<GitHubSource> | undefined;
-  const get = () =>
-    (source ??= (async () => {
-      if (!secretId) throw new ReconcilerError('no GitHub credentials configured');
-      return new GitHubSource({ auth: githubAuthFrom(await readSecret(secretId)), ...(baseUrl ? { baseUrl } : {}) });
-    })());
-  return {
-    headAndChanges: async (...a) => (await get()).headAndChanges(...a),
-    snapshot: async (...a) => (await get()).snapshot(...a),
-    readFile: async (...a) => (await get()).readFile(...a),
-    setStatus: async (...a) => (await get()).setStatus(...a),
-    headIfChanged: async (...a) => (await get()).headIfChanged(...a),
-    checkRuns: async () => (await get()).checkRuns(),
-    compareHead: async (...a) => (await get()).compareHead(...a),
-    pullRequestComments: async () => (await get()).pullRequestComments(),
-  };
+/** A structured log line (functions/common/observability.ts may replace it with the Powertools logger). */
+export type Log = (message: string, fields?: Record<string, unknown>) => void;
+
+/** The JSON-lines log of the functions. */
+export const jsonLog: Log = (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
+
+/**
+ * Where this process runs and what it reaches: the one input of `compose`. The Lambda functions build it from their
+ * environment (`lambdaRuntime` in compose-lambda.ts; the webhook's lean one in functions/webhook/compose-runtime.ts),
+ * `driftless serve` from its options and the demo, tests from their local servers. The runtime builds the adapters;
+ * compose wires them, so a function's bundle holds only the adapters its runtime builds.
+ */
+export interface Runtime {
+  readonly registry: Registry;
+  /** The ledger table (DynamoDB, or DynamoDB Local). */
+  readonly ledger: Ledger;
+  /** The webhook's ledger, with deadlines that fit GitHub's 10 s. @default ledger */
+  readonly webhookLedger?: WebhookDeps['ledger'];
+  /** Repositories: GitHub, or local git clones. Absent (the webhook): reconcile and drift cannot read any. */
+  readonly source?: RepositorySource;
+  /** What the webhook reads a repository with (one file, a status). @default source */
+  readonly webhookSource?: WebhookDeps['source'];
+  /** How targets are reached (`targetOpener(access)`). Absent (the webhook): every target is unreachable. */
+  readonly targets?: TargetOpener;
+  /** The objects of each target on a cluster, one LIST per kind for all of them (`labelledByTarget`). */
+  readonly labelled?: (cluster: string, signal?: AbortSignal) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
+  /** Hands one target to the reconcile function (a Lambda invoke, or the local Invoke endpoint). */
+  readonly handOff?: (request: ReconcileRequest) => Promise<void>;
+  /** Hands one pull-request preview to the reconcile function; absent: the webhook runs no previews. */
+  readonly handOffPreview?: (job: PreviewJob) => Promise<void>;
+  /** The webhook secrets (current and previous), read when a delivery arrives. */
+  readonly secrets?: () => Promise<string[]>;
+  readonly notifier?: Notifier;
+  /** The drift function's queue (one message per target). */
+  readonly queue?: DriftQueue;
+  /** Checks in flight per cluster in one batch of the drift queue. */
+  readonly driftPerCluster?: number;
+  /** The commit report's options. @default one combined report per commit */
+  readonly commitReport?: CommitReporterOptions;
+  readonly maxBodyBytes?: number;
+  /** Progress of long syncs (serve prints it). */
+  readonly progress?: ReconcileDeps['progress'];
+  /** Artifact store hooks (large templates, rendered output): not built yet. */
+  readonly blobs?: never;
+  /** @default jsonLog */
+  readonly log?: Log;
+  /** Where the commit reporter logs a report it could not write. @default log */
+  readonly reportLog?: Log;
+}
+
+/** The webhook's dependencies, its secrets read per delivery. */
+export type ComposedWebhook = Omit<WebhookDeps, 'secrets'> & { readonly secrets: () => Promise<string[]> };
+
+/** The drift function's dependencies: the queue, checks, the sweeper, self-heal hand-offs and the drift report. */
+export interface ComposedDrift {
+  readonly ledger: Ledger;
+  readonly queue?: DriftQueue;
+  /** One LIST per kind per cluster finds labelled objects for all of a batch's targets; each check gets its share. */
+  readonly labelled?: (cluster: string, signal?: AbortSignal) => Promise<ReadonlyMap<string, readonly ObjectRef[]>>;
+  readonly perCluster?: number;
+  readonly check: CheckDeps;
+  readonly sweep: SweepDeps;
+  readonly notifier?: Notifier;
+}
+
+/** What each handler needs, built from one runtime. */
+export interface Composed {
+  /** The log every part writes to (one line to swap for the Powertools logger). */
+  readonly log: Log;
+  readonly webhook: ComposedWebhook;
+  /** The reconcile function's dependencies (the holder is set per invocation). */
+  readonly reconcile: Omit<ReconcileDeps, 'holder'>;
+  readonly drift: ComposedDrift;
+}
+
+const missing = (what: string) => async (): Promise<never> => {
+  throw new ReconcilerError(`this runtime has no ${what}`);
 };
 
-/** Large ledger values (inventories, change sets, drift reports over an item) in the artifact bucket's `ledger/`. */
-export const ledgerBlobs = (env: Record<string, string | undefined> = process.env): BlobStore | undefined => {
-  const bucket = env[ENV.artifactBucket];
-  return bucket ? new S3BlobStore(new S3Client({}), bucket) : undefined;
+/** The source of a runtime that reads no repository (the webhook's reads go through `webhookSource`). */
+const NO_SOURCE: RepositorySource = {
+  headAndChanges: missing('repository source'),
+  snapshot: missing('repository source'),
+  readFile: missing('repository source'),
+  setStatus: missing('repository source'),
+  headIfChanged: missing('repository source'),
 };
 
-/** The ledger of a reconcile or drift function: the table, and the artifact bucket for values over an item. */
-const functionLedger = (config: FunctionConfig): DynamoDbLedger => {
-  const blobs = ledgerBlobs();
-  return new DynamoDbLedger(dynamoDbClient(process.env), config.table, Date.now, blobs ? { blobs } : {});
+/** The targets of a runtime that reaches none: every one is unreachable, said as such. */
+const NO_TARGETS: TargetOpener = {
+  open: async () => ({ unreachable: 'this process reaches no targets' }),
+  capabilities: async () => undefined,
+  cascades: async () => new Map(),
 };
 
-/** The Slack notifier, its webhook URL read from Secrets Manager on the first notice. */
-const lazySlackNotifier = (readSecret: SecretReader, slackId: string): Notifier => {
-  let slack: Promise<SlackNotifier> | undefined;
-  const open = () => (slack ??= readSecret(slackId).then((url) => new SlackNotifier(url)));
-  return {
-    failure: async (notice) => (await open()).failure(notice),
-    drift: async (changes) => (await open()).drift(changes),
-  };
-};
-
-/** The reconcile function's dependencies (the holder is set per invocation). */
-export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()): Omit<ReconcileDeps, 'holder'> => {
-  const slackId = config.secretIds.slack;
-  const ledger = functionLedger(config);
-  const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
-  return {
+/**
+ * The one composition: ledger, source, targets, notifier and hand-off of a runtime, wired into what the webhook,
+ * reconcile and drift handlers take. Lambda, `driftless serve` and the tests all compose here.
+ * @example
+ * const composed = compose(lambdaRuntime('reconcile'));
+ * await createHandler(composed.reconcile)(event, context);
+ */
+export const compose = (runtime: Runtime): Composed => {
+  const log = runtime.log ?? jsonLog;
+  const { ledger, registry } = runtime;
+  const source = runtime.source ?? NO_SOURCE;
+  const targets = runtime.targets ?? NO_TARGETS;
+  const handOff = runtime.handOff ?? missing('reconcile function to hand work to');
+  const reconcile: { -readonly [K in keyof Omit<ReconcileDeps, 'holder'>]: Omit<ReconcileDeps, 'holder'>[K] } = {
     ledger,
     source,
-    reporter: createCommitReporter({ ledger, source, log }, { perTargetStatuses: config.perTargetStatuses === true }),
-    registry: config.registry,
-    cluster: clusterClients(config.registry, readSecret, false),
-    cloudformation: cloudFormationAccess(),
-    ...(slackId ? { notifier: lazySlackNotifier(readSecret, slackId) } : {}),
+    registry,
+    targets,
+    ...(runtime.notifier ? { notifier: runtime.notifier } : {}),
+    ...(runtime.progress ? { progress: runtime.progress } : {}),
     log,
+  };
+  // The reporter reads the deps at call time, so that a caller who swaps the ledger (a test) swaps it for reports too.
+  reconcile.reporter = createCommitReporter(
+    {
+      get ledger() {
+        return reconcile.ledger;
+      },
+      get source() {
+        return reconcile.source;
+      },
+      log: runtime.reportLog ?? log,
+    },
+    runtime.commitReport ?? {},
+  );
+  return {
+    log,
+    webhook: {
+      registry,
+      ledger: runtime.webhookLedger ?? ledger,
+      source: runtime.webhookSource ?? source,
+      handOff,
+      ...(runtime.handOffPreview ? { preview: previewWebhook(runtime.handOffPreview) } : {}),
+      ...(runtime.maxBodyBytes ? { maxBodyBytes: runtime.maxBodyBytes } : {}),
+      secrets: runtime.secrets ?? missing('webhook secret'),
+    },
+    reconcile,
+    drift: {
+      ledger,
+      ...(runtime.queue ? { queue: runtime.queue } : {}),
+      ...(runtime.labelled ? { labelled: runtime.labelled } : {}),
+      ...(runtime.driftPerCluster ? { perCluster: runtime.driftPerCluster } : {}),
+      check: { ledger, source, registry, targets, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) },
+      sweep: { ledger, source, registry, handOff },
+      ...(runtime.notifier ? { notifier: runtime.notifier } : {}),
+    },
   };
 };
 
@@ -91,37 +176,8 @@ export const composeReconcile = (config: FunctionConfig = loadConfig(), readSecr
 export const previewDepsOf = (deps: Omit<ReconcileDeps, 'holder'>, deadline: Deadline): RunPreviewDeps => ({
   registry: deps.registry,
   source: deps.source,
-  access: { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) },
+  targets: deps.targets,
   ledger: deps.ledger,
   deadline,
   ...(deps.log ? { log: deps.log } : {}),
 });
-
-/** The drift function's dependencies: the queue, checks, the sweeper, self-heal hand-offs and the Slack report. */
-export const composeDrift = (config: FunctionConfig = loadConfig(), readSecret: SecretReader = secretsManager()) => {
-  if (!config.reconcileFunction) throw new ReconcilerError('environment: DRIFTLESS_RECONCILE_FUNCTION is required by the drift function');
-  if (!config.driftQueueUrl) throw new ReconcilerError('environment: DRIFTLESS_DRIFT_QUEUE_URL is required by the drift function');
-  const ledger = functionLedger(config);
-  const source = lazyGitHubSource(readSecret, config.secretIds.github, config.githubApiUrl);
-  const lambda = new LambdaClient({});
-  const handOff = lambdaHandOff(lambda, config.reconcileFunction);
-  const slackId = config.secretIds.slack;
-  const cluster = clusterClients(config.registry, readSecret, false);
-  return {
-    ledger,
-    queue: new SqsDriftQueue(new SQSClient({}), config.driftQueueUrl),
-    /** One LIST per kind per cluster finds labelled objects for all of a batch's targets; each check gets its share. */
-    labelled: async (name: string) => labelledByTarget(await cluster(name)),
-    ...(config.driftPerCluster ? { perCluster: config.driftPerCluster } : {}),
-    check: {
-      ledger,
-      source,
-      registry: config.registry,
-      cluster,
-      cloudformation: cloudFormationAccess(),
-      heal: (t: { repository: string; target: string; branch: string }) => handOff({ ...t, trigger: 'self-heal', force: true }),
-    },
-    sweep: { ledger, source, registry: config.registry, handOff },
-    ...(slackId ? { notifier: lazySlackNotifier(readSecret, slackId) } : {}),
-  };
-};

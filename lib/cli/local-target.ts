@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets, parseRegistry } from '../config/load-config.js';
 import { objectsOutsideGrant, repositoryGrant } from '../config/registry-check.js';
 import type { DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
 import { ReconcilerError } from '../core/errors.js';
@@ -11,9 +11,8 @@ import { targetId } from '../core/ownership.js';
 import { LocalFileTree } from '../render/file-tree.js';
 import { renderPath, type RenderOptions, type RenderResult } from '../render/render.js';
 import { clusterClients, type ClusterOpener } from '../targets/kubernetes/cluster-clients.js';
-import { openTarget, type TargetAccess } from '../targets/open-target.js';
+import { targetOpener, type TargetAccess } from '../targets/open-target.js';
 import type { TargetState } from '../ledger/ledger.js';
-import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { NO_RECORDER, syncTarget, type SyncOutcome, type SyncRecorder } from '../reconcile/sync-target.js';
 
 /** A target of a local checkout, resolved for the CLI. */
@@ -86,10 +85,7 @@ export const loadLocalConfig = (opts: { repo: string; registryFile?: string; rep
   if (!existsSync(file)) throw new ReconcilerError(`${file}: no such file (is ${opts.repo} a checkout with a driftless.yaml?)`);
   const registry = opts.registryFile ? parseRegistry(readFileSync(resolve(opts.cwd, opts.registryFile), 'utf8'), opts.registryFile) : undefined;
   const { repository, identity } = repositoryIdentity(repoDir, opts.repository, registry);
-  const config = parseDriftlessConfig(readFileSync(file, 'utf8'), {
-    file: CONFIG_FILE,
-    ...(registry ? { registry, repository } : {}),
-  });
+  const config = loadTargets(readFileSync(file, 'utf8'), { repository, ...(registry ? { registry } : {}) });
   return { repoDir, repository, identity, config, ...(registry ? { registry } : {}) };
 };
 
@@ -200,10 +196,9 @@ export const runLocalSync = (t: LocalTarget, access: LocalAccess, o: LocalSyncOp
     },
     {
       ...(t.registry ? { registry: t.registry } : {}),
-      open: (spec, oo) => openTarget(spec, access, oo),
-      recorder: o.recorder ?? NO_RECORDER,
       // A Helm chart sees the cluster's .Capabilities, as `helm install` there would.
-      capabilities: async (cluster) => clusterCapabilities(await access.cluster(cluster)),
+      targets: targetOpener(access),
+      recorder: o.recorder ?? NO_RECORDER,
       discoverInventory: true,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.beforeWrite ? { beforeWrite: o.beforeWrite } : {}),

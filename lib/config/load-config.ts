@@ -8,7 +8,39 @@ import { formatFieldPath, parseLocated, type LocatedDocument } from './yaml-loca
 /** The repository file's conventional name. */
 export const CONFIG_FILE = 'driftless.yaml';
 
-/** Parses and validates a `driftless.yaml`; throws a ConfigError listing every problem with file:line:col. */
+/** Whose driftless.yaml it is, and the registry that bounds it (absent: a CLI run without one; nothing is checked against it). */
+export interface LoadTargetsOptions {
+  /** `owner/name`: checked against the registry's grant when a registry is given. */
+  readonly repository?: string;
+  readonly registry?: Registry;
+}
+
+/** Where a driftless.yaml is read from: a commit's tree (lib/render's FileTree has this shape). */
+export interface ConfigFiles {
+  read(path: string): Promise<Uint8Array>;
+}
+
+/**
+ * Reads a repository's driftless.yaml: the one way every caller (webhook, reconcile, sync, preview, serve, CLI)
+ * turns it into targets, checked against the registry grant when a registry is given. From text it parses (and
+ * throws a ConfigError naming file:line:col); from a tree it reads `driftless.yaml` first and resolves undefined
+ * when the tree has none (each caller says what a missing file means to it).
+ * @example
+ * const config = await loadTargets(tree, { repository: 'acme/shop', registry });
+ * if (!config) return failed(`${CONFIG_FILE} is missing`);
+ */
+export function loadTargets(text: string, o?: LoadTargetsOptions): DriftlessConfig;
+export function loadTargets(tree: ConfigFiles, o?: LoadTargetsOptions): Promise<DriftlessConfig | undefined>;
+export function loadTargets(from: string | ConfigFiles, o: LoadTargetsOptions = {}): DriftlessConfig | Promise<DriftlessConfig | undefined> {
+  const options = { file: CONFIG_FILE, ...(o.repository ? { repository: o.repository } : {}), ...(o.registry ? { registry: o.registry } : {}) };
+  if (typeof from === 'string') return parseDriftlessConfig(from, options);
+  return from.read(CONFIG_FILE).then(
+    (bytes) => parseDriftlessConfig(new TextDecoder().decode(bytes), options),
+    () => undefined,
+  );
+}
+
+/** Parses and validates a `driftless.yaml` (callers use `loadTargets`); throws a ConfigError listing every problem with file:line:col. */
 export const parseDriftlessConfig = (text: string, options: { file?: string; repository?: string; registry?: Registry } = {}): DriftlessConfig => {
   const file = options.file ?? CONFIG_FILE;
   const doc = parseLocated(text);

@@ -142,3 +142,14 @@ export interface Target<D extends DesiredState = DesiredState> {
   /** Deletes what the target holds, when it may (a stack removed with `deleteOnRemove`); `absent` when there is nothing. */
   remove?(): Promise<'deleted' | 'absent'>;
 }
+
+/** A stack target behind the `Target` port; `remove` deletes the stack when this target owns it (`deleteOnRemove`). */
+export interface StackTarget extends Target<CloudFormationDesiredState> {
+  remove(): Promise<'deleted' | 'absent'>;
+}
+
+/** What deleting one object takes with it: names (at most a listing limit, the rest counted), and how many in all. */
+export interface Cascade {
+  readonly names: readonly string[];
+  readonly total: number;
+}

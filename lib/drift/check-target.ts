@@ -7,17 +7,12 @@ import { ReconcilerError } from '../core/errors.js';
 import { refKey, type InventoryEntry } from '../core/inventory.js';
 import type { ObjectRef } from '../core/object-ref.js';
 import { createRedactor, NO_REDACTION, redactDeep, secretValuesOf, type Redactor } from '../core/redact.js';
-import type { Target } from '../core/target.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { renderDesired } from '../render/desired-state.js';
 import type { FileTree } from '../render/file-tree.js';
-import type { HelmCapabilities } from '../render/helm/helm-template.js';
-import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { secretSourceValues } from '../render/secret-sources.js';
 import type { RepositorySource } from '../source/repository-source.js';
-import type { CloudFormationAccess } from '../targets/cloudformation/access.js';
-import type { KubeClient } from '../targets/kubernetes/kube-client.js';
-import { openTarget, type TargetSpec, type UnreachableTarget } from '../targets/open-target.js';
+import type { TargetOpener, TargetSpec } from '../targets/target-opener.js';
 
 /** What checking one target found. */
 export interface TargetCheck {
@@ -39,9 +34,8 @@ export interface CheckDeps {
   readonly ledger: Ledger;
   readonly source: RepositorySource;
   readonly registry: Registry;
-  readonly cluster: (name: string) => Promise<KubeClient>;
-  /** CloudFormation access for stack targets, per region. */
-  readonly cloudformation?: (region: string) => CloudFormationAccess;
+  /** Opens targets and reads their clusters' Helm capabilities (the TargetOpener port). */
+  readonly targets: TargetOpener;
   /** Re-applies a self-healing target (a reconcile with trigger self-heal). */
   readonly heal?: (target: { repository: string; target: string; branch: string }) => Promise<void>;
 }
@@ -62,15 +56,17 @@ export interface DriftRequest extends TargetSpec {
 
 /** What a drift check needs: how to open the target and render for it. */
 export interface DriftDeps {
-  readonly open: (spec: TargetSpec, o: { deadline?: Deadline }) => Promise<Target | UnreachableTarget>;
-  readonly capabilities?: (cluster: string) => Promise<HelmCapabilities | undefined>;
+  /** Opens the target and reads its cluster's Helm capabilities (the TargetOpener port). */
+  readonly targets: Pick<TargetOpener, 'open' | 'capabilities'>;
+  /** The registry whose grants bound the target. @default the opener's */
+  readonly registry?: Registry;
   readonly deadline?: Deadline;
 }
 
 /**
  * Desired against live for one target, the same for the drift run and the CLI and for both target kinds:
  * render (Kubernetes) → open → `target.detectDrift` → a report. Errors throw, their secret values redacted.
- * @example const report = await detectTargetDrift({ id, repository, config, tree, inventory }, { open });
+ * @example const report = await detectTargetDrift({ id, repository, config, tree, inventory }, { targets });
  */
 export const detectTargetDrift = async (req: DriftRequest, deps: DriftDeps): Promise<DriftReport> => {
   // The error text leaves (ledger, Slack): secret values of the render, or of the tree's sources, are redacted.
@@ -80,10 +76,10 @@ export const detectTargetDrift = async (req: DriftRequest, deps: DriftDeps): Pro
     let desired;
     if (config.type === 'kubernetes') {
       if (!req.tree) throw new ReconcilerError(`${req.id}: no tree to render the desired state from`);
-      desired = await renderDesired(req.tree, config, deps.capabilities ? { capabilities: () => deps.capabilities?.(config.cluster) ?? Promise.resolve(undefined) } : {});
+      desired = await renderDesired(req.tree, config, { capabilities: () => deps.targets.capabilities(config.cluster, deps.deadline?.signal) });
       redact = createRedactor(secretValuesOf(desired.objects));
     }
-    const target = await deps.open(req, deps.deadline ? { deadline: deps.deadline } : {});
+    const target = await deps.targets.open(req, { ...(deps.deadline ? { deadline: deps.deadline } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
     if ('unreachable' in target) throw new ReconcilerError(config.type === 'cloudformation' ? 'no CloudFormation access configured' : target.unreachable);
     const objects = await target.detectDrift(desired, {
       ...(req.inventory ? { previousInventory: req.inventory } : {}),
@@ -130,8 +126,8 @@ export const checkTarget = async (targetId: string, deps: CheckDeps, run?: Deadl
         onObserved: (entries) => (observed = newObservations(entries, state.inventory, state.checked ?? [])),
       },
       {
-        open: (spec, o) => openTarget(spec, { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) }, o),
-        capabilities: async (cluster) => clusterCapabilities(await deps.cluster(cluster), signal),
+        targets: deps.targets,
+        registry: deps.registry,
         ...(deadline ? { deadline } : signal ? { deadline: { signal, at: Date.now() + 15 * 60_000 } } : {}),
       },
     );

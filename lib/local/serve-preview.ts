@@ -1,8 +1,8 @@
 import type { Deadline } from '../core/deadline.js';
-import { previewWebhook } from '../preview/preview-webhook.js';
 import type { PreviewReport } from '../preview/preview-report.js';
 import { isPreviewJob, runPreview, type PreviewJob, type PreviewOutcome } from '../preview/run-preview.js';
 import type { ReconcileDeps } from '../reconcile/reconcile-target.js';
+import { previewDepsOf } from '../../functions/common/compose.js';
 
 /**
  * `driftless serve`'s pull-request previews: a `pull_request` delivery for a local clone hands off one preview
@@ -10,18 +10,12 @@ import type { ReconcileDeps } from '../reconcile/reconcile-target.js';
  * and serve prints one line. Local clones have no check runs or comments: the line is the report.
  */
 export const servePreview = (deps: Omit<ReconcileDeps, 'holder'>, print: (line: string) => void) => ({
-  /** The webhook's preview route, handing off through `handOff` (serve's Invoke endpoint). */
-  webhook: (handOff: (job: PreviewJob) => Promise<void>) => previewWebhook(handOff),
   /** Whether an invocation is a preview job. */
   isJob: isPreviewJob,
   /** Runs one preview job and prints its line. */
   run: async (job: PreviewJob, deadline: Deadline): Promise<PreviewOutcome> => {
     const out = await runPreview(job, {
-      registry: deps.registry,
-      source: deps.source,
-      access: { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) },
-      ledger: deps.ledger,
-      deadline,
+      ...previewDepsOf(deps, deadline),
       log: (message, fields) => {
         if (message === 'preview failed' || message === 'preview left unpublished') print(`preview ${job.repository}: ${message}: ${String(fields?.error ?? '')}`);
       },

@@ -1,14 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { formatCountMap } from '../core/change-set.js';
 import { ENV } from '../core/env-names.js';
 import { ReconcilerError } from '../core/errors.js';
 import { targetId } from '../core/ownership.js';
-import { CONFIG_FILE, parseDriftlessConfig, parseRegistry } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets, parseRegistry } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import { dynamoDbClient } from '../ledger/client.js';
 import { DirectoryBlobStore } from '../ledger/directory-blob-store.js';
@@ -16,24 +14,28 @@ import { DynamoDbLedger, LedgerConflictError } from '../ledger/dynamodb-ledger.j
 import type { Ledger, SyncRecord } from '../ledger/ledger.js';
 import { ensureTable } from '../ledger/table.js';
 import { SlackNotifier } from '../notify/slack-notifier.js';
-import { bodyTooLarge, handleWebhook } from '../reconcile/handle-webhook.js';
 import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
-import { toHttpResponse, toWebhookRequest } from '../../functions/common/http.js';
+import { compose } from '../../functions/common/compose.js';
+import { createHandler as createReconcileHandler } from '../../functions/reconcile/handler.js';
+import { createHandler as createWebhookHandler } from '../../functions/webhook/handler.js';
 import { clusterClients } from '../targets/kubernetes/cluster-clients.js';
 import { cloudFormationAccess } from '../targets/cloudformation/access.js';
-import { withAbort, type Deadline } from '../core/deadline.js';
-import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../reconcile/reconcile-target.js';
+import { labelledByTarget } from '../targets/kubernetes/labelled-objects.js';
+import { targetOpener } from '../targets/open-target.js';
+import { deadlineSignal, type ReconcileOutcome, type ReconcileRequest } from '../reconcile/reconcile-target.js';
+import type { PreviewJob } from '../preview/run-preview.js';
+import { withAbort } from '../core/deadline.js';
 import { GitHubSource } from '../source/github-source.js';
 import { LocalGitSource } from '../source/local-git-source.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import { checkTarget } from '../drift/check-target.js';
 import { runDrift, type DriftRun } from '../drift/run-drift.js';
-import { labelledByTarget } from '../targets/kubernetes/labelled-objects.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
 import { acquireServeLock } from './serve-lock.js';
+import { startDemo } from './serve-demo.js';
+import { startServeHttp } from './serve-http.js';
 import { servePreview } from './serve-preview.js';
-import { ADMIN_TOKEN, KubeApiServer } from './sandbox-cluster/server.js';
 
 /** What `driftless serve` runs with. */
 export interface ServeOptions {
@@ -77,14 +79,6 @@ export const INTERRUPTED = 'interrupted by shutdown';
 /** The reason of a `running` record a killed serve left, closed as timed-out by the next serve. */
 const KILLED = 'serve stopped (killed) before this sync recorded a result; closed by the next serve in this directory';
 
-/** The package's root (where examples/ lives), from lib/local or dist/lib/local. */
-const packageRoot = (): string => {
-  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'examples'))) return dir;
-  }
-  throw new ReconcilerError('cannot find the driftless package (its examples/ directory)');
-};
-
 /** Reads KEY=VALUE lines of a `.env` file into the environment given (existing values win). */
 export const loadDotEnv = (file: string, env: Record<string, string | undefined>): void => {
   if (!existsSync(file)) return;
@@ -121,7 +115,7 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const demo = !o.registryFile && !env[ENV.registry] && !Object.keys(clones).length;
     if (demo) {
       const d = await startDemo(stateDir, o.print);
-      stops.push(d.stop);
+      stops.push(() => d.stop());
       registry = d.registry;
       clones = d.clones;
       secret ||= 'driftless-demo';
@@ -177,10 +171,31 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const slackUrl = env[ENV.slackWebhookUrl];
     // Long syncs show progress: at most one line every two seconds per target.
     const lastProgress = new Map<string, number>();
-    const deps: Omit<ReconcileDeps, 'holder'> = {
+    const clusters = clusterClients(registry, async (id) => env[id] ?? '', true);
+    // The Invoke endpoint the hand-off calls is started below, with the handlers composed here.
+    const invoked: { handOff?: (request: ReconcileRequest | PreviewJob) => Promise<void> } = {};
+    const composed = compose({
+      registry,
       ledger,
       source,
-      registry,
+      targets: targetOpener({
+        registry,
+        cluster: clusters,
+        // Stack targets only with AWS credentials at hand (never in the demo).
+        ...(!demo && (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) ? { cloudformation: cloudFormationAccess(env) } : {}),
+      }),
+      labelled: async (cluster, signal) => labelledByTarget(await clusters(cluster), signal ? { signal } : {}),
+      handOff: (request) => {
+        if (!invoked.handOff) throw new ReconcilerError('serve: the Invoke endpoint is not started yet');
+        return invoked.handOff(request);
+      },
+      // Pull-request previews of local clones go through the same Invoke endpoint (serve-preview.ts prints them).
+      handOffPreview: (job) => {
+        if (!invoked.handOff) throw new ReconcilerError('serve: the Invoke endpoint is not started yet');
+        return invoked.handOff(job);
+      },
+      secrets: async () => secrets,
+      ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
       progress: (id, phase, done, total) => {
         const key = `${id}/${phase}`;
         const now = Date.now();
@@ -197,19 +212,18 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
         lastProgress.set(key, now);
         o.print(`sync   ${id}: ${phase} ${done}/${total}…`);
       },
-      cluster: clusterClients(registry, async (id) => env[id] ?? '', true),
-      // Stack targets only with AWS credentials at hand (never in the demo).
-      ...(!demo && (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) ? { cloudformation: cloudFormationAccess(env) } : {}),
-      ...(slackUrl ? { notifier: new SlackNotifier(slackUrl) } : {}),
-    };
+      // serve prints its own lines; the functions' JSON log stays quiet here.
+      log: () => undefined,
+    });
 
-    // The local Invoke endpoint runs the reconcile handler in this process (and pull-request previews: serve-preview.ts).
-    const previews = servePreview(deps, o.print);
+    // The local Invoke endpoint runs the deployed reconcile handler in this process, over serve's composition.
+    const reconcile = createReconcileHandler(composed.reconcile, { abort: shutdown.signal });
+    const previews = servePreview(composed.reconcile, o.print);
     const invoke = new LocalInvokeServer({
       reconcile: async (event, context) => {
-        if (previews.isJob(event)) return previews.run(event, untilShutdown(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
+        if (previews.isJob(event)) return previews.run(event, withAbort(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
         const req = event as ReconcileRequest;
-        const outcome = await reconcileTarget(req, { ...deps, holder: context.awsRequestId }, untilShutdown(deadlineSignal(context.getRemainingTimeInMillis()), shutdown.signal));
+        const outcome = (await reconcile(req, context)) as ReconcileOutcome;
         const id = targetId(req.repository, req.target);
         if (outcome.kind === 'pending') o.print(`sync   ${id}: busy (held by ${outcome.heldBy}); ${req.commit?.slice(0, 7) ?? 'head'} queued`);
         else {
@@ -229,98 +243,27 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     stops.push(() => lambda.destroy());
     const handOff = lambdaHandOff(lambda, 'reconcile');
+    invoked.handOff = handOff;
 
-    // The webhook endpoint.
-    const server: Server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (!bodyTooLarge(size)) chunks.push(c); // past the limit the body is counted, not kept
-      });
-      req.on('end', () => {
-        void (async () => {
-          if (req.url === '/healthz') {
-            res.writeHead(200).end('ok\n');
-            return;
-          }
-          if (req.method !== 'POST' || !req.url?.startsWith('/webhook')) {
-            res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
-            return;
-          }
-          const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
-          try {
-            const outcome =
-              bodyTooLarge(size) ??
-              (await handleWebhook(toWebhookRequest({ headers, body: Buffer.concat(chunks).toString('utf8') }), {
-                secrets,
-                registry,
-                ledger,
-                source,
-                handOff,
-                preview: previews.webhook(handOff),
-              }));
-            const http = toHttpResponse(outcome);
-            o.print(
-              `webhook ${headers['x-github-event'] ?? '?'} ${headers['x-github-delivery'] ?? ''} → ${http.statusCode} ${outcome.kind}${'reason' in outcome ? `: ${outcome.reason}` : ` (${outcome.targets.join(', ')})`}`,
-            );
-            res.writeHead(http.statusCode, http.headers).end(http.body);
-          } catch (err) {
-            o.print(`webhook error: ${(err as Error).message}`);
-            res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', reason: (err as Error).message }));
-          }
-        })();
-      });
+    // The webhook endpoint: the deployed webhook handler over serve's composition.
+    const http = await startServeHttp({
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      webhook: (onOutcome) => createWebhookHandler(composed.webhook, { onOutcome }),
+      print: o.print,
     });
-    await new Promise<void>((resolveListen, reject) => {
-      server.once('error', reject);
-      server.listen(o.port ?? 8787, '127.0.0.1', resolveListen);
-    });
-    stops.push(() => new Promise<void>((r) => server.close(() => r())));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stops.push(() => http.close());
+    const url = http.url;
 
     // The local sweeper: a clone's new head starts the same work a webhook would.
-    const sweep = async () => {
-      for (const [repository, dir] of Object.entries(clones)) {
-        if (!Object.hasOwn(registry.repositories, repository)) continue;
-        let branches: string[];
-        try {
-          branches = execFileSync('git', ['-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-        } catch {
-          continue;
-        }
-        for (const branch of branches) {
-          const { head } = await local.headAndChanges(repository, branch);
-          const text = await local.readFile(repository, head, CONFIG_FILE);
-          if (!text) continue;
-          let targets: string[];
-          try {
-            targets = parseDriftlessConfig(text, { repository, registry })
-              .targets.filter((t) => t.branch === branch)
-              .map((t) => t.name);
-          } catch (err) {
-            o.print(`sweep  ${repository}@${head.slice(0, 7)}: ${(err as Error).message}`);
-            continue;
-          }
-          for (const target of targets) {
-            if (shutdown.signal.aborted) return;
-            const state = await ledger.getState(targetId(repository, target));
-            if (state?.lastAttemptedCommit === head && !state.pendingHead) continue;
-            await handOff({ repository, target, branch, commit: head, trigger: 'sweeper' });
-          }
-        }
-      }
-    };
+    const sweep = () => sweepClones({ clones, registry, source: local, ledger, handOff, print: o.print, signal: shutdown.signal });
     let sweeping = Promise.resolve();
     // The drift loop: desired at each target's last applied commit against live; Slack only on change.
-    const notifier = slackUrl ? new SlackNotifier(slackUrl) : undefined;
     const drift = async (): Promise<DriftRun> => {
       const r = await runDrift({
         ledger,
-        check: (id, labelled) =>
-          checkTarget(id, { ledger, source, registry, cluster: deps.cluster, heal: (t) => handOff({ ...t, trigger: 'self-heal', force: true }) }, shutdown.signal, labelled),
-        labelled: async (cluster) => labelledByTarget(await deps.cluster(cluster), { signal: shutdown.signal }),
-        ...(notifier ? { notifier } : {}),
+        check: (id, labelled) => checkTarget(id, composed.drift.check, shutdown.signal, labelled),
+        ...(composed.drift.labelled ? { labelled: (cluster: string) => composed.drift.labelled!(cluster, shutdown.signal) } : {}),
+        ...(composed.drift.notifier ? { notifier: composed.drift.notifier } : {}),
       });
       for (const c of r.changes) {
         o.print(
@@ -379,9 +322,6 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
   }
 };
 
-/** The invocation's deadline, also aborted by shutdown. */
-const untilShutdown = (deadline: Deadline, shutdown: AbortSignal): Deadline => withAbort(deadline, shutdown);
-
 /**
  * The ledger reconcile writes through: once shutdown began, a sync that ends `failed` says it was interrupted
  * by shutdown (the error it failed with follows), rather than naming only the call the abort cut short.
@@ -423,54 +363,47 @@ const closeInterrupted = async (ledger: Ledger, print: (line: string) => void): 
   }
 };
 
-/** The demo: the example repository as a local git clone, and a sandbox cluster for both of its clusters. */
-const startDemo = async (stateDir: string, print: (l: string) => void) => {
-  const demoDir = join(stateDir, 'demo');
-  const repoDir = join(demoDir, 'shop');
-  if (!existsSync(join(repoDir, '.git'))) {
-    mkdirSync(demoDir, { recursive: true });
-    cpSync(join(packageRoot(), 'examples', 'shop'), repoDir, { recursive: true });
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-C', repoDir, '-c', 'user.name=driftless demo', '-c', 'user.email=demo@driftless.invalid', ...args], { stdio: 'ignore' });
-    git('init', '-q', '-b', 'main');
-    git('add', '-A');
-    git('commit', '-q', '-m', 'example repository');
+/**
+ * The local sweeper of `driftless serve`: for each cloned repository in the registry and each of its branches, the
+ * targets driftless.yaml declares at the head are handed off unless the ledger has that head attempted with no
+ * pending head. Unlike the deployed sweeper (lib/drift/sweep.ts) it finds targets never synced (a fresh demo).
+ */
+const sweepClones = async (d: {
+  clones: Readonly<Record<string, string>>;
+  registry: Registry;
+  source: Pick<RepositorySource, 'headAndChanges' | 'readFile'>;
+  ledger: Pick<Ledger, 'getState'>;
+  handOff: (request: ReconcileRequest) => Promise<void>;
+  print: (line: string) => void;
+  signal: AbortSignal;
+}): Promise<void> => {
+  for (const [repository, dir] of Object.entries(d.clones)) {
+    if (!Object.hasOwn(d.registry.repositories, repository)) continue;
+    let branches: string[];
+    try {
+      branches = execFileSync('git', ['-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const branch of branches) {
+      const { head } = await d.source.headAndChanges(repository, branch);
+      const text = await d.source.readFile(repository, head, CONFIG_FILE);
+      if (!text) continue;
+      let targets: string[];
+      try {
+        targets = loadTargets(text, { repository, registry: d.registry })
+          .targets.filter((t) => t.branch === branch)
+          .map((t) => t.name);
+      } catch (err) {
+        d.print(`sweep  ${repository}@${head.slice(0, 7)}: ${(err as Error).message}`);
+        continue;
+      }
+      for (const target of targets) {
+        if (d.signal.aborted) return;
+        const state = await d.ledger.getState(targetId(repository, target));
+        if (state?.lastAttemptedCommit === head && !state.pendingHead) continue;
+        await d.handOff({ repository, target, branch, commit: head, trigger: 'sweeper' });
+      }
+    }
   }
-  const sandbox = new KubeApiServer({ namespaceController: true, simulateControllers: true });
-  await sandbox.start();
-  const kubeconfig = join(demoDir, 'kubeconfig');
-  // One sandbox serves both registry clusters, through two contexts.
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'current-context: sandbox-dev',
-      'clusters:',
-      `- name: sandbox\n  cluster:\n    server: ${sandbox.url}\n    insecure-skip-tls-verify: true`,
-      'users:',
-      `- name: sandbox-admin\n  user:\n    token: ${ADMIN_TOKEN}`,
-      'contexts:',
-      '- name: sandbox-dev\n  context:\n    cluster: sandbox\n    user: sandbox-admin',
-      '- name: sandbox-prod\n  context:\n    cluster: sandbox\n    user: sandbox-admin',
-      '',
-    ].join('\n'),
-  );
-  const registry = parseRegistry(
-    JSON.stringify({
-      repositories: {
-        'acme/shop': {
-          clusters: ['dev', 'prod'],
-          namespaces: ['shop-*'],
-          stackPrefix: 'acme-',
-          regions: ['eu-west-1'],
-          cloudformation: { capabilities: ['CAPABILITY_NAMED_IAM'] },
-        },
-      },
-      clusters: { dev: { context: 'sandbox-dev', kubeconfig }, prod: { context: 'sandbox-prod', kubeconfig } },
-    }),
-  );
-  print(`demo: example repository acme/shop at ${repoDir} (commit there to see it synced)`);
-  print(`demo: sandbox cluster at ${sandbox.url} (kubeconfig ${kubeconfig}, contexts sandbox-dev and sandbox-prod)`);
-  return { registry, clones: { 'acme/shop': repoDir }, stop: () => sandbox.stop() };
 };

@@ -5,7 +5,7 @@ import { formatRef, type ObjectRef } from '../core/object-ref.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
 import { redactDeep } from '../core/redact.js';
 import type { PlanFinding, PlannedChange, TargetPlan } from '../core/target.js';
-import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets } from '../config/load-config.js';
 import type { DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
 import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
 import type { TargetState } from '../ledger/ledger.js';
@@ -14,9 +14,7 @@ import { NO_RECORDER, syncTarget, type SyncOutcome } from '../reconcile/sync-tar
 import { templatePathLine } from '../render/cloudformation-template.js';
 import { renderDesired } from '../render/desired-state.js';
 import type { FileTree } from '../render/file-tree.js';
-import { clusterCapabilities } from '../render/helm/capabilities.js';
-import { deletionCascades } from '../targets/kubernetes/deletion-cascade.js';
-import { openTarget, type TargetAccess } from '../targets/open-target.js';
+import type { TargetOpener } from '../targets/target-opener.js';
 import { fieldChanges } from './field-diff.js';
 import type { ObjectPreview, PreviewAnnotation, PreviewReport, TargetPreview } from './preview-report.js';
 
@@ -42,8 +40,8 @@ export interface PreviewRequest {
 /** What a preview reads: the registry, the targets (planned, never applied) and, when there is one, the ledger. */
 export interface PreviewDeps {
   readonly registry?: Registry;
-  /** How targets are reached (the same access a sync opens them with); `cluster` also lists deletion cascades. */
-  readonly access: TargetAccess;
+  /** How targets are reached (the opener a sync uses); it also lists deletion cascades. */
+  readonly targets: TargetOpener;
   /** The ledger's state of a target (its inventory and the dependency files of its last render). */
   readonly state?: (targetId: string) => Promise<TargetState | undefined>;
   readonly deadline?: Deadline;
@@ -59,7 +57,7 @@ export interface PreviewDeps {
  * blockers and annotations at file and line. Nothing is written: a stack's change set (and the
  * REVIEW_IN_PROGRESS stack a new one leaves) is deleted by the plan.
  * @example
- * const report = await planPreview({ repository, base, head, baseTree, headTree, changed }, { registry, access });
+ * const report = await planPreview({ repository, base, head, baseTree, headTree, changed }, { registry, targets });
  * process.exitCode = conclusionOf(report) === 'failure' ? 2 : hasPreviewChanges(report) ? 1 : 0;
  */
 export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promise<PreviewReport> => {
@@ -96,13 +94,10 @@ export const planPreview = async (req: PreviewRequest, deps: PreviewDeps): Promi
 
 /** driftless.yaml of one side, or its errors as annotations. */
 const readConfig = async (tree: FileTree, req: PreviewRequest, registry?: Registry): Promise<{ config: DriftlessConfig } | { error: PreviewAnnotation[] }> => {
-  const text = await tree.read(CONFIG_FILE).then(
-    (b) => new TextDecoder().decode(b),
-    () => undefined,
-  );
-  if (text === undefined) return { error: [{ path: CONFIG_FILE, line: 1, level: 'failure', message: `${CONFIG_FILE} is missing`, title: 'driftless.yaml' }] };
   try {
-    return { config: parseDriftlessConfig(text, { file: CONFIG_FILE, repository: req.repository, ...(registry ? { registry } : {}) }) };
+    const config = await loadTargets(tree, { repository: req.repository, ...(registry ? { registry } : {}) });
+    if (!config) return { error: [{ path: CONFIG_FILE, line: 1, level: 'failure', message: `${CONFIG_FILE} is missing`, title: 'driftless.yaml' }] };
+    return { config };
   } catch (err) {
     return { error: await annotationsOf(err, CONFIG_FILE) };
   }
@@ -141,14 +136,12 @@ const previewTarget = async (
   change: 'added' | 'modified',
   state: TargetState | undefined,
 ): Promise<TargetPreview> => {
-  const access = deps.access;
   const outcome = await syncTarget(
     { repository: req.repository, target: target.name, branch: target.branch, commit: req.head, tree: req.headTree, ...(state ? { state } : {}), dryRun: true },
     {
       ...(deps.registry ? { registry: deps.registry } : {}),
-      open: (spec, o) => openTarget(spec, access, o),
+      targets: deps.targets,
       recorder: NO_RECORDER,
-      ...(access.cluster ? { capabilities: async (cluster: string) => clusterCapabilities(await access.cluster!(cluster), deps.deadline?.signal) } : {}),
       // Without a ledger the target's labelled objects are its inventory (as the CLI's sync finds them).
       discoverInventory: !deps.state,
       ...(deps.deadline ? { deadline: deps.deadline } : {}),
@@ -283,8 +276,8 @@ const kubernetesPreview = async (deps: PreviewDeps, cluster: string, plan: Targe
     blockers.push(`${guardCount(plan, g)} not pruned: ${g.replace(/^not pruned: /, '')}`);
   }
 
-  if (deletions.length && deps.access.cluster) {
-    const cascades = await deletionCascades(await deps.access.cluster(cluster), deletions, deps.deadline?.signal);
+  if (deletions.length) {
+    const cascades = await deps.targets.cascades(cluster, deletions, deps.deadline?.signal);
     for (let i = 0; i < objects.length; i++) {
       const o = objects[i] as ObjectPreview;
       const c = o.action === 'delete' ? cascades.get(o.name) : undefined;

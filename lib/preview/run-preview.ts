@@ -41,7 +41,7 @@ export interface RunPreviewDeps {
   /** GitHub: one compare and two tarballs; one check run (an App) or one comment (a token). */
   readonly source: Pick<RepositorySource, 'snapshot' | 'compareHead' | 'checkRuns' | 'pullRequestComments'>;
   /** How targets are planned (never applied): clusters for the dry run and cascades, CloudFormation for change sets. */
-  readonly access: PreviewDeps['access'];
+  readonly targets: PreviewDeps['targets'];
   /** The ledger: targets' states (inventory, dependency files) and the newest head of each pull request. */
   readonly ledger?: Pick<Ledger, 'getState' | 'getHead' | 'putHead'>;
   readonly deadline?: Deadline;
@@ -179,7 +179,7 @@ export const commentPublisher = (
  * `cancelled`. Every failure ends in a completed check run (or comment) that says why, and a log line; this
  * function never throws.
  * @example
- * const outcome = await runPreview({ kind: 'preview', ...trigger.preview }, { registry, source, access, ledger, log });
+ * const outcome = await runPreview({ kind: 'preview', ...trigger.preview }, { registry, source, targets, ledger, log });
  */
 export const runPreview = async (job: PreviewRequest, deps: RunPreviewDeps): Promise<PreviewOutcome> => {
   const log = deps.log ?? (() => undefined);
@@ -227,7 +227,7 @@ export const runPreview = async (job: PreviewRequest, deps: RunPreviewDeps): Pro
     const ledger = deps.ledger;
     report = await planPreview(
       { repository: job.repository, base: change.base, head: job.headSha, baseName: job.baseBranch, baseTree, headTree, changed: change.changed, branch: job.baseBranch },
-      { registry: deps.registry, access: deps.access, ...(ledger ? { state: (id: string) => ledger.getState(id) } : {}), ...(deps.deadline ? { deadline: deps.deadline } : {}) },
+      { registry: deps.registry, targets: deps.targets, ...(ledger ? { state: (id: string) => ledger.getState(id) } : {}), ...(deps.deadline ? { deadline: deps.deadline } : {}) },
     );
     const newest = key ? (await deps.ledger?.getHead(job.repository, key))?.head : undefined;
     result = newest && newest !== job.headSha ? supersededOf(job, newest) : resultOf(report);

@@ -1,7 +1,7 @@
 import { isBranchName, isCommitId, isRepositoryName } from '../core/git-names.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
-import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RepositorySource } from '../source/repository-source.js';
@@ -140,7 +140,7 @@ const route = async (payload: Record<string, unknown>, req: WebhookRequest, deps
     if (unreadable && !knownOnBranch.length) return { kind: 'ignored', reason: unreadable };
     if (text !== undefined) {
       try {
-        const config = parseDriftlessConfig(text, { repository, registry: deps.registry });
+        const config = loadTargets(text, { repository, registry: deps.registry });
         const named = config.targets.filter((t) => t.branch === work.branch).map((t) => t.name);
         // Targets that left the file are handed off too: reconcile records their removal once.
         targets = [...named, ...knownOnBranch.filter((t) => !named.includes(t))];

@@ -3,22 +3,18 @@ import { ReconcilerError } from '../core/errors.js';
 import { NO_REDACTION } from '../core/redact.js';
 import { deadlineOf, msLeft, type Deadline } from '../core/deadline.js';
 import { targetId as makeTargetId } from '../core/ownership.js';
-import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import type { Lease, Ledger, SyncRecord, TargetState } from '../ledger/ledger.js';
 import { LedgerConflictError } from '../ledger/ledger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { FileTree } from '../render/file-tree.js';
-import { clusterCapabilities } from '../render/helm/capabilities.js';
 import { holdLease, LEASE_TTL_MS, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import { reporterOf, type CommitReporter } from './commit-report.js';
-import type { KubeClient } from '../targets/kubernetes/kube-client.js';
-import { openTarget } from '../targets/open-target.js';
+import type { TargetOpener } from '../targets/target-opener.js';
 import { createLedgerRecorder, type FailureNotice } from './sync-recorder.js';
 import { describeFailure, syncTarget, type SyncOutcome } from './sync-target.js';
-export type { CloudFormationAccess } from '../targets/cloudformation/access.js';
-import type { CloudFormationAccess } from '../targets/cloudformation/access.js';
 
 /** What to reconcile: one target of one repository, triggered by a commit (a trigger, not an order). */
 export interface ReconcileRequest {
@@ -39,8 +35,8 @@ export interface ReconcileDeps {
   readonly ledger: Ledger;
   readonly source: RepositorySource;
   readonly registry: Registry;
-  /** A client for a registry cluster name. */
-  readonly cluster: (name: string) => Promise<KubeClient>;
+  /** Opens targets (clusters of the registry, stacks with the deployment's CloudFormation access): the TargetOpener port. */
+  readonly targets: TargetOpener;
   readonly notifier?: Pick<Notifier, 'failure'>;
   /** Who holds the lease (the invocation's request id). */
   readonly holder: string;
@@ -49,8 +45,6 @@ export interface ReconcileDeps {
   /** How often the holder renews its lease. @default a third of the TTL */
   readonly heartbeatMs?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
-  /** CloudFormation access for stack targets, per region (the service role and artifact bucket of the deployment). */
-  readonly cloudformation?: (region: string) => CloudFormationAccess;
   /** Progress of a sync's phases (the CLI and serve show it on long syncs). */
   readonly progress?: (targetId: string, phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
   /** Reports syncs on the commit (a check run or one combined status per push). @default reporterOf(deps): nothing per target */
@@ -275,9 +269,8 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     { repository: req.repository, target: req.target, branch: req.branch, commit: head, tree, ...(state ? { state } : {}) },
     {
       registry: deps.registry,
-      open: (spec, o) => openTarget(spec, { registry: deps.registry, cluster: deps.cluster, ...(deps.cloudformation ? { cloudformation: deps.cloudformation } : {}) }, o),
+      targets: deps.targets,
       recorder,
-      capabilities: async (cluster) => clusterCapabilities(await deps.cluster(cluster), signal),
       deadline: { signal, at: deadline },
       beforeWrite: (what) => held.check(what),
       ...(deps.progress ? { onProgress: (phase: 'plan' | 'apply' | 'prune' | 'wait', n: number, total: number) => deps.progress?.(id, phase, n, total) } : {}),
@@ -289,10 +282,7 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
 /** The targets driftless.yaml declares on the branch (the commit report waits for each); undefined when it cannot tell. */
 const declaredTargets = async (tree: FileTree, req: ReconcileRequest, registry: Registry): Promise<string[] | undefined> => {
   try {
-    const text = new TextDecoder().decode(await tree.read(CONFIG_FILE));
-    return parseDriftlessConfig(text, { repository: req.repository, registry })
-      .targets.filter((t) => t.branch === req.branch)
-      .map((t) => t.name);
+    return (await loadTargets(tree, { repository: req.repository, registry }))?.targets.filter((t) => t.branch === req.branch).map((t) => t.name);
   } catch {
     return undefined; // the sync itself reports what is wrong with the file
   }

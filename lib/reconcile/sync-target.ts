@@ -6,7 +6,7 @@ import { formatRef, splitApiVersion, type KubeObject, type ObjectRef } from '../
 import { targetId as makeTargetId } from '../core/ownership.js';
 import { combineRedactors, createRedactor, NO_REDACTION, secretValuesOf, type Redactor } from '../core/redact.js';
 import type { DesiredState, Target, TargetApply, TargetPlan, WriteStage } from '../core/target.js';
-import { CONFIG_FILE, parseDriftlessConfig } from '../config/load-config.js';
+import { CONFIG_FILE, loadTargets } from '../config/load-config.js';
 import { objectsOutsideGrant, repositoryGrant } from '../config/registry-check.js';
 import type { CloudFormationTargetConfig, Registry, TargetConfig } from '../config/schema.js';
 import { registryGrant, whyStackNotGranted } from '../config/stack-grants.js';
@@ -14,9 +14,8 @@ import type { StateUpdate, TargetState } from '../ledger/ledger.js';
 import { CLUSTER_SCOPED_KINDS } from '../render/cluster-scope.js';
 import { renderDesired } from '../render/desired-state.js';
 import type { FileTree } from '../render/file-tree.js';
-import type { HelmCapabilities } from '../render/helm/helm-template.js';
 import { secretSourceValues } from '../render/secret-sources.js';
-import type { TargetSpec, UnreachableTarget } from '../targets/open-target.js';
+import type { TargetOpener } from '../targets/target-opener.js';
 
 /** One sync of one target at one commit. */
 export interface SyncRequest {
@@ -37,12 +36,10 @@ export interface SyncRequest {
 export interface SyncDeps {
   /** The registry; absent only for a CLI run without one (the credentials' permissions are the limit). */
   readonly registry?: Registry;
-  /** Opens a target's adapter (`openTarget` bound to this process's access). */
-  readonly open: (spec: TargetSpec, o: { deadline?: Deadline }) => Promise<Target | UnreachableTarget>;
+  /** Opens the target's adapter and reads its cluster's Helm capabilities (the TargetOpener port). */
+  readonly targets: Pick<TargetOpener, 'open' | 'capabilities'>;
   /** Where the outcome goes: the ledger (and commit status), or nowhere. */
   readonly recorder: SyncRecorder;
-  /** The cluster's capabilities for Helm charts. */
-  readonly capabilities?: (cluster: string) => Promise<HelmCapabilities | undefined>;
   readonly deadline?: Deadline;
   /** Called before each write (the reconciler checks its lease); a rejection stops the sync there. */
   readonly beforeWrite?: (what: string) => Promise<void>;
@@ -98,7 +95,7 @@ const MARGIN_MS = 30_000;
  * config → removed / suspended (in driftless.yaml or the ledger) → render → grant check → `target.apply`
  * → the recorder. Every failure, wherever it happens, ends as one `failed` outcome naming its subject.
  * @example
- * const outcome = await syncTarget({ repository, target: 'web', branch: 'main', commit, tree, state }, { registry, open, recorder });
+ * const outcome = await syncTarget({ repository, target: 'web', branch: 'main', commit, tree, state }, { registry, targets, recorder });
  */
 export const syncTarget = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> => {
   const outcome = await decide(req, deps);
@@ -123,12 +120,8 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
   const done = (o: Omit<SyncOutcome, 'notifyOn' | 'redact' | 'update'> & { update?: StateUpdate }): SyncOutcome => ({ update, notifyOn, redact, ...o });
 
   try {
-    const configText = await req.tree.read(CONFIG_FILE).then(
-      (b) => new TextDecoder().decode(b),
-      () => undefined,
-    );
-    if (configText === undefined) return failed(`${CONFIG_FILE} is missing at ${req.commit.slice(0, 12)}`);
-    const repoConfig = parseDriftlessConfig(configText, { file: CONFIG_FILE, repository: req.repository, ...(deps.registry ? { registry: deps.registry } : {}) });
+    const repoConfig = await loadTargets(req.tree, { repository: req.repository, ...(deps.registry ? { registry: deps.registry } : {}) });
+    if (!repoConfig) return failed(`${CONFIG_FILE} is missing at ${req.commit.slice(0, 12)}`);
     notifyOn = repoConfig.notifications.slack.on;
     const target = repoConfig.targets.find((t) => t.name === req.target);
     if (!target || target.branch !== req.branch) return removed(req, deps, !target, (s) => (subject = s), failed, done);
@@ -141,7 +134,10 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
 
     if (!req.dryRun) deps.recorder.starting?.();
     const open = async (): Promise<Target | SyncOutcome> => {
-      const opened = await deps.open({ id, repository: req.repository, config: target }, deps.deadline ? { deadline: deps.deadline } : {});
+      const opened = await deps.targets.open(
+        { id, repository: req.repository, config: target },
+        { ...(deps.deadline ? { deadline: deps.deadline } : {}), ...(deps.registry ? { registry: deps.registry } : {}) },
+      );
       if (!('unreachable' in opened)) return opened;
       return done({
         result: 'skipped',
@@ -156,7 +152,7 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
     if (stack && 'result' in stack) return stack;
     subject = target.path;
     const desired = await renderDesired(req.tree, target, {
-      ...(target.type === 'kubernetes' && deps.capabilities ? { capabilities: () => deps.capabilities?.(target.cluster) ?? Promise.resolve(undefined) } : {}),
+      ...(target.type === 'kubernetes' ? { capabilities: () => deps.targets.capabilities(target.cluster, deps.deadline?.signal) } : {}),
     });
     if (desired.kind === 'kubernetes') {
       redact = createRedactor(secretValuesOf(desired.objects));
@@ -241,7 +237,7 @@ const removed = async (
   const last = req.state?.config as CloudFormationTargetConfig | undefined;
   if (gone && last?.type === 'cloudformation' && last.cloudformation?.deleteOnRemove) {
     const id = makeTargetId(req.repository, req.target);
-    const opened = await deps.open({ id, repository: req.repository, config: last }, {});
+    const opened = await deps.targets.open({ id, repository: req.repository, config: last }, deps.registry ? { registry: deps.registry } : {});
     if (!('unreachable' in opened) && opened.remove) {
       setSubject(`stack ${last.stack}`);
       // The registry of now decides, not the one the stack was created under.

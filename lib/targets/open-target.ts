@@ -1,12 +1,15 @@
 import { kubernetesGrant, noGrant } from '../config/registry-check.js';
 import { registryGrant } from '../config/stack-grants.js';
-import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry, type TargetConfig } from '../config/schema.js';
+import { durationMs, type CloudFormationTargetConfig, type KubernetesTargetConfig, type Registry } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
 import type { KubernetesDesiredState, Target } from '../core/target.js';
 import type { CloudFormationAccess } from './cloudformation/access.js';
-import { createStackTarget, type StackTarget } from './cloudformation/stack-target.js';
+import { clusterCapabilities } from '../render/helm/capabilities.js';
+import { createStackTarget } from './cloudformation/stack-target.js';
 import { createKubernetesTarget } from './kubernetes/cluster-target.js';
+import { deletionCascades } from './kubernetes/deletion-cascade.js';
 import type { KubeClient } from './kubernetes/kube-client.js';
+import type { StackTarget, TargetOpener, TargetSpec, UnreachableTarget } from './target-opener.js';
 
 /** What opening a target may use: the registry (absent for a CLI run without one), clusters and CloudFormation. */
 export interface TargetAccess {
@@ -18,18 +21,7 @@ export interface TargetAccess {
   readonly cloudformation?: (region: string) => CloudFormationAccess;
 }
 
-/** Which target to open: its id, its repository and its config (from driftless.yaml or the ledger's last record). */
-export interface TargetSpec<C extends TargetConfig = TargetConfig> {
-  /** `owner/repo/target`. */
-  readonly id: string;
-  readonly repository: string;
-  readonly config: C;
-}
-
-/** A target this process cannot reach (a serve without AWS credentials and a stack target): a recoverable outcome. */
-export interface UnreachableTarget {
-  readonly unreachable: string;
-}
+export type { StackTarget, TargetSpec, UnreachableTarget } from './target-opener.js';
 
 /** How long before the deadline a wait must end, so the sync still records its result. @default 30 s */
 export const WAIT_MARGIN_MS = 30_000;
@@ -91,3 +83,16 @@ const openStack = (spec: TargetSpec<CloudFormationTargetConfig>, access: TargetA
     region.s3,
   );
 };
+
+/**
+ * The TargetOpener port over this process's access: targets through `openTarget`, Helm capabilities and deletion
+ * cascades from the cluster's discovery. `access` is read on each call (a test may swap its CloudFormation access).
+ * @example
+ * const targets = targetOpener({ registry, cluster: clusterClients(registry, readSecret, false), cloudformation: cloudFormationAccess() });
+ * await reconcileTarget(req, { ledger, source, registry, targets, holder }, deadline);
+ */
+export const targetOpener = (access: TargetAccess): TargetOpener => ({
+  open: (spec, o) => openTarget(spec, o?.registry ? { ...access, registry: o.registry } : access, o?.deadline ? { deadline: o.deadline } : {}),
+  capabilities: async (cluster, signal) => (access.cluster ? clusterCapabilities(await access.cluster(cluster), signal) : undefined),
+  cascades: async (cluster, refs, signal) => (access.cluster ? deletionCascades(await access.cluster(cluster), refs, signal) : new Map()),
+});

@@ -40,6 +40,7 @@ describe('attack: CloudFormation grants', () => {
   let original: Registry;
   const setRegistry = (r: Registry) => {
     (p.deps as { registry: Registry }).registry = r;
+    p.access.registry = r;
     (p.webhookDeps as { registry: Registry }).registry = r;
   };
   /** Commits the files and delivers the push; returns the webhook's answer. */
@@ -56,7 +57,7 @@ describe('attack: CloudFormation grants', () => {
   beforeAll(async () => {
     p = await startPipeline();
     original = p.registry;
-    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }), roleArn: DEPLOYMENT_ROLE });
+    p.access.cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }), roleArn: DEPLOYMENT_ROLE });
     p.commit({ 'infra/t.yaml': TEMPLATE, 'deploy/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-web\n' });
   }, 120_000);
   afterAll(() => p?.stop());

@@ -37,7 +37,7 @@ describe('a CloudFormation target through the pipeline', () => {
   let head: string;
   beforeAll(async () => {
     p = await startPipeline();
-    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({
+    p.access.cloudformation = () => ({
       cfn: new CloudFormationClient({ region: 'eu-west-1' }),
       roleArn: 'arn:aws:iam::123456789012:role/driftless-cfn',
     });

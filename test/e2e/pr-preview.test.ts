@@ -225,7 +225,7 @@ describe('pull-request preview of a stack (CloudFormation mocked at the SDK)', (
   const vpc = (cidr: string) => `Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: ${cidr}\n`;
   beforeAll(async () => {
     p = await startPipeline({ auth: appAuth, commitReport: {}, grant: { pruneKinds: ['Namespace'] } });
-    (p.deps as { cloudformation?: unknown }).cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) });
+    p.access.cloudformation = () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) });
     base = p.commit({ ...BASE_FILES, 'driftless.yaml': stackConfig, 'infra/vpc.yaml': vpc('10.0.0.0/16') }, 'base');
   }, 180_000);
   afterAll(() => p?.stop());

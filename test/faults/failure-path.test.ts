@@ -4,6 +4,7 @@ import { sweep } from '../../lib/drift/sweep.js';
 import { reconcileTarget, type ReconcileDeps } from '../../lib/reconcile/reconcile-target.js';
 import type { SyncRecord } from '../../lib/ledger/ledger.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
+import { targetOpener } from '../../lib/targets/open-target.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
 import { allSyncs, expectSettled } from './support/harness.js';
 
@@ -79,7 +80,7 @@ describe('one failure path: whatever throws inside a sync ends it as failed', { 
     p.commit({ 'deploy/web/a.yaml': cm('a', 'v2') });
     const kubeconfig = (p.registry.clusters.dev as { kubeconfig: string }).kubeconfig;
     const registry: Registry = { ...p.registry, clusters: { ...p.registry.clusters, dev: { context: 'no-such-context', kubeconfig } } };
-    const rec = await sync('web', { registry, cluster: clusterClients(registry, async () => '', true) });
+    const rec = await sync('web', { registry, targets: targetOpener({ registry, cluster: clusterClients(registry, async () => '', true) }) });
     expect(rec?.result).toBe('failed');
     expect(rec?.error?.message).toContain('no context "no-such-context"');
     await expectSettled(p.ledger, p.dev, `${REPO}/web`, KINDS);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileTarget, TIMED_OUT_REASON, type ReconcileDeps, type ReconcileOutcome } from '../../lib/reconcile/reconcile-target.js';
 import { REPO, startPipeline } from '../support/pipeline.js';
 import { allSyncs, expectSettled, gatedClient, until } from './support/harness.js';
+import { targetOpener } from '../../lib/targets/open-target.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
@@ -54,7 +55,7 @@ describe('leases under faults (real DynamoDB Local)', { timeout: 120_000 }, () =
     const head = p.commit({ 'deploy/web/b.yaml': cm('b', 'v2'), 'deploy/web/ns-b.yaml': ns('shop-web-b') });
     let tookOver = false;
     const cluster = async (name: string) =>
-      gatedClient(await p.deps.cluster(name), async (obj) => {
+      gatedClient(await p.clusters(name), async (obj) => {
         if (obj.kind !== 'Namespace' || tookOver) return;
         tookOver = true;
         // An intruder finds the lease expired (its holder looked dead) and takes it.
@@ -71,10 +72,10 @@ describe('leases under faults (real DynamoDB Local)', { timeout: 120_000 }, () =
         if ('lease' in got) intruder = got.lease;
       });
     let intruder: Parameters<typeof p.ledger.releaseLease>[0] | undefined;
-    const out = (await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, deps('victim', { cluster }))) as Extract<
-      ReconcileOutcome,
-      { kind: 'done' }
-    >;
+    const out = (await reconcileTarget(
+      { repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true },
+      deps('victim', { targets: targetOpener({ ...p.access, cluster }) }),
+    )) as Extract<ReconcileOutcome, { kind: 'done' }>;
     const last = out.records.at(-1);
     expect(last?.result).toBe('failed');
     expect(last?.error?.message).toMatch(/^lease lost/);

@@ -7,6 +7,7 @@ import { reconcileTarget, TIMED_OUT_REASON, type ReconcileDeps, type ReconcileOu
 import { pushPayload, REPO, SECRET, startPipeline } from '../support/pipeline.js';
 import { DynamoDbFaultProxy } from './support/dynamodb-proxy.js';
 import { allSyncs, expectSettled, gatedClient } from './support/harness.js';
+import { targetOpener } from '../../lib/targets/open-target.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
@@ -63,14 +64,14 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
   it('rides out a burst of throttling mid-sync (the SDK retries ProvisionedThroughputExceeded)', async () => {
     p.commit({ 'deploy/web/b.yaml': cm('b', 'v1') });
     const cluster = async (name: string) =>
-      gatedClient(await p.deps.cluster(name), async () => {
+      gatedClient(await p.clusters(name), async () => {
         if (armed) return;
         armed = true;
         proxy.mode = 'throttle';
         proxy.throttleLeft = 2;
       });
     let armed = false;
-    const out = await sync('throttled', { cluster });
+    const out = await sync('throttled', { targets: targetOpener({ ...p.access, cluster }) });
     const last = out.kind === 'done' ? out.records.at(-1) : undefined;
     expect({ result: last?.result, error: last?.error }).toEqual({ result: 'succeeded', error: undefined });
     await expectSettled(p.ledger, p.dev, ID, KINDS);
@@ -95,12 +96,12 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
   ] as const)('leaves no running record behind when DynamoDB is %s mid-apply: the next holder closes it and converges', async (what, mode, name) => {
     const head = p.commit({ [`deploy/web/${name}.yaml`]: cm(name, 'v1') });
     const cluster = async (c: string) =>
-      gatedClient(await p.deps.cluster(c), async () => {
+      gatedClient(await p.clusters(c), async () => {
         proxy.mode = mode;
       });
     const holder = `${mode}d`;
     // The ledger fails the sync's own calls (their deadlines), or the sync loses its lease: either way it ends.
-    const ended = await sync(holder, { cluster }).then(
+    const ended = await sync(holder, { targets: targetOpener({ ...p.access, cluster }) }).then(
       (o) => o,
       (err: unknown) => err as Error,
     );

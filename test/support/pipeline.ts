@@ -6,21 +6,22 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { sign } from '@octokit/webhooks-methods';
 import pushExamples from '@octokit/webhooks-examples';
 import { parseRegistry } from '../../lib/config/load-config.js';
-import { handleWebhook } from '../../lib/reconcile/handle-webhook.js';
-import { deadlineSignal, reconcileTarget, type ReconcileDeps, type ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
+import type { ReconcileRequest } from '../../lib/reconcile/reconcile-target.js';
+import { isPreviewJob, type PreviewJob, type PreviewOutcome } from '../../lib/preview/run-preview.js';
 import { LocalInvokeServer } from '../../lib/local/invoke-server.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
+import { labelledByTarget } from '../../lib/targets/kubernetes/labelled-objects.js';
+import { targetOpener, type TargetAccess } from '../../lib/targets/open-target.js';
 import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
-import { createCommitReporter, type CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
+import type { CommitReporterOptions } from '../../lib/reconcile/commit-report.js';
 import type { GitHubAuth } from '../../lib/source/github-api.js';
-import { toHttpResponse, toWebhookRequest } from '../../functions/common/http.js';
+import { compose } from '../../functions/common/compose.js';
+import { createHandler as createReconcileHandler } from '../../functions/reconcile/handler.js';
+import { createHandler as createWebhookHandler } from '../../functions/webhook/handler.js';
 import { GitHubApiServer } from '../github-api-server/server.js';
 import { KubeApiServer } from '../kube-api-server/server.js';
 import { startLedgerDb } from './ledger.js';
-import { previewWebhook } from '../../lib/preview/preview-webhook.js';
-import { isPreviewJob, runPreview, type PreviewOutcome } from '../../lib/preview/run-preview.js';
-import { previewDepsOf } from '../../functions/common/compose.js';
 
 export const REPO = 'acme/shop';
 export const SECRET = 'webhook-s3cret';
@@ -117,47 +118,43 @@ export const startPipeline = async (
   const notices: unknown[] = [];
   /** What the commit reporter logged (a report it could not write). */
   const reportLog: Record<string, unknown>[] = [];
-  const deps: Omit<ReconcileDeps, 'holder'> = {
+  const clusters = clusterClients(registry, async () => '', true);
+  /** How the pipeline's targets are reached; read on each open, so a test may give it CloudFormation access or a registry. */
+  const access: { -readonly [K in keyof TargetAccess]: TargetAccess[K] } & { cluster: typeof clusters } = { registry, cluster: clusters };
+  const late: { lambda?: LambdaClient } = {};
+  // The one composition, as the deployed functions and serve build it, over the local servers.
+  const composed = compose({
+    registry,
     ledger,
     source,
-    // Reads deps at call time: tests that swap the ledger (ledger-access) see the reporter's calls too.
-    reporter: createCommitReporter(
-      {
-        get ledger() {
-          return deps.ledger;
-        },
-        get source() {
-          return deps.source;
-        },
-        log: (message, fields) => void reportLog.push({ message, ...fields }),
-      },
-      options.commitReport ?? { perTargetStatuses: true },
-    ),
-    registry,
-    cluster: clusterClients(registry, async () => '', true),
-    notifier: { failure: async (n) => void notices.push(n) },
-  };
+    targets: targetOpener(access),
+    labelled: async (cluster, signal) => labelledByTarget(await access.cluster(cluster), signal ? { signal } : {}),
+    handOff: (request) => lambdaHandOff(late.lambda as LambdaClient, 'reconcile')(request),
+    handOffPreview: (job) => lambdaHandOff(late.lambda as LambdaClient, 'reconcile')(job),
+    secrets: async () => [...webhookDeps.secrets],
+    notifier: { failure: async (n) => void notices.push(n), drift: async () => undefined },
+    // These tests assert each target's own status, so per-target statuses are on unless a test asks for the
+    // product default (`{}`: one combined status or check run per commit).
+    commitReport: options.commitReport ?? { perTargetStatuses: true },
+    reportLog: (message, fields) => void reportLog.push({ message, ...fields }),
+    log: () => undefined,
+  });
+  const deps = composed.reconcile as { -readonly [K in keyof typeof composed.reconcile]: (typeof composed.reconcile)[K] };
   const errors: unknown[] = [];
+  // The deployed handlers, over the composed deps (which tests may swap a part of).
   /** What each preview job ended with (the reconcile function's answer to a `{ kind: 'preview' }` event). */
   const previews: PreviewOutcome[] = [];
-  /** What preview jobs logged. */
-  const previewLog: Record<string, unknown>[] = [];
   const invoke = new LocalInvokeServer({
-    // As functions/reconcile/handler.ts: a preview job, or one target's reconcile.
     reconcile: async (event, context) => {
-      if (!isPreviewJob(event)) return reconcileTarget(event as ReconcileRequest, { ...deps, holder: context.awsRequestId }, deadlineSignal(context.getRemainingTimeInMillis()));
-      const out = await runPreview(event, {
-        ...previewDepsOf(deps, deadlineSignal(context.getRemainingTimeInMillis())),
-        log: (message, fields) => void previewLog.push({ message, ...fields }),
-      });
-      previews.push(out);
+      const out = await createReconcileHandler(deps)(event as ReconcileRequest | PreviewJob, context);
+      if (isPreviewJob(event)) previews.push(out as PreviewOutcome);
       return out;
     },
   });
   invoke.onError = (_n, err) => errors.push(err);
   await invoke.start();
-  const lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-  const webhookDeps = { secrets: [SECRET], registry, ledger, source, handOff: lambdaHandOff(lambda, 'reconcile'), preview: previewWebhook(lambdaHandOff(lambda, 'reconcile')) };
+  const lambda = (late.lambda = new LambdaClient({ endpoint: invoke.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 }));
+  const webhookDeps = { ...composed.webhook, secrets: [SECRET] as readonly string[] };
 
   let deliveries = 0;
   /** Sends a signed delivery through the webhook handler (Function URL event → HTTP response). */
@@ -165,12 +162,10 @@ export const startPipeline = async (
     const body = o.body ?? JSON.stringify(payload);
     const signature = await sign(o.secret ?? SECRET, o.body !== undefined && payload !== undefined ? JSON.stringify(payload) : body);
     const delivery = o.delivery ?? `delivery-${++deliveries}`;
-    const res = toHttpResponse(
-      await handleWebhook(
-        toWebhookRequest({ headers: { 'X-GitHub-Event': event, 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': signature, 'Content-Type': 'application/json' }, body }),
-        webhookDeps,
-      ),
-    );
+    const res = await createWebhookHandler({ ...webhookDeps, secrets: async () => [...webhookDeps.secrets] })({
+      headers: { 'X-GitHub-Event': event, 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': signature, 'Content-Type': 'application/json' },
+      body,
+    });
     if (o.wait !== false) await invoke.idle();
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown>, delivery };
   };
@@ -189,6 +184,9 @@ export const startPipeline = async (
     github,
     source,
     deps,
+    composed,
+    access,
+    clusters,
     invoke,
     lambda,
     registry,
@@ -198,7 +196,6 @@ export const startPipeline = async (
     webhookDeps,
     reportLog,
     previews,
-    previewLog,
     async stop() {
       lambda.destroy();
       await invoke.stop();

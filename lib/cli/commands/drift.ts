@@ -5,8 +5,7 @@ import { targetId, targetLabelValue } from '../../core/ownership.js';
 import { labelledByTarget } from '../../targets/kubernetes/labelled-objects.js';
 import { ReconcilerError } from '../../core/errors.js';
 import { detectTargetDrift } from '../../drift/check-target.js';
-import { clusterCapabilities } from '../../render/helm/capabilities.js';
-import { openTarget } from '../../targets/open-target.js';
+import { targetOpener } from '../../targets/open-target.js';
 import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, localAccess, localTree } from '../local-target.js';
@@ -34,6 +33,7 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
   }
   const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
   const access = localAccess(local.registry, values);
+  const opener = targetOpener(access);
   const reports: DriftReport[] = [];
   try {
     // The drift use case of the scheduled run, for Kubernetes and stack targets alike.
@@ -58,7 +58,7 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
             ...(state?.lastSyncAt && state.checked ? { checked: state.checked } : {}),
             ...(labelled ? { labelled } : {}),
           },
-          { open: (spec, o) => openTarget(spec, access, o), capabilities: async (cluster) => clusterCapabilities(await access.cluster(cluster)) },
+          { targets: opener },
         ),
       );
     }

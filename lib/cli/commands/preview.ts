@@ -24,6 +24,7 @@ import { parseCommand, UsageError } from '../args.js';
 import { PREVIEW_COMMAND } from '../specs/preview.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { localAccess, repositoryIdentity } from '../local-target.js';
+import { targetOpener } from '../../targets/open-target.js';
 import { paint, progress, toJson, type Io } from '../output.js';
 import { table } from '../table.js';
 
@@ -56,7 +57,7 @@ export const previewCommand = async (args: readonly string[], io: Io): Promise<n
       { repository, base, head, baseName: branch ?? values.base, baseTree, headTree, changed, ...(branch ? { branch } : {}), ...(values.target ? { target: values.target } : {}) },
       {
         ...(registry ? { registry } : {}),
-        access,
+        targets: targetOpener(access),
         ...(ledger ? { state: (id: string) => ledger.ledger.getState(id) } : {}),
         onProgress: (target, phase, done, total) => bar.update(`${target}: ${phase} ${done}/${total}`),
       },

@@ -1,14 +1,12 @@
 import type { ObjectDrift } from '../../core/drift.js';
 import type { InventoryEntry } from '../../core/inventory.js';
-import type { CloudFormationDesiredState, Target, TargetApply, TargetPlan } from '../../core/target.js';
+import type { TargetApply, TargetPlan } from '../../core/target.js';
+import type { StackTarget } from '../../core/target.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CFN_GROUP, CloudFormationTarget, type CloudFormationTargetOptions } from './cloudformation-target.js';
 
-/** A stack target behind the `Target` port; `remove` deletes the stack when this target owns it (`deleteOnRemove`). */
-export interface StackTarget extends Target<CloudFormationDesiredState> {
-  remove(): Promise<'deleted' | 'absent'>;
-}
+export type { StackTarget };
 
 /** The inventory of a stack target: the stack itself. */
 export const stackInventory = (stack: string): InventoryEntry[] => [{ group: CFN_GROUP, kind: 'AWS::CloudFormation::Stack', name: stack }];

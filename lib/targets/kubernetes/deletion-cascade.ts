@@ -1,4 +1,5 @@
 import { formatRef, refOf, type ObjectRef } from '../../core/object-ref.js';
+import type { Cascade } from '../../core/target.js';
 import type { KubeClient, ResourceInfo } from './kube-client.js';
 
 /** Kinds a namespace holds that nobody reviews as its content (the server makes them, or they are records). */
@@ -8,10 +9,7 @@ const NOT_CONTENT = new Set(['Event', 'events.k8s.io/Event', 'ServiceAccount/def
 export const CASCADE_LIST_LIMIT = 50;
 
 /** What deleting one object takes with it: names (at most CASCADE_LIST_LIMIT), and how many in all. */
-export interface Cascade {
-  readonly names: readonly string[];
-  readonly total: number;
-}
+export type { Cascade };
 
 /**
  * What the deletion of each of `refs` would take with it, as the API server would cascade it: everything in

@@ -9,6 +9,7 @@ import { DynamoDbLedger } from '../../../lib/ledger/dynamodb-ledger.js';
 import { reconcileTarget, type ReconcileRequest } from '../../../lib/reconcile/reconcile-target.js';
 import { GitHubSource } from '../../../lib/source/github-source.js';
 import { clusterClients } from '../../../lib/targets/kubernetes/cluster-clients.js';
+import { targetOpener } from '../../../lib/targets/open-target.js';
 import { gatedClient } from './gated-client.js';
 
 const input = JSON.parse(process.env.DRIFTLESS_CRASH_INPUT ?? '{}') as {
@@ -27,11 +28,14 @@ await reconcileTarget(input.request, {
   ledger: new DynamoDbLedger(dynamoDbClient({ AWS_ENDPOINT_URL_DYNAMODB: input.endpoint }), input.table),
   source: new GitHubSource({ auth: { token: 'test-token' }, baseUrl: input.github }),
   registry,
-  cluster: async (name) =>
-    gatedClient(await clusters(name), async () => {
-      process.stdout.write('applied\n');
-      await new Promise(() => undefined);
-    }),
+  targets: targetOpener({
+    registry,
+    cluster: async (name) =>
+      gatedClient(await clusters(name), async () => {
+        process.stdout.write('applied\n');
+        await new Promise(() => undefined);
+      }),
+  }),
   holder: 'crasher',
   leaseTtlMs: input.ttlMs,
 });

@@ -12,7 +12,7 @@ const TARGETS = 3;
 describe('runDrift API requests', () => {
   let p: Pipeline;
   const check = (id: string, labelled?: readonly import('../../../lib/core/object-ref.js').ObjectRef[]) => checkTarget(id, p.deps, undefined, labelled);
-  const labelled = async (cluster: string) => labelledByTarget(await p.deps.cluster(cluster));
+  const labelled = async (cluster: string) => labelledByTarget(await p.clusters(cluster));
 
   beforeAll(async () => {
     p = await startPipeline();
@@ -34,7 +34,7 @@ describe('runDrift API requests', () => {
   it('lists each kind once per cluster for all of its targets, and sends no dry run for unchanged objects', async () => {
     // GIVEN how many LISTs one discovery of labelled objects takes on this cluster
     p.dev.resetLog();
-    await labelledByTarget(await p.deps.cluster('dev'));
+    await labelledByTarget(await p.clusters('dev'));
     const kinds = p.dev.counts().list ?? 0;
     expect(kinds).toBeGreaterThan(10);
     // WHEN a drift run checks each target with its own discovery, then with the shared one

@@ -15,9 +15,10 @@ import type { TargetState } from '../../../lib/ledger/ledger.js';
 import { planPreview, type PreviewRequest } from '../../../lib/preview/plan-preview.js';
 import { conclusionOf, hasPreviewChanges, textOf } from '../../../lib/preview/preview-report.js';
 import { MemoryFileTree } from '../../../lib/render/file-tree.js';
+import { targetOpener } from '../../../lib/targets/open-target.js';
 
 const cfn = mockClient(CloudFormationClient);
-const access = { cloudformation: () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) }) };
+const targets = targetOpener({ cloudformation: () => ({ cfn: new CloudFormationClient({ region: 'eu-west-1' }) }) });
 
 const stackTarget = (name: string, stack: string, extra = '') =>
   `  - name: ${name}\n    type: cloudformation\n    path: infra/${name}.yaml\n    stack: ${stack}\n    region: eu-west-1\n${extra}`;
@@ -60,7 +61,7 @@ describe('planPreview', () => {
   it('takes the touched targets from the dependency files of the last render in the ledger', async () => {
     // GIVEN a stack whose last render read a parameters file outside its path
     const tree = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
-    const deps = { access, state: async () => state('vpc', { dependencies: ['infra/vpc.yaml', 'params/vpc.json'], config: { path: 'infra/vpc.yaml' } }) };
+    const deps = { targets, state: async () => state('vpc', { dependencies: ['infra/vpc.yaml', 'params/vpc.json'], config: { path: 'infra/vpc.yaml' } }) };
     // WHEN the change touches that file, and WHEN it touches only documentation
     const touched = await planPreview(request(tree, tree, ['params/vpc.json']), deps);
     const untouched = await planPreview(request(tree, tree, ['docs/readme.md']), deps);
@@ -78,7 +79,7 @@ describe('planPreview', () => {
     const registry = parseRegistry(
       JSON.stringify({ repositories: { 'acme/infra': { clusters: [], namespaces: [], stackPrefix: 'acme-', regions: ['eu-west-1'] } }, clusters: {} }),
     );
-    const report = await planPreview({ ...request(base, head, ['driftless.yaml']), target: 'vpc' }, { registry, access });
+    const report = await planPreview({ ...request(base, head, ['driftless.yaml']), target: 'vpc' }, { registry, targets });
     expect(report.targets).toEqual([
       {
         target: 'vpc',
@@ -105,7 +106,7 @@ describe('planPreview', () => {
       { ...request(base, head, ['driftless.yaml']), target: 'vpc' },
       {
         registry,
-        access,
+        targets,
         state: async () => state('vpc', { config: { name: 'vpc', type: 'cloudformation', stack: 'acme-vpc', region: 'eu-west-1', cloudformation: { deleteOnRemove: true } } }),
       },
     );
@@ -125,7 +126,7 @@ describe('planPreview', () => {
   it('fails with annotations at file and line for an invalid driftless.yaml at the head', async () => {
     const base = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
     const head = { 'driftless.yaml': 'version: 1\ntargets:\n  - name: vpc\n    type: cloudformation\n    path: infra/vpc.yaml\n    region: eu-west-1\n' };
-    const report = await planPreview(request(base, head, ['driftless.yaml']), { access });
+    const report = await planPreview(request(base, head, ['driftless.yaml']), { targets });
     expect(report.targets).toEqual([]);
     expect(report.annotations).toEqual([expect.objectContaining({ path: 'driftless.yaml', line: 3, level: 'failure' })]);
     expect(report.annotations?.[0]?.message).toMatch(/^targets\[0\]/);
@@ -134,7 +135,7 @@ describe('planPreview', () => {
 
   it('reports a stack this process cannot reach as a blocker, not as a clean preview', async () => {
     const tree = { 'driftless.yaml': config(stackTarget('vpc', 'acme-vpc')), 'infra/vpc.yaml': TEMPLATE };
-    const report = await planPreview(request(tree, tree, ['infra/vpc.yaml']), { access: {} });
+    const report = await planPreview(request(tree, tree, ['infra/vpc.yaml']), { targets: targetOpener({}) });
     expect(report.targets[0]?.blockers).toEqual(['not previewed: stack targets need AWS access, which this reconciler is not given']);
     expect(conclusionOf(report)).toBe('failure');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
@@ -161,7 +162,7 @@ describe('planPreview', () => {
         },
       ],
     });
-    const warned = await planPreview(request(base, head, ['infra/vpc.yaml']), { access });
+    const warned = await planPreview(request(base, head, ['infra/vpc.yaml']), { targets });
     // THEN the finding is shown and annotated at the BucketName line, and the merge would still sync
     expect(warned.targets[0]).toMatchObject({
       blockers: [],
@@ -184,7 +185,7 @@ describe('planPreview', () => {
         },
       ],
     });
-    const failed = await planPreview(request(base, head, ['infra/vpc.yaml']), { access });
+    const failed = await planPreview(request(base, head, ['infra/vpc.yaml']), { targets });
     // THEN the preview fails with the finding, annotated at the resource's Properties (the deepest path that exists)
     expect(conclusionOf(failed)).toBe('failure');
     expect(failed.targets[0]?.blockers[0]).toContain('PROPERTY_VALIDATION at /Resources/Logs/Properties/BucketNme: #: extraneous key [BucketNme] is not permitted');

@@ -1,3 +1,4 @@
+import { targetOpener } from '../../../lib/targets/open-target.js';
 import { describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../../lib/config/load-config.js';
 import { COMMENT_MARKER, CHECK_TEXT_LIMIT, type PreviewReport, type TargetPreview } from '../../../lib/preview/preview-report.js';
@@ -102,7 +103,7 @@ describe('runPreview', () => {
     const gh = fakeGitHub();
     const lines: string[] = [];
     // WHEN the preview runs
-    const out = await runPreview(job(), { registry: registry(), source: gh.source, access: {}, log: (m) => void lines.push(m) });
+    const out = await runPreview(job(), { registry: registry(), source: gh.source, targets: targetOpener({}), log: (m) => void lines.push(m) });
     // THEN one run, two writes: in progress, then completed with the blocker
     expect(out).toMatchObject({ kind: 'done', conclusion: 'failure', via: 'check-run', published: true });
     expect(gh.runs).toHaveLength(1);
@@ -118,14 +119,14 @@ describe('runPreview', () => {
 
   it('concludes neutral when the pull request touches no target', async () => {
     const gh = fakeGitHub({ files: ['README.md'] });
-    const out = await runPreview(job(), { registry: registry(), source: gh.source, access: {} });
+    const out = await runPreview(job(), { registry: registry(), source: gh.source, targets: targetOpener({}) });
     expect(out).toMatchObject({ conclusion: 'neutral' });
     expect(gh.runs[0]?.writes[1]).toMatchObject({ conclusion: 'neutral', title: 'No target touched' });
   });
 
   it('reports a driftless.yaml error at its file and line, as a failure', async () => {
     const gh = fakeGitHub({ files: ['driftless.yaml'], head: { 'driftless.yaml': 'version: 1\ntargets:\n  - name: web\n    path: deploy/web\n    cluster: prod\n' } });
-    const out = await runPreview(job(), { registry: registry(), source: gh.source, access: {} });
+    const out = await runPreview(job(), { registry: registry(), source: gh.source, targets: targetOpener({}) });
     expect(out).toMatchObject({ conclusion: 'failure' });
     const done = gh.runs[0]?.writes[1];
     expect(done?.annotations?.[0]).toMatchObject({ path: 'driftless.yaml', line: 5, level: 'failure' });
@@ -134,24 +135,27 @@ describe('runPreview', () => {
 
   it('ignores a fork unless the registry entry sets previewForks, before any GitHub call', async () => {
     const gh = fakeGitHub({ files: ['README.md'] });
-    expect(await runPreview(job({ fork: true }), { registry: registry(false), source: gh.source, access: {} })).toEqual({
+    expect(await runPreview(job({ fork: true }), { registry: registry(false), source: gh.source, targets: targetOpener({}) })).toEqual({
       kind: 'ignored',
       reason: 'pull request #7 is from a fork and the registry entry does not set previewForks',
     });
     expect(gh.calls).toEqual([]);
-    expect(await runPreview(job({ fork: true }), { registry: registry(true), source: gh.source, access: {} })).toMatchObject({ kind: 'done', conclusion: 'neutral' });
+    expect(await runPreview(job({ fork: true }), { registry: registry(true), source: gh.source, targets: targetOpener({}) })).toMatchObject({
+      kind: 'done',
+      conclusion: 'neutral',
+    });
   });
 
   it('ignores a repository the registry does not name', async () => {
     const gh = fakeGitHub();
-    expect(await runPreview(job({ repository: 'evil/repo' }), { registry: registry(), source: gh.source, access: {} })).toMatchObject({ kind: 'ignored' });
+    expect(await runPreview(job({ repository: 'evil/repo' }), { registry: registry(), source: gh.source, targets: targetOpener({}) })).toMatchObject({ kind: 'ignored' });
     expect(gh.runs).toEqual([]);
   });
 
   it('completes the run as a failure that says why when GitHub fails mid-preview, and logs it', async () => {
     const gh = fakeGitHub({ fail: { compareHead: 1 } });
     const lines: { m: string; f?: Record<string, unknown> }[] = [];
-    const out = await runPreview(job(), { registry: registry(), source: gh.source, access: {}, log: (m, f) => void lines.push({ m, ...(f ? { f } : {}) }) });
+    const out = await runPreview(job(), { registry: registry(), source: gh.source, targets: targetOpener({}), log: (m, f) => void lines.push({ m, ...(f ? { f } : {}) }) });
     expect(out).toMatchObject({ conclusion: 'failure', published: true, error: expect.stringContaining('compareHead failed: 502') });
     expect(gh.runs[0]?.writes[1]).toMatchObject({ status: 'completed', conclusion: 'failure', title: 'Preview failed' });
     expect(gh.runs[0]?.writes[1]?.summary).toContain('compareHead failed: 502 Bad Gateway');
@@ -160,13 +164,13 @@ describe('runPreview', () => {
 
   it('creates the run completed when its start could not be written, and retries a failed conclusion with a short failure', async () => {
     const gh = fakeGitHub({ files: ['README.md'], fail: { createCheckRun: 1 } });
-    const out = await runPreview(job(), { registry: registry(), source: gh.source, access: {} });
+    const out = await runPreview(job(), { registry: registry(), source: gh.source, targets: targetOpener({}) });
     expect(out).toMatchObject({ published: true, conclusion: 'neutral' });
     expect(gh.runs).toHaveLength(1);
     expect(gh.runs[0]?.writes).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral' })]);
 
     const again = fakeGitHub({ files: ['README.md'], fail: { updateCheckRun: 1 } });
-    expect(await runPreview(job(), { registry: registry(), source: again.source, access: {} })).toMatchObject({ published: true });
+    expect(await runPreview(job(), { registry: registry(), source: again.source, targets: targetOpener({}) })).toMatchObject({ published: true });
     expect(again.runs[0]?.writes.map((w) => [w.status, w.conclusion])).toEqual([
       ['in_progress', undefined],
       ['completed', 'failure'],
@@ -181,7 +185,7 @@ describe('runPreview', () => {
     // The newer head's preview records itself while this one plans (a snapshot is when it happens here).
     const snapshot = gh.source.snapshot;
     const source = { ...gh.source, snapshot: async (...a: Parameters<typeof snapshot>) => (h.m.set(`${REPO}#pull/7`, newer), snapshot(...a)) };
-    const out = await runPreview(job(), { registry: registry(), source, access: {}, ledger: h.ledger });
+    const out = await runPreview(job(), { registry: registry(), source, targets: targetOpener({}), ledger: h.ledger });
     expect(out).toMatchObject({ conclusion: 'cancelled', published: true });
     expect(gh.runs[0]?.writes[1]).toMatchObject({ status: 'completed', conclusion: 'cancelled', title: `Superseded by ${newer.slice(0, 7)}` });
   });
@@ -189,12 +193,12 @@ describe('runPreview', () => {
   it('with token auth, writes one comment found by its marker and edits it in place on the next push', async () => {
     const gh = fakeGitHub({ app: false, files: ['README.md'] });
     const h = heads();
-    await runPreview(job(), { registry: registry(), source: gh.source, access: {}, ledger: h.ledger });
+    await runPreview(job(), { registry: registry(), source: gh.source, targets: targetOpener({}), ledger: h.ledger });
     expect(gh.comments).toHaveLength(1);
     expect(gh.comments[0]?.body.startsWith(COMMENT_MARKER)).toBe(true);
     expect(gh.comments[0]?.body).toContain('No target touched');
     const next = 'd'.repeat(40);
-    await runPreview(job({ headSha: next }), { registry: registry(), source: gh.source, access: {}, ledger: h.ledger });
+    await runPreview(job({ headSha: next }), { registry: registry(), source: gh.source, targets: targetOpener({}), ledger: h.ledger });
     expect(gh.comments).toHaveLength(1);
     expect(gh.comments[0]?.body).toContain(next.slice(0, 12));
     expect(gh.calls.filter((c) => c === 'createComment')).toHaveLength(1);
@@ -204,7 +208,7 @@ describe('runPreview', () => {
   it('with token auth and no pull request number, only logs the result', async () => {
     const gh = fakeGitHub({ app: false, files: ['README.md'] });
     const { pullRequest: _pr, ...noNumber } = job();
-    expect(await runPreview(noNumber, { registry: registry(), source: gh.source, access: {} })).toMatchObject({ via: 'log', published: false });
+    expect(await runPreview(noNumber, { registry: registry(), source: gh.source, targets: targetOpener({}) })).toMatchObject({ via: 'log', published: false });
     expect(gh.comments).toEqual([]);
   });
 
@@ -220,7 +224,7 @@ describe('runPreview', () => {
     [{ repository: '../x' }, 'without a valid repository'],
   ])('refuses a job whose fields are not what a webhook would hand off (%o), before any GitHub call', async (bad, reason) => {
     const gh = fakeGitHub();
-    const out = await runPreview(job(bad), { registry: registry(), source: gh.source, access: {} });
+    const out = await runPreview(job(bad), { registry: registry(), source: gh.source, targets: targetOpener({}) });
     expect(out).toMatchObject({ kind: 'ignored', reason: expect.stringContaining(reason) });
     expect(gh.calls).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { GrantRefusalError } from '../../../lib/core/errors.js';
 import type { TargetState } from '../../../lib/ledger/ledger.js';
 import { syncTarget, type SyncDeps, type SyncRequest } from '../../../lib/reconcile/sync-target.js';
 import { MemoryFileTree } from '../../../lib/render/file-tree.js';
-import type { TargetSpec } from '../../../lib/targets/open-target.js';
+import type { TargetSpec } from '../../../lib/targets/target-opener.js';
 import { FakeTarget, RecordingRecorder } from '../../fakes/fake-target.js';
 
 const CONFIG = 'version: 1\ntargets:\n  - name: web\n    path: deploy\n    cluster: dev\n    namespace: shop\n';
@@ -34,7 +34,7 @@ const setup = (files: Record<string, string> = {}, deps: Partial<SyncDeps> = {})
     ...over,
   });
   const full: SyncDeps = {
-    open: async (spec) => (opened.push(spec), target),
+    targets: { open: async (spec) => (opened.push(spec), target), capabilities: async () => undefined },
     recorder,
     ...deps,
   };
@@ -135,7 +135,10 @@ describe('syncTarget', () => {
   });
 
   it('skips a target this process cannot reach, as an outcome', async () => {
-    const { req, deps } = setup({}, { open: async () => ({ unreachable: 'stack targets need AWS access, which this reconciler is not given' }) });
+    const { req, deps } = setup(
+      {},
+      { targets: { open: async () => ({ unreachable: 'stack targets need AWS access, which this reconciler is not given' }), capabilities: async () => undefined } },
+    );
     const outcome = await syncTarget(req(), deps);
     expect(outcome).toMatchObject({ result: 'skipped', reason: 'unreachable', status: { description: 'not applied: no AWS access here' } });
   });
