@@ -16,6 +16,7 @@ import { benchRender } from './render.js';
 import { benchHelm } from './helm.js';
 import { benchNoop } from './noop.js';
 import { benchPreview } from './preview.js';
+import { benchScale } from './scale.js';
 
 const SUITES: Record<string, () => Promise<string>> = {
   render: benchRender,
@@ -29,6 +30,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   faults: benchFaults,
   noop: benchNoop,
   preview: benchPreview,
+  scale: benchScale,
 };
 
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
