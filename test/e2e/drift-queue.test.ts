@@ -97,6 +97,21 @@ describe('drift fan-out through the drift function and its queue', () => {
     expect((await p.ledger.getState(`${REPO}/jobs`))?.drift).toMatchObject({ status: 'none', checkedAt: RUN });
   });
 
+  it("lists a cluster's labelled objects once per run, not once per batch; a new run lists them again", async () => {
+    const dev = sent().filter((e) => e.MessageGroupId === 'cluster:dev');
+    const lists = async (entries: SendMessageBatchRequestEntry[]) => {
+      p.dev.resetLog();
+      await handler({ Records: asRecords(entries) }, context);
+      return p.dev.counts().list ?? 0;
+    };
+    // GIVEN the first batch of the run on dev checked above, WHEN the queue delivers another batch of the same run
+    const sameRun = await lists([dev[1] as SendMessageBatchRequestEntry]);
+    // AND a batch of the next run
+    const nextRun = await lists(dev.slice(1, 2).map((e) => ({ ...e, MessageBody: JSON.stringify({ ...JSON.parse(String(e.MessageBody)), run: '2026-12-04T12:00:00.000Z' }) })));
+    // THEN only the next run lists every served kind again (a LIST per kind); the same run lists only the target's own namespace
+    expect(nextRun - sameRun).toBeGreaterThan(20);
+  });
+
   it('answers a check whose cluster cannot be reached as a batch item failure, for the queue to retry and dead-letter', async () => {
     // GIVEN the prod cluster gone
     await p.prod.stop();
