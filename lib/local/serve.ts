@@ -6,7 +6,7 @@ import { formatCountMap } from '../core/change-set.js';
 import { ENV } from '../core/env-names.js';
 import { ReconcilerError } from '../core/errors.js';
 import { targetId } from '../core/ownership.js';
-import { CONFIG_FILE, loadTargets, parseRegistry } from '../config/load-config.js';
+import { parseRegistry } from '../config/load-config.js';
 import type { Registry } from '../config/schema.js';
 import { dynamoDbClient } from '../ledger/client.js';
 import { DirectoryBlobStore } from '../ledger/directory-blob-store.js';
@@ -30,6 +30,7 @@ import { LocalGitSource } from '../source/local-git-source.js';
 import type { RepositorySource } from '../source/repository-source.js';
 import { checkTarget } from '../drift/check-target.js';
 import { runDrift, type DriftRun } from '../drift/run-drift.js';
+import { sweep as sweepOnce } from '../drift/sweep.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalInvokeServer } from './invoke-server.js';
 import { acquireServeLock } from './serve-lock.js';
@@ -255,7 +256,21 @@ export const serve = async (o: ServeOptions): Promise<Serving> => {
     const url = http.url;
 
     // The local sweeper: a clone's new head starts the same work a webhook would.
-    const sweep = () => sweepClones({ clones, registry, source: local, ledger, handOff, print: o.print, signal: shutdown.signal });
+    // The first sweep catches up: a serve killed mid-run may have lost its hand-offs.
+    let catchUp = true;
+    const sweep = async () => {
+      const out = await sweepOnce({
+        ledger,
+        source: local,
+        registry,
+        handOff,
+        branches: async (repository) => cloneBranches(clones[repository]),
+        catchUp,
+        signal: shutdown.signal,
+      });
+      catchUp = false;
+      for (const s of out.skipped) o.print(`sweep  ${s.repository}@${s.head.slice(0, 7)}: ${s.reason}`);
+    };
     let sweeping = Promise.resolve();
     // The drift loop: desired at each target's last applied commit against live; Slack only on change.
     const drift = async (): Promise<DriftRun> => {
@@ -363,47 +378,12 @@ const closeInterrupted = async (ledger: Ledger, print: (line: string) => void): 
   }
 };
 
-/**
- * The local sweeper of `driftless serve`: for each cloned repository in the registry and each of its branches, the
- * targets driftless.yaml declares at the head are handed off unless the ledger has that head attempted with no
- * pending head. Unlike the deployed sweeper (lib/drift/sweep.ts) it finds targets never synced (a fresh demo).
- */
-const sweepClones = async (d: {
-  clones: Readonly<Record<string, string>>;
-  registry: Registry;
-  source: Pick<RepositorySource, 'headAndChanges' | 'readFile'>;
-  ledger: Pick<Ledger, 'getState'>;
-  handOff: (request: ReconcileRequest) => Promise<void>;
-  print: (line: string) => void;
-  signal: AbortSignal;
-}): Promise<void> => {
-  for (const [repository, dir] of Object.entries(d.clones)) {
-    if (!Object.hasOwn(d.registry.repositories, repository)) continue;
-    let branches: string[];
-    try {
-      branches = execFileSync('git', ['-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    } catch {
-      continue;
-    }
-    for (const branch of branches) {
-      const { head } = await d.source.headAndChanges(repository, branch);
-      const text = await d.source.readFile(repository, head, CONFIG_FILE);
-      if (!text) continue;
-      let targets: string[];
-      try {
-        targets = loadTargets(text, { repository, registry: d.registry })
-          .targets.filter((t) => t.branch === branch)
-          .map((t) => t.name);
-      } catch (err) {
-        d.print(`sweep  ${repository}@${head.slice(0, 7)}: ${(err as Error).message}`);
-        continue;
-      }
-      for (const target of targets) {
-        if (d.signal.aborted) return;
-        const state = await d.ledger.getState(targetId(repository, target));
-        if (state?.lastAttemptedCommit === head && !state.pendingHead) continue;
-        await d.handOff({ repository, target, branch, commit: head, trigger: 'sweeper' });
-      }
-    }
+/** The branches of a local clone (none for a repository serve has no clone of). */
+const cloneBranches = (dir: string | undefined): string[] => {
+  if (!dir) return [];
+  try {
+    return execFileSync('git', ['-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
   }
 };
