@@ -60,8 +60,6 @@ export interface Runtime {
   readonly maxBodyBytes?: number;
   /** Progress of long syncs (serve prints it). */
   readonly progress?: ReconcileDeps['progress'];
-  /** Artifact store hooks (large templates, rendered output): not built yet. */
-  readonly blobs?: never;
   /** @default jsonLog */
   readonly log?: Log;
   /** Where the commit reporter logs a report it could not write. @default log */
