@@ -1,11 +1,5 @@
 import { ENV } from '../core/env-names.js';
 import { ReconcilerError } from '../core/errors.js';
-import { dynamoDbClient } from '../ledger/client.js';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DirectoryBlobStore } from '../ledger/directory-blob-store.js';
-import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
-import { S3BlobStore } from '../ledger/s3-blob-store.js';
-import { tableExists } from '../ledger/table.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,6 +21,15 @@ export const ledgerFromEnv = async (given: Record<string, string | undefined>, c
   const env = withServeDefaults(given, cwd);
   const table = env[ENV.table];
   if (!table) throw new ReconcilerError(`${ENV.table} is not set: name the ledger table (and ${ENV.dynamoDbEndpoint} for DynamoDB Local)`);
+  // The AWS SDK loads only when a ledger is named: a CLI run without one starts without it.
+  const [{ dynamoDbClient }, { S3Client }, { DirectoryBlobStore }, { DynamoDbLedger }, { S3BlobStore }, { tableExists }] = await Promise.all([
+    import('../ledger/client.js'),
+    import('@aws-sdk/client-s3'),
+    import('../ledger/directory-blob-store.js'),
+    import('../ledger/dynamodb-ledger.js'),
+    import('../ledger/s3-blob-store.js'),
+    import('../ledger/table.js'),
+  ]);
   const client = dynamoDbClient(env);
   const where = env[ENV.dynamoDbEndpoint] ?? env[ENV.dynamoDbEndpointAlias] ?? 'AWS';
   try {

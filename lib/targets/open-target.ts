@@ -5,7 +5,6 @@ import type { Deadline } from '../core/deadline.js';
 import type { KubernetesDesiredState, Target } from '../core/target.js';
 import type { CloudFormationAccess } from './cloudformation/access.js';
 import { clusterCapabilities } from '../render/helm/capabilities.js';
-import { createStackTarget } from './cloudformation/stack-target.js';
 import { createKubernetesTarget } from './kubernetes/cluster-target.js';
 import { deletionCascades } from './kubernetes/deletion-cascade.js';
 import type { KubeClient } from './kubernetes/kube-client.js';
@@ -17,8 +16,8 @@ export interface TargetAccess {
   readonly registry?: Registry;
   /** A client for a cluster name (lib/targets/kubernetes/cluster-clients.ts opens registry clusters). */
   readonly cluster?: (name: string) => Promise<KubeClient>;
-  /** CloudFormation access per region. */
-  readonly cloudformation?: (region: string) => CloudFormationAccess;
+  /** CloudFormation access per region (a promise where the SDK is loaded on first use, as in the CLI). */
+  readonly cloudformation?: (region: string) => CloudFormationAccess | Promise<CloudFormationAccess>;
 }
 
 export type { StackTarget, TargetSpec, UnreachableTarget } from './target-opener.js';
@@ -63,11 +62,12 @@ export async function openTarget(
   });
 }
 
-const openStack = (spec: TargetSpec<CloudFormationTargetConfig>, access: TargetAccess): StackTarget | UnreachableTarget => {
+const openStack = async (spec: TargetSpec<CloudFormationTargetConfig>, access: TargetAccess): Promise<StackTarget | UnreachableTarget> => {
   const config = spec.config;
   // Not a failure of the commit: this reconciler (a local serve without AWS credentials) cannot reach AWS.
   if (!access.cloudformation) return { unreachable: 'stack targets need AWS access, which this reconciler is not given' };
-  const region = access.cloudformation(config.region);
+  // The stack adapter (and the AWS SDK under it) loads with the first stack target: Kubernetes runs start without it.
+  const [region, { createStackTarget }] = await Promise.all([access.cloudformation(config.region), import('./cloudformation/stack-target.js')]);
   const roleArn = config.cloudformation?.roleArn ?? region.roleArn;
   return createStackTarget(
     region.cfn,

@@ -1,6 +1,7 @@
 import { ReconcilerError } from '../../core/errors.js';
 import type { ClusterConnection, Credentials } from './http-kube-client.js';
 import { EksTokenCache } from './eks-token.js';
+import { readPlainKubeconfig } from './kubeconfig.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** Where a kubeconfig comes from: a file (CLI), its contents (Secrets Manager in Lambda), or the default places. */
@@ -16,10 +17,25 @@ export interface KubeconfigSource {
 
 /** A connection from a kubeconfig, authenticated by @kubernetes/client-node (tokens, certificates, exec plugins). */
 export const connectionFromKubeconfig = async (src: KubeconfigSource): Promise<ClusterConnection> => {
+  const where = src.contents !== undefined ? 'kubeconfig from the secret' : src.file ? `kubeconfig ${src.file}` : 'default kubeconfig';
+  // The plain cases (a token or a client certificate in one file) without loading client-node (start-up).
+  const plain = readPlainKubeconfig(src);
+  let chosen: ReturnType<NonNullable<typeof plain>['select']> | undefined;
+  try {
+    chosen = plain?.select(src.context);
+  } catch (cause) {
+    throw new ReconcilerError(`${where}: cannot be read: ${(cause as Error).message}`, { cause });
+  }
+  if (plain && chosen && 'missing' in chosen) {
+    throw new ReconcilerError(`${where}: no context "${chosen.missing}" (have: ${plain.contexts.join(', ') || 'none'})`);
+  }
+  if (chosen && 'server' in chosen) {
+    const creds = chosen.credentials;
+    return { server: chosen.server, credentials: () => Promise.resolve(creds) };
+  }
   // The config module alone: the package's index pulls in every generated API client (megabytes in a bundle).
   const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
   const kc = new KubeConfig();
-  const where = src.contents !== undefined ? 'kubeconfig from the secret' : src.file ? `kubeconfig ${src.file}` : 'default kubeconfig';
   try {
     if (src.contents !== undefined) kc.loadFromString(src.contents);
     else if (src.file) kc.loadFromFile(src.file);
