@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CONFIG_FILE, loadTargets, parseRegistry } from '../config/load-config.js';
 import { objectsOutsideGrant, repositoryGrant } from '../config/registry-check.js';
 import type { DriftlessConfig, Registry, TargetConfig } from '../config/schema.js';
@@ -13,6 +13,8 @@ import { renderPath, type RenderOptions, type RenderResult } from '../render/ren
 import { clusterClients, type ClusterOpener } from '../targets/kubernetes/cluster-clients.js';
 import { targetOpener, type TargetAccess } from '../targets/open-target.js';
 import type { TargetState } from '../ledger/ledger.js';
+import type { InventoryEntry } from '../core/inventory.js';
+import { observationCache, type ObservationCache } from './observation-cache.js';
 import { NO_RECORDER, syncTarget, type SyncOutcome, type SyncRecorder } from '../reconcile/sync-target.js';
 
 /** A target of a local checkout, resolved for the CLI. */
@@ -141,7 +143,9 @@ export const localAccess = (registry: Registry | undefined, values: Pick<Cluster
   return {
     ...(registry ? { registry } : {}),
     cluster,
-    cloudformation: (region) => {
+    // The SDK loads with the first stack target (a Kubernetes sync starts without it).
+    cloudformation: async (region) => {
+      const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
       const cfn = new CloudFormationClient({ region });
       stacks.push(cfn);
       return { cfn };
@@ -176,6 +180,10 @@ export interface LocalSyncOptions {
   readonly commit: string;
   readonly onProgress?: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
   readonly beforeWrite?: (what: string) => Promise<void>;
+  /** Observations from the local cache (no ledger named): unchanged objects skip the dry run. */
+  readonly checked?: readonly InventoryEntry[];
+  /** Told what a plan observed of each unchanged object (to keep in the local cache). */
+  readonly onObserved?: (entries: readonly InventoryEntry[]) => void;
 }
 
 /**
@@ -193,6 +201,7 @@ export const runLocalSync = (t: LocalTarget, access: LocalAccess, o: LocalSyncOp
       tree: localTree(t),
       ...(o.state ? { state: o.state } : {}),
       ...(o.dryRun ? { dryRun: true } : {}),
+      ...(o.checked?.length ? { checked: o.checked } : {}),
     },
     {
       ...(t.registry ? { registry: t.registry } : {}),
@@ -202,5 +211,16 @@ export const runLocalSync = (t: LocalTarget, access: LocalAccess, o: LocalSyncOp
       discoverInventory: true,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.beforeWrite ? { beforeWrite: o.beforeWrite } : {}),
+      ...(o.onObserved ? { onObserved: o.onObserved } : {}),
     },
   );
+
+/**
+ * The local observation cache of a Kubernetes target when no ledger is named (lib/cli/observation-cache.ts), once
+ * its cluster is open; undefined for stack targets, suspended ones, or with a ledger (which keeps observations itself).
+ */
+export const localObservations = (t: LocalTarget, access: LocalAccess, io: { cwd: string; env: Record<string, string | undefined> }): ObservationCache | undefined => {
+  if (t.target.type !== 'kubernetes' || t.target.suspend) return undefined;
+  const server = access.cluster.server(t.target.cluster);
+  return server ? observationCache({ env: io.env, cwd: io.cwd, server, target: t.id }) : undefined;
+};

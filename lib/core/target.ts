@@ -50,13 +50,13 @@ export interface TargetRunOptions {
   /** Progress of long phases (the CLI's progress line). */
   readonly onProgress?: (phase: 'plan' | 'apply' | 'prune' | 'wait', done: number, total: number) => void;
   /**
-   * Drift checks: what earlier checks observed of objects (digest and resourceVersion, see
-   * lib/targets/kubernetes/apply-cache.ts), so that an object unchanged since costs no request.
+   * What earlier checks observed of objects (digest and resourceVersion, see lib/targets/kubernetes/apply-cache.ts),
+   * so that an object unchanged since costs no request: a drift run's recorded checks, or the CLI's local cache.
    */
   readonly checked?: readonly InventoryEntry[];
   /** Drift checks: the objects carrying the target's label, when a run listed its cluster once for all targets. */
   readonly labelled?: readonly ObjectRef[];
-  /** Drift checks: told what this check observed of each unchanged object (to record as `checked`). */
+  /** Drift checks and plans: told what this run observed of each unchanged object (to record as `checked`). */
   readonly onObserved?: (entries: readonly InventoryEntry[]) => void;
 }
 

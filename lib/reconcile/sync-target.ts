@@ -30,6 +30,8 @@ export interface SyncRequest {
   readonly state?: TargetState;
   /** Plan only: what an apply would change; nothing written, nothing recorded. */
   readonly dryRun?: boolean;
+  /** Observations kept outside the ledger (the CLI's local cache without one): unchanged objects skip the dry run. */
+  readonly checked?: readonly InventoryEntry[];
 }
 
 /** What a sync needs: how to open its target, and where its outcome is recorded. */
@@ -49,6 +51,8 @@ export interface SyncDeps {
    * than start from none. The CLI does; reconcile records every sync. @default false
    */
   readonly discoverInventory?: boolean;
+  /** Told what a plan observed of each unchanged object (the CLI keeps it when no ledger does). */
+  readonly onObserved?: (entries: readonly InventoryEntry[]) => void;
 }
 
 /** How a sync ended, for the recorder and the caller. */
@@ -177,6 +181,8 @@ const decide = async (req: SyncRequest, deps: SyncDeps): Promise<SyncOutcome> =>
       ...(deadline ? { deadline } : {}),
       commit: req.commit,
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+      ...(req.checked?.length ? { checked: req.checked } : {}),
+      ...(deps.onObserved ? { onObserved: deps.onObserved } : {}),
     };
     if (req.dryRun) {
       const plan = await opened.plan(desired, run);

@@ -8,7 +8,8 @@ import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { checkoutInfo } from '../ledger-sync.js';
-import { loadFromFlags, localAccess, runLocalSync } from '../local-target.js';
+import type { InventoryEntry } from '../../core/inventory.js';
+import { loadFromFlags, localAccess, localObservations, runLocalSync } from '../local-target.js';
 import { changeTable } from './stack.js';
 import { paint, progress, type Io, toJson } from '../output.js';
 import { DIFF_COMMAND } from '../specs/diff.js';
@@ -30,12 +31,19 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
     // The plan of the sync use case: suspension and the recorded inventory count as they do for a sync.
     const ledger = io.env[ENV.table] ? await ledgerFromEnv(io.env) : undefined;
     const state = ledger ? await ledger.ledger.getState(local.id).finally(() => ledger.close()) : undefined;
+    // Without a ledger, what earlier runs observed is kept in a local cache: unchanged objects cost no dry run.
+    const kube = local.target.type === 'kubernetes' && !local.target.suspend ? local.target.cluster : undefined;
+    if (kube && !ledger) await access.cluster(kube);
+    const cache = ledger ? undefined : localObservations(local, access, io);
+    const observedNow: InventoryEntry[] = [];
     outcome = await runLocalSync(local, access, {
       ...(state ? { state } : {}),
       dryRun: true,
       commit: checkoutInfo(local.repoDir).commit,
       onProgress: (_phase, done, total) => bar.update(`dry run ${done}/${total}`),
+      ...(cache ? { checked: cache.entries, onObserved: (e: readonly InventoryEntry[]) => observedNow.push(...e) } : {}),
     });
+    if (cache && outcome.plan) cache.save([...cache.entries, ...observedNow]);
   } finally {
     bar.done();
     access.close();

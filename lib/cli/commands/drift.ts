@@ -9,6 +9,8 @@ import { targetOpener } from '../../targets/open-target.js';
 import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { loadLocalConfig, localAccess, localTree } from '../local-target.js';
+import { observationCache, type ObservationCache } from '../observation-cache.js';
+import type { InventoryEntry } from '../../core/inventory.js';
 import { paint, type Io, toJson } from '../output.js';
 import { DRIFT_COMMAND } from '../specs/drift.js';
 
@@ -43,10 +45,15 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
       const id = targetId(local.repository, config.name);
       const state = ledger ? await ledger.ledger.getState(id) : undefined;
       let labelled: readonly ObjectRef[] | undefined;
+      let cache: ObservationCache | undefined;
       if (config.type === 'kubernetes') {
         if (!labelledOn.has(config.cluster)) labelledOn.set(config.cluster, await labelledByTarget(await access.cluster(config.cluster)));
         labelled = labelledOn.get(config.cluster)?.get(targetLabelValue(id)) ?? [];
+        // Without a ledger, what earlier runs observed is kept in a local cache: unchanged objects cost no dry run.
+        const server = access.cluster.server(config.cluster);
+        if (!ledger && server) cache = observationCache({ env: io.env, cwd: io.cwd, server, target: id });
       }
+      const observedNow: InventoryEntry[] = [];
       reports.push(
         await detectTargetDrift(
           {
@@ -57,10 +64,12 @@ export const driftCommand = async (args: readonly string[], io: Io): Promise<num
             ...(state?.lastSyncAt ? { inventory: state.inventory } : {}),
             ...(state?.lastSyncAt && state.checked ? { checked: state.checked } : {}),
             ...(labelled ? { labelled } : {}),
+            ...(cache ? { checked: cache.entries, onObserved: (e: readonly InventoryEntry[]) => observedNow.push(...e) } : {}),
           },
           { targets: opener },
         ),
       );
+      cache?.save([...cache.entries, ...observedNow]);
     }
   } finally {
     ledger?.close();

@@ -7,7 +7,8 @@ import type { SyncOutcome, SyncRecorder } from '../../reconcile/sync-target.js';
 import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
 import { checkoutInfo, syncWithLedger } from '../ledger-sync.js';
-import { loadFromFlags, localAccess, requireIdentity, runLocalSync, type LocalTarget } from '../local-target.js';
+import type { InventoryEntry } from '../../core/inventory.js';
+import { loadFromFlags, localAccess, localObservations, requireIdentity, runLocalSync, type LocalTarget } from '../local-target.js';
 import { printStackApply, printStackPlan } from './stack.js';
 import { duration, formatEntries, paint, progress, type Io, toJson } from '../output.js';
 import { SYNC_COMMAND } from '../specs/sync.js';
@@ -41,6 +42,9 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
     const bar = progress(io);
     const started = performance.now();
     const commit = checkoutInfo(local.repoDir).commit;
+    // Without a ledger, what earlier runs observed is kept in a local cache (a no-op sync then costs no dry run).
+    const cache = ledger ? undefined : localObservations(local, access, io);
+    const observedNow: InventoryEntry[] = [];
     const run = (state: TargetState | undefined, recorder?: SyncRecorder, held?: HeldLease) =>
       runLocalSync(local, access, {
         ...(state ? { state } : {}),
@@ -49,6 +53,7 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
         commit,
         onProgress: (phase, done, total) => bar.update(`${phase} ${done}/${total}`),
         ...(held ? { beforeWrite: (what: string) => held.check(what) } : {}),
+        ...(cache ? { checked: cache.entries, onObserved: (e: readonly InventoryEntry[]) => observedNow.push(...e) } : {}),
       });
     let outcome: SyncOutcome;
     try {
@@ -56,6 +61,11 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
       else outcome = await run(ledger ? await ledger.ledger.getState(local.id) : undefined);
     } finally {
       bar.done();
+    }
+    // A sync keeps what it applied and found unchanged; a dry run adds what it found unchanged.
+    if (cache && outcome.result !== 'skipped') {
+      if (outcome.applied && outcome.config?.type === 'kubernetes') cache.save(outcome.applied.inventory);
+      else if (outcome.plan) cache.save([...cache.entries, ...observedNow]);
     }
     if (outcome.desired?.kind === 'kubernetes') for (const w of outcome.desired.warnings) io.stderr(`warning: ${w}\n`);
     return report(local, outcome, { json: values.json ?? false, startedMs: started }, io);

@@ -59,6 +59,8 @@ export interface ClusterOpener {
   (name: string): Promise<KubeClient>;
   /** How a cluster opened earlier was reached. */
   describe(name: string): string | undefined;
+  /** The API server URL of a cluster opened earlier. */
+  server(name: string): string | undefined;
   close(): void;
 }
 
@@ -70,11 +72,13 @@ export interface ClusterOpener {
 export const clusterClients = (registry: Registry | undefined, readSecret: (id: string) => Promise<string>, allowPlugins: boolean, overrides?: ClusterOverrides): ClusterOpener => {
   const clients = new Map<string, Promise<HttpKubeClient>>();
   const described = new Map<string, string>();
+  const servers = new Map<string, string>();
   const open = (name: string): Promise<KubeClient> => {
     let c = clients.get(name);
     if (!c) {
       c = connectCluster(name, registry, { readSecret, allowPlugins, ...(overrides ? { overrides } : {}), requireEntry: overrides === undefined }).then((opened) => {
         described.set(name, opened.describe);
+        servers.set(name, opened.connection.server);
         return new HttpKubeClient(opened.connection);
       });
       c.catch(() => clients.delete(name));
@@ -84,6 +88,7 @@ export const clusterClients = (registry: Registry | undefined, readSecret: (id: 
   };
   return Object.assign(open, {
     describe: (name: string) => described.get(name),
+    server: (name: string) => servers.get(name),
     close: () => {
       for (const c of clients.values())
         void c.then(

@@ -7,6 +7,22 @@ import type { KubernetesDesiredState, PlannedChange, Target, TargetApply, Target
 import { driftReport } from './kubernetes-drift.js';
 import type { KubeClient } from './kube-client.js';
 import { KubernetesTarget, type KubernetesTargetOptions } from './kubernetes-target.js';
+import type { Plan } from './sync-types.js';
+
+/** The observations a plan made (objects found unchanged), as inventory entries to keep. */
+const observedOf = (objects: Plan['objects']): InventoryEntry[] =>
+  objects.flatMap((p): InventoryEntry[] =>
+    p.observed
+      ? [
+          {
+            ...p.ref,
+            digest: p.observed.digest,
+            resourceVersion: p.observed.resourceVersion,
+            ...(p.observed.generation !== undefined ? { generation: p.observed.generation } : {}),
+          },
+        ]
+      : [],
+  );
 
 /**
  * A Kubernetes cluster behind the `Target` port: staged server-side apply, prune and wait (KubernetesTarget),
@@ -31,9 +47,11 @@ export const createKubernetesTarget = (client: KubeClient, options: KubernetesTa
       const { inventory, labelled } = await inventoryOf(o, signal);
       const { plan, prune } = await engine.preview(desired.objects, {
         previousInventory: inventory,
+        ...(o.checked?.length ? { known: [...inventory, ...o.checked] } : {}),
         ...(signal ? { signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       });
+      o.onObserved?.(observedOf(plan.objects));
       const changes: PlannedChange[] = plan.objects.map((p) => ({
         ref: p.ref,
         action: p.action,
@@ -55,6 +73,7 @@ export const createKubernetesTarget = (client: KubeClient, options: KubernetesTa
       const { inventory } = await inventoryOf(o, signal);
       const result = await engine.sync(desired.objects, {
         previousInventory: inventory,
+        ...(o.checked?.length ? { known: o.checked } : {}),
         ...(signal ? { signal } : {}),
         ...(o.beforeWrite ? { beforeWrite: o.beforeWrite } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
@@ -83,20 +102,7 @@ export const createKubernetesTarget = (client: KubeClient, options: KubernetesTa
       // What the inventory and earlier checks observed spares the dry run of every object unchanged since.
       const known = [...(o.previousInventory ?? []), ...(o.checked ?? [])];
       const plan = await checker.plan(await checker.prepare(desired.objects, signal), signal, undefined, { known, validateCreates: false });
-      o.onObserved?.(
-        plan.objects.flatMap((p): InventoryEntry[] =>
-          p.observed
-            ? [
-                {
-                  ...p.ref,
-                  digest: p.observed.digest,
-                  resourceVersion: p.observed.resourceVersion,
-                  ...(p.observed.generation !== undefined ? { generation: p.observed.generation } : {}),
-                },
-              ]
-            : [],
-        ),
-      );
+      o.onObserved?.(observedOf(plan.objects));
       const labelled = o.labelled ?? (await checker.labelledObjects(signal));
       return driftReport(options.id, plan.objects, labelled, o.previousInventory).objects;
     },

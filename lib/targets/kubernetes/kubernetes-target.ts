@@ -90,7 +90,8 @@ export class KubernetesTarget {
     let t = performance.now();
     const prepared = await this.prepare(objects, signal);
     // A dry-run sync reports what the server would reject; a real sync lets the apply itself validate creates.
-    const plan = await this.plan(prepared, signal, options.onProgress, { known: options.previousInventory, validateCreates: options.dryRun === true });
+    const known = options.known?.length ? [...options.previousInventory, ...options.known] : options.previousInventory;
+    const plan = await this.plan(prepared, signal, options.onProgress, { known, validateCreates: options.dryRun === true });
     timings.planMs = performance.now() - t;
     const desiredRefs = prepared.map((p) => p.ref);
     const result = (entries: ChangeSetEntry[], inventory: ObjectRef[], error?: string, health: Record<string, Health> = {}): SyncResult => ({

@@ -125,6 +125,11 @@ export type WriteStage = 'definitions' | 'resources' | 'prune';
 
 export interface SyncOptions {
   readonly previousInventory: readonly InventoryEntry[];
+  /**
+   * Observations kept elsewhere than the inventory (the CLI's local cache when no ledger is named), added to the
+   * inventory's own: an object whose digest and live resourceVersion match one of them skips the dry run.
+   */
+  readonly known?: readonly InventoryEntry[];
   /** Plan only: report what would change (prune included), write nothing. */
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -111,6 +111,37 @@ describe('driftless diff and sync', () => {
     expect(drift.stdout).toContain('data.level: info → debug  (changed by kubectl-edit)');
     const json = JSON.parse((await run(['drift', ...flags, '--json'], dir)).stdout) as { target: string; objects: unknown[] }[];
     expect(json[0]?.objects).toHaveLength(1);
+  });
+
+  it('without a ledger, keeps observations in .driftless/cache: a second sync, diff and drift send no dry run, and an edit is still found', async () => {
+    expect((await run(['sync', ...flags], dir)).code).toBe(0);
+    expect(readdirSync(join(dir, '.driftless', 'cache', 'observations'))).toHaveLength(1);
+    server.resetLog();
+    expect((await run(['sync', ...flags, '--json'], dir)).code).toBe(0);
+    expect((await run(['diff', ...flags], dir)).code).toBe(0);
+    expect((await run(['drift', ...flags], dir)).stdout).toContain('acme/shop/web: no drift');
+    expect(server.counts()['dry-run apply']).toBeUndefined();
+    expect(server.counts().apply).toBeUndefined();
+    // Another manager's edit moves the resourceVersion: the next diff dry-runs that object (only it) and shows the edit.
+    await fetch(`${server.url}/api/v1/namespaces/shop/configmaps/settings?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ data: { level: 'debug' } }),
+    });
+    server.resetLog();
+    const diff = await run(['diff', ...flags], dir);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('-  level: debug');
+    expect(server.counts()['dry-run apply']).toBe(1);
+    const drift = await run(['drift', ...flags], dir);
+    expect(drift.stdout).toContain('data.level: info → debug  (changed by kubectl-edit)');
+    // A corrupt cache costs dry runs, never a wrong answer.
+    const cacheDir = join(dir, '.driftless', 'cache', 'observations');
+    for (const f of readdirSync(cacheDir)) writeFileSync(join(cacheDir, f), '{not json');
+    server.resetLog();
+    const synced = await run(['sync', ...flags], dir);
+    expect(synced.stdout).toMatch(/configured\s+ConfigMap\/shop\/settings/);
+    expect(server.counts()['dry-run apply']).toBe(3);
   });
 
   it('refuses objects in namespaces the registry does not grant', async () => {
