@@ -15,6 +15,7 @@ import { benchPipeline } from './pipeline.js';
 import { benchRender } from './render.js';
 import { benchHelm } from './helm.js';
 import { benchNoop } from './noop.js';
+import { benchCliNoop } from './cli-noop.js';
 import { benchPreview } from './preview.js';
 import { benchScale } from './scale.js';
 
@@ -29,6 +30,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   helm: benchHelm,
   faults: benchFaults,
   noop: benchNoop,
+  'cli-noop': benchCliNoop,
   preview: benchPreview,
   scale: benchScale,
 };

@@ -18,9 +18,12 @@ const git = (dir: string, args: string[]): string | undefined => {
   }
 };
 
+/** The checkout's commit (one `git` run: what a sync without a ledger needs). */
+export const checkoutCommit = (dir: string): string => git(dir, ['rev-parse', 'HEAD']) ?? 'uncommitted';
+
 /** The checkout's commit, branch and who is syncing, for the ledger record. */
 export const checkoutInfo = (dir: string): { commit: string; branch: string; author: string } => ({
-  commit: git(dir, ['rev-parse', 'HEAD']) ?? 'uncommitted',
+  commit: checkoutCommit(dir),
   branch: git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']) ?? 'local',
   author: git(dir, ['config', 'user.name']) ?? userInfo().username,
 });

@@ -7,7 +7,7 @@ import { formatRef } from '../../core/object-ref.js';
 import { comparable, maskSecret } from '../../targets/kubernetes/normalize.js';
 import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { checkoutInfo } from '../ledger-sync.js';
+import { checkoutCommit } from '../ledger-sync.js';
 import type { InventoryEntry } from '../../core/inventory.js';
 import { loadFromFlags, localAccess, localObservations, runLocalSync } from '../local-target.js';
 import { changeTable } from './stack.js';
@@ -39,7 +39,7 @@ export const diffCommand = async (args: readonly string[], io: Io): Promise<numb
     outcome = await runLocalSync(local, access, {
       ...(state ? { state } : {}),
       dryRun: true,
-      commit: checkoutInfo(local.repoDir).commit,
+      commit: checkoutCommit(local.repoDir),
       onProgress: (_phase, done, total) => bar.update(`dry run ${done}/${total}`),
       ...(cache ? { checked: cache.entries, onObserved: (e: readonly InventoryEntry[]) => observedNow.push(...e) } : {}),
     });

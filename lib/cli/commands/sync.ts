@@ -6,7 +6,7 @@ import type { HeldLease } from '../../reconcile/lease.js';
 import type { SyncOutcome, SyncRecorder } from '../../reconcile/sync-target.js';
 import { parseCommand } from '../args.js';
 import { ledgerFromEnv } from '../ledger-env.js';
-import { checkoutInfo, syncWithLedger } from '../ledger-sync.js';
+import { checkoutCommit, syncWithLedger } from '../ledger-sync.js';
 import type { InventoryEntry } from '../../core/inventory.js';
 import { loadFromFlags, localAccess, localObservations, requireIdentity, runLocalSync, type LocalTarget } from '../local-target.js';
 import { printStackApply, printStackPlan } from './stack.js';
@@ -41,7 +41,7 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
     }
     const bar = progress(io);
     const started = performance.now();
-    const commit = checkoutInfo(local.repoDir).commit;
+    const commit = checkoutCommit(local.repoDir);
     // Without a ledger, what earlier runs observed is kept in a local cache (a no-op sync then costs no dry run).
     const cache = ledger ? undefined : localObservations(local, access, io);
     const observedNow: InventoryEntry[] = [];

@@ -1,6 +1,5 @@
 import { ReconcilerError } from '../../core/errors.js';
 import type { ClusterConnection, Credentials } from './http-kube-client.js';
-import { EksTokenCache } from './eks-token.js';
 import { readPlainKubeconfig } from './kubeconfig.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
@@ -95,6 +94,8 @@ export const connectionFromEks = async (
   const info = await deps.describe(cluster.name, cluster.region).catch((cause: unknown) => {
     throw new ReconcilerError(`EKS cluster ${cluster.name} (${cluster.region}): DescribeCluster failed: ${(cause as Error).message}`, { cause });
   });
+  // The signer (the AWS SDK's smithy packages) loads only for EKS clusters: a kubeconfig run starts without it.
+  const { EksTokenCache } = await import('./eks-token.js');
   const tokens = new EksTokenCache({ clusterName: cluster.name, region: cluster.region, credentials: deps.credentials });
   const ca = Buffer.from(info.certificateAuthority, 'base64');
   return {
