@@ -3,7 +3,7 @@ import { ChangeAction } from '../../core/change-set.js';
 import { refKey } from '../../core/inventory.js';
 import { mapLimit } from '../../core/map-limit.js';
 import { formatRef, type KubeObject, type ObjectRef } from '../../core/object-ref.js';
-import { takeOver } from '../../core/ownership.js';
+import { takeOver, TARGET_LABEL } from '../../core/ownership.js';
 import type { Obj } from '../../core/plain-object.js';
 import { ApplyCache, observe, type Observation } from './apply-cache.js';
 import { isMissingNamespace, KubeApiError, type ResourceInfo } from './kube-client.js';
@@ -28,9 +28,28 @@ export const planObjects = async (
   const { known, validateCreates = true } = options;
   let planned = 0;
   const progress = () => onProgress?.('plan', ++planned, prepared.length);
-  const live = await liveObjects(ctx, prepared, signal);
-  const cache = new ApplyCache(known, o.fieldManager);
   const namespacesInSync = new Set(prepared.filter((p) => p.obj.kind === 'Namespace').map((p) => p.ref.name));
+  // Objects the inventory does not name are probably creates, which need an unfiltered LIST of their kind and
+  // namespace anyway (below): for those kinds and namespaces that LIST is made at once, instead of the labelled
+  // one, and this target's objects are picked from it by their label. Their namespaces are read alongside.
+  const expected = new Set((known ?? []).map(refKey));
+  const likelyNew = prepared.filter((p) => p.info && !expected.has(refKey(p.ref)));
+  const wide = new Set(likelyNew.map(groupKey));
+  const [live, wideLive, firstNamespaces] = await Promise.all([
+    liveObjects(
+      ctx,
+      prepared.filter((p) => !wide.has(groupKey(p))),
+      signal,
+    ),
+    listAll(
+      ctx,
+      prepared.filter((p) => wide.has(groupKey(p))),
+      signal,
+    ),
+    validateCreates ? new Map<string, KubeObject | undefined | 'unknown'>() : namespacesOf(ctx, likelyNew, namespacesInSync, signal),
+  ]);
+  for (const [k, x] of wideLive) if (labelOf(x) === ctx.label) live.set(k, x);
+  const cache = new ApplyCache(known, o.fieldManager);
   const ordered = applyOrder(prepared).map((p) => ({ ...p, digest: cache.digest(p.obj) }));
   const out = new Map<PreparedObject, PlannedObject>();
   for (const p of ordered) {
@@ -43,8 +62,18 @@ export const planObjects = async (
   // Not among this target's objects: one LIST per kind and namespace, whoever owns them, tells whether it exists.
   // Their namespaces are read alongside, for creates planned without a dry run (planCreates).
   const absent = ordered.filter((p) => p.info && !live.has(refKey(p.ref)));
-  const [others, namespaces] = await Promise.all([listAll(ctx, absent, signal), validateCreates ? new Map() : namespacesOf(ctx, absent, namespacesInSync, signal)]);
+  const unread = absent.filter((p) => p.ref.namespace && !namespacesInSync.has(p.ref.namespace) && !firstNamespaces.has(p.ref.namespace));
+  const [others, moreNamespaces] = await Promise.all([
+    listAll(
+      ctx,
+      absent.filter((p) => !wide.has(groupKey(p))),
+      signal,
+    ),
+    validateCreates || !unread.length ? new Map<string, KubeObject | undefined | 'unknown'>() : namespacesOf(ctx, unread, namespacesInSync, signal),
+  ]);
+  for (const [k, x] of wideLive) if (!live.has(k)) live.set(k, x);
   for (const [k, x] of others) if (!live.has(k)) live.set(k, x);
+  const namespaces = new Map([...firstNamespaces, ...moreNamespaces]);
   const creates = absent.filter((p) => !live.has(refKey(p.ref)));
   const dryRuns = ordered.filter((p) => !out.has(p) && !creates.includes(p));
   const dryRun = async (p: (typeof ordered)[number]) => {
@@ -139,12 +168,18 @@ const planOne = async (ctx: SyncContext, p: PreparedObject, live: Map<string, Ku
   }
 };
 
+/** The kind and namespace an object is listed by. */
+const groupKey = (p: PreparedObject): string => (p.info ? `${p.info.group}/${p.info.resource}/${p.ref.namespace ?? ''}` : '');
+
+/** The target label of a live object. */
+const labelOf = (x: KubeObject): unknown => ((x.metadata ?? {}) as { labels?: Record<string, unknown> }).labels?.[TARGET_LABEL];
+
 /** The live objects of this target, by LIST per kind and namespace (one request each, not one per object). */
 const liveObjects = async (ctx: SyncContext, prepared: readonly PreparedObject[], signal?: AbortSignal, selector = ctx.selector): Promise<Map<string, KubeObject>> => {
   const groups = new Map<string, { info: ResourceInfo; namespace?: string }>();
   for (const p of prepared) {
     if (!p.info) continue;
-    groups.set(`${p.info.group}/${p.info.resource}/${p.ref.namespace ?? ''}`, { info: p.info, ...(p.ref.namespace ? { namespace: p.ref.namespace } : {}) });
+    groups.set(groupKey(p), { info: p.info, ...(p.ref.namespace ? { namespace: p.ref.namespace } : {}) });
   }
   const out = new Map<string, KubeObject>();
   await mapLimit([...groups.values()], ctx.o.concurrency, async (g) => {
