@@ -167,6 +167,6 @@ export const benchNoop = async (): Promise<string> => {
     "the controller's status write moved its resourceVersion; it records the new one. The drift check's labelled-object",
     'discovery (one LIST per served kind, cluster-wide) is made once per cluster per drift run for all of its targets.',
     'A create sends no dry run when no object of that name exists (one unfiltered LIST per kind and namespace and one',
-    'GET of the namespace tell): the apply is its validation.',
+    'GET of the namespace, in one round, tell): the apply is its validation.',
   ].join('\n');
 };
