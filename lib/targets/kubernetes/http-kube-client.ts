@@ -85,8 +85,11 @@ export class HttpKubeClient implements KubeClient {
   async discover(options: CallOptions & { refresh?: boolean } = {}): Promise<ReadonlyMap<string, ResourceInfo>> {
     if (this.discovery && !options.refresh) return this.discovery;
     const map = new Map<string, ResourceInfo>();
-    const core = await this.call('GET', '/api', { verb: 'discovery', accept: AGGREGATED, ...options });
-    const groups = await this.call('GET', '/apis', { verb: 'discovery', accept: AGGREGATED, ...options });
+    // Both lists at once: one round trip, not two (every CLI run starts with them).
+    const [core, groups] = await Promise.all([
+      this.call('GET', '/api', { verb: 'discovery', accept: AGGREGATED, ...options }),
+      this.call('GET', '/apis', { verb: 'discovery', accept: AGGREGATED, ...options }),
+    ]);
     if (isAggregated(core) && isAggregated(groups)) {
       for (const res of [core, groups]) addAggregated(map, JSON.parse(res.body) as AggregatedList);
     } else {
