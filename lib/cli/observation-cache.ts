@@ -51,7 +51,8 @@ export const observationCache = (o: { env: Record<string, string | undefined>; c
       try {
         mkdirSync(dir, { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(body));
+        // Digests of Secrets are among them (as in the ledger): readable by the user only.
+        writeFileSync(tmp, JSON.stringify(body), { mode: 0o600 });
         renameSync(tmp, file);
       } catch {
         // a read-only checkout: the next run dry-runs again

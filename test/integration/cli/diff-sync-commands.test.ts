@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -115,7 +115,9 @@ describe('driftless diff and sync', () => {
 
   it('without a ledger, keeps observations in .driftless/cache: a second sync, diff and drift send no dry run, and an edit is still found', async () => {
     expect((await run(['sync', ...flags], dir)).code).toBe(0);
-    expect(readdirSync(join(dir, '.driftless', 'cache', 'observations'))).toHaveLength(1);
+    const cached = readdirSync(join(dir, '.driftless', 'cache', 'observations'));
+    expect(cached).toHaveLength(1);
+    expect(statSync(join(dir, '.driftless', 'cache', 'observations', cached[0] ?? '')).mode & 0o777).toBe(0o600);
     server.resetLog();
     expect((await run(['sync', ...flags, '--json'], dir)).code).toBe(0);
     expect((await run(['diff', ...flags], dir)).code).toBe(0);
