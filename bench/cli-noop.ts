@@ -61,7 +61,9 @@ const tlsFront = async (dir: string, httpUrl: string): Promise<{ server: TlsServ
   );
   const port = Number(new URL(httpUrl).port);
   const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert), ALPNProtocols: ['http/1.1'] }, (socket) => {
-    const upstream = connect(port, '127.0.0.1');
+    // No Nagle delay on either leg (the API server's own sockets have none either).
+    const upstream = connect({ port, host: '127.0.0.1', noDelay: true });
+    socket.setNoDelay(true);
     socket.pipe(upstream).pipe(socket);
     socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());

@@ -35,6 +35,8 @@ export const secretSourceValues = async (tree: FileTree, dir = ''): Promise<stri
     if (depth > 32) return;
     const names = await tree.list(d).catch(() => [] as string[]);
     for (const name of names) {
+      // driftless's own state in a checkout (a serve's files, the chart and observation caches) holds no manifests.
+      if (!d && name === '.driftless') continue;
       const p = d ? posix.join(d, name) : name;
       const kind = await tree.kind(p).catch(() => undefined);
       if (kind === 'dir') await walk(p, depth + 1);

@@ -71,4 +71,10 @@ describe('secretSourceValues', () => {
       expect(values).toContain(v);
     }
   });
+
+  it("skips driftless's own state directory at the checkout's root (the observation cache is not a manifest)", async () => {
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData: {pw: manifest-value}\n';
+    const tree = new MemoryFileTree({ '.driftless/cache/observations/a.json': secret, 'deploy/.driftless/s.yaml': secret });
+    expect(await secretSourceValues(tree)).toEqual(['manifest-value']);
+  });
 });
