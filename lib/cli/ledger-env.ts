@@ -1,10 +1,8 @@
 import { ENV } from '../core/env-names.js';
 import { ReconcilerError } from '../core/errors.js';
 import { dynamoDbClient } from '../ledger/client.js';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DirectoryBlobStore } from '../ledger/directory-blob-store.js';
+import { openBlobStore } from '../ledger/open-blob-store.js';
 import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
-import { S3BlobStore } from '../ledger/s3-blob-store.js';
 import { tableExists } from '../ledger/table.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,9 +34,6 @@ export const ledgerFromEnv = async (given: Record<string, string | undefined>, c
     if (err instanceof ReconcilerError) throw err;
     throw new ReconcilerError(`ledger table ${table}: cannot reach DynamoDB (${where}): ${(err as Error).message}`, { cause: err });
   }
-  // Values over an item: the artifact bucket (DRIFTLESS_ARTIFACT_BUCKET), or a local serve's blob directory.
-  const bucket = env[ENV.artifactBucket];
-  const blobDir = env[ENV.ledgerBlobDir];
-  const blobs = bucket ? new S3BlobStore(new S3Client({}), bucket) : blobDir ? new DirectoryBlobStore(blobDir) : undefined;
+  const blobs = openBlobStore(env);
   return { ledger: new DynamoDbLedger(client, table, Date.now, blobs ? { blobs } : {}), table, close: () => client.destroy() };
 };
