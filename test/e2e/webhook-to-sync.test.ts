@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import { type Pipeline, ns, cm } from '../support/manifests.js';
 
 const CONFIG = `version: 1
 targets:
@@ -14,8 +13,6 @@ targets:
     cluster: prod
     namespace: shop-api
 `;
-const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('webhook to sync, end to end', () => {
   let p: Pipeline;
