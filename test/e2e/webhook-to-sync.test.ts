@@ -142,6 +142,21 @@ describe('webhook to sync, end to end', () => {
     first = c;
   });
 
+  it('leaves untouched a target a push of more files than a compare lists does not touch (the snapshots tell)', async () => {
+    // GIVEN a push of 320 files (GitHub's compare lists at most 300: a truncated compare) that touches only web
+    const docs = Object.fromEntries(Array.from({ length: 320 }, (_, i) => [`docs/page-${i}.md`, `page ${i}\n`]));
+    const c = p.commit({ ...docs, 'deploy/web/cm.yaml': cm('web-settings', 'v8b') });
+    p.prod.resetLog();
+    const before = (await p.ledger.history({ targetId: `${REPO}/api` })).items.length;
+    await p.deliver('push', pushPayload(first, c));
+    // THEN web is applied, and api is untouched: no request to its cluster, no sync record, its commit moved
+    expect(web()?.data.value).toBe('v8b');
+    expect(p.prod.requests).toHaveLength(0);
+    expect((await p.ledger.history({ targetId: `${REPO}/api` })).items.length).toBe(before);
+    expect((await state('api'))?.lastAttemptedCommit).toBe(c);
+    first = c;
+  });
+
   it('spends at most three GitHub read calls on a push that touches one target', async () => {
     const c = p.commit({ 'deploy/web/cm.yaml': cm('web-settings', 'v9') });
     p.github.requests.length = 0;
