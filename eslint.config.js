@@ -38,7 +38,8 @@ const SDKS = [
 ];
 /**
  * The composition: the only code that builds adapters. openTarget (issue #13) is the one place a target config
- * becomes an adapter, so it counts as composition too.
+ * becomes an adapter, and open-blob-store the one place the environment becomes the ledger's blob store (the
+ * functions and the CLI both use it), so they count as composition too.
  */
 const COMPOSITION = [
   'functions/*/compose*.ts',
@@ -49,6 +50,7 @@ const COMPOSITION = [
   'lib/cli/local-target.ts',
   'lib/cli/commands/**',
   'lib/targets/open-target.ts',
+  'lib/ledger/open-blob-store.ts',
   'test/support/**',
 ];
 /** Runtimes: entry points and the code that wires them. Nothing in lib/ below them imports them. */

@@ -2,11 +2,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ReconcilerError } from '../../lib/core/errors.js';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
-import { S3Client } from '@aws-sdk/client-s3';
-import { ENV } from '../../lib/core/env-names.js';
-import type { BlobStore } from '../../lib/ledger/blob-store.js';
+import { openBlobStore } from '../../lib/ledger/open-blob-store.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
-import { S3BlobStore } from '../../lib/ledger/s3-blob-store.js';
 import { cachingSnapshots } from '../../lib/source/snapshot-cache.js';
 import type { Notifier } from '../../lib/notify/notifier.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
@@ -44,12 +41,6 @@ export const lazyGitHubSource = (readSecret: SecretReader, secretId: string | un
   };
 };
 
-/** Large ledger values (inventories, change sets, drift reports over an item) in the artifact bucket's `ledger/`. */
-export const ledgerBlobs = (env: Record<string, string | undefined> = process.env): BlobStore | undefined => {
-  const bucket = env[ENV.artifactBucket];
-  return bucket ? new S3BlobStore(new S3Client({}), bucket) : undefined;
-};
-
 /** The Slack notifier, its webhook URL read from Secrets Manager on the first notice. */
 const lazySlackNotifier = (readSecret: SecretReader, slackId: string): Notifier => {
   let slack: Promise<SlackNotifier> | undefined;
@@ -70,7 +61,8 @@ export const lambdaRuntime = (fn: 'reconcile' | 'drift', config: FunctionConfig 
   if (fn === 'drift' && !config.driftQueueUrl) throw new ReconcilerError('environment: DRIFTLESS_DRIFT_QUEUE_URL is required by the drift function');
   const cluster = clusterClients(config.registry, readSecret, false);
   const slackId = config.secretIds.slack;
-  const blobs = ledgerBlobs();
+  // Large ledger values (inventories, change sets, drift reports over an item): the artifact bucket's `ledger/`.
+  const blobs = openBlobStore(process.env);
   return {
     registry: config.registry,
     ledger: new DynamoDbLedger(dynamoDbClient(process.env), config.table, Date.now, blobs ? { blobs } : {}),

@@ -22,12 +22,10 @@ export const ledgerFromEnv = async (given: Record<string, string | undefined>, c
   const table = env[ENV.table];
   if (!table) throw new ReconcilerError(`${ENV.table} is not set: name the ledger table (and ${ENV.dynamoDbEndpoint} for DynamoDB Local)`);
   // The AWS SDK loads only when a ledger is named: a CLI run without one starts without it.
-  const [{ dynamoDbClient }, { S3Client }, { DirectoryBlobStore }, { DynamoDbLedger }, { S3BlobStore }, { tableExists }] = await Promise.all([
+  const [{ dynamoDbClient }, { openBlobStore }, { DynamoDbLedger }, { tableExists }] = await Promise.all([
     import('../ledger/client.js'),
-    import('@aws-sdk/client-s3'),
-    import('../ledger/directory-blob-store.js'),
+    import('../ledger/open-blob-store.js'),
     import('../ledger/dynamodb-ledger.js'),
-    import('../ledger/s3-blob-store.js'),
     import('../ledger/table.js'),
   ]);
   const client = dynamoDbClient(env);
@@ -39,9 +37,6 @@ export const ledgerFromEnv = async (given: Record<string, string | undefined>, c
     if (err instanceof ReconcilerError) throw err;
     throw new ReconcilerError(`ledger table ${table}: cannot reach DynamoDB (${where}): ${(err as Error).message}`, { cause: err });
   }
-  // Values over an item: the artifact bucket (DRIFTLESS_ARTIFACT_BUCKET), or a local serve's blob directory.
-  const bucket = env[ENV.artifactBucket];
-  const blobDir = env[ENV.ledgerBlobDir];
-  const blobs = bucket ? new S3BlobStore(new S3Client({}), bucket) : blobDir ? new DirectoryBlobStore(blobDir) : undefined;
+  const blobs = openBlobStore(env);
   return { ledger: new DynamoDbLedger(client, table, Date.now, blobs ? { blobs } : {}), table, close: () => client.destroy() };
 };

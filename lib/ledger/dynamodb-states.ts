@@ -65,16 +65,53 @@ export const setSuspended = async (t: LedgerTable, targetId: string, suspended: 
   );
 };
 
+/** A generation of inventory chunk items (`INV#<gen>#0..n-1`). */
+interface ChunkGeneration {
+  readonly gen: string;
+  readonly n: number;
+}
+
+/** The inventory a state write replaces: its blob or its chunk generation, and the generation replaced before that. */
+export interface ReplacedInventory {
+  readonly blob?: BlobRef;
+  readonly chunks?: ChunkGeneration;
+  readonly previous?: ChunkGeneration;
+}
+
+const generationOf = (gen: unknown, n: unknown): ChunkGeneration | undefined =>
+  typeof gen === 'string' && typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 100 ? { gen, n } : undefined;
+
+/**
+ * Where the state's inventory is now, read before a write that replaces it, so the write can retire its blob and
+ * delete old chunk items. The lease fences every other writer of the inventory in between.
+ */
+export const replacedInventory = async (t: LedgerTable, targetId: string, state: StateUpdate): Promise<ReplacedInventory> => {
+  if (!state.inventory) return {};
+  const out = await t.call('GetItem (replaced inventory)', () =>
+    t.doc.send(
+      new GetCommand({ TableName: t.name, Key: t.stateKey(targetId), ProjectionExpression: 'invBlob, invGen, invChunks, invPrevGen, invPrevChunks', ConsistentRead: true }),
+    ),
+  );
+  const i = out.Item ?? {};
+  const blob = blobRefOf(i.invBlob);
+  const chunks = generationOf(i.invGen, i.invChunks);
+  const previous = generationOf(i.invPrevGen, i.invPrevChunks);
+  return { ...(blob ? { blob } : {}), ...(chunks ? { chunks } : {}), ...(previous ? { previous } : {}) };
+};
+
 /**
  * A state update as one fenced write: the state item's SET/REMOVE, and the puts of the inventory's chunk items
  * when it does not fit the item (written in the same transaction as the state that points at them), or the
- * reference to its blob (written before; see dynamodb-large-values.ts).
+ * reference to its blob (written before; see dynamodb-large-values.ts). The chunk items it replaces stay for one
+ * more write (`invPrevGen`), so a reader that read the state just before still finds them; the generation
+ * replaced before those is deleted in the same transaction.
  */
 export const stateWrite = async (
   t: LedgerTable,
   targetId: string,
   s: StateUpdate,
   alsoRemove: string[] = [],
+  replaced: ReplacedInventory = {},
 ): Promise<{ update: StateWrite; puts: TransactItems; inventory?: StoredValue }> => {
   const inv = s.inventory ? await storeValue(t, targetId, 'inventory', s.inventory) : undefined;
   const invGen = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
@@ -104,33 +141,30 @@ export const stateWrite = async (
     set('invChunks', inv.chunks.length);
     removes.push('inv', 'invBlob');
   }
+  const deletes: TransactItems = [];
+  if (inv) {
+    const retired = replaced.previous;
+    if (retired && retired.gen !== replaced.chunks?.gen) deletes.push(...t.chunkDeletes(targetId, `INV#${retired.gen}`, retired.n));
+    if (replaced.chunks) {
+      set('invPrevGen', replaced.chunks.gen);
+      set('invPrevChunks', replaced.chunks.n);
+    } else if (retired) removes.push('invPrevGen', 'invPrevChunks');
+  }
   return {
     update: {
       UpdateExpression: `${sets.length ? `SET ${sets.join(', ')}` : ''}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`.trim(),
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
     },
-    puts: inv?.kind === 'chunks' ? t.chunkPuts(targetId, `INV#${invGen}`, inv.chunks) : [],
+    puts: [...(inv?.kind === 'chunks' ? t.chunkPuts(targetId, `INV#${invGen}`, inv.chunks) : []), ...deletes],
     ...(inv ? { inventory: inv } : {}),
   };
 };
 
-/**
- * The blob the state's inventory is in now, read before a write that replaces it (so the write can retire it).
- * Only with a blob store; the lease fences every other writer of the inventory in between.
- */
-export const inventoryBlob = async (t: LedgerTable, targetId: string, state: StateUpdate): Promise<BlobRef | undefined> => {
-  if (!t.blobs || !state.inventory) return undefined;
-  const out = await t.call('GetItem (inventory blob)', () =>
-    t.doc.send(new GetCommand({ TableName: t.name, Key: t.stateKey(targetId), ProjectionExpression: 'invBlob', ConsistentRead: true })),
-  );
-  return blobRefOf(out.Item?.invBlob);
-};
-
 export const writeState = async (t: LedgerTable, lease: Lease, state: StateUpdate): Promise<void> => {
-  const replaced = await inventoryBlob(t, lease.targetId, state);
-  const { update, puts, inventory } = await stateWrite(t, lease.targetId, state);
-  await writingBlobs(t, [inventory], replaced, () => t.transact('TransactWriteItems (write state)', lease, puts, update));
+  const replaced = await replacedInventory(t, lease.targetId, state);
+  const { update, puts, inventory } = await stateWrite(t, lease.targetId, state, [], replaced);
+  await writingBlobs(t, [inventory], replaced.blob, () => t.transact('TransactWriteItems (write state)', lease, puts, update));
 };
 
 export const recordChecked = async (t: LedgerTable, targetId: string, observations: readonly InventoryEntry[]): Promise<void> => {

@@ -4,7 +4,7 @@ import { countActions, type ChangeSetEntry } from '../core/change-set.js';
 import { ReconcilerError } from '../core/errors.js';
 import { decodeChunks } from './codec.js';
 import { blobRefOf, loadBlobValue, storeValue, writingBlobs, type StoredValue } from './dynamodb-large-values.js';
-import { inventoryBlob, stateWrite } from './dynamodb-states.js';
+import { replacedInventory, stateWrite } from './dynamodb-states.js';
 import { repositoryKey, repositoryPartitions, SHARDS, shardOf, T, type Item, type LedgerTable } from './dynamodb-table.js';
 import type { Lease, Page, StateUpdate, SyncRecord } from './ledger.js';
 import { SyncResult } from './ledger.js';
@@ -52,10 +52,10 @@ export const startSync = async (t: LedgerTable, lease: Lease, record: Omit<SyncR
 };
 
 export const finishSync = async (t: LedgerTable, lease: Lease, record: SyncRecord, state: StateUpdate): Promise<void> => {
-  const replaced = await inventoryBlob(t, lease.targetId, state);
+  const replaced = await replacedInventory(t, lease.targetId, state);
   const cs = record.changeSet ? await storeValue(t, record.targetId, 'change-set', record.changeSet) : undefined;
-  const { update, puts, inventory } = await stateWrite(t, lease.targetId, state, ['runningSyncId']);
-  await writingBlobs(t, [cs, inventory], replaced, () =>
+  const { update, puts, inventory } = await stateWrite(t, lease.targetId, state, ['runningSyncId'], replaced);
+  await writingBlobs(t, [cs, inventory], replaced.blob, () =>
     t.transact(
       'TransactWriteItems (finish sync)',
       lease,

@@ -141,6 +141,11 @@ export class LedgerTable {
     return chunks.map((data, n) => ({ Put: { TableName: this.name, Item: { PK: T(targetId), SK: `${prefix}#${n}`, data } } }));
   }
 
+  /** The deletes of a chunked attribute's items `<prefix>#0..n-1`. */
+  chunkDeletes(targetId: string, prefix: string, n: number): TransactItems {
+    return Array.from({ length: n }, (_, k) => ({ Delete: { TableName: this.name, Key: { PK: T(targetId), SK: `${prefix}#${k}` } } }));
+  }
+
   /** The chunks `<prefix>#0..n-1` of a target, in order; a missing one is an error naming it. */
   async chunks(targetId: string, prefix: string, n: number): Promise<Uint8Array[]> {
     const keys = Array.from({ length: n }, (_, k) => ({ PK: T(targetId), SK: `${prefix}#${k}` }));

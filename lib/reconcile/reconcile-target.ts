@@ -9,6 +9,7 @@ import type { Lease, Ledger, SyncRecord, TargetState } from '../ledger/ledger.js
 import { LedgerConflictError } from '../ledger/ledger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { FileTree } from '../render/file-tree.js';
+import { changedPaths } from '../render/file-tree-diff.js';
 import { holdLease, LEASE_TTL_MS, TIMED_OUT_REASON, type HeldLease } from './lease.js';
 import { countingSource, type RepositorySource } from '../source/repository-source.js';
 import { reporterOf, type CommitReporter } from './commit-report.js';
@@ -187,6 +188,13 @@ const convergeOnce = async (req: ReconcileRequest, held: HeldLease, deps: Reconc
     headError = err;
   }
 
+  // GitHub's compare lists at most 300 files and 250 commits, and a force-push is not in it: then every target
+  // would count as touched. The two snapshots say exactly what changed (the head's is the render's own, and a
+  // warm function fetches each commit once); a base that cannot be fetched leaves every target touched.
+  if (changed?.truncated && !headError && !req.force && state?.lastResult === 'succeeded' && state.lastAttemptedCommit && isCommitId(state.lastAttemptedCommit)) {
+    changed = (await exactChanges(source, req.repository, state.lastAttemptedCommit, head, signal)) ?? changed;
+  }
+
   // The pushed commit is a trigger, not an order: an older one is recorded as superseded.
   if (req.commit && req.commit !== head) {
     const now = new Date().toISOString();
@@ -312,6 +320,17 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
   });
+
+/** What changed from `base` to `head`, from their snapshots; undefined when either cannot be fetched. */
+const exactChanges = async (source: RepositorySource, repository: string, base: string, head: string, signal: AbortSignal) => {
+  if (base === head) return { files: [], truncated: false };
+  try {
+    const [before, after] = await Promise.all([source.snapshot(repository, base, signal), source.snapshot(repository, head, signal)]);
+    return { files: await changedPaths(before, after), truncated: false };
+  } catch {
+    return undefined;
+  }
+};
 
 /** Whether a change touches a target: its dependency files, its path, driftless.yaml, a truncated compare, or a last result that was not success. */
 export const touches = (state: TargetState, changed: { files: readonly string[]; truncated: boolean } | undefined): boolean => {

@@ -58,6 +58,8 @@ export const treeFromTarball = async (
     ex.on('finish', resolve);
     ex.on('error', reject);
     gunzip.on('error', reject);
+    // A download cut mid-body errors the input: pipe() does not pass that on, so it would hang (or crash) otherwise.
+    input.on('error', reject);
   });
   input.pipe(gunzip).pipe(ex);
   await done;

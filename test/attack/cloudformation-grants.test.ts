@@ -12,6 +12,7 @@ import { parseRegistry } from '../../lib/config/load-config.js';
 import type { Registry } from '../../lib/config/schema.js';
 import { reconcileTarget } from '../../lib/reconcile/reconcile-target.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
+import type { Pipeline } from '../support/manifests.js';
 
 /**
  * An attacker with merge rights to acme/shop, whose registry entry grants stacks `acme-*` in eu-west-1 with
@@ -19,7 +20,6 @@ import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
  * (webhook → reconcile → ledger), CloudFormation mocked at the SDK; each asserts what was refused, the error
  * text, the CloudFormation calls that were (not) made, and the ledger record.
  */
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 const cfn = mockClient(CloudFormationClient);
 const DEPLOYMENT_ROLE = 'arn:aws:iam::123456789012:role/driftless-cfn';
 const ADMIN_ROLE = 'arn:aws:iam::123456789012:role/OrganizationAdmin';

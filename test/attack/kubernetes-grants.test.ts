@@ -14,8 +14,8 @@ import { checkTarget } from '../../lib/drift/check-target.js';
 import { TARGET_ID_ANNOTATION, TARGET_LABEL, targetLabelValue } from '../../lib/core/ownership.js';
 import { reconcileTarget } from '../../lib/reconcile/reconcile-target.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
+import type { Pipeline } from '../support/manifests.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 type Obj = Record<string, unknown>;
 
 const TARGETS = [

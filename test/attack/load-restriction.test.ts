@@ -15,8 +15,7 @@ import { LocalFileTree } from '../../lib/render/file-tree.js';
 import { renderPath } from '../../lib/render/render.js';
 import { LocalGitSource } from '../../lib/source/local-git-source.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import type { Pipeline } from '../support/manifests.js';
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 const FILES: Record<string, string> = {

@@ -12,8 +12,7 @@ import { reconcileTarget, type ReconcileRequest } from '../../lib/reconcile/reco
 import { LocalGitSource } from '../../lib/source/local-git-source.js';
 import { LocalInvokeServer } from '../../lib/local/invoke-server.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import type { Pipeline } from '../support/manifests.js';
 
 const CONFIG = 'version: 1\ntargets:\n  - name: web\n    path: deploy/web\n    cluster: dev\n    namespace: shop-a\n';
 const CM = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  k: v\n';

@@ -15,8 +15,7 @@ import { main } from '../../lib/cli/main.js';
 import { REDACTED } from '../../lib/core/redact.js';
 import { SlackNotifier } from '../../lib/notify/slack-notifier.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import type { Pipeline } from '../support/manifests.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const secret = (name: string, stringData: Record<string, string>) =>

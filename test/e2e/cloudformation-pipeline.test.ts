@@ -12,8 +12,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
+import type { Pipeline } from '../support/manifests.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 const cfn = mockClient(CloudFormationClient);
 const missing = Object.assign(new Error('Stack with id acme-vpc does not exist'), { name: 'ValidationError' });
 // Every stack here was created by this target: it carries the ownership tag.

@@ -2,8 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_RUN_NAME } from '../../lib/reconcile/commit-report.js';
 import { pushPayload, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import type { Pipeline } from '../support/manifests.js';
 
 /** A monorepo: 24 targets (two statuses per target would be 48 writes), each its own namespace and ConfigMap on the dev cluster. */
 const TARGETS = 24;

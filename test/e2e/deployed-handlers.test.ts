@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../lib/core/env-names.js';
 import { pushPayload, REPO, SECRET, startPipeline } from '../support/pipeline.js';
+import type { Pipeline } from '../support/manifests.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 type ReconcileHandler = (typeof import('../../functions/reconcile/handler.js'))['handler'];
 type WebhookHandler = (typeof import('../../functions/webhook/handler.js'))['handler'];
 

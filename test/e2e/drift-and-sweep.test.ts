@@ -8,8 +8,7 @@ import { sweep } from '../../lib/drift/sweep.js';
 import { lambdaHandOff } from '../../functions/common/lambda-hand-off.js';
 import { reconcileTarget } from '../../lib/reconcile/reconcile-target.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import { type Pipeline, ns, cm } from '../support/manifests.js';
 
 const CONFIG = `version: 1
 targets:
@@ -23,10 +22,8 @@ targets:
     namespace: shop-heal
     selfHeal: true
 `;
-const ns = (n: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${n}\n`;
 const SECRET = 'hunter2-in-git';
 const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ntype: Opaque\nstringData:\n  password: ${SECRET}\n`;
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('drift runs, Slack reports and the sweeper', () => {
   let p: Pipeline;

@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../lib/core/env-names.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
+import type { Pipeline } from '../support/manifests.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 type DriftHandler = (typeof import('../../functions/drift/handler.js'))['handler'];
 
 const CONFIG = `version: 1

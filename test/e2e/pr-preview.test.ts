@@ -15,8 +15,7 @@ import { CHECK_NAME, COMMENT_MARKER } from '../../lib/preview/preview-report.js'
 import { pullRequestKey } from '../../lib/preview/run-preview.js';
 import { GitHubSource } from '../../lib/source/github-source.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import type { Pipeline } from '../support/manifests.js';
 
 /** Verbs that write to a cluster: a preview sends none of them (its dry runs are logged as `dry-run …`). */
 const WRITES = ['apply', 'patch', 'update', 'create', 'delete', 'deletecollection'];

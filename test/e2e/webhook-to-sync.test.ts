@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+import { type Pipeline, ns, cm } from '../support/manifests.js';
 
 const CONFIG = `version: 1
 targets:
@@ -14,8 +13,6 @@ targets:
     cluster: prod
     namespace: shop-api
 `;
-const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('webhook to sync, end to end', () => {
   let p: Pipeline;
@@ -141,6 +138,21 @@ describe('webhook to sync, end to end', () => {
     await p.deliver('push', pushPayload(first, c));
     expect(web()?.data.value).toBe('v8');
     expect(p.prod.requests).toHaveLength(0);
+    expect((await state('api'))?.lastAttemptedCommit).toBe(c);
+    first = c;
+  });
+
+  it('leaves untouched a target a push of more files than a compare lists does not touch (the snapshots tell)', async () => {
+    // GIVEN a push of 320 files (GitHub's compare lists at most 300: a truncated compare) that touches only web
+    const docs = Object.fromEntries(Array.from({ length: 320 }, (_, i) => [`docs/page-${i}.md`, `page ${i}\n`]));
+    const c = p.commit({ ...docs, 'deploy/web/cm.yaml': cm('web-settings', 'v8b') });
+    p.prod.resetLog();
+    const before = (await p.ledger.history({ targetId: `${REPO}/api` })).items.length;
+    await p.deliver('push', pushPayload(first, c));
+    // THEN web is applied, and api is untouched: no request to its cluster, no sync record, its commit moved
+    expect(web()?.data.value).toBe('v8b');
+    expect(p.prod.requests).toHaveLength(0);
+    expect((await p.ledger.history({ targetId: `${REPO}/api` })).items.length).toBe(before);
     expect((await state('api'))?.lastAttemptedCommit).toBe(c);
     first = c;
   });

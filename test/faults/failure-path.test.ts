@@ -6,9 +6,8 @@ import type { SyncRecord } from '../../lib/ledger/ledger.js';
 import { clusterClients } from '../../lib/targets/kubernetes/cluster-clients.js';
 import { targetOpener } from '../../lib/targets/open-target.js';
 import { pushPayload, REPO, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, ns, cm, WEB_KINDS as KINDS } from '../support/manifests.js';
 import { allSyncs, expectSettled } from './support/harness.js';
-
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
 const CONFIG = `version: 1
 targets:
@@ -21,14 +20,8 @@ targets:
     cluster: prod
     namespace: shop-api
 `;
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
-const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
 /** A "billion laughs": aliases that expand to 9^6 nodes. */
 const BOMB = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n`;
-const KINDS: [string, string][] = [
-  ['v1', 'Namespace'],
-  ['v1', 'ConfigMap'],
-];
 
 // Faults wait out deadlines and leases: generous per-test time on a loaded machine (no speed is asserted).
 describe('one failure path: whatever throws inside a sync ends it as failed', { timeout: 120_000 }, () => {

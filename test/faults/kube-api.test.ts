@@ -2,24 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileTarget, type ReconcileOutcome } from '../../lib/reconcile/reconcile-target.js';
 import type { SyncRecord } from '../../lib/ledger/ledger.js';
 import { REPO, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, ns, cm, WEB_CONFIG as CONFIG, WEB_ID as ID, WEB_KINDS as KINDS } from '../support/manifests.js';
 import { expectSettled } from './support/harness.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
-
-const CONFIG = `version: 1
-targets:
-  - name: web
-    path: deploy/web
-    cluster: dev
-    namespace: shop-web
-`;
-const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
-const ID = `${REPO}/web`;
-const KINDS: [string, string][] = [
-  ['v1', 'Namespace'],
-  ['v1', 'ConfigMap'],
-];
 /** The real (not dry-run) apply of one ConfigMap. */
 const writeOf = (name: string) => new RegExp(`^(?!.*dryRun=All).*/configmaps/${name}(\\?|$)`);
 

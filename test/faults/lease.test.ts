@@ -3,25 +3,10 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileTarget, TIMED_OUT_REASON, type ReconcileDeps, type ReconcileOutcome } from '../../lib/reconcile/reconcile-target.js';
 import { REPO, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, ns, cm, WEB_CONFIG as CONFIG, WEB_ID as ID, WEB_KINDS as KINDS } from '../support/manifests.js';
 import { allSyncs, expectSettled, gatedClient, until } from './support/harness.js';
 import { targetOpener } from '../../lib/targets/open-target.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
-
-const CONFIG = `version: 1
-targets:
-  - name: web
-    path: deploy/web
-    cluster: dev
-    namespace: shop-web
-`;
-const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
-const ID = `${REPO}/web`;
-const KINDS: [string, string][] = [
-  ['v1', 'Namespace'],
-  ['v1', 'ConfigMap'],
-];
 // Short for the test, long enough that a loaded machine still renews in time (production: 60 s).
 const TTL = 2500;
 

@@ -37,6 +37,8 @@ export class GitHubApiServer {
   readonly comments: { id: number; issue_number: number; body: string; created_at: string; updated_at: string }[] = [];
   private readonly server: Server;
   private lastIfNoneMatch: string | undefined;
+  /** How many of the next tarball downloads break off mid-body (a fault for tests). */
+  cutTarballs = 0;
   private authorization: string | undefined;
 
   constructor(
@@ -53,11 +55,17 @@ export class GitHubApiServer {
           res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
           res.end(Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body));
         };
+        /** A 200 whose body breaks off: these bytes, then the connection is destroyed. */
+        const cut = (partial: Buffer) => {
+          this.requests.push({ method: req.method ?? 'GET', path: url.pathname, status: 200 });
+          res.writeHead(200, { 'content-type': 'application/x-gzip', 'content-length': String(partial.length * 2) });
+          res.write(partial, () => res.destroy());
+        };
         if (!req.headers.authorization) return send(401, { message: 'Requires authentication' });
         this.authorization = req.headers.authorization;
         this.lastIfNoneMatch = typeof req.headers['if-none-match'] === 'string' ? req.headers['if-none-match'] : undefined;
         try {
-          this.route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), String(req.headers.accept ?? ''), send);
+          this.route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), String(req.headers.accept ?? ''), send, cut);
         } catch (err) {
           send(422, { message: (err as Error).message });
         }
@@ -100,12 +108,17 @@ export class GitHubApiServer {
     }
   }
 
-  private route(method: string, url: URL, body: string, accept: string, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+  private route(method: string, url: URL, body: string, accept: string, send: (s: number, b: unknown, h?: Record<string, string>) => void, cut: (partial: Buffer) => void): void {
     const prefix = `/repos/${this.repository}`;
     const path = decodeURIComponent(url.pathname);
     if (path.startsWith('/_codeload/')) {
       const sha = path.split('/')[2] as string;
       const tgz = execFileSync('git', ['-C', this.dir, 'archive', '--format=tar.gz', `--prefix=${this.repository.replace('/', '-')}-${sha.slice(0, 7)}/`, '--end-of-options', sha]);
+      if (this.cutTarballs > 0) {
+        // A download cut mid-body, as codeload sometimes cuts one: half the archive, then the connection drops.
+        this.cutTarballs--;
+        return cut(tgz.subarray(0, tgz.length >> 1));
+      }
       return send(200, tgz, { 'content-type': 'application/x-gzip' });
     }
     // GitHub App: the installation of the repository (asked with the app's JWT) and its access tokens.

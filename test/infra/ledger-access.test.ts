@@ -8,13 +8,13 @@ import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
 import type { Ledger } from '../../lib/ledger/ledger.js';
 import { pushPayload, startPipeline } from '../support/pipeline.js';
+import type { Pipeline } from '../support/manifests.js';
 
 /**
  * The IAM grants of infra/constructs/ledger-access.ts against what each function's code really sends: the
  * webhook, reconcile and drift paths run on DynamoDB Local through ledgers whose clients record every operation,
  * with the index and the partition keys it touches.
  */
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 interface Call {
   readonly action: string;
   readonly index?: string;

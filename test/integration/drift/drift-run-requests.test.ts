@@ -5,8 +5,8 @@ import { checkTarget } from '../../../lib/drift/check-target.js';
 import { runDrift } from '../../../lib/drift/run-drift.js';
 import { labelledByTarget } from '../../../lib/targets/kubernetes/labelled-objects.js';
 import { pushPayload, REPO, startPipeline } from '../../support/pipeline.js';
+import type { Pipeline } from '../../support/manifests.js';
 
-type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 const TARGETS = 3;
 
 describe('runDrift API requests', () => {

@@ -1,4 +1,4 @@
-import { DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../../../lib/core/object-ref.js';
 import { LedgerConflictError, LedgerError } from '../../../lib/ledger/dynamodb-ledger.js';
@@ -260,6 +260,58 @@ describe('DynamoDbLedger', () => {
     expect((await ledger.getState(ID))?.inventory).toEqual(inventory);
     await ledger.writeState(lease, { inventory: inventory.slice(0, 3) });
     expect((await ledger.getState(ID))?.inventory).toEqual(inventory.slice(0, 3));
+  });
+
+  it('deletes replaced inventory chunks one write later: a reader of the state just before still finds its chunks', async () => {
+    const { ledger, table } = await db.ledger();
+    const id = 'acme/shop/chunky';
+    const got = await ledger.acquireLease(id, 'inv-1', TTL, { repository: 'acme/shop', target: 'chunky' });
+    if (!('lease' in got)) throw new Error('lease not acquired');
+    const large = (seed: number) =>
+      Array.from({ length: 20_000 }, (_, i) => ({
+        group: '',
+        kind: 'ConfigMap',
+        namespace: 'n',
+        name: `${seed}-${i}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
+      }));
+    /** The chunk generations stored in the target's partition. */
+    const generations = async () => {
+      const found = new Set<string>();
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await db.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+            ExpressionAttributeValues: { ':pk': { S: `T#${id}` }, ':inv': { S: 'INV#' } },
+            ProjectionExpression: 'SK',
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const i of out.Items ?? []) found.add(String(i.SK?.S).split('#')[1] ?? '');
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return found;
+    };
+    // GIVEN three large inventories written one after another
+    const gens: string[] = [];
+    for (const seed of [1, 2, 3]) {
+      const inventory = large(seed);
+      await ledger.writeState(got.lease, { inventory });
+      expect((await ledger.getState(id))?.inventory).toEqual(inventory);
+      const now = [...(await generations())].filter((g) => !gens.includes(g));
+      gens.push(...now);
+    }
+    // THEN the first generation is gone, the second is kept for readers in flight, the third is current
+    expect(gens).toHaveLength(3);
+    expect(await generations()).toEqual(new Set(gens.slice(1)));
+    // WHEN small inventories replace it (inline in the item) THEN the chunks go, one write later
+    await ledger.writeState(got.lease, { inventory: large(4).slice(0, 3) });
+    expect(await generations()).toEqual(new Set(gens.slice(2)));
+    const rec = await ledger.startSync(got.lease, { repository: 'acme/shop', target: 'chunky', commit: 'c1', branch: 'main', startedAt: new Date().toISOString() });
+    await ledger.finishSync(got.lease, { ...rec, result: 'succeeded' }, { inventory: [] });
+    expect(await generations()).toEqual(new Set());
+    expect((await ledger.getState(id))?.inventory).toEqual([]);
   });
 
   it('keeps the sweeper heads and suspension', async () => {

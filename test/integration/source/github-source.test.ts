@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitHubSource } from '../../../lib/source/github-source.js';
+import { GitHubSource, TARBALL_ATTEMPTS } from '../../../lib/source/github-source.js';
 import { LocalGitSource } from '../../../lib/source/local-git-source.js';
 import { GitHubApiServer } from '../../github-api-server/server.js';
 
@@ -71,6 +71,24 @@ describe('GitHubSource and LocalGitSource over a real git repository', () => {
     expect(await source.readFile('acme/shop', shas[0] as string, 'missing.yaml')).toBeUndefined();
     const tree = await source.snapshot('acme/shop', shas[1] as string);
     expect(await tree.list('')).toEqual(['a.yaml', 'b.yaml', 'driftless.yaml']);
+  });
+
+  it('github: downloads a tarball again when the download breaks off mid-body, and names the attempts when it keeps breaking', async () => {
+    const source = new GitHubSource({ auth: { token: 't' }, baseUrl: server.url });
+    const downloads = () => server.requests.filter((r) => r.path.startsWith('/_codeload/')).length;
+    // GIVEN codeload cuts the first download WHEN the snapshot is fetched THEN the second, whole one is used
+    let before = downloads();
+    server.cutTarballs = 1;
+    expect(await (await source.snapshot('acme/shop', shas[1] as string)).list('')).toEqual(['a.yaml', 'b.yaml', 'driftless.yaml']);
+    expect(downloads() - before).toBe(2);
+    // GIVEN every download is cut THEN it gives up after TARBALL_ATTEMPTS, naming the tarball and the attempts
+    before = downloads();
+    server.cutTarballs = TARBALL_ATTEMPTS;
+    await expect(source.snapshot('acme/shop', shas[1] as string)).rejects.toThrow(
+      new RegExp(`^GitHub acme/shop: tarball of ${(shas[1] as string).slice(0, 12)} \\(${TARBALL_ATTEMPTS} attempts\\) failed`),
+    );
+    expect(downloads() - before).toBe(TARBALL_ATTEMPTS);
+    expect(server.cutTarballs).toBe(0);
   });
 
   it('treats an unknown base as a truncated compare (every target touched)', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isLedgerBlobKey } from '../../../lib/ledger/blob-store.js';
 import { DirectoryBlobStore } from '../../../lib/ledger/directory-blob-store.js';
 import { S3BlobStore } from '../../../lib/ledger/s3-blob-store.js';
+import { openBlobStore } from '../../../lib/ledger/open-blob-store.js';
 
 const KEY = 'ledger/0123456789abcdef0123456789abcdef/inventory/mabc1234-0011223344556677.json.gz';
 
@@ -71,5 +72,16 @@ describe('DirectoryBlobStore', () => {
     expect(existsSync(`${file}.retired`)).toBe(false);
     expect(await store.get(other)).toEqual(new Uint8Array([2]));
     await expect(store.get('ledger/../../etc/passwd')).rejects.toThrow('is not a ledger/ key');
+  });
+});
+
+describe('openBlobStore', () => {
+  it('takes the artifact bucket first, then a local serve directory, else none (the ledger chunks within DynamoDB)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blobs-'));
+    expect(openBlobStore({ DRIFTLESS_ARTIFACT_BUCKET: 'artifacts', DRIFTLESS_LEDGER_BLOB_DIR: dir })?.where).toBe('s3://artifacts');
+    const local = openBlobStore({ DRIFTLESS_LEDGER_BLOB_DIR: dir });
+    expect(local).toBeInstanceOf(DirectoryBlobStore);
+    expect(local?.where).toBe(dir);
+    expect(openBlobStore({})).toBeUndefined();
   });
 });
