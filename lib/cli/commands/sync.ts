@@ -64,7 +64,9 @@ export const syncCommand = async (args: readonly string[], io: Io): Promise<numb
     }
     // A sync keeps what it applied and found unchanged; a dry run adds what it found unchanged.
     if (cache && outcome.result !== 'skipped') {
-      if (outcome.applied && outcome.config?.type === 'kubernetes') cache.save(outcome.applied.inventory);
+      // A failed sync keeps the earlier observations too (each names a state once shown to match).
+      if (outcome.applied && outcome.config?.type === 'kubernetes')
+        cache.save(outcome.applied.result === 'failed' ? [...cache.entries, ...outcome.applied.inventory] : outcome.applied.inventory);
       else if (outcome.plan) cache.save([...cache.entries, ...observedNow]);
     }
     if (outcome.desired?.kind === 'kubernetes') for (const w of outcome.desired.warnings) io.stderr(`warning: ${w}\n`);

@@ -144,6 +144,19 @@ describe('driftless diff and sync', () => {
     const synced = await run(['sync', ...flags], dir);
     expect(synced.stdout).toMatch(/configured\s+ConfigMap\/shop\/settings/);
     expect(server.counts()['dry-run apply']).toBe(3);
+    // A failed sync keeps what earlier runs observed: a change the dry run refuses, then reverted, costs no dry run again.
+    const deployment = (replicas: number) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: ${replicas}\n  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n`;
+    writeRepo({ 'deploy/app.yaml': deployment(1) });
+    expect((await run(['sync', ...flags], dir)).code).toBe(0);
+    writeRepo({ 'deploy/app.yaml': deployment(-1) });
+    const refused = await run(['sync', ...flags], dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('nothing was applied');
+    writeRepo({ 'deploy/app.yaml': deployment(1) });
+    server.resetLog();
+    expect((await run(['sync', ...flags], dir)).code).toBe(0);
+    expect(server.counts()['dry-run apply']).toBeUndefined();
   });
 
   it('refuses objects in namespaces the registry does not grant', async () => {
