@@ -165,11 +165,12 @@ export const GO_YAML_V2_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions 
 };
 
 /**
- * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, and a block scalar that ends the file
- * without a line break keeps no final newline (go-yaml's reading of `key: |` at EOF).
+ * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, folded block scalars as go-yaml folds
+ * them (goFolded), and a block scalar that ends the file without a line break keeps no final newline (go-yaml's
+ * reading of `key: |` at EOF).
  */
 export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & PatchTextOptions = {}): unknown => {
-  fixBlockScalarsAtEof(doc, text);
+  fixBlockScalars(doc, text);
   const { metadataAsText, ...toJs } = options;
   const targeted = metadataAsText === 'targeted';
   const fields = targeted ? (['annotations', 'labels'] as const) : metadataAsText ? (['annotations'] as const) : [];
@@ -190,15 +191,38 @@ export interface PatchTextOptions {
   readonly metadataAsText?: 'by-id' | 'targeted';
 }
 
-const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
-  if (/[\n\r]$/.test(text)) return;
+const fixBlockScalars = (doc: Document, text: string): void => {
+  const atEof = !/[\n\r]$/.test(text);
   visit(doc, {
     Scalar(_key, node) {
-      if ((node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) && node.range?.[1] === text.length) {
-        if (typeof node.value === 'string' && node.value.endsWith('\n')) node.value = node.value.slice(0, -1);
+      if (typeof node.value !== 'string') return;
+      let value: string = node.value;
+      if (node.type === Scalar.BLOCK_FOLDED) value = goFolded(value);
+      if ((node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) && atEof && node.range?.[1] === text.length) {
+        if (value.endsWith('\n')) value = value.slice(0, -1);
       }
+      node.value = value;
     },
   });
+};
+
+/**
+ * A folded block scalar as go-yaml reads it: where a more-indented line follows a line that is not, go-yaml keeps
+ * one more line break than YAML 1.2 does (`>` of `a`, `  b` reads `a\n\n  b`, not `a\n  b`). `folded` is the spec's
+ * reading; a line of it that starts with a blank after a line that does not (empty lines between) gains the break.
+ */
+export const goFolded = (folded: string): string => {
+  if (!/\n[ \t]/.test(folded)) return folded;
+  const lines = folded.split('\n');
+  const out: string[] = [];
+  let previous: string | undefined; // the last non-empty line
+  for (const line of lines) {
+    const blank = line.startsWith(' ') || line.startsWith('\t');
+    if (blank && previous !== undefined && !previous.startsWith(' ') && !previous.startsWith('\t')) out.push('');
+    out.push(line);
+    if (line !== '') previous = line;
+  }
+  return out.join('\n');
 };
 
 /** How parseManifests reads a file. */
@@ -224,7 +248,7 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
     if (err) {
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
-    fixBlockScalarsAtEof(doc, text);
+    fixBlockScalars(doc, text);
     const texts = annotationsAsText ? metadataTexts(doc, 'annotations', true) : undefined;
     let value: unknown;
     try {
