@@ -215,17 +215,47 @@ const firstLineDiff = (ours: string, theirs: string): string => {
   return 'identical';
 };
 
-/** An error's first line; kubectl's klog wrapper (`E1204 … "command failed" err=< … >`) is unwrapped. */
+/**
+ * An error's first line: kubectl's `# Warning:` lines are skipped and its klog wrapper (`E1204 … err="…"`, or
+ * `err=<` with the message on the lines below) unwrapped.
+ */
 const firstLine = (text: string): string => {
-  const lines = text.split('\n').filter((l) => l.trim());
-  const wrapped = lines[0]?.match(/^E\d{4} .*err=<$/) ? lines.slice(1).filter((l) => l.trim() !== '>') : lines;
-  const msg = lines[0]?.match(/^E\d{4} .*err=<$/) ? wrapped.map((l) => l.trim()).join(' ') : (wrapped[0] ?? text);
+  const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('# Warning'));
+  const head = lines[0] ?? text;
+  const inline = head.match(/^E\d{4} .*? err="(.*)"$/);
+  const msg = inline
+    ? (inline[1] as string).replace(/\\"/g, '"')
+    : /^E\d{4} .*err=<$/.test(head)
+      ? lines
+          .slice(1)
+          .filter((l) => l.trim() !== '>')
+          .map((l) => l.trim())
+          .join(' ')
+      : head;
   return msg.replace(/^Error: /, '').slice(0, 300);
 };
 
+/** Why kubectl refused, in a few words, for the directories both refuse (its whole error, deepest cause first). */
+const REFUSALS: readonly (readonly [RegExp, string])[] = [
+  [/no such host|dial tcp|failed to run '\S*git |exec: "git"|remote \w+ (are|is) not supported|cannot read https?:/, 'a remote resource (no network here)'],
+  [/is not in or below/, 'a file outside the kustomization root (load restrictions)'],
+  [/must specify --enable-helm/, 'helmCharts (kubectl needs --enable-helm)'],
+  [/external plugins disabled|unable to load external plugin/, 'an external (exec or Go) plugin'],
+  [/no such file or directory|must build at directory/, 'a file or directory it names is missing'],
+  [/no resource matches strategic merge patch|no matches for Id/, 'a patch whose target is missing'],
+  [/nothing selected by|fieldPath .* is missing/, 'a replacement whose source is missing'],
+  [/is empty/, 'an empty kustomization file'],
+];
+const refusalCause = (kubectlError: string): string => REFUSALS.find(([re]) => re.test(kubectlError))?.[1] ?? causeOf(firstLine(kubectlError));
+
 /** Classifies one directory from both answers. */
 export const classify = (ours: Outcome & { objects?: unknown[] }, theirs: Outcome): Pick<DirResult, 'verdict' | 'detail' | 'cause'> => {
-  if (!theirs.ok && !ours.ok) return { verdict: 'both refuse', detail: firstLine(ours.text), cause: '' };
+  if (!theirs.ok && !ours.ok) {
+    // A refusal for another reason may hide a defect behind the one kubectl found first: say so.
+    const k = refusalCause(theirs.text);
+    const d = refusalCause(ours.text);
+    return { verdict: 'both refuse', detail: `kubectl: ${firstLine(theirs.text)}; driftless: ${firstLine(ours.text)}`, cause: k === d ? k : `${k} (driftless: ${d})` };
+  }
   if (!theirs.ok) return { verdict: 'kubectl-only refusal', detail: `kubectl: ${firstLine(theirs.text)}`, cause: `kubectl: ${causeOf(firstLine(theirs.text))}` };
   if (!ours.ok) return { verdict: 'driftless-only refusal', detail: firstLine(ours.text), cause: causeOf(firstLine(ours.text)) };
   if (ours.text === theirs.text) return { verdict: 'byte-identical', detail: '', cause: '' };
@@ -349,6 +379,9 @@ const report = (results: readonly DirResult[], repos: readonly string[], sources
     console.error(`\n## ${rs.length} × ${key}`);
     for (const r of rs) console.error(`  ${r.repo}/${r.dir}: ${r.detail}`);
   }
+  const refused = new Map<string, number>();
+  for (const r of results) if (r.verdict === 'both refuse') refused.set(r.cause, (refused.get(r.cause) ?? 0) + 1);
+  const refusedRows = [...refused].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const t = tally(results);
   const built = results.length - t['both refuse'] - t['kubectl-only refusal'];
   const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/`/g, "'");
@@ -371,6 +404,11 @@ const report = (results: readonly DirResult[], repos: readonly string[], sources
     '',
     `Of the ${built} directories kubectl builds, driftless builds the same objects in ${t['byte-identical'] + t['equal objects']}`,
     `(${pct(t['byte-identical'] + t['equal objects'], built)}) and prints them byte for byte in ${t['byte-identical']} (${pct(t['byte-identical'], built)}).`,
+    '',
+    `**Both refuse** (${t['both refuse']} directories), by kubectl's reason: ${refusedRows
+      .slice(0, 8)
+      .map(([c, n]) => `${esc(c)} (${n})`)
+      .join('; ')}${refusedRows.length > 8 ? `; ${refusedRows.length - 8} other reasons` : ''}.`,
     '',
     sorted.length ? '**Mismatches by cause** (directories; first examples, with the first difference or error):' : '**No mismatches.**',
     '',
