@@ -39,6 +39,7 @@ const SUITES: Record<string, () => Promise<string | undefined>> = {
 const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(SUITES);
+const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 
 let doc = readFileSync(file, 'utf8');
 for (const name of names) {
@@ -49,7 +50,7 @@ for (const name of names) {
     console.log(`${name}: skipped`);
     continue;
   }
-  const section = `<!-- bench:${name} -->\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; command: \`npm run bench -- ${name}\`._\n\n${body}\n<!-- /bench:${name} -->`;
+  const section = `<!-- bench:${name} -->\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; command: \`npm run bench -- ${[name, ...flags].join(' ')}\`._\n\n${body}\n<!-- /bench:${name} -->`;
   const re = new RegExp(`<!-- bench:${name} -->[\\s\\S]*?<!-- /bench:${name} -->`);
   doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
   console.log(section);
