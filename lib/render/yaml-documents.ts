@@ -165,11 +165,12 @@ export const GO_YAML_V2_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions 
 };
 
 /**
- * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, and a block scalar that ends the file
- * without a line break keeps no final newline (go-yaml's reading of `key: |` at EOF).
+ * The JS value of a document read as Kustomize reads it: go-yaml v3 scalars, folded block scalars as go-yaml folds
+ * them (goFolded), and a block scalar that ends the file without a line break keeps no final newline (go-yaml's
+ * reading of `key: |` at EOF).
  */
 export const goYamlToJS = (doc: Document, text: string, options: ToJSOptions & PatchTextOptions = {}): unknown => {
-  fixBlockScalarsAtEof(doc, text);
+  fixBlockScalars(doc, text);
   const { metadataAsText, ...toJs } = options;
   const targeted = metadataAsText === 'targeted';
   const fields = targeted ? (['annotations', 'labels'] as const) : metadataAsText ? (['annotations'] as const) : [];
@@ -190,15 +191,38 @@ export interface PatchTextOptions {
   readonly metadataAsText?: 'by-id' | 'targeted';
 }
 
-const fixBlockScalarsAtEof = (doc: Document, text: string): void => {
-  if (/[\n\r]$/.test(text)) return;
+const fixBlockScalars = (doc: Document, text: string): void => {
+  const atEof = !/[\n\r]$/.test(text);
   visit(doc, {
     Scalar(_key, node) {
-      if ((node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) && node.range?.[1] === text.length) {
-        if (typeof node.value === 'string' && node.value.endsWith('\n')) node.value = node.value.slice(0, -1);
+      if (typeof node.value !== 'string') return;
+      let value: string = node.value;
+      if (node.type === Scalar.BLOCK_FOLDED) value = goFolded(value);
+      if ((node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) && atEof && node.range?.[1] === text.length) {
+        if (value.endsWith('\n')) value = value.slice(0, -1);
       }
+      node.value = value;
     },
   });
+};
+
+/**
+ * A folded block scalar as go-yaml reads it: where a more-indented line follows a line that is not, go-yaml keeps
+ * one more line break than YAML 1.2 does (`>` of `a`, `  b` reads `a\n\n  b`, not `a\n  b`). `folded` is the spec's
+ * reading; a line of it that starts with a blank after a line that does not (empty lines between) gains the break.
+ */
+export const goFolded = (folded: string): string => {
+  if (!/\n[ \t]/.test(folded)) return folded;
+  const lines = folded.split('\n');
+  const out: string[] = [];
+  let previous: string | undefined; // the last non-empty line
+  for (const line of lines) {
+    const blank = line.startsWith(' ') || line.startsWith('\t');
+    if (blank && previous !== undefined && !previous.startsWith(' ') && !previous.startsWith('\t')) out.push('');
+    out.push(line);
+    if (line !== '') previous = line;
+  }
+  return out.join('\n');
 };
 
 /** How parseManifests reads a file. */
@@ -213,18 +237,101 @@ export interface ParseManifestsOptions {
   readonly annotationsAsText?: boolean;
 }
 
+const indentOf = (line: string): number => line.length - line.trimStart().length;
+
+/**
+ * Indents the continuation lines of single- and double-quoted scalars that begin a value (after `key: `, `- ` or
+ * at the start of a line) to one column past the line the scalar starts on, where they are not already; block
+ * scalars and comments are skipped. Used only on text the yaml library refused for a missing closing quote.
+ */
+export const indentQuotedContinuations = (text: string): string => {
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i] as string;
+    const base = indentOf(line);
+    let pos = base;
+    let blockScalar = false;
+    // Walk the line's value starts: `- ` markers, then `key: ` pairs, until a quoted scalar, a block header or text.
+    for (;;) {
+      while (line.startsWith('- ', pos)) pos += 2;
+      const c = line[pos];
+      if (c === "'" || c === '"') {
+        const end = closingQuote(lines, i, pos, c);
+        if (!end) break;
+        for (let j = i + 1; j <= end.line; j++) {
+          const l = lines[j] as string;
+          if (l.trim() !== '' && indentOf(l) <= base) lines[j] = ' '.repeat(base + 1 - indentOf(l)) + l;
+        }
+        if (end.line > i) {
+          i = end.line;
+          break;
+        }
+        const rest = line.slice(end.col + 1);
+        const colon = rest.match(/^\s*:\s+/);
+        if (!colon) break;
+        pos = end.col + 1 + colon[0].length;
+        continue;
+      }
+      const key = line.slice(pos).match(/^[^\s#'"{[\]},:][^:#]*?:(\s+|$)/);
+      if (key) {
+        pos += key[0].length;
+        if (pos >= line.length) break;
+        continue;
+      }
+      blockScalar = /^[|>][-+0-9]*\s*(#.*)?$/.test(line.slice(pos));
+      break;
+    }
+    i++;
+    if (blockScalar) while (i < lines.length && ((lines[i] as string).trim() === '' || indentOf(lines[i] as string) > base)) i++;
+  }
+  return lines.join('\n');
+};
+
+/** Where the quoted scalar opened at `lines[line][col]` closes (`''` and `\"` escapes), if it does. */
+const closingQuote = (lines: readonly string[], line: number, col: number, quote: string): { line: number; col: number } | undefined => {
+  let l = line;
+  let c = col + 1;
+  while (l < lines.length) {
+    const text = lines[l] as string;
+    for (; c < text.length; c++) {
+      const ch = text[c];
+      if (quote === '"' && ch === '\\') c++;
+      else if (ch === quote) {
+        if (quote === "'" && text[c + 1] === "'") c++;
+        else return { line: l, col: c };
+      }
+    }
+    l++;
+    c = 0;
+  }
+  return undefined;
+};
+
 /** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
 export const parseManifests = (text: string, file: string, options: ParseManifestsOptions | number = {}): KubeObject[] => {
   const { maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases, annotationsAsText = false } = typeof options === 'number' ? { maxAliases: options } : options;
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, ...GO_YAML_OPTIONS });
+  let lineCounter = new LineCounter();
+  let docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, ...GO_YAML_OPTIONS });
+  if (docs.some((d) => d.errors.some((e) => /Missing closing .?quote/.test(e.message)))) {
+    // go-yaml reads a quoted scalar whose continuation lines are not indented under its key; the yaml library
+    // does not. Indenting those lines changes no value (a quoted scalar drops their leading white space).
+    const indented = indentQuotedContinuations(text);
+    const retry = new LineCounter();
+    const again = indented === text ? undefined : parseAllDocuments(indented, { lineCounter: retry, uniqueKeys: true, ...GO_YAML_OPTIONS });
+    if (again && again.every((d) => d.errors.length === 0)) {
+      text = indented;
+      docs = again;
+      lineCounter = retry;
+    }
+  }
   const out: KubeObject[] = [];
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
       throw new RenderError(file, `invalid YAML: ${firstLine(err.message)}`, lineCounter.linePos(err.pos[0]).line);
     }
-    fixBlockScalarsAtEof(doc, text);
+    fixBlockScalars(doc, text);
     const texts = annotationsAsText ? metadataTexts(doc, 'annotations', true) : undefined;
     let value: unknown;
     try {

@@ -297,6 +297,9 @@ class Builder {
             throw new RenderError(kustFile, `generator "${args.name}": ${formatId(id)} exists; behavior must be merge or replace`);
           }
           old.obj = mergeGenerated(old.obj, obj, behavior === 'merge');
+          // Kustomize keeps the old object's build annotations, but drops its name-hash flag when the new
+          // generator does not set one (CopyMergeMetaDataFieldsFrom): disableNameSuffixHash in an overlay wins.
+          if (old.generator && options.disableNameSuffixHash) old.generator = { ...old.generator, hash: false };
         } else {
           throw new RenderError(kustFile, `generator "${args.name}": found multiple objects that could accept merge of ${formatId(id)}`);
         }

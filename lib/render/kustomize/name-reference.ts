@@ -2,7 +2,7 @@ import { isClusterScopedId } from './scope.js';
 import { NAME_REFERENCES, type NameReference } from './builtin-field-specs.js';
 import { specApplies, visitPath } from './field-spec.js';
 import { isList, isMap } from '../../core/plain-object.js';
-import { curId, formatId, gvkSelected, nsEquals, prefixesSuffixesEqual, prevIds, type Resource } from './resource.js';
+import { curId, formatId, gvkSelected, nsEquals, prefixesSuffixesEqual, type Resource } from './resource.js';
 
 type Sieve = (r: Resource) => boolean;
 
@@ -17,7 +17,8 @@ export const fixNameReferences = (resources: readonly Resource[], refs: readonly
       for (const spec of ref.fieldSpecs) {
         if (!specApplies(spec, referrer.obj)) continue;
         const target = { kind: ref.kind, group: ref.group ?? '', version: ref.version ?? '' };
-        const ofKind = candidates.filter((c) => prevIds(c).some((id) => gvkSelected(id, target)));
+        // Kustomize's previous ids (not the current one): a resource never renamed is never a referral to update.
+        const ofKind = candidates.filter((c) => c.prevIds.some((id) => gvkSelected(id, target)));
         if (!ofKind.length) continue;
         visitPath(referrer.obj, spec.path, (value) => setReference(value, referrer, spec.path, ofKind));
       }
@@ -78,12 +79,12 @@ const setReference = (value: unknown, referrer: Resource, path: string, candidat
 /** Kustomize's selectReferral: narrows candidates step by step until one is left. */
 const selectReferral = (oldName: string, candidates: Resource[], referrer: Resource, path: string, identical: (rs: Resource[]) => boolean): Resource | undefined => {
   const sieve = (list: Resource[], fn: Sieve) => list.filter(fn);
-  let c = sieve(candidates, (r) => prevIds(r).some((id) => id.name === oldName));
+  let c = sieve(candidates, (r) => r.prevIds.some((id) => id.name === oldName));
   if (path.endsWith('roleRef/name')) {
     const roleRef = referrer.obj.roleRef;
     if (isMap(roleRef) && typeof roleRef.kind === 'string' && typeof roleRef.apiGroup === 'string') {
       const sel = { kind: roleRef.kind, group: roleRef.apiGroup };
-      c = sieve(c, (r) => prevIds(r).some((id) => gvkSelected(id, sel)));
+      c = sieve(c, (r) => r.prevIds.some((id) => gvkSelected(id, sel)));
     }
   }
   const rid = curId(referrer);
@@ -91,7 +92,8 @@ const selectReferral = (oldName: string, candidates: Resource[], referrer: Resou
     c = sieve(c, (r) => isClusterScopedId(curId(r)) || r.obj.kind === 'ServiceAccount' || nsEquals(rid, curId(r)));
   }
   if (c.length === 1) return c[0];
-  c = sieve(c, (r) => prefixesSuffixesEqual(r, referrer));
+  c = sieve(c, (r) => prefixesSuffixesEqual(r, referrer, true));
+  if (c.length > 1) c = sieve(c, (r) => prefixesSuffixesEqual(r, referrer, false));
   if (c.length === 1) return c[0];
   if (c.length === 0) return undefined;
   if (identical(c)) return c[0];

@@ -10,7 +10,10 @@ export const splitFieldPath = (path: string): string[] =>
     .filter((s) => s !== '')
     .map((s) => (s.startsWith('[') && s.endsWith(']') && !s.includes('=') ? s.slice(1, -1) : s));
 
-/** Splits a path on the dots that are not inside brackets (`a.[k=v.w].b` → `a`, `[k=v.w]`, `b`). */
+/**
+ * Splits a path on the dots that are not inside brackets (`a.[k=v.w].b` → `a`, `[k=v.w]`, `b`) nor escaped
+ * (`labels.example\.com/x` → `labels`, `example.com/x`: kyaml's PathSplitter).
+ */
 export const splitOutsideBrackets = (path: string): string[] => {
   const out: string[] = [];
   let cur = '';
@@ -18,7 +21,8 @@ export const splitOutsideBrackets = (path: string): string[] => {
   for (const c of path) {
     if (c === '[') depth++;
     if (c === ']') depth--;
-    if (c === '.' && depth === 0) {
+    if (c === '.' && cur.endsWith('\\')) cur = `${cur.slice(0, -1)}.`;
+    else if (c === '.' && depth === 0) {
       out.push(cur);
       cur = '';
     } else cur += c;

@@ -96,9 +96,22 @@ export const gvkSelected = (id: { group: string; version: string; kind: string }
 /** Formats an id the way Kustomize's errors do: `Kind.version.group/name.namespace`. */
 export const formatId = (id: ResId): string => `${id.kind}.${id.version || '[noVer]'}.${id.group || '[noGrp]'}/${id.name}.${id.namespace || '[noNs]'}`;
 
-/** Whether two resources went through the same name prefixes and suffixes. */
-export const prefixesSuffixesEqual = (a: Resource, b: Resource): boolean =>
-  a.prefixes.join('\u0000') === b.prefixes.join('\u0000') && a.suffixes.join('\u0000') === b.suffixes.join('\u0000');
+/** Whether one list ends with the other (Kustomize's SameEndingSubSlice; an empty list only matches another). */
+const sameEnding = (a: readonly string[], b: readonly string[]): boolean => {
+  const [short, long] = a.length > b.length ? [b, a] : [a, b];
+  const diff = long.length - short.length;
+  if (short.length === 0) return diff === 0;
+  return short.every((s, i) => long[i + diff] === s);
+};
+
+/**
+ * Whether two resources went through the same name prefixes and suffixes, the latest ones last (Kustomize's
+ * PrefixesSuffixesEquals): one list may end the other; with `allowEmpty`, an empty list matches any.
+ */
+export const prefixesSuffixesEqual = (a: Resource, b: Resource, allowEmpty: boolean): boolean => {
+  const fits = (x: readonly string[], y: readonly string[]): boolean => (allowEmpty && (x.length === 0 || y.length === 0)) || sameEnding(x, y);
+  return fits(a.prefixes, b.prefixes) && fits(a.suffixes, b.suffixes);
+};
 
 /** Deep copy of JSON data. */
 export const clone = <T>(v: T): T => structuredClone(v);

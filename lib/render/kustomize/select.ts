@@ -14,10 +14,16 @@ const anchored = (pattern: string): RegExp => {
 
 const selectorNs = (id: ResId): string => (isClusterScopedId(id) ? '' : effectiveNamespace(id));
 
-/** Resources a patch target selects: name and namespace are anchored regexes matched against the original or current id. */
+/**
+ * Resources a patch target selects (Kustomize's SelectorRegex): name and namespace are anchored regexes matched
+ * against the original or current id; group, version and kind are anchored regexes matched against the current one.
+ */
 export const selectResources = (resources: readonly Resource[], sel: Selector): Resource[] => {
   const name = sel.name ? anchored(sel.name) : undefined;
   const namespace = sel.namespace ? anchored(sel.namespace) : undefined;
+  const group = sel.group ? anchored(sel.group) : undefined;
+  const version = sel.version ? anchored(sel.version) : undefined;
+  const kind = sel.kind ? anchored(sel.kind) : undefined;
   return resources.filter((r) => {
     const cur = curId(r);
     const org = r.orgId;
@@ -25,7 +31,7 @@ export const selectResources = (resources: readonly Resource[], sel: Selector): 
       return false;
     }
     if (name && !name.test(org.name) && !name.test(cur.name)) return false;
-    if (!gvkSelected(cur, sel)) return false;
+    if ((group && !group.test(cur.group)) || (version && !version.test(cur.version)) || (kind && !kind.test(cur.kind))) return false;
     const meta = isMap(r.obj.metadata) ? r.obj.metadata : {};
     if (sel.labelSelector && !matchesSelector(sel.labelSelector, isMap(meta.labels) ? meta.labels : {})) return false;
     if (sel.annotationSelector && !matchesSelector(sel.annotationSelector, isMap(meta.annotations) ? meta.annotations : {})) {

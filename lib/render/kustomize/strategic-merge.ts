@@ -79,7 +79,56 @@ export const strategicMerge = (target: Obj, patch: Obj, kind: string, group: str
   // kyaml's merge drops fields written empty (`key:`) anywhere in the patched resource; `~` and `null` stay.
   for (const path of emptyNullFields(target)) deleteIfNull(base, path);
   const out = mergeValue(base, patch, [], schema ? kind : undefined);
-  return out === DELETE ? undefined : (out as Obj);
+  if (out === DELETE) return undefined;
+  if (schema) collapseDuplicateKeys(out, [], kind);
+  return out as Obj;
+};
+
+/**
+ * kyaml's merge walks the whole target, not only what the patch names, and rebuilds every list it has merge keys
+ * for: elements sharing a key collapse into one, at the first one's place, holding the last one (observed with
+ * Kustomize v5.5: `env` of A=1, B, A=3 becomes A=3, B); merged lists of scalars (finalizers) lose repeats.
+ */
+const collapseDuplicateKeys = (node: unknown, path: string[], kind: string): void => {
+  if (isMap(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (!isCollection(v)) continue;
+      const at = [...path, k];
+      if (Array.isArray(v)) node[k] = collapseList(v, at, kind);
+      collapseDuplicateKeys(node[k], at, kind);
+    }
+  } else if (Array.isArray(node)) {
+    for (const el of node) collapseDuplicateKeys(el, path, kind);
+  }
+};
+
+const collapseList = (list: unknown[], path: string[], kind: string): unknown[] => {
+  if (list.every((el) => !isMap(el))) {
+    return MERGED_SCALAR_LISTS.has(path[path.length - 1] ?? '') ? list.filter((el, i) => list.findIndex((o) => sameKey(o, el)) === i) : list;
+  }
+  const keys = mergeKeysFor(path, kind);
+  const primary = keys?.[0];
+  if (!keys || primary === undefined) return list;
+  // Elements without the merge key keep their place; the rest group by every key (an unset secondary key is '').
+  const keyOf = (el: unknown): string | undefined =>
+    isMap(el) && el[primary] !== undefined && el[primary] !== null ? JSON.stringify(keys.map((k) => (el[k] === undefined || el[k] === null ? '' : String(el[k])))) : undefined;
+  const last = new Map<string, unknown>();
+  for (const el of list) {
+    const k = keyOf(el);
+    if (k !== undefined) last.set(k, el);
+  }
+  if (last.size === list.filter((el) => keyOf(el) !== undefined).length) return list;
+  const seen = new Set<string>();
+  const out: unknown[] = [];
+  for (const el of list) {
+    const k = keyOf(el);
+    if (k === undefined) out.push(el);
+    else if (!seen.has(k)) {
+      seen.add(k);
+      out.push(last.get(k));
+    }
+  }
+  return out;
 };
 
 const isCollection = (v: unknown): boolean => v !== null && typeof v === 'object';
