@@ -23,8 +23,9 @@ describe('leases under faults (real DynamoDB Local)', { timeout: 120_000 }, () =
 
   it('keeps the lease with the heartbeat through work longer than the lease', async () => {
     p.commit({ 'driftless.yaml': CONFIG, 'deploy/web/ns.yaml': ns('shop-web'), 'deploy/web/a.yaml': cm('a', 'v1') });
-    // Every request to the cluster is slow: the sync takes several lease periods.
-    p.dev.latencyMs = 300;
+    // Every request to the cluster is slow: the sync takes several lease periods. A sync of two new objects is
+    // about 7 round trips (discovery, one read round, two apply stages, the health wait): 700 ms each is ~2 TTLs.
+    p.dev.latencyMs = 700;
     try {
       const out = await reconcileTarget({ repository: REPO, target: 'web', branch: 'main', trigger: 'trigger', force: true }, deps('slow'));
       expect(out.kind === 'done' && out.records.at(-1)?.result).toBe('succeeded');
