@@ -78,8 +78,16 @@ describe('commit report with a GitHub App: one check run per commit', () => {
     // THEN 5 rows say configured, 19 say untouched, and the check run concludes success
     expect(p.errors).toEqual([]);
     expect(writesFor(next, since).length).toBeLessThanOrEqual(3);
-    const run = p.github.checkRuns.find((r) => r.head_sha === next);
-    expect(run).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: '24 targets: 5 synced, 19 untouched' } });
+    // One run for the commit, concluded (what the reporter logged says why when it is not).
+    const forNext = p.github.checkRuns.filter((r) => r.head_sha === next);
+    const why = JSON.stringify({
+      runs: forNext.map((r) => [r.id, r.status, r.output.title]),
+      log: p.reportLog,
+      writes: writesFor(next, since).map((r) => `${r.method} ${r.path}`),
+    });
+    expect(forNext, why).toHaveLength(1);
+    const run = forNext[0];
+    expect(run, why).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: '24 targets: 5 synced, 19 untouched' } });
     expect(run?.output.summary).toContain('| t04 | ✅ succeeded | 1 configured, 1 unchanged |');
     expect(run?.output.summary).toContain('| t05 | ➖ untouched | not touched by this commit |');
   }, 120_000);
