@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { R, type LedgerTable } from './dynamodb-table.js';
 
@@ -6,21 +7,39 @@ import { R, type LedgerTable } from './dynamodb-table.js';
 /** How long a delivery id is remembered (GitHub redelivers for up to three days; a week to be safe). */
 export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
-export const recordDelivery = (t: LedgerTable, id: string, info: { event: string; repository: string }, ttlSeconds = DELIVERY_TTL_SECONDS): Promise<'recorded' | 'duplicate'> =>
-  t.conditional(
+/**
+ * Records a delivery id (or a claim: the commit reporter claims its writes this way) once. Each call writes a
+ * token of its own: when the SDK retries a put whose first attempt was written but answered too late, the retry's
+ * condition fails on our own item, and the token tells that it is ours ('recorded'), not someone else's.
+ */
+export const recordDelivery = async (
+  t: LedgerTable,
+  id: string,
+  info: { event: string; repository: string },
+  ttlSeconds = DELIVERY_TTL_SECONDS,
+): Promise<'recorded' | 'duplicate'> => {
+  const token = randomUUID();
+  const key = { PK: `D#${id}`, SK: 'D' };
+  const first = await t.conditional(
     'PutItem (delivery)',
     async () => {
       await t.doc.send(
         new PutCommand({
           TableName: t.name,
-          Item: { PK: `D#${id}`, SK: 'D', deliveryId: id, ...info, receivedAt: new Date(t.now()).toISOString(), expiresAt: Math.floor(t.now() / 1000) + ttlSeconds },
+          Item: { ...key, deliveryId: id, ...info, token, receivedAt: new Date(t.now()).toISOString(), expiresAt: Math.floor(t.now() / 1000) + ttlSeconds },
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
       );
       return 'recorded' as const;
     },
-    () => 'duplicate' as const,
+    () => 'exists' as const,
   );
+  if (first === 'recorded') return first;
+  const out = await t.call('GetItem (delivery claim)', () =>
+    t.doc.send(new GetCommand({ TableName: t.name, Key: key, ConsistentRead: true, ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'token' } })),
+  );
+  return out.Item?.token === token ? 'recorded' : 'duplicate';
+};
 
 export const hasDelivery = async (t: LedgerTable, id: string): Promise<boolean> => {
   const out = await t.call('GetItem (delivery)', () => t.doc.send(new GetCommand({ TableName: t.name, Key: { PK: `D#${id}`, SK: 'D' }, ConsistentRead: true })));

@@ -66,6 +66,16 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
     await expectSettled(p.ledger, p.dev, ID, KINDS);
   });
 
+  it("claims a delivery once even when the SDK retries a put whose answer was lost (its own token, not someone else's)", async () => {
+    // GIVEN DynamoDB writes the claim but the answer never arrives WHEN the SDK retries the conditional put
+    proxy.loseAnswer = { op: 'PutItem', times: 1 };
+    const first = await faulty.recordDelivery('commit-report/acme/shop@abc/final/x', { event: 'commit-report', repository: REPO });
+    proxy.loseAnswer = undefined;
+    // THEN the claimant is told it holds the claim, and anyone after it is not
+    expect(first).toBe('recorded');
+    expect(await faulty.recordDelivery('commit-report/acme/shop@abc/final/x', { event: 'commit-report', repository: REPO })).toBe('duplicate');
+  });
+
   it('records failed, with what was applied in the inventory, when recording the result fails after the cluster write', async () => {
     p.commit({ 'deploy/web/c.yaml': cm('c', 'v1') });
     // TransactWriteItems: the running record, then the result, refused three times (every attempt of that call).

@@ -14,6 +14,8 @@ export class DynamoDbFaultProxy {
   throttleLeft = Infinity;
   /** Throttles the `times` requests of operation `op` that follow the first `skip` of them (any mode). */
   rule: { op: string; skip: number; times: number } | undefined;
+  /** Passes the next `times` requests of operation `op` on, then drops the connection instead of answering: the write happened, its answer is lost (the SDK retries it). */
+  loseAnswer: { op: string; times: number } | undefined;
   /** Requests seen, by DynamoDB operation (X-Amz-Target). */
   readonly operations: string[] = [];
   private readonly held: (() => void)[] = [];
@@ -82,7 +84,13 @@ export class DynamoDbFaultProxy {
       return;
     }
     const url = new URL(req.url ?? '/', this.target);
+    const lose = this.loseAnswer && op === this.loseAnswer.op && this.loseAnswer.times > 0 ? (this.loseAnswer.times--, true) : false;
     const upstream = request(url, { method: req.method, headers: req.headers }, (up) => {
+      if (lose) {
+        up.resume();
+        up.on('end', () => req.socket.destroy());
+        return;
+      }
       res.writeHead(up.statusCode ?? 500, up.headers);
       up.pipe(res);
     });
