@@ -87,12 +87,20 @@ export const createLedgerRecorder = (o: LedgerRecorderOptions): LedgerRecorder =
     const text = lost && !message.startsWith('lease lost') ? `lease lost: ${message}` : message;
     const error = { message: text, ...(cause instanceof Error && redact(cause.message) !== text ? { cause: redact(cause.message) } : {}) };
     let closed = false;
-    if (!lost) {
+    // The failure carries what was applied (the inventory): worth a few tries while the lease holds. The call that
+    // failed first may be the one that throttled the client, whose next sends then wait out their own deadlines.
+    for (let attempt = 0; !lost && !closed && attempt < FAILURE_WRITES && o.lost?.() === undefined; attempt++) {
+      if (attempt) await sleep(1000 * attempt);
       try {
         await finish('failed', { error, ...extra }, update);
         closed = true;
       } catch (err) {
-        log('failure not recorded with the state; closing the record alone', { target: id, error: (err as Error).message });
+        const last = attempt === FAILURE_WRITES - 1 || err instanceof LedgerConflictError || err instanceof LeaseLostError;
+        log(last ? 'failure not recorded with the state; closing the record alone' : 'failure not recorded with the state; trying again', {
+          target: id,
+          error: (err as Error).message,
+        });
+        if (last) break;
       }
     }
     if (!closed) {
@@ -169,6 +177,9 @@ export const createLedgerRecorder = (o: LedgerRecorderOptions): LedgerRecorder =
     },
   };
 };
+
+/** Tries at the fenced failure write (record, state and inventory) before the record is closed alone. */
+const FAILURE_WRITES = 3;
 
 const changeSetExtra = (cs: ChangeSet | undefined): Partial<SyncRecord> => (cs ? { changeSet: cs.entries, counts: countActions(cs.entries) } : {});
 

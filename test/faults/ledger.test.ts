@@ -2,6 +2,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbClient } from '../../lib/ledger/client.js';
 import { DynamoDbLedger } from '../../lib/ledger/dynamodb-ledger.js';
+import type { Lease, StateUpdate, SyncRecord } from '../../lib/ledger/ledger.js';
 import { handleWebhook } from '../../lib/reconcile/handle-webhook.js';
 import { reconcileTarget, TIMED_OUT_REASON, type ReconcileDeps, type ReconcileOutcome } from '../../lib/reconcile/reconcile-target.js';
 import { pushPayload, REPO, SECRET, startPipeline } from '../support/pipeline.js';
@@ -78,13 +79,30 @@ describe('the ledger under faults (DynamoDB Local behind a fault proxy)', { time
 
   it('records failed, with what was applied in the inventory, when recording the result fails after the cluster write', async () => {
     p.commit({ 'deploy/web/c.yaml': cm('c', 'v1') });
-    // TransactWriteItems: the running record, then the result, refused three times (every attempt of that call).
-    proxy.rule = { op: 'TransactWriteItems', skip: 1, times: 3 };
-    const out = await sync('unlucky');
+    // The result's TransactWriteItems (the record `succeeded`) refused, every attempt of it: a count of refusals
+    // would spill into the failure's own write when the call's deadline cuts its retries short (a loaded machine).
+    proxy.rule = { op: 'TransactWriteItems', skip: 0, times: Infinity, bodyIncludes: '{"S":"succeeded"}' };
+    // And the failure's first write fails too (a throttled client's next sends can wait out their deadlines): it is tried again.
+    let refused = 0;
+    const flaky = new Proxy(faulty, {
+      get(target, prop) {
+        if (prop === 'finishSync')
+          return (lease: Lease, rec: SyncRecord, state: StateUpdate) =>
+            rec.result === 'failed' && refused++ === 0
+              ? Promise.reject(new Error('ledger table t: TransactWriteItems (finish sync) failed: injected'))
+              : target.finishSync(lease, rec, state);
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const logs: string[] = [];
+    const out = await sync('unlucky', { ledger: flaky, log: (m) => void logs.push(m) });
     proxy.rule = undefined;
     const last = out.kind === 'done' ? out.records.at(-1) : undefined;
     expect(last?.result).toBe('failed');
     expect(last?.error?.message).toMatch(/^ledger table .*: TransactWriteItems \(finish sync\) failed/);
+    expect(refused).toBeGreaterThan(1);
+    expect(logs).toContain('failure not recorded with the state; trying again');
     expect(p.dev.get('v1', 'ConfigMap', 'shop-web', 'c')).toBeDefined();
     await expectSettled(p.ledger, p.dev, ID, KINDS);
   });

@@ -12,8 +12,12 @@ export class DynamoDbFaultProxy {
   mode: ProxyMode = 'pass';
   /** With mode 'throttle': how many requests to throttle before passing again (Infinity: all). */
   throttleLeft = Infinity;
-  /** Throttles the `times` requests of operation `op` that follow the first `skip` of them (any mode). */
-  rule: { op: string; skip: number; times: number } | undefined;
+  /**
+   * Throttles the `times` requests of operation `op` that follow the first `skip` of them (any mode); with
+   * `bodyIncludes`, only the requests whose body holds that text count (one call's every attempt, however many
+   * its deadline leaves time for).
+   */
+  rule: { op: string; skip: number; times: number; bodyIncludes?: string } | undefined;
   /** Passes the next `times` requests of operation `op` on, then drops the connection instead of answering: the write happened, its answer is lost (the SDK retries it). */
   loseAnswer: { op: string; times: number } | undefined;
   /** Requests seen, by DynamoDB operation (X-Amz-Target). */
@@ -60,7 +64,7 @@ export class DynamoDbFaultProxy {
         .pop() ?? '';
     this.operations.push(op);
     let throttle = this.mode === 'throttle' && this.throttleLeft > 0;
-    if (this.rule && op === this.rule.op) {
+    if (this.rule && op === this.rule.op && (this.rule.bodyIncludes === undefined || Buffer.concat(chunks).includes(this.rule.bodyIncludes))) {
       if (this.rule.skip > 0) this.rule.skip--;
       else if (this.rule.times > 0) {
         this.rule.times--;
