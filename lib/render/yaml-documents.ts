@@ -7,7 +7,6 @@ import {
   LineCounter,
   parseAllDocuments,
   Scalar,
-  visit,
   type Document,
   type DocumentOptions,
   type ParseOptions,
@@ -130,10 +129,21 @@ export const resolvePlainScalarV2 = (text: string): unknown => {
   return resolvePlainScalar(text);
 };
 
+/**
+ * The default tag's test: any plain scalar but `<<` (a merge key). A comparison, not /^(?!<<$)[\s\S]*$/, which
+ * scanned every scalar to its end (long CRD descriptions included).
+ */
+class NotAMergeKey extends RegExp {
+  override test(text: string): boolean {
+    return text !== '<<';
+  }
+}
+const NOT_A_MERGE_KEY = new NotAMergeKey('^(?!<<$)[\\s\\S]*$');
+
 const goScalar = (tag: string, isDefault: boolean, resolve = resolvePlainScalar): ScalarTag => ({
   tag,
   default: isDefault,
-  test: isDefault ? /^(?!<<$)[\s\S]*$/ : undefined,
+  test: isDefault ? NOT_A_MERGE_KEY : undefined,
   resolve: (text: string) => resolve(text),
 });
 
@@ -192,18 +202,25 @@ export interface PatchTextOptions {
 }
 
 const fixBlockScalars = (doc: Document, text: string): void => {
+  // Every block scalar has a `|` or `>` header: without either in the text there is nothing to fix.
+  if (!text.includes('|') && !text.includes('>')) return;
   const atEof = !/[\n\r]$/.test(text);
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value !== 'string') return;
-      let value: string = node.value;
-      if (node.type === Scalar.BLOCK_FOLDED) value = goFolded(value);
-      if ((node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) && atEof && node.range?.[1] === text.length) {
-        if (value.endsWith('\n')) value = value.slice(0, -1);
-      }
-      node.value = value;
-    },
+  walkScalars(doc.contents, (node) => {
+    if (typeof node.value !== 'string' || (node.type !== Scalar.BLOCK_FOLDED && node.type !== Scalar.BLOCK_LITERAL)) return;
+    let value: string = node.value;
+    if (node.type === Scalar.BLOCK_FOLDED) value = goFolded(value);
+    if (atEof && node.range?.[1] === text.length && value.endsWith('\n')) value = value.slice(0, -1);
+    node.value = value;
   });
+};
+
+/** Every scalar of a node: map keys and values, sequence items (aliases are not followed, as the yaml library's visit does not). */
+const walkScalars = (node: unknown, fn: (s: Scalar) => void): void => {
+  if (isScalar(node)) fn(node);
+  else if (isPair(node)) {
+    walkScalars(node.key, fn);
+    walkScalars(node.value, fn);
+  } else if (isYamlMap(node) || isSeq(node)) for (const item of node.items) walkScalars(item, fn);
 };
 
 /**
@@ -526,16 +543,26 @@ const EMPTY_NULLS = new WeakMap<object, readonly (readonly (string | number)[])[
 export const emptyNullFields = (obj: object): readonly (readonly (string | number)[])[] => EMPTY_NULLS.get(obj) ?? [];
 
 const collectEmptyNulls = (node: unknown, path: (string | number)[], out: (string | number)[][]): void => {
+  // One path, pushed and popped: copied only for a field that is recorded (a CRD's schema has thousands of fields).
   if (isYamlMap(node)) {
     for (const pair of node.items) {
       if (!isScalar(pair.key)) continue;
       const key = String(pair.key.value);
       const v = pair.value;
       if (v === null || (isScalar(v) && v.value === null && v.source === '' && !v.tag)) out.push([...path, key]);
-      else collectEmptyNulls(v, [...path, key], out);
+      else if (isYamlMap(v) || isSeq(v)) {
+        path.push(key);
+        collectEmptyNulls(v, path, out);
+        path.pop();
+      }
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => collectEmptyNulls(item, [...path, i], out));
+    node.items.forEach((item, i) => {
+      if (!isYamlMap(item) && !isSeq(item)) return;
+      path.push(i);
+      collectEmptyNulls(item, path, out);
+      path.pop();
+    });
   }
 };
 
