@@ -18,6 +18,7 @@ import { RenderError } from '../core/errors.js';
 import type { KubeObject } from '../core/object-ref.js';
 import { printsPlain, printYamlStream } from './print-yaml.js';
 import { aliasBomb, DEFAULT_INPUT_LIMITS, isAliasBomb } from './limits.js';
+import { fastParseDocuments, type FastYamlHooks } from './fast-yaml.js';
 
 // Kustomize reads YAML with go-yaml v3 and hands every object through encoding/json, so a plain scalar means what
 // go-yaml v3's resolver (resolve.go) says: YAML 1.2 booleans and nulls, but YAML 1.1 integers (0755 is octal,
@@ -326,7 +327,30 @@ const closingQuote = (lines: readonly string[], line: number, col: number, quote
 };
 
 /** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
+/**
+ * The Kubernetes objects of a YAML stream (a `kind: List` gives its items), read as Kustomize reads them; plain
+ * block YAML by fastParseDocuments, anything else by the yaml library (which gives the same objects, slower).
+ */
 export const parseManifests = (text: string, file: string, options: ParseManifestsOptions | number = {}): KubeObject[] => {
+  const fast = fastParseDocuments(text, FAST_HOOKS);
+  if (!fast) return parseManifestsWithYamlLibrary(text, file, options);
+  const annotationsAsText = typeof options === 'object' && options.annotationsAsText === true;
+  const out: KubeObject[] = [];
+  for (const d of fast) {
+    if (annotationsAsText) setMetadataTexts(d.value, 'annotations', d.annotationTexts);
+    pushManifest(d.value, d.line, d.emptyNulls, file, out);
+  }
+  return out;
+};
+
+const FAST_HOOKS: FastYamlHooks = {
+  resolve: resolvePlainScalar,
+  quoted: (map, key) => setQuotedScalar(map, key, true),
+  plainText: (map, key, text) => setPlainScalarText(map, key, text),
+};
+
+/** parseManifests with the yaml library alone (exported for the test that compares fastParseDocuments with it). */
+export const parseManifestsWithYamlLibrary = (text: string, file: string, options: ParseManifestsOptions | number = {}): KubeObject[] => {
   const { maxAliases = DEFAULT_INPUT_LIMITS.yamlAliases, annotationsAsText = false } = typeof options === 'number' ? { maxAliases: options } : options;
   let lineCounter = new LineCounter();
   let docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, ...GO_YAML_OPTIONS });
@@ -360,28 +384,34 @@ export const parseManifests = (text: string, file: string, options: ParseManifes
     recordScalarStyles(doc.contents, value);
     setMetadataTexts(value, 'annotations', texts);
     if (value === null || value === undefined) continue;
-    const line = lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line;
-    checkFinite(value, file, line);
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      throw new RenderError(file, 'a manifest document must be a mapping', line);
-    }
-    const obj = value as KubeObject;
-    if (isList(obj)) {
-      const firstItem = out.length;
-      for (const item of (obj.items as unknown[] | null | undefined) ?? []) {
-        if (!item || typeof item !== 'object' || Array.isArray(item)) {
-          throw new RenderError(file, 'every item of a List must be a mapping', line);
-        }
-        out.push(checkObject(item as KubeObject, file, line));
-      }
-      recordEmptyNulls(doc, out.slice(firstItem), true);
-      continue;
-    }
-    if (Object.keys(obj).length === 0) continue;
-    out.push(checkObject(obj, file, line));
-    recordEmptyNulls(doc, [obj], false);
+    const all: (string | number)[][] = [];
+    collectEmptyNulls(doc.contents, [], all);
+    pushManifest(value, lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line, all, file, out);
   }
   return out;
+};
+
+/** Checks one document's value and adds its object (or its List's items) to `out`, with their empty fields. */
+const pushManifest = (value: unknown, line: number, emptyNulls: (string | number)[][], file: string, out: KubeObject[]): void => {
+  checkFinite(value, file, line);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RenderError(file, 'a manifest document must be a mapping', line);
+  }
+  const obj = value as KubeObject;
+  if (isList(obj)) {
+    const firstItem = out.length;
+    for (const item of (obj.items as unknown[] | null | undefined) ?? []) {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) {
+        throw new RenderError(file, 'every item of a List must be a mapping', line);
+      }
+      out.push(checkObject(item as KubeObject, file, line));
+    }
+    recordEmptyNulls(emptyNulls, out.slice(firstItem), true);
+    return;
+  }
+  if (Object.keys(obj).length === 0) return;
+  out.push(checkObject(obj, file, line));
+  recordEmptyNulls(emptyNulls, [obj], false);
 };
 
 /** Kustomize fails on what JSON cannot hold (`.inf`, `.nan`), when it prints the object. */
@@ -567,9 +597,7 @@ const collectEmptyNulls = (node: unknown, path: (string | number)[], out: (strin
 };
 
 /** The empty fields of a document's object (`item` undefined) or of the items of its `kind: List`, recorded once. */
-const recordEmptyNulls = (doc: Document, objects: readonly KubeObject[], list: boolean): void => {
-  const all: (string | number)[][] = [];
-  collectEmptyNulls(doc.contents, [], all);
+const recordEmptyNulls = (all: (string | number)[][], objects: readonly KubeObject[], list: boolean): void => {
   if (!all.length) return;
   if (!list) {
     if (objects[0]) EMPTY_NULLS.set(objects[0], all);

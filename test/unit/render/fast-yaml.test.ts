@@ -1,0 +1,206 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fastParseDocuments } from '../../../lib/render/fast-yaml.js';
+import { emptyNullFields, isQuotedScalar, parseManifests, parseManifestsWithYamlLibrary, plainScalarText, resolvePlainScalar } from '../../../lib/render/yaml-documents.js';
+
+// The fast reader must give exactly what the yaml library gives (objects, key order, scalar styles, plain texts,
+// empty fields, error lines), or decline. Compared on every YAML file of the fixtures, on tricky cases, and on
+// random documents.
+
+const HOOKS = { resolve: resolvePlainScalar, quoted: () => undefined, plainText: () => undefined };
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
+
+const yamlFiles = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return yamlFiles(p);
+    return /\.(ya?ml|json)$/.test(name) ? [p] : [];
+  });
+
+/** What a read gives: the objects, or the error's message. */
+const read = (parse: typeof parseManifests, text: string, annotationsAsText: boolean): { objects: unknown[] } | { error: string } => {
+  try {
+    return { objects: parse(text, 'f.yaml', { annotationsAsText }) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+};
+
+/** Every map of a value with the styles recorded on it, as comparable data. */
+const styles = (v: unknown, path = '', out: string[] = []): string[] => {
+  if (Array.isArray(v)) v.forEach((x, i) => styles(x, `${path}[${i}]`, out));
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (isQuotedScalar(v, k)) out.push(`${path}.${k} quoted`);
+      const text = plainScalarText(v, k);
+      if (text !== undefined) out.push(`${path}.${k} plain ${text}`);
+      styles(x, `${path}.${k}`, out);
+    }
+  }
+  return out;
+};
+
+/** Whether the fast reader took the text, and then that both reads agree in everything recorded. */
+const expectSame = (text: string, what: string): boolean => {
+  const fast = fastParseDocuments(text, HOOKS) !== undefined;
+  for (const annotationsAsText of [false, true]) {
+    const slow = read(parseManifestsWithYamlLibrary, text, annotationsAsText);
+    const got = read(parseManifests, text, annotationsAsText);
+    if (!fast) continue;
+    expect(JSON.stringify(got), what).toBe(JSON.stringify(slow));
+    if ('objects' in got && 'objects' in slow) {
+      expect(styles(got.objects), what).toEqual(styles(slow.objects));
+      expect(
+        got.objects.map((o) => emptyNullFields(o as object)),
+        what,
+      ).toEqual(slow.objects.map((o) => emptyNullFields(o as object)));
+    }
+  }
+  return fast;
+};
+
+describe('fastParseDocuments', () => {
+  it('reads every fixture it takes exactly as the yaml library does (and takes most of them)', () => {
+    const files = yamlFiles(FIXTURES);
+    let taken = 0;
+    for (const f of files) if (expectSame(readFileSync(f, 'utf8'), f)) taken++;
+    // Not vacuous: most manifests are plain block YAML.
+    expect(taken).toBeGreaterThan(files.length / 3);
+  });
+
+  const cases: [string, string][] = [
+    ['numbers and signs', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  a: -1\n  b: +2\n  c: 0755\n  d: 1_000\n  e: 0x1F\n  f: 1e3\n  g: -foo\n  h: .5\n'],
+    [
+      'nulls, booleans and empties',
+      'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  annotations:\n    a: ~\n    b:\n    c: # note\n    d: null\n    e: "x"\n    f: on\n    g: 0755\nspec:\n  x: true\n  y: True\n  z: yes\n  w: []\n  v: {}\n',
+    ],
+    ['timestamps', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: 2024-01-02\n  b: 2024-1-2 3:04:05\n  c: 2024-13-01\n'],
+    ['quoted scalars', `apiVersion: v1\nkind: X\nmetadata:\n  name: 'it''s'\nspec:\n  a: "tab\\there \\"q\\" \\u00e9 \\x41 \\/"\n  b: 'x' # c\n  c: "9090"\n  d: ''\n`],
+    [
+      'sequences of every form',
+      'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a:\n  - 1\n  - x\n  -\n  - # c\n  b:\n    - name: n\n      args:\n      - --flag=1\n      - -v\n    -   name: m\n        value: "v"\n  c: [] # none\n',
+    ],
+    ['comments and blank lines', '# head\napiVersion: v1 # the version\n\nkind: X\nmetadata:\n    # indented comment\n  name: a#b\n  labels:\n\n    app: web # c\n'],
+    [
+      'several documents and a List',
+      '---\napiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\n# only a comment\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: B\n  metadata:\n    name: b\n    x:\n',
+    ],
+    ['a value with colons', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  image: nginx:1.25\n  url: http://x.y/z?a=b\n'],
+    ['an indented root', '  apiVersion: v1\n  kind: X\n  metadata:\n    name: a\n'],
+    ['infinities', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: .inf\n'],
+    ['a missing kind', '\n\napiVersion: v1\nmetadata:\n  name: a\n'],
+    // Declined (the yaml library reads or refuses them):
+    ['a document that is not a mapping', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n---\n- a\n'],
+    ['duplicate keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  name: b\n'],
+    ['bad indentation', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n   x: b\n'],
+    ['a multi-line plain scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  annotations:\n    a: one\n      two\n'],
+    ['a block scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |\n    x\n'],
+    ['anchors and merge keys', 'apiVersion: v1\nkind: X\nmetadata: &m\n  name: a\nspec:\n  <<: *m\n'],
+    ['a flow mapping', 'apiVersion: v1\nkind: X\nmetadata: {name: a}\n'],
+    ['numeric and boolean keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  1: a\n  true: b\n'],
+    ['a mapping value after a scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a: b\n'],
+    ['a sequence inside a sequence', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a:\n  - - x\n'],
+    ['tabs and CR line ends', 'apiVersion: v1\r\nkind: X\r\nmetadata:\r\n  name: a\r\n'],
+    ['a __proto__ key', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n__proto__:\n  polluted: true\n'],
+  ];
+  it.each(cases)('%s: the same objects, styles and errors as the yaml library, or declined', (what, text) => {
+    expectSame(text, what);
+  });
+
+  it('takes the cases it reads', () => {
+    for (const [what, text] of cases.slice(
+      0,
+      cases.findIndex(([w]) => w === 'a document that is not a mapping'),
+    )) {
+      expect(fastParseDocuments(text, HOOKS), what).toBeDefined();
+    }
+  });
+
+  it('declines what it does not read', () => {
+    for (const [what, text] of cases.slice(cases.findIndex(([w]) => w === 'a document that is not a mapping'))) {
+      expect(fastParseDocuments(text, HOOKS), what).toBeUndefined();
+    }
+  });
+
+  it('reads random documents of the subset as the yaml library does', () => {
+    let seed = 17;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)] as T;
+    const scalars = [
+      'a',
+      'web',
+      '1',
+      '-1',
+      '0755',
+      '1.5',
+      'true',
+      'False',
+      'yes',
+      'on',
+      '~',
+      'null',
+      '',
+      '2024-01-02',
+      'a b',
+      'x:y',
+      'a#b',
+      '.inf',
+      '0x10',
+      '1_000',
+      'é',
+      "it's",
+      'say "hi"',
+      '-x',
+      '+1',
+      'NaN',
+      '.nan',
+    ];
+    const keys = ['a', 'b', 'name', 'app.kubernetes.io/name', 'x-y', 'z_1', 'on', 'y', 'n', 'data', '$ref'];
+    const emit = (v: unknown, indent: number, inSeq: boolean): string => {
+      const pad = ' '.repeat(indent);
+      if (Array.isArray(v)) {
+        const seqIndent = inSeq ? indent : indent + pick([0, 2]);
+        const p = ' '.repeat(seqIndent);
+        return v
+          .map((x) =>
+            x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length ? `${p}- ${emit(x, seqIndent + 2, true).trimStart()}` : `${p}-${inline(x, seqIndent + 2)}`,
+          )
+          .join('');
+      }
+      const entries = Object.entries(v as Record<string, unknown>);
+      return entries
+        .map(([k, x]) => {
+          const comment = rand(6) === 0 ? `${pad}# note\n` : rand(8) === 0 ? '\n' : '';
+          return `${comment}${pad}${k}:${inline(x, indent)}`;
+        })
+        .join('');
+    };
+    const inline = (x: unknown, indent: number): string => {
+      if (Array.isArray(x)) return x.length ? `\n${emit(x, indent, false)}` : ' []\n';
+      if (x && typeof x === 'object') return Object.keys(x).length ? `\n${emit(x, indent + 2, false)}` : ' {}\n';
+      if (x === undefined) return rand(2) ? '\n' : ' # empty\n';
+      const s = String(x);
+      const style = rand(3);
+      const plainOk = s !== '' && !/^[-?:,[\]{}#&*!|>'"%@` ]/.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':');
+      const text = style === 0 && plainOk ? s : style === 1 ? `'${s.replaceAll("'", "''")}'` : JSON.stringify(s);
+      return ` ${text}${rand(5) === 0 ? ' # c' : ''}\n`;
+    };
+    const value = (depth: number): unknown => {
+      const r = rand(depth > 2 ? 2 : 5);
+      if (r === 0) return pick(scalars);
+      if (r === 1) return rand(4) ? pick(scalars) : undefined;
+      if (r === 2) return Array.from({ length: rand(4) }, () => value(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < rand(4); i++) o[pick(keys)] = value(depth + 1);
+      return o;
+    };
+    let taken = 0;
+    for (let n = 0; n < 400; n++) {
+      const doc: Record<string, unknown> = { apiVersion: 'v1', kind: 'X', metadata: { name: `n${n}`, annotations: { a: pick(scalars), b: pick(scalars) } }, spec: value(0) };
+      const text = emit(doc, 0, false);
+      if (expectSame(text, text)) taken++;
+    }
+    expect(taken).toBeGreaterThan(300);
+  });
+});
