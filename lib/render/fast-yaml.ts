@@ -1,10 +1,11 @@
 /**
- * A reader for the plain block YAML most manifests are written in (mappings, sequences, one-line scalars), which
- * produces what parseManifests produces with the yaml library, several times faster and without its document
- * tree. It declines (returns undefined) on anything outside that subset: anchors, aliases, tags, flow collections
- * other than `[]` and `{}`, block scalars, scalars over several lines, quoted or unusual keys, tabs, CR line ends,
- * directives, duplicate keys, bad indentation. The caller then reads the text with the yaml library, which also
- * reports every error: this reader never decides that a text is invalid.
+ * A reader for the plain block YAML most manifests are written in (mappings, sequences, one-line scalars, literal
+ * block scalars), which produces what parseManifests produces with the yaml library, many times faster and
+ * without its document tree. It declines (returns undefined) on anything outside that subset: anchors, aliases,
+ * tags, flow collections other than `[]` and `{}`, folded and keep-chomped block scalars, other scalars over
+ * several lines, quoted or unusual keys, tabs, CR line ends, directives, duplicate keys, bad indentation. The
+ * caller then reads the text with the yaml library, which also reports every error: this reader never decides
+ * that a text is invalid.
  */
 
 /** What the caller records about scalars, as it records them from the yaml library's document. */
@@ -70,7 +71,7 @@ export const fastParseDocuments = (text: string, hooks: FastYamlHooks): FastDocu
     const out: FastDocument[] = [];
     for (const lines of docs) {
       if (!lines.length) continue;
-      out.push(new Reader(lines, hooks).document());
+      out.push(new Reader(lines, raw, text.endsWith('\n'), hooks).document());
     }
     return out;
   } catch (err) {
@@ -87,6 +88,9 @@ class Reader {
 
   constructor(
     private readonly lines: Line[],
+    /** The text's lines as written (block scalars read them, blank and comment-like lines included). */
+    private readonly raw: readonly string[],
+    private readonly endsWithNewline: boolean,
     private readonly hooks: FastYamlHooks,
   ) {}
 
@@ -152,6 +156,53 @@ class Reader {
     return arr;
   }
 
+  /**
+   * A literal block scalar (`|`, `|-`, `|+`) whose header is on the line just read and whose content is the raw lines
+   * after it indented past `indent`; its indentation found from its first line (an explicit indicator declines).
+   */
+  private literal(header: string, indent: number): Value {
+    // Keep chomping (`|+`) and indentation indicators are left to the yaml library.
+    const m = /^\|(-?)(\s+#.*)?$/.exec(header);
+    if (!m) return decline();
+    const chomp = m[1];
+    const start = (this.lines[this.i - 1] as Line).no; // the header's line number is the raw index of the first content line
+    let end = start;
+    let contentIndent = -1;
+    let maxLeadingBlank = 0;
+    const body: string[] = [];
+    // The empty string after a final line break is not a line.
+    const limit = this.endsWithNewline ? this.raw.length - 1 : this.raw.length;
+    for (; end < limit; end++) {
+      const r = this.raw[end] as string;
+      const trimmed = r.trimStart();
+      const lead = r.length - trimmed.length;
+      if (trimmed === '') {
+        if (contentIndent < 0) maxLeadingBlank = Math.max(maxLeadingBlank, lead);
+        body.push(r);
+        continue;
+      }
+      if (lead <= indent) break;
+      if (contentIndent < 0) contentIndent = lead;
+      else if (lead < contentIndent) decline();
+      body.push(r);
+    }
+    // No content, blank lines deeper than the first text line (an error), or a scalar that runs to a last line with
+    // no line break (go-yaml's reading differs there): the yaml library reads those.
+    if (contentIndent < 0 || maxLeadingBlank > contentIndent || (end === limit && !this.endsWithNewline)) decline();
+    // The raw lines after the last content line that belong to the next node (blank) are not the scalar's.
+    let last = body.length;
+    while (last > 0 && (body[last - 1] as string).trim() === '') last--;
+    const text = body
+      .slice(0, last)
+      .map((r) => r.slice(contentIndent))
+      .join('\n');
+    const value = chomp === '-' ? text : `${text}\n`;
+    // Skip the structure lines the content was read as.
+    while (this.line && this.line.no <= start + body.length) this.i++;
+    if (this.line && this.line.indent > indent) decline();
+    return { kind: 'quoted', value };
+  }
+
   private block(indent: number): unknown {
     return isSeqLine(this.line as Line) ? this.seq(indent) : this.map(indent);
   }
@@ -167,6 +218,7 @@ class Reader {
       return { kind: 'empty', value: null };
     }
     if (rest[0] !== ' ' && inMap) decline();
+    if (s[0] === '|') return this.literal(s, indent);
     const v = scalar(s, this.hooks.resolve);
     // A scalar continued on the next, more indented line (or a nested block after a scalar: an error).
     if (this.line && this.line.indent > indent) decline();

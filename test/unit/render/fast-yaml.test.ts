@@ -89,13 +89,24 @@ describe('fastParseDocuments', () => {
     ['a value with colons', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  image: nginx:1.25\n  url: http://x.y/z?a=b\n'],
     ['an indented root', '  apiVersion: v1\n  kind: X\n  metadata:\n    name: a\n'],
     ['infinities', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: .inf\n'],
+    [
+      'literal block scalars',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    a: |\n      x\n      # not a comment\n\n        deeper\n\ndata:\n  s: |-\n    #!/bin/sh\n    echo "hi: there"\n  t: | # header comment\n      two\n    \n  list:\n  - |\n    in a list\n  - x\n',
+    ],
+    [
+      'a literal block scalar before the next document',
+      'apiVersion: v1\nkind: A\nmetadata:\n  name: a\ndata:\n  s: |\n    x\n\n---\napiVersion: v1\nkind: B\nmetadata:\n  name: b\n',
+    ],
     ['a missing kind', '\n\napiVersion: v1\nmetadata:\n  name: a\n'],
     // Declined (the yaml library reads or refuses them):
     ['a document that is not a mapping', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n---\n- a\n'],
     ['duplicate keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  name: b\n'],
     ['bad indentation', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n   x: b\n'],
     ['a multi-line plain scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  annotations:\n    a: one\n      two\n'],
-    ['a block scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |\n    x\n'],
+    ['a folded block scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: >\n    x\n    y\n'],
+    ['a kept block scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |+\n    x\n\n'],
+    ['a block scalar at the end without a line break', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |\n    x'],
+    ['a block scalar with an indentation indicator', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |2\n     x\n'],
     ['anchors and merge keys', 'apiVersion: v1\nkind: X\nmetadata: &m\n  name: a\nspec:\n  <<: *m\n'],
     ['a flow mapping', 'apiVersion: v1\nkind: X\nmetadata: {name: a}\n'],
     ['numeric and boolean keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  1: a\n  true: b\n'],
@@ -124,8 +135,14 @@ describe('fastParseDocuments', () => {
   });
 
   it('reads random documents of the subset as the yaml library does', () => {
+    // mulberry32: a seeded generator whose every bit varies (an LCG in doubles loses its low bits).
     let seed = 17;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const rand = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
     const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)] as T;
     const scalars = [
       'a',
@@ -155,6 +172,11 @@ describe('fastParseDocuments', () => {
       '+1',
       'NaN',
       '.nan',
+      'one\ntwo\n',
+      'one\n\n  two',
+      '#!/bin/sh\necho hi\n',
+      ' lead\nx\n',
+      'x\n\n\n',
     ];
     const keys = ['a', 'b', 'name', 'app.kubernetes.io/name', 'x-y', 'z_1', 'on', 'y', 'n', 'data', '$ref'];
     const emit = (v: unknown, indent: number, inSeq: boolean): string => {
@@ -181,8 +203,16 @@ describe('fastParseDocuments', () => {
       if (x && typeof x === 'object') return Object.keys(x).length ? `\n${emit(x, indent + 2, false)}` : ' {}\n';
       if (x === undefined) return rand(2) ? '\n' : ' # empty\n';
       const s = String(x);
+      if (s.includes('\n') && rand(3)) {
+        const pad = ' '.repeat(indent + 2);
+        const body = s.endsWith('\n') ? s.slice(0, -1) : s;
+        return ` |${s.endsWith('\n') ? '' : '-'}${rand(4) === 0 ? ' # c' : ''}\n${body
+          .split('\n')
+          .map((l) => (l ? pad + l : ''))
+          .join('\n')}\n`;
+      }
       const style = rand(3);
-      const plainOk = s !== '' && !/^[-?:,[\]{}#&*!|>'"%@` ]/.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':');
+      const plainOk = s !== '' && !s.includes('\n') && !/^[-?:,[\]{}#&*!|>'"%@` ]/.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':');
       const text = style === 0 && plainOk ? s : style === 1 ? `'${s.replaceAll("'", "''")}'` : JSON.stringify(s);
       return ` ${text}${rand(5) === 0 ? ' # c' : ''}\n`;
     };
