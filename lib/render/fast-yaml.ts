@@ -1,9 +1,9 @@
 /**
- * A reader for the plain block YAML most manifests are written in (mappings, sequences, one-line scalars, literal
- * block scalars), which produces what parseManifests produces with the yaml library, many times faster and
+ * A reader for the plain block YAML most manifests are written in (mappings, sequences, scalars, literal block
+ * scalars, one-line flow sequences), which produces what parseManifests produces with the yaml library, many times faster and
  * without its document tree. It declines (returns undefined) on anything outside that subset: anchors, aliases,
- * tags, flow collections other than `[]` and `{}`, folded and keep-chomped block scalars, other scalars over
- * several lines, quoted or unusual keys, tabs, CR line ends, directives, duplicate keys, bad indentation. The
+ * tags, flow mappings other than `{}`, flow sequences of other than one-line scalars, folded and
+ * keep-chomped block scalars, double-quoted scalars over several lines, quoted or unusual keys, tabs, CR line ends, directives, duplicate keys, bad indentation. The
  * caller then reads the text with the yaml library, which also reports every error: this reader never decides
  * that a text is invalid.
  */
@@ -203,6 +203,69 @@ class Reader {
     return { kind: 'quoted', value };
   }
 
+  /**
+   * A single-quoted scalar over several lines (older CRD generators write descriptions so): each line break folds
+   * to a space, blank lines to line breaks, continuation lines lose their indentation. Continuation lines at or
+   * left of `indent` (go-yaml reads them; the yaml library does not) decline.
+   */
+  private singleQuotedLines(first: string, indent: number): Value {
+    const start = (this.lines[this.i - 1] as Line).no;
+    let out = unquoteSingle(first.slice(1)).trimEnd();
+    let breaks = 0;
+    for (let end = start; end < this.raw.length; end++) {
+      const r = this.raw[end] as string;
+      if (r.startsWith('---') || r.startsWith('...')) decline();
+      const body = r.trimStart();
+      if (body.trim() === '') {
+        breaks++;
+        continue;
+      }
+      if (r.length - body.length <= indent) decline();
+      out += breaks ? '\n'.repeat(breaks) : ' ';
+      breaks = 0;
+      const close = closingQuote(body);
+      if (close < 0) {
+        out += unquoteSingle(body).trimEnd();
+        continue;
+      }
+      out += unquoteSingle(body.slice(0, close));
+      endOfValue(body, close + 1);
+      while (this.line && this.line.no <= end + 1) this.i++;
+      if (this.line && this.line.indent > indent) decline();
+      return { kind: 'quoted', value: out };
+    }
+    return decline();
+  }
+
+  /**
+   * A plain scalar over several lines (CRD descriptions): `first` is its first line; each line break folds to a
+   * space, blank lines to line breaks. A continuation line that could be read as anything else declines.
+   */
+  private plainLines(first: string, indent: number): Value {
+    const start = (this.lines[this.i - 1] as Line).no;
+    let out = first;
+    let breaks = 0;
+    let last = start - 1;
+    for (let end = start; end < this.raw.length; end++) {
+      const r = this.raw[end] as string;
+      const body = r.trim();
+      if (body === '') {
+        breaks++;
+        continue;
+      }
+      if (r.length - r.trimStart().length <= indent) break;
+      const c = body[0] as string;
+      if (INDICATORS.has(c) || (c === '-' && (body.length === 1 || body[1] === ' ')) || body.includes(': ') || body.endsWith(':') || body.includes(' #')) decline();
+      out += breaks ? '\n'.repeat(breaks) : ' ';
+      breaks = 0;
+      out += body;
+      last = end;
+    }
+    while (this.line && this.line.no <= last + 1) this.i++;
+    if (this.line && this.line.indent > indent) decline();
+    return { kind: 'plain', value: this.hooks.resolve(out), source: out };
+  }
+
   private block(indent: number): unknown {
     return isSeqLine(this.line as Line) ? this.seq(indent) : this.map(indent);
   }
@@ -219,9 +282,10 @@ class Reader {
     }
     if (rest[0] !== ' ' && inMap) decline();
     if (s[0] === '|') return this.literal(s, indent);
+    if (s[0] === "'" && !closesOnLine(s)) return this.singleQuotedLines(s, indent);
     const v = scalar(s, this.hooks.resolve);
-    // A scalar continued on the next, more indented line (or a nested block after a scalar: an error).
-    if (this.line && this.line.indent > indent) decline();
+    // A plain scalar continued on the next, more indented lines (after a comment or a quoted one: an error).
+    if (this.line && this.line.indent > indent) return v.kind === 'plain' && !s.includes(' #') ? this.plainLines(v.source, indent) : decline();
     return v;
   }
 }
@@ -297,11 +361,12 @@ const scalar = (s: string, resolve: (text: string) => unknown): Value => {
     }
     return decline();
   }
-  if (c === '[' || c === '{') {
-    // Only the empty ones (`args: []`, `resources: {}`).
-    if (!/^(\[\]|\{\})(\s+#.*)?$/.test(s)) decline();
-    return { kind: 'block', value: c === '[' ? [] : {} };
+  if (c === '{') {
+    // Only the empty one (`resources: {}`).
+    if (!/^\{\}(\s+#.*)?$/.test(s)) decline();
+    return { kind: 'block', value: {} };
   }
+  if (c === '[') return { kind: 'block', value: flowSequence(s, resolve) };
   // `- ` here would be a sequence where a scalar belongs; `-1` and `-foo` are plain scalars.
   if (c === '-' && (s.length === 1 || s[1] === ' ')) return decline();
   if (INDICATORS.has(c)) return decline();
@@ -310,6 +375,75 @@ const scalar = (s: string, resolve: (text: string) => unknown): Value => {
   if (source.includes(': ') || source.endsWith(':')) decline();
   return { kind: 'plain', value: resolve(source), source };
 };
+
+/**
+ * A flow sequence of scalars on one line (`[]`, `["get", "list"]`, `[a, 1]`); nested collections, pairs, comments
+ * inside, empty entries and a trailing comma decline.
+ */
+const flowSequence = (s: string, resolve: (text: string) => unknown): unknown[] => {
+  const out: unknown[] = [];
+  let j = 1;
+  const skipSpaces = () => {
+    while (s[j] === ' ') j++;
+  };
+  skipSpaces();
+  if (s[j] === ']') {
+    endOfValue(s, j + 1);
+    return out;
+  }
+  for (;;) {
+    skipSpaces();
+    const c = s[j];
+    if (c === "'" || c === '"') {
+      const end = quotedEnd(s, j);
+      const v = scalar(s.slice(j, end), resolve);
+      out.push(v.value);
+      j = end;
+    } else {
+      let e = j;
+      while (e < s.length && s[e] !== ',' && s[e] !== ']') e++;
+      const text = s.slice(j, e).trimEnd();
+      // Empty entries, indicators, pairs and comments are the yaml library's.
+      if (text === '' || INDICATORS.has(text[0] as string) || (text[0] === '-' && (text.length === 1 || text[1] === ' ')) || /[:[{}]| #/.test(text)) decline();
+      out.push(resolve(text));
+      j = e;
+    }
+    skipSpaces();
+    if (s[j] === ']') {
+      endOfValue(s, j + 1);
+      return out;
+    }
+    if (s[j] !== ',') return decline();
+    j++;
+    skipSpaces();
+    if (s[j] === ']') return decline();
+  }
+};
+
+/** The index just past the quoted scalar that opens at `s[at]` (on this line), or a decline. */
+const quotedEnd = (s: string, at: number): number => {
+  const q = s[at];
+  for (let j = at + 1; j < s.length; j++) {
+    if (q === '"' && s[j] === '\\') j++;
+    else if (s[j] === q) {
+      if (q === "'" && s[j + 1] === "'") j++;
+      else return j + 1;
+    }
+  }
+  return decline();
+};
+
+/** Whether a value that opens with `'` closes on its line. */
+const closesOnLine = (s: string): boolean => closingQuote(s.slice(1)) >= 0;
+
+/** The index of the `'` that closes a single-quoted scalar in `text` (which starts inside it), or -1. */
+const closingQuote = (text: string): number => {
+  for (let j = text.indexOf("'"); j >= 0; j = text.indexOf("'", j + 2)) if (text[j + 1] !== "'") return j;
+  return -1;
+};
+
+/** A piece of single-quoted text with its `''` escapes read (no closing quote in it). */
+const unquoteSingle = (text: string): string => text.replaceAll("''", "'");
 
 /** After a closing quote: nothing, or white space and a comment. */
 const endOfValue = (s: string, at: number): void => {

@@ -97,18 +97,38 @@ describe('fastParseDocuments', () => {
       'a literal block scalar before the next document',
       'apiVersion: v1\nkind: A\nmetadata:\n  name: a\ndata:\n  s: |\n    x\n\n---\napiVersion: v1\nkind: B\nmetadata:\n  name: b\n',
     ],
+    [
+      'flow sequences of scalars',
+      `apiVersion: v1\nkind: Role\nmetadata:\n  name: a\nrules:\n- verbs: ["get", "list",'watch']\n  resources: [ pods , 'a''b' ] # c\n  nums: [1, -1x, 0755, true, ~, "x\\"y"]\n  none: []\n`,
+    ],
+    [
+      'single-quoted scalars over lines',
+      "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  description: 'APIVersion defines the versioned schema of this representation\n    of an object. It''s here:   \n\n    more info: https://x  '\n  b: '\n    starts on the next line' # c\n  c:\n  - 'one\n    two'\n  d: 'x\n\n\n    y'\n",
+    ],
+    [
+      'plain scalars over lines',
+      'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  description: GitRepository is the Schema for the\n    gitrepositories API.\n\n    A second paragraph, 1\n      deeper line\n  n: 1\n    2\n  l:\n  - one\n    two\n',
+    ],
     ['a missing kind', '\n\napiVersion: v1\nmetadata:\n  name: a\n'],
     // Declined (the yaml library reads or refuses them):
     ['a document that is not a mapping', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n---\n- a\n'],
     ['duplicate keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  name: b\n'],
     ['bad indentation', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n   x: b\n'],
-    ['a multi-line plain scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  annotations:\n    a: one\n      two\n'],
+    ['a plain scalar continued after a comment', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: one\n    # c\n    two\n'],
+    ['a plain scalar continued by a pair', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: one\n    two: three\n'],
     ['a folded block scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: >\n    x\n    y\n'],
     ['a kept block scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |+\n    x\n\n'],
     ['a block scalar at the end without a line break', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |\n    x'],
     ['a block scalar with an indentation indicator', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |2\n     x\n'],
     ['anchors and merge keys', 'apiVersion: v1\nkind: X\nmetadata: &m\n  name: a\nspec:\n  <<: *m\n'],
     ['a flow mapping', 'apiVersion: v1\nkind: X\nmetadata: {name: a}\n'],
+    ['a single-quoted scalar continued at its key column', "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  d: 'x\n  y'\n"],
+    ['a single-quoted scalar with text after it', "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  d: 'x\n    y' z\n"],
+    ['a single-quoted scalar never closed', "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  d: 'x\n    y\n"],
+    ['a flow sequence with a pair', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [b: c]\n'],
+    ['a flow sequence with a trailing comma', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [b, ]\n'],
+    ['a flow sequence over lines', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [b,\n    c]\n'],
+    ['a nested flow sequence', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [[b]]\n'],
     ['numeric and boolean keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  1: a\n  true: b\n'],
     ['a mapping value after a scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a: b\n'],
     ['a sequence inside a sequence', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a:\n  - - x\n'],
@@ -177,6 +197,8 @@ describe('fastParseDocuments', () => {
       '#!/bin/sh\necho hi\n',
       ' lead\nx\n',
       'x\n\n\n',
+      'a long description of a field',
+      "it's a b c",
     ];
     const keys = ['a', 'b', 'name', 'app.kubernetes.io/name', 'x-y', 'z_1', 'on', 'y', 'n', 'data', '$ref'];
     const emit = (v: unknown, indent: number, inSeq: boolean): string => {
@@ -199,7 +221,12 @@ describe('fastParseDocuments', () => {
         .join('');
     };
     const inline = (x: unknown, indent: number): string => {
-      if (Array.isArray(x)) return x.length ? `\n${emit(x, indent, false)}` : ' []\n';
+      if (Array.isArray(x)) {
+        if (!x.length) return ' []\n';
+        // A flow sequence of quoted scalars now and then.
+        if (rand(4) === 0 && x.every((e) => typeof e === 'string')) return ` [${x.map((e) => JSON.stringify(e)).join(rand(2) ? ', ' : ',')}]\n`;
+        return `\n${emit(x, indent, false)}`;
+      }
       if (x && typeof x === 'object') return Object.keys(x).length ? `\n${emit(x, indent + 2, false)}` : ' {}\n';
       if (x === undefined) return rand(2) ? '\n' : ' # empty\n';
       const s = String(x);
@@ -213,7 +240,10 @@ describe('fastParseDocuments', () => {
       }
       const style = rand(3);
       const plainOk = s !== '' && !s.includes('\n') && !/^[-?:,[\]{}#&*!|>'"%@` ]/.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':');
-      const text = style === 0 && plainOk ? s : style === 1 ? `'${s.replaceAll("'", "''")}'` : JSON.stringify(s);
+      // Single-quoted, now and then folded over lines at a space (the break reads as that space).
+      // Single-quoted or plain, now and then folded over lines at a space (the break reads as that space).
+      const fold = (t: string) => t.replace(/ /g, (sp) => (rand(2) ? `\n${' '.repeat(indent + 2 + rand(3))}` : sp));
+      const text = style === 0 && plainOk ? (rand(2) ? fold(s) : s) : style === 1 ? fold(`'${s.replaceAll("'", "''")}'`) : JSON.stringify(s);
       return ` ${text}${rand(5) === 0 ? ' # c' : ''}\n`;
     };
     const value = (depth: number): unknown => {
