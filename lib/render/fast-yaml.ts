@@ -254,8 +254,9 @@ class Reader {
         continue;
       }
       if (r.length - r.trimStart().length <= indent) break;
-      const c = body[0] as string;
-      if (INDICATORS.has(c) || (c === '-' && (body.length === 1 || body[1] === ' ')) || body.includes(': ') || body.endsWith(':') || body.includes(' #')) decline();
+      // Any character may start a continuation line (`'ReplaceFullPath'`, `- x`: text); a comment, a pair or a
+      // comment after the text is the yaml library's.
+      if (body[0] === '#' || body.includes(': ') || body.endsWith(':') || body.includes(' #')) decline();
       out += breaks ? '\n'.repeat(breaks) : ' ';
       breaks = 0;
       out += body;
@@ -264,6 +265,47 @@ class Reader {
     while (this.line && this.line.no <= last + 1) this.i++;
     if (this.line && this.line.indent > indent) decline();
     return { kind: 'plain', value: this.hooks.resolve(out), source: out };
+  }
+
+  /**
+   * A double-quoted scalar over several lines: line breaks fold as in a single-quoted one, except one escaped with
+   * a final `\\` (joined without a space); escapes are read after the lines are joined.
+   */
+  private doubleQuotedLines(first: string, indent: number): Value {
+    const start = (this.lines[this.i - 1] as Line).no;
+    let joined = first.slice(1);
+    let breaks = 0;
+    for (let end = start; end < this.raw.length; end++) {
+      const r = this.raw[end] as string;
+      if (r.startsWith('---') || r.startsWith('...')) decline();
+      const body = r.trimStart();
+      if (body.trim() === '') {
+        breaks++;
+        continue;
+      }
+      if (r.length - body.length <= indent) decline();
+      const escapedBreak = /(^|[^\\])(\\\\)*\\$/.test(joined);
+      if (escapedBreak) {
+        if (breaks) decline();
+        joined = joined.slice(0, -1);
+      } else {
+        // White space before a break is dropped, unless escaped (the yaml library's reading there is not copied).
+        if (/\\\s+$/.test(joined)) decline();
+        joined = joined.trimEnd() + (breaks ? '\n'.repeat(breaks) : ' ');
+      }
+      breaks = 0;
+      const close = closingDouble(body, 0);
+      if (close < 0) {
+        joined += body;
+        continue;
+      }
+      joined += body.slice(0, close);
+      endOfValue(body, close + 1);
+      while (this.line && this.line.no <= end + 1) this.i++;
+      if (this.line && this.line.indent > indent) decline();
+      return { kind: 'quoted', value: unescapeDouble(joined) };
+    }
+    return decline();
   }
 
   private block(indent: number): unknown {
@@ -283,6 +325,7 @@ class Reader {
     if (rest[0] !== ' ' && inMap) decline();
     if (s[0] === '|') return this.literal(s, indent);
     if (s[0] === "'" && !closesOnLine(s)) return this.singleQuotedLines(s, indent);
+    if (s[0] === '"' && closingDouble(s, 1) < 0) return this.doubleQuotedLines(s, indent);
     const v = scalar(s, this.hooks.resolve);
     // A plain scalar continued on the next, more indented lines (after a comment or a quoted one: an error).
     if (this.line && this.line.indent > indent) return v.kind === 'plain' && !s.includes(' #') ? this.plainLines(v.source, indent) : decline();
@@ -335,31 +378,10 @@ const scalar = (s: string, resolve: (text: string) => unknown): Value => {
     }
   }
   if (c === '"') {
-    let out = '';
-    for (let j = 1; j < s.length; j++) {
-      const ch = s[j] as string;
-      if (ch === '"') {
-        endOfValue(s, j + 1);
-        return { kind: 'quoted', value: out };
-      }
-      if (ch !== '\\') {
-        out += ch;
-        continue;
-      }
-      const e = s[++j];
-      const simple = e === undefined ? undefined : ESCAPES[e];
-      if (simple !== undefined) out += simple;
-      else if (e === 'x' || e === 'u' || e === 'U') {
-        const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
-        const hex = s.slice(j + 1, j + 1 + n);
-        if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) decline();
-        const code = parseInt(hex, 16);
-        if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) decline();
-        out += String.fromCodePoint(code);
-        j += n;
-      } else decline();
-    }
-    return decline();
+    const close = closingDouble(s, 1);
+    if (close < 0) return decline();
+    endOfValue(s, close + 1);
+    return { kind: 'quoted', value: unescapeDouble(s.slice(1, close)) };
   }
   if (c === '{') {
     // Only the empty one (`resources: {}`).
@@ -431,6 +453,41 @@ const quotedEnd = (s: string, at: number): number => {
     }
   }
   return decline();
+};
+
+/** The index of the unescaped `"` at or after `from`, or -1. */
+const closingDouble = (s: string, from: number): number => {
+  for (let j = from; j < s.length; j++) {
+    if (s[j] === '\\') j++;
+    else if (s[j] === '"') return j;
+  }
+  return -1;
+};
+
+/** Double-quoted text (no closing quote in it) with its escapes read; escapes this reader does not know decline. */
+const unescapeDouble = (s: string): string => {
+  if (!s.includes('\\')) return s;
+  let out = '';
+  for (let j = 0; j < s.length; j++) {
+    const ch = s[j] as string;
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    const e = s[++j];
+    const simple = e === undefined ? undefined : ESCAPES[e];
+    if (simple !== undefined) out += simple;
+    else if (e === 'x' || e === 'u' || e === 'U') {
+      const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
+      const hex = s.slice(j + 1, j + 1 + n);
+      if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) decline();
+      const code = parseInt(hex, 16);
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) decline();
+      out += String.fromCodePoint(code);
+      j += n;
+    } else decline();
+  }
+  return out;
 };
 
 /** Whether a value that opens with `'` closes on its line. */

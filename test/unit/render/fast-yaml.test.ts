@@ -109,6 +109,10 @@ describe('fastParseDocuments', () => {
       'plain scalars over lines',
       'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  description: GitRepository is the Schema for the\n    gitrepositories API.\n\n    A second paragraph, 1\n      deeper line\n  n: 1\n    2\n  l:\n  - one\n    two\n',
     ],
+    [
+      'double-quoted scalars over lines',
+      'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  _example: "####\\n#  x  #\\n#\n    \\   EXAMPLE    #\\n\n\n    end\\\n    joined \\"q\\" \\\\\n    last  " # c\n',
+    ],
     ['a missing kind', '\n\napiVersion: v1\nmetadata:\n  name: a\n'],
     // Declined (the yaml library reads or refuses them):
     ['a document that is not a mapping', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n---\n- a\n'],
@@ -198,6 +202,8 @@ describe('fastParseDocuments', () => {
       ' lead\nx\n',
       'x\n\n\n',
       'a long description of a field',
+      "must be 'Full' - or [x] *y &z !t | > % @ ` ? , ] }",
+      'back\\ slash \\\\ x " q',
       "it's a b c",
     ];
     const keys = ['a', 'b', 'name', 'app.kubernetes.io/name', 'x-y', 'z_1', 'on', 'y', 'n', 'data', '$ref'];
@@ -243,7 +249,7 @@ describe('fastParseDocuments', () => {
       // Single-quoted, now and then folded over lines at a space (the break reads as that space).
       // Single-quoted or plain, now and then folded over lines at a space (the break reads as that space).
       const fold = (t: string) => t.replace(/ /g, (sp) => (rand(2) ? `\n${' '.repeat(indent + 2 + rand(3))}` : sp));
-      const text = style === 0 && plainOk ? (rand(2) ? fold(s) : s) : style === 1 ? fold(`'${s.replaceAll("'", "''")}'`) : JSON.stringify(s);
+      const text = style === 0 && plainOk ? (rand(2) ? fold(s) : s) : style === 1 ? fold(`'${s.replaceAll("'", "''")}'`) : rand(2) ? fold(JSON.stringify(s)) : JSON.stringify(s);
       return ` ${text}${rand(5) === 0 ? ' # c' : ''}\n`;
     };
     const value = (depth: number): unknown => {
