@@ -3,7 +3,7 @@
 // when it runs. Dependencies stay external (the heavy clients load only with the commands that need them), except
 // yaml, which every render needs (its ~40 CommonJS files cost more to load than its bundled copy), zod (the
 // config schema, 10 files) and diff (19 files, for `driftless diff`): issue 17, a diff loads 46 modules, not 75.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -11,6 +11,8 @@ const root = join(import.meta.dirname, '..');
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const BUNDLED = new Set(['yaml', 'diff', 'zod']);
 
+// Chunks of earlier builds (their names carry content hashes) go first.
+rmSync(join(root, 'dist', 'cli'), { recursive: true, force: true });
 await build({
   entryPoints: [join(root, 'lib', 'cli', 'main.ts')],
   outdir: join(root, 'dist', 'cli'),
@@ -24,5 +26,8 @@ await build({
     .flatMap((d) => [d, `${d}/*`]),
   // yaml is CommonJS and requires Node's built-ins.
   banner: { js: "import { createRequire as __driftlessRequire } from 'node:module'; const require = __driftlessRequire(import.meta.url);" },
+  // Less source for V8 to parse at start-up; identifiers kept, so stack traces still name functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
