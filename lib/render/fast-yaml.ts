@@ -43,6 +43,9 @@ const decline = (): never => {
   throw DECLINE;
 };
 
+/** Nesting deeper than this is the yaml library's (this reader recurses once a level). */
+const MAX_DEPTH = 200;
+
 /** A key this reader takes: a plain word of the characters Kubernetes keys use. */
 const KEY = /^[A-Za-z0-9_$][A-Za-z0-9_./+~$-]*$/;
 /** Characters that start something other than a plain scalar (or a plain scalar this reader leaves alone). */
@@ -107,6 +110,7 @@ class Reader {
   }
 
   private map(indent: number): Record<string, unknown> {
+    if (this.path.length > MAX_DEPTH) decline();
     const obj: Record<string, unknown> = {};
     const texts = this.path.length === 2 && this.path[0] === 'metadata' && this.path[1] === 'annotations' ? new Map<string, string>() : undefined;
     if (texts) this.annotationTexts = texts;
@@ -131,6 +135,7 @@ class Reader {
   }
 
   private seq(indent: number): unknown[] {
+    if (this.path.length > MAX_DEPTH) decline();
     const arr: unknown[] = [];
     for (let l = this.line; l && l.indent === indent && isSeqLine(l); l = this.line) {
       const content = l.text.slice(1).trimStart();

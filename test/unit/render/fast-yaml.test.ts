@@ -152,6 +152,11 @@ describe('fastParseDocuments', () => {
     }
   });
 
+  it('declines nesting deeper than it recurses', () => {
+    const deep = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n');
+    expect(fastParseDocuments(`apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n${deep.replace(/^/gm, '  ')} 1\n`, HOOKS)).toBeUndefined();
+  });
+
   it('declines what it does not read', () => {
     for (const [what, text] of cases.slice(cases.findIndex(([w]) => w === 'a document that is not a mapping'))) {
       expect(fastParseDocuments(text, HOOKS), what).toBeUndefined();
