@@ -329,6 +329,13 @@ class Reader {
     }
     if (rest[0] !== ' ' && inMap) decline();
     if (s[0] === '|') return this.literal(s, indent);
+    if (s[0] === '{' || s[0] === '[') {
+      // metadata.annotations written as a flow mapping: the texts of its values are the yaml library's to keep.
+      if (this.path.length === 2 && this.path[0] === 'metadata' && this.path[1] === 'annotations' && !/^\{\}(\s+#.*)?$/.test(s)) decline();
+      const value = flowCollection(s, this.hooks);
+      if (this.line && this.line.indent > indent) decline();
+      return { kind: 'block', value };
+    }
     if (s[0] === "'" && !closesOnLine(s)) return this.singleQuotedLines(s, indent);
     if (s[0] === '"' && closingDouble(s, 1) < 0) return this.doubleQuotedLines(s, indent);
     const v = scalar(s, this.hooks.resolve);
@@ -388,12 +395,7 @@ const scalar = (s: string, resolve: (text: string) => unknown): Value => {
     endOfValue(s, close + 1);
     return { kind: 'quoted', value: unescapeDouble(s.slice(1, close)) };
   }
-  if (c === '{') {
-    // Only the empty one (`resources: {}`).
-    if (!/^\{\}(\s+#.*)?$/.test(s)) decline();
-    return { kind: 'block', value: {} };
-  }
-  if (c === '[') return { kind: 'block', value: flowSequence(s, resolve) };
+  if (c === '{' || c === '[') return decline(); // flow collections: flowCollection, with the hooks
   // `- ` here would be a sequence where a scalar belongs; `-1` and `-foo` are plain scalars.
   if (c === '-' && (s.length === 1 || s[1] === ' ')) return decline();
   if (INDICATORS.has(c)) return decline();
@@ -404,47 +406,86 @@ const scalar = (s: string, resolve: (text: string) => unknown): Value => {
 };
 
 /**
- * A flow sequence of scalars on one line (`[]`, `["get", "list"]`, `[a, 1]`); nested collections, pairs, comments
- * inside, empty entries and a trailing comma decline.
+ * A flow collection on one line (`[]`, `{}`, `["get", "list"]`, `{matchLabels: {app: b}}`), nested ones included,
+ * of plain and quoted scalars; empty entries, a trailing comma, quoted or complex keys, comments inside and
+ * anything over several lines decline. Styles are recorded on flow mappings as on block ones.
  */
-const flowSequence = (s: string, resolve: (text: string) => unknown): unknown[] => {
-  const out: unknown[] = [];
-  let j = 1;
+const flowCollection = (s: string, hooks: FastYamlHooks): unknown => {
+  let j = 0;
   const skipSpaces = () => {
     while (s[j] === ' ') j++;
   };
-  skipSpaces();
-  if (s[j] === ']') {
-    endOfValue(s, j + 1);
-    return out;
-  }
-  for (;;) {
-    skipSpaces();
+  /** A scalar inside a flow collection: quoted, or plain up to the next `,`, `]` or `}`. */
+  const flowScalar = (): Value => {
     const c = s[j];
     if (c === "'" || c === '"') {
       const end = quotedEnd(s, j);
-      const v = scalar(s.slice(j, end), resolve);
-      out.push(v.value);
+      const v = scalar(s.slice(j, end), hooks.resolve);
       j = end;
-    } else {
-      let e = j;
-      while (e < s.length && s[e] !== ',' && s[e] !== ']') e++;
-      const text = s.slice(j, e).trimEnd();
-      // Empty entries, indicators, pairs and comments are the yaml library's.
-      if (text === '' || INDICATORS.has(text[0] as string) || (text[0] === '-' && (text.length === 1 || text[1] === ' ')) || /[:[{}]| #/.test(text)) decline();
-      out.push(resolve(text));
-      j = e;
+      return v;
     }
-    skipSpaces();
-    if (s[j] === ']') {
-      endOfValue(s, j + 1);
-      return out;
-    }
-    if (s[j] !== ',') return decline();
+    let e = j;
+    while (e < s.length && s[e] !== ',' && s[e] !== ']' && s[e] !== '}') e++;
+    const text = s.slice(j, e).trimEnd();
+    // Empty entries, indicators, pairs and comments are the yaml library's.
+    if (text === '' || INDICATORS.has(text[0] as string) || (text[0] === '-' && (text.length === 1 || text[1] === ' ')) || /[:[{}]| #/.test(text)) decline();
+    j = e;
+    return { kind: 'plain', value: hooks.resolve(text), source: text };
+  };
+  const item = (depth: number): Value => {
+    if (depth > MAX_DEPTH) decline();
+    const c = s[j];
+    if (c === '[' || c === '{') return { kind: 'block', value: c === '[' ? seq(depth) : map(depth) };
+    return flowScalar();
+  };
+  /** The entries of a collection after its opening bracket, up to and past its closing one. */
+  const entries = (close: string, each: () => void): void => {
     j++;
     skipSpaces();
-    if (s[j] === ']') return decline();
-  }
+    if (s[j] === close) {
+      j++;
+      return;
+    }
+    for (;;) {
+      skipSpaces();
+      each();
+      skipSpaces();
+      if (s[j] === close) {
+        j++;
+        return;
+      }
+      if (s[j] !== ',') decline();
+      j++;
+      skipSpaces();
+      if (s[j] === close) decline();
+    }
+  };
+  const seq = (depth: number): unknown[] => {
+    const out: unknown[] = [];
+    entries(']', () => out.push(item(depth + 1).value));
+    return out;
+  };
+  const map = (depth: number): Record<string, unknown> => {
+    const obj: Record<string, unknown> = {};
+    entries('}', () => {
+      let e = j;
+      while (e < s.length && s[e] !== ':' && s[e] !== ',' && s[e] !== '}') e++;
+      const key = s.slice(j, e);
+      // A plain key, then `: ` and a value (`{a}` and `{a:b}` are the yaml library's).
+      if (s[e] !== ':' || s[e + 1] !== ' ' || !KEY.test(key) || key === '__proto__' || hooks.resolve(key) !== key || Object.prototype.hasOwnProperty.call(obj, key)) decline();
+      j = e + 2;
+      skipSpaces();
+      if (s[j] === ',' || s[j] === '}') decline();
+      const v = item(depth + 1);
+      obj[key] = v.value;
+      if (v.kind === 'quoted') hooks.quoted(obj, key);
+      else if (v.kind === 'plain' && v.value !== v.source) hooks.plainText(obj, key, v.source);
+    });
+    return obj;
+  };
+  const value = item(0).value;
+  endOfValue(s, j);
+  return value;
 };
 
 /** The index just past the quoted scalar that opens at `s[at]` (on this line), or a decline. */

@@ -113,6 +113,10 @@ describe('fastParseDocuments', () => {
       'double-quoted scalars over lines',
       'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  _example: "####\\n#  x  #\\n#\n    \\   EXAMPLE    #\\n\n\n    end\\\n    joined \\"q\\" \\\\\n    last  " # c\n',
     ],
+    [
+      'flow mappings and nested flow collections',
+      'apiVersion: v1\nkind: X\nmetadata: {name: a, labels: {app: web, tier: \'1\'}}\nspec:\n  selector: {matchLabels: {app: b}} # c\n  a: [[b], {c: 0755, d: "x", e: [1, ~]}]\n  r: {limits: {cpu: 100m, memory: 1Gi}, requests: {}}\n',
+    ],
     ['a missing kind', '\n\napiVersion: v1\nmetadata:\n  name: a\n'],
     // Declined (the yaml library reads or refuses them):
     ['a document that is not a mapping', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n---\n- a\n'],
@@ -125,14 +129,19 @@ describe('fastParseDocuments', () => {
     ['a block scalar at the end without a line break', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |\n    x'],
     ['a block scalar with an indentation indicator', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  a: |2\n     x\n'],
     ['anchors and merge keys', 'apiVersion: v1\nkind: X\nmetadata: &m\n  name: a\nspec:\n  <<: *m\n'],
-    ['a flow mapping', 'apiVersion: v1\nkind: X\nmetadata: {name: a}\n'],
     ['a single-quoted scalar continued at its key column', "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  d: 'x\n  y'\n"],
     ['a single-quoted scalar with text after it', "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  d: 'x\n    y' z\n"],
     ['a single-quoted scalar never closed', "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  d: 'x\n    y\n"],
+    ['a flow mapping without a value', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec: {a}\n'],
+    ['a flow mapping pair without a space', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec: {a:b}\n'],
+    ['a flow mapping with an empty value', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec: {a: , b: c}\n'],
+    ['a flow mapping with a quoted key', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec: {"a": b}\n'],
+    ['a flow mapping with a trailing comma', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec: {a: b,}\n'],
+    ['a flow mapping over lines', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec: {a: b,\n  c: d}\n'],
+    ['annotations as a flow mapping', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  annotations: {a: 0755}\n'],
     ['a flow sequence with a pair', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [b: c]\n'],
     ['a flow sequence with a trailing comma', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [b, ]\n'],
     ['a flow sequence over lines', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [b,\n    c]\n'],
-    ['a nested flow sequence', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a: [[b]]\n'],
     ['numeric and boolean keys', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\ndata:\n  1: a\n  true: b\n'],
     ['a mapping value after a scalar', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a: b\n'],
     ['a sequence inside a sequence', 'apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  a:\n  - - x\n'],
@@ -238,7 +247,16 @@ describe('fastParseDocuments', () => {
         if (rand(4) === 0 && x.every((e) => typeof e === 'string')) return ` [${x.map((e) => JSON.stringify(e)).join(rand(2) ? ', ' : ',')}]\n`;
         return `\n${emit(x, indent, false)}`;
       }
-      if (x && typeof x === 'object') return Object.keys(x).length ? `\n${emit(x, indent + 2, false)}` : ' {}\n';
+      if (x && typeof x === 'object') {
+        const entries = Object.entries(x);
+        if (!entries.length) return ' {}\n';
+        // A flow mapping of scalars now and then, plain where that reads back as the same text.
+        if (rand(4) === 0 && entries.every(([, e]) => typeof e === 'string' && !e.includes('\n'))) {
+          const flowPlain = (e: string) => e !== '' && !/[,[\]{}#:'"&*!|>%@`?]/.test(e) && !/^[- ]|\s$/.test(e);
+          return ` {${entries.map(([k, e]) => `${k}: ${rand(2) && flowPlain(e as string) ? e : JSON.stringify(e)}`).join(', ')}}\n`;
+        }
+        return `\n${emit(x, indent + 2, false)}`;
+      }
       if (x === undefined) return rand(2) ? '\n' : ' # empty\n';
       const s = String(x);
       if (s.includes('\n') && rand(3)) {
@@ -272,6 +290,6 @@ describe('fastParseDocuments', () => {
       const text = emit(doc, 0, false);
       if (expectSame(text, text)) taken++;
     }
-    expect(taken).toBeGreaterThan(300);
+    expect(taken).toBeGreaterThan(250);
   });
 });
