@@ -214,8 +214,28 @@ class Reader {
    * left of `indent` (go-yaml reads them; the yaml library does not) decline.
    */
   private singleQuotedLines(first: string, indent: number): Value {
-    const start = (this.lines[this.i - 1] as Line).no;
     let out = unquoteSingle(first.slice(1)).trimEnd();
+    this.quotedContinuation(indent, (body, breaks) => {
+      out += breaks ? '\n'.repeat(breaks) : ' ';
+      const close = closingQuote(body);
+      if (close < 0) {
+        out += unquoteSingle(body).trimEnd();
+        return false;
+      }
+      out += unquoteSingle(body.slice(0, close));
+      endOfValue(body, close + 1);
+      return true;
+    });
+    return { kind: 'quoted', value: out };
+  }
+
+  /**
+   * The raw lines after the current one that continue a quoted scalar: `take` gets each non-blank one (without its
+   * indentation) with the number of blank lines before it, and says whether the scalar closed on it. A document
+   * marker, a line at or left of `indent`, or the end of the text declines.
+   */
+  private quotedContinuation(indent: number, take: (body: string, breaks: number) => boolean): void {
+    const start = (this.lines[this.i - 1] as Line).no;
     let breaks = 0;
     for (let end = start; end < this.raw.length; end++) {
       const r = this.raw[end] as string;
@@ -226,20 +246,14 @@ class Reader {
         continue;
       }
       if (r.length - body.length <= indent) decline();
-      out += breaks ? '\n'.repeat(breaks) : ' ';
-      breaks = 0;
-      const close = closingQuote(body);
-      if (close < 0) {
-        out += unquoteSingle(body).trimEnd();
-        continue;
+      if (take(body, breaks)) {
+        while (this.line && this.line.no <= end + 1) this.i++;
+        if (this.line && this.line.indent > indent) decline();
+        return;
       }
-      out += unquoteSingle(body.slice(0, close));
-      endOfValue(body, close + 1);
-      while (this.line && this.line.no <= end + 1) this.i++;
-      if (this.line && this.line.indent > indent) decline();
-      return { kind: 'quoted', value: out };
+      breaks = 0;
     }
-    return decline();
+    decline();
   }
 
   /**
@@ -277,20 +291,9 @@ class Reader {
    * a final `\\` (joined without a space); escapes are read after the lines are joined.
    */
   private doubleQuotedLines(first: string, indent: number): Value {
-    const start = (this.lines[this.i - 1] as Line).no;
     let joined = first.slice(1);
-    let breaks = 0;
-    for (let end = start; end < this.raw.length; end++) {
-      const r = this.raw[end] as string;
-      if (r.startsWith('---') || r.startsWith('...')) decline();
-      const body = r.trimStart();
-      if (body.trim() === '') {
-        breaks++;
-        continue;
-      }
-      if (r.length - body.length <= indent) decline();
-      const escapedBreak = /(^|[^\\])(\\\\)*\\$/.test(joined);
-      if (escapedBreak) {
+    this.quotedContinuation(indent, (body, breaks) => {
+      if (/(^|[^\\])(\\\\)*\\$/.test(joined)) {
         if (breaks) decline();
         joined = joined.slice(0, -1);
       } else {
@@ -298,19 +301,16 @@ class Reader {
         if (/\\\s+$/.test(joined)) decline();
         joined = joined.trimEnd() + (breaks ? '\n'.repeat(breaks) : ' ');
       }
-      breaks = 0;
       const close = closingDouble(body, 0);
       if (close < 0) {
         joined += body;
-        continue;
+        return false;
       }
       joined += body.slice(0, close);
       endOfValue(body, close + 1);
-      while (this.line && this.line.no <= end + 1) this.i++;
-      if (this.line && this.line.indent > indent) decline();
-      return { kind: 'quoted', value: unescapeDouble(joined) };
-    }
-    return decline();
+      return true;
+    });
+    return { kind: 'quoted', value: unescapeDouble(joined) };
   }
 
   private block(indent: number): unknown {
