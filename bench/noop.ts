@@ -1,5 +1,4 @@
 import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type { InventoryEntry } from '../lib/core/inventory.js';
 import type { KubeObject } from '../lib/core/object-ref.js';
 import { driftReport } from '../lib/targets/kubernetes/kubernetes-drift.js';
@@ -15,6 +14,11 @@ import { median, ms } from './machine.js';
 const LATENCY_MS = 2;
 const RUNS = 3;
 const PER_OBJECT = new Set(['get', 'dry-run apply', 'apply', 'patch', 'delete']);
+/** Requests that name one object, of a run's requests by verb. */
+const perObjectRequests = (counts: Record<string, number>): number =>
+  Object.entries(counts)
+    .filter(([v]) => PER_OBJECT.has(v))
+    .reduce((n, [, c]) => n + c, 0);
 
 const deployments = (n: number, ns: string, changed = -1): KubeObject[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -58,9 +62,7 @@ export const benchNoop = async (): Promise<string> => {
       walls.push(performance.now() - t);
       counts = server.counts();
     }
-    const perObject = Object.entries(counts)
-      .filter(([v]) => PER_OBJECT.has(v))
-      .reduce((n, [, c]) => n + c, 0);
+    const perObject = perObjectRequests(counts);
     rows.push(`| ${name} | ${objects} | ${fmtCounts(counts)} | ${perObject} | ${(perObject / objects).toFixed(2)} | ${ms(median(walls))} |`);
     process.stderr.write(`noop ${name}: ${fmtCounts(counts)}; ${ms(median(walls))} ms\n`);
   };
@@ -201,12 +203,8 @@ const createRows = async (): Promise<string[]> => {
       await pool(same);
       walls.same.push(performance.now() - t);
     }
-    const perObject = (c: Record<string, number>) =>
-      Object.entries(c)
-        .filter(([v]) => PER_OBJECT.has(v))
-        .reduce((n, [, k]) => n + k, 0);
     const row = (name: string, c: Record<string, number>, w: number[]) =>
-      `| ${name} | 100 | ${fmtCounts(c)} | ${perObject(c)} | ${(perObject(c) / 100).toFixed(2)} | ${ms(median(w))} |`;
+      `| ${name} | 100 | ${fmtCounts(c)} | ${perObjectRequests(c)} | ${(perObjectRequests(c) / 100).toFixed(2)} | ${ms(median(w))} |`;
     const out = [
       row('sync that creates 100 ConfigMaps', counts, walls.ours),
       row('  into a namespace holding 1,000 other ConfigMaps', crowdedCounts, walls.crowded),

@@ -1,11 +1,11 @@
 /**
- * A reader for the plain block YAML most manifests are written in (mappings, sequences, scalars, literal block
- * scalars, one-line flow sequences), which produces what parseManifests produces with the yaml library, many times faster and
- * without its document tree. It declines (returns undefined) on anything outside that subset: anchors, aliases,
- * tags, flow mappings other than `{}`, flow sequences of other than one-line scalars, folded and
- * keep-chomped block scalars, double-quoted scalars over several lines, quoted or unusual keys, tabs, CR line ends, directives, duplicate keys, bad indentation. The
- * caller then reads the text with the yaml library, which also reports every error: this reader never decides
- * that a text is invalid.
+ * A reader for the block YAML most manifests are written in (mappings, sequences, plain and quoted scalars over one
+ * or several lines, literal block scalars, one-line flow collections), which produces what parseManifests produces
+ * with the yaml library, many times faster and without its document tree. It declines (returns undefined) on
+ * anything outside that subset: anchors, aliases, tags, flow collections over several lines, folded and
+ * keep-chomped block scalars, quoted or unusual keys, tabs, CR line ends, directives, duplicate keys, bad
+ * indentation, deep nesting. The caller then reads the text with the yaml library, which also reports every
+ * error: this reader never decides that a text is invalid.
  */
 
 /** What the caller records about scalars, as it records them from the yaml library's document. */
@@ -105,6 +105,11 @@ class Reader {
     return { value, line: first.no, emptyNulls: this.emptyNulls, annotationTexts: this.annotationTexts };
   }
 
+  /** Whether the node being read is the root's metadata.annotations (whose value texts are kept). */
+  private atAnnotations(): boolean {
+    return this.path.length === 2 && this.path[0] === 'metadata' && this.path[1] === 'annotations';
+  }
+
   private get line(): Line | undefined {
     return this.lines[this.i];
   }
@@ -112,7 +117,7 @@ class Reader {
   private map(indent: number): Record<string, unknown> {
     if (this.path.length > MAX_DEPTH) decline();
     const obj: Record<string, unknown> = {};
-    const texts = this.path.length === 2 && this.path[0] === 'metadata' && this.path[1] === 'annotations' ? new Map<string, string>() : undefined;
+    const texts = this.atAnnotations() ? new Map<string, string>() : undefined;
     if (texts) this.annotationTexts = texts;
     for (let l = this.line; l && l.indent === indent; l = this.line) {
       if (isSeqLine(l)) decline();
@@ -162,7 +167,7 @@ class Reader {
   }
 
   /**
-   * A literal block scalar (`|`, `|-`, `|+`) whose header is on the line just read and whose content is the raw lines
+   * A literal block scalar (`|`, `|-`) whose header is on the line just read and whose content is the raw lines
    * after it indented past `indent`; its indentation found from its first line (an explicit indicator declines).
    */
   private literal(header: string, indent: number): Value {
@@ -331,7 +336,7 @@ class Reader {
     if (s[0] === '|') return this.literal(s, indent);
     if (s[0] === '{' || s[0] === '[') {
       // metadata.annotations written as a flow mapping: the texts of its values are the yaml library's to keep.
-      if (this.path.length === 2 && this.path[0] === 'metadata' && this.path[1] === 'annotations' && !/^\{\}(\s+#.*)?$/.test(s)) decline();
+      if (this.atAnnotations() && !/^\{\}(\s+#.*)?$/.test(s)) decline();
       const value = flowCollection(s, this.hooks);
       if (this.line && this.line.indent > indent) decline();
       return { kind: 'block', value };
@@ -374,20 +379,10 @@ const isEntry = (text: string): boolean => {
 const scalar = (s: string, resolve: (text: string) => unknown): Value => {
   const c = s[0] as string;
   if (c === "'") {
-    let out = '';
-    let j = 1;
-    for (;;) {
-      const q = s.indexOf("'", j);
-      if (q < 0) return decline();
-      out += s.slice(j, q);
-      if (s[q + 1] === "'") {
-        out += "'";
-        j = q + 2;
-        continue;
-      }
-      endOfValue(s, q + 1);
-      return { kind: 'quoted', value: out };
-    }
+    const close = closingQuote(s.slice(1));
+    if (close < 0) return decline();
+    endOfValue(s, close + 2);
+    return { kind: 'quoted', value: unquoteSingle(s.slice(1, close + 1)) };
   }
   if (c === '"') {
     const close = closingDouble(s, 1);
@@ -490,15 +485,8 @@ const flowCollection = (s: string, hooks: FastYamlHooks): unknown => {
 
 /** The index just past the quoted scalar that opens at `s[at]` (on this line), or a decline. */
 const quotedEnd = (s: string, at: number): number => {
-  const q = s[at];
-  for (let j = at + 1; j < s.length; j++) {
-    if (q === '"' && s[j] === '\\') j++;
-    else if (s[j] === q) {
-      if (q === "'" && s[j + 1] === "'") j++;
-      else return j + 1;
-    }
-  }
-  return decline();
+  const close = s[at] === '"' ? closingDouble(s, at + 1) : closingQuote(s.slice(at + 1)) + at + 1;
+  return close < at + 1 ? decline() : close + 1;
 };
 
 /** The index of the unescaped `"` at or after `from`, or -1. */

@@ -326,9 +326,9 @@ const closingQuote = (lines: readonly string[], line: number, col: number, quote
   return undefined;
 };
 
-/** Parses a multi-document YAML (or JSON) manifest: empty documents skipped, `kind: List` flattened. */
 /**
- * The Kubernetes objects of a YAML stream (a `kind: List` gives its items), read as Kustomize reads them; plain
+ * The Kubernetes objects of a multi-document YAML (or JSON) stream, empty documents skipped and a `kind: List`
+ * flattened, read as Kustomize reads them; plain
  * block YAML by fastParseDocuments, anything else by the yaml library (which gives the same objects, slower).
  */
 export const parseManifests = (text: string, file: string, options: ParseManifestsOptions | number = {}): KubeObject[] => {
